@@ -1,0 +1,1 @@
+//! Seeded training-time augmentation of beats and windows.

@@ -1,0 +1,8 @@
+//! Data in: WFDB records, CSV signals, synthetic ECG, beat classes, protocols.
+
+mod signal;
+
+pub use signal::Ecg;
+
+/// Name of the environment variable that points at the folder holding `mitdb/`.
+pub const DATA_DIR_ENV: &str = "ECG_DATA_DIR";

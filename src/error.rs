@@ -1,0 +1,94 @@
+//! The crate's one error type. Every variant says what was wrong and where.
+
+use std::path::PathBuf;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in `ecg-anomaly`, with the file, line, byte or sample at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be opened, read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file at fault.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A text file (WFDB header, CSV) has a malformed line.
+    #[error("{path}:{line}: {message}")]
+    Parse {
+        /// The file at fault.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What was wrong.
+        message: String,
+    },
+    /// A binary file (signal `.dat`, annotation `.atr`) is corrupt or truncated.
+    #[error("{path}: byte {offset}: {message}")]
+    Corrupt {
+        /// The file at fault.
+        path: PathBuf,
+        /// Byte offset where the problem was found.
+        offset: u64,
+        /// What was wrong.
+        message: String,
+    },
+    /// A valid file that uses a feature this crate does not read (e.g. multi-segment records).
+    #[error("{path}: unsupported: {message}")]
+    Unsupported {
+        /// The file at fault.
+        path: PathBuf,
+        /// What is not supported.
+        message: String,
+    },
+    /// A signal value is unusable (NaN, infinite) at a given sample.
+    #[error("sample {sample}: {message}")]
+    Signal {
+        /// 0-based sample index.
+        sample: usize,
+        /// What was wrong.
+        message: String,
+    },
+    /// A caller-supplied argument is out of range or inconsistent.
+    #[error("invalid {name}: {message}")]
+    InvalidArgument {
+        /// The argument's name.
+        name: &'static str,
+        /// Why it is invalid.
+        message: String,
+    },
+    /// A JSON artifact could not be written or read.
+    #[error("{path}: {source}")]
+    Json {
+        /// The file at fault.
+        path: PathBuf,
+        /// The underlying serde error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A data set folder is missing or incomplete.
+    #[error("data set: {0}")]
+    Dataset(String),
+}
+
+impl Error {
+    /// Shorthand for [`Error::InvalidArgument`].
+    pub fn invalid(name: &'static str, message: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            name,
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Io`].
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

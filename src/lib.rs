@@ -1,0 +1,18 @@
+//! # ecg-anomaly
+//!
+//! Unsupervised detection of abnormal heartbeats in ECG signals. The crate reads as the
+//! pipeline it implements:
+//!
+//! - [`data`]: signals in (WFDB records and annotations, CSV, a synthetic ECG generator), beat
+//!   classes, the MIT-BIH protocols and Burn dataset glue;
+//! - [`preprocess`]: filters, resampling, R-peak detection, beat segmentation, sliding windows,
+//!   normalisers and quality checks;
+//! - [`augment`]: seeded training-time transformations.
+#![warn(missing_docs)]
+
+pub mod augment;
+pub mod data;
+pub mod error;
+pub mod preprocess;
+
+pub use error::{Error, Result};

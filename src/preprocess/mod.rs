@@ -1,0 +1,1 @@
+//! Preprocessing: filters, resampling, R-peaks, segmentation, windows, normalisers, quality.

@@ -1,0 +1,36 @@
+//! Shared helpers for integration tests that need the MIT-BIH files.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// The `mitdb/` folder named by `ECG_DATA_DIR`.
+///
+/// - unset: prints why the test is skipped and returns `None` (a fresh clone passes `cargo test`);
+/// - set but wrong (folder or record 100 missing): panics with a clear message, so CI, which
+///   always sets it, fails instead of silently skipping.
+pub fn mitdb_dir(test: &str) -> Option<PathBuf> {
+    let Some(root) = std::env::var_os(ecg_anomaly::data::DATA_DIR_ENV) else {
+        eprintln!(
+            "skipped {test}: ECG_DATA_DIR is not set (point it at the folder holding mitdb/, \
+             see datasets/README.md)"
+        );
+        return None;
+    };
+    let dir = PathBuf::from(root).join("mitdb");
+    for file in ["100.hea", "100.dat", "100.atr"] {
+        assert!(
+            dir.join(file).is_file(),
+            "ECG_DATA_DIR is set but {} is missing: download MIT-BIH as datasets/README.md says",
+            dir.join(file).display()
+        );
+    }
+    Some(dir)
+}
+
+/// All 48 MIT-BIH Arrhythmia record names.
+pub const MITDB_RECORDS: [&str; 48] = [
+    "100", "101", "102", "103", "104", "105", "106", "107", "108", "109", "111", "112", "113",
+    "114", "115", "116", "117", "118", "119", "121", "122", "123", "124", "200", "201", "202",
+    "203", "205", "207", "208", "209", "210", "212", "213", "214", "215", "217", "219", "220",
+    "221", "222", "223", "228", "230", "231", "232", "233", "234",
+];
