@@ -6,3 +6,5 @@ pub use signal::Ecg;
 
 /// Name of the environment variable that points at the folder holding `mitdb/`.
 pub const DATA_DIR_ENV: &str = "ECG_DATA_DIR";
+
+pub mod batch;
