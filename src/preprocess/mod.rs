@@ -1,1 +1,10 @@
 //! Preprocessing: filters, resampling, R-peaks, segmentation, windows, normalisers, quality.
+//!
+//! Everything here works on plain `&[f32]` leads (no tensors): pure functions, or configs with
+//! an `apply`-style method, and fitted values (normalisers) kept apart from applying them.
+
+mod check;
+pub mod filter;
+
+pub use check::{check_fs, check_signal};
+pub use filter::{BandPass, FilterChain, HighPass, LowPass, MedianBaseline, Notch, SignalFilter};
