@@ -7,6 +7,9 @@ mod notch;
 mod sos;
 
 #[cfg(test)]
+#[rustfmt::skip]
+mod scipy_ref;
+#[cfg(test)]
 mod tests;
 
 pub use butterworth::{BandPass, HighPass, LowPass, MAX_ORDER};
