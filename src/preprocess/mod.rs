@@ -5,6 +5,8 @@
 
 mod check;
 pub mod filter;
+pub mod resample;
 
 pub use check::{check_fs, check_signal};
 pub use filter::{BandPass, FilterChain, HighPass, LowPass, MedianBaseline, Notch, SignalFilter};
+pub use resample::{SincResampler, resample, resample_index, resampled_len};
