@@ -10,3 +10,7 @@ pub mod resample;
 pub use check::{check_fs, check_signal};
 pub use filter::{BandPass, FilterChain, HighPass, LowPass, MedianBaseline, Notch, SignalFilter};
 pub use resample::{SincResampler, resample, resample_index, resampled_len};
+pub mod segment;
+pub mod window;
+pub use segment::{BeatWindow, Beats, segment_beats, segment_labelled};
+pub use window::{Tail, Windows, sliding_windows, window_starts, windows};
