@@ -14,3 +14,5 @@ pub mod segment;
 pub mod window;
 pub use segment::{BeatWindow, Beats, segment_beats, segment_labelled};
 pub use window::{Tail, Windows, sliding_windows, window_starts, windows};
+pub mod normalize;
+pub use normalize::{MinMax, NORM_EPS, Normalization, Normalizer, WindowZScore, ZScore};
