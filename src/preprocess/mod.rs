@@ -16,3 +16,5 @@ pub use segment::{BeatWindow, Beats, segment_beats, segment_labelled};
 pub use window::{Tail, Windows, sliding_windows, window_starts, windows};
 pub mod normalize;
 pub use normalize::{MinMax, NORM_EPS, Normalization, Normalizer, WindowZScore, ZScore};
+pub mod quality;
+pub use quality::{Quality, QualityConfig, QualityIssue, assess_quality};

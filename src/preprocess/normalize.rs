@@ -75,7 +75,7 @@ impl ZScore {
     }
 
     fn validate(&self) -> Result<()> {
-        if !self.mean.is_finite() || !(self.std.is_finite() && self.std >= NORM_EPS) {
+        if !(self.mean.is_finite() && self.std.is_finite() && self.std >= NORM_EPS) {
             return Err(Error::invalid(
                 "z-score",
                 format!(
@@ -108,7 +108,7 @@ impl Normalizer for MinMax {
                 (lo.min(x), hi.max(x))
             });
         let range = hi - lo;
-        if !(range >= NORM_EPS) {
+        if range.is_nan() || range < NORM_EPS {
             return window.fill(0.0);
         }
         // `2 (x - lo) / range` is exactly 2 at x = hi, so the maximum maps to exactly 1.
@@ -132,7 +132,7 @@ impl Normalizer for WindowZScore {
             .sum::<f64>()
             / n;
         let std = var.sqrt();
-        if !(std >= f64::from(NORM_EPS)) {
+        if std.is_nan() || std < f64::from(NORM_EPS) {
             return window.fill(0.0);
         }
         window

@@ -70,7 +70,8 @@ impl SincResampler {
         }
         if self.zero_crossings == 0
             || !(self.cutoff > 0.0 && self.cutoff <= 1.0)
-            || !(self.kaiser_beta >= 0.0)
+            || self.kaiser_beta.is_nan()
+            || self.kaiser_beta < 0.0
         {
             return Err(Error::invalid(
                 "resampler",

@@ -45,7 +45,7 @@ impl SignalFilter for MedianBaseline {
 fn window_samples(name: &'static str, ms: f64, fs: f64) -> Result<usize> {
     check_fs(fs)?;
     let samples = (ms * fs / 1000.0).round();
-    if !(samples >= 1.0 && samples < 1e9) {
+    if !(1.0..1e9).contains(&samples) {
         return Err(Error::invalid(
             name,
             format!("{ms} ms is under one sample at {fs} Hz"),
@@ -100,7 +100,7 @@ fn remove(sorted: &mut Vec<f32>, x: f32) {
 fn median_of_sorted(sorted: &[f32]) -> f32 {
     let m = sorted.len() / 2;
     match (sorted.get(m), m.checked_sub(1).and_then(|i| sorted.get(i))) {
-        (Some(&hi), Some(&lo)) if sorted.len() % 2 == 0 => 0.5 * (lo + hi),
+        (Some(&hi), Some(&lo)) if sorted.len().is_multiple_of(2) => 0.5 * (lo + hi),
         (Some(&mid), _) => mid,
         _ => 0.0,
     }

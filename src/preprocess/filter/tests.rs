@@ -192,7 +192,7 @@ fn moving_median_matches_brute_force_and_short_signals() {
             let mut w = x[i.saturating_sub(half)..(i + half + 1).min(x.len())].to_vec();
             w.sort_by(f32::total_cmp);
             let m = w.len() / 2;
-            let want = if w.len() % 2 == 0 {
+            let want = if w.len().is_multiple_of(2) {
                 0.5 * (w[m - 1] + w[m])
             } else {
                 w[m]
