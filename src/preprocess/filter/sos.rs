@@ -49,7 +49,7 @@ pub fn filtfilt_padlen(sections: &[Biquad]) -> usize {
 ///
 /// The effective magnitude response is the square of the cascade's, with no phase shift.
 /// Errors: empty signal or one not longer than the padding ([`Error::InvalidArgument`]),
-/// NaN/infinite sample ([`Error::Signal`]), no section.
+/// NaN/infinite sample ([`Error::Signal`]), no section, non-finite coefficients or `a[0] == 0`.
 pub fn filtfilt(sections: &[Biquad], signal: &[f32]) -> Result<Vec<f32>> {
     check_signal(signal)?;
     if sections.is_empty() {
@@ -66,7 +66,18 @@ pub fn filtfilt(sections: &[Biquad], signal: &[f32]) -> Result<Vec<f32>> {
             ),
         ));
     }
-    let sos: Vec<Sos<f64>> = sections.iter().map(|s| Sos::new(s.b, s.a)).collect();
+    let mut sos = Vec::with_capacity(sections.len());
+    for s in sections {
+        let a0 = s.a[0];
+        if a0 == 0.0 || !s.b.iter().chain(&s.a).all(|c| c.is_finite()) {
+            return Err(Error::invalid(
+                "sections",
+                format!("{s:?}: needs finite coefficients, a[0] != 0"),
+            ));
+        }
+        // sci-rs's recursion assumes a[0] == 1.
+        sos.push(Sos::new(s.b.map(|c| c / a0), s.a.map(|c| c / a0)));
+    }
     let out = sosfiltfilt_dyn(signal.iter().map(|&x| f64::from(x)), &sos);
     Ok(out.into_iter().map(|y| y as f32).collect())
 }

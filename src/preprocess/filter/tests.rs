@@ -235,6 +235,22 @@ fn invalid_arguments_are_errors() {
     // Two sections: SciPy pads 3 * (2 * 2 + 1) = 15 samples at each end.
     invalid(BandPass::default().apply(&x[..15], FS), "signal");
     assert!(BandPass::default().apply(&x[..16], FS).is_ok());
+    let zero_a = Biquad {
+        b: [1.0, 0.0, 0.0],
+        a: [0.0; 3],
+    };
+    invalid(filtfilt(&[zero_a], &x), "sections");
+    invalid(filtfilt(&[], &x), "sections");
+    // Sections are normalised to a[0] = 1 first: scaling a whole section changes nothing.
+    let notch = Notch::default().section(FS).unwrap();
+    let scaled = Biquad {
+        b: notch.b.map(|c| 4.0 * c),
+        a: notch.a.map(|c| 4.0 * c),
+    };
+    assert_eq!(
+        filtfilt(&[scaled], &x).unwrap(),
+        filtfilt(&[notch], &x).unwrap()
+    );
     let mut nan = x.clone();
     nan[123] = f32::NAN;
     for filter in [
