@@ -2,7 +2,7 @@
 //!
 //! A Kaiser-windowed sinc is evaluated at every output instant (no rational-ratio restriction),
 //! from a finely tabulated kernel with linear interpolation. Written here rather than taken from
-//! `rubato`, whose streaming, chunked API (and five extra crates) buys nothing for whole leads and
+//! `rubato`, whose streaming, chunked API (and its extra crates) buys nothing for whole leads and
 //! leaves the output length and delay to the caller.
 
 use crate::preprocess::check::{check_fs, check_signal};
