@@ -1,1 +1,27 @@
 //! Preprocessing: filters, resampling, R-peaks, segmentation, windows, normalisers, quality.
+//!
+//! Everything here works on plain `&[f32]` leads (no tensors): pure functions, or configs with
+//! an `apply`-style method, and fitted values (normalisers) kept apart from applying them.
+//! Signals are validated on entry: an empty one is [`crate::Error::InvalidArgument`], a NaN or
+//! infinite sample is [`crate::Error::Signal`] with its index.
+//!
+//! A typical beat pipeline at the record's rate `fs`:
+//! [`BandPass::default()`](BandPass) (0.5–40 Hz) → R-peaks → [`segment_beats`] with
+//! [`BeatWindow::for_fs`] → a [`Normalization`] per beat; [`assess_quality`] on the raw
+//! segments to drop unusable ones.
+
+mod check;
+pub mod filter;
+pub mod normalize;
+pub mod quality;
+pub mod resample;
+pub mod segment;
+pub mod window;
+
+pub use check::{check_fs, check_signal};
+pub use filter::{BandPass, FilterChain, HighPass, LowPass, MedianBaseline, Notch, SignalFilter};
+pub use normalize::{MinMax, NORM_EPS, Normalization, Normalizer, WindowZScore, ZScore};
+pub use quality::{Quality, QualityConfig, QualityIssue, assess_quality};
+pub use resample::{SincResampler, resample, resample_index, resampled_len};
+pub use segment::{BeatWindow, Beats, segment_beats, segment_labelled};
+pub use window::{Tail, Windows, sliding_windows, window_starts, windows};
