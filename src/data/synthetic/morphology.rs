@@ -116,6 +116,6 @@ const ST_DEPRESSION: [Wave; 6] = [P, Q, R, S, wave(0.14, 0.045, -ST_SHIFT_MV, 0.
 /// Ventricular beat: wide tall R (σ 35 ms), deep broad S, discordant (inverted) T, no P.
 const PVC: [Wave; 3] = [
     wave(0.0, 0.035, 1.5, 0.5),
-    wave(0.075, 0.030, -0.5, 0.5),
-    wave(0.30, 0.070, -0.45, 0.75),
+    wave(0.07, 0.030, -0.45, 0.5),
+    wave(0.25, 0.085, -0.4, 0.75),
 ];
