@@ -84,7 +84,9 @@ fn leads_chosen_by_name_or_index_or_all_with_the_time_column_left_out() {
 fn physionet_export_with_quoted_names_units_row_and_clock_times() {
     let text = "'Elapsed time','MLII','V5'\n'hh:mm:ss.mmm','mV','mV'\n\
                 '0:00.000',-0.145,-0.065\n'0:00.003',-0.145,-0.065\n'0:00.006',-0.145,-0.065\n";
-    let opts = CsvOptions::default().time_column("Elapsed time").skip_rows(1);
+    let opts = CsvOptions::default()
+        .time_column("Elapsed time")
+        .skip_rows(1);
     let ecg = read(text, &opts).unwrap();
     assert_eq!(ecg.lead_names, ["MLII", "V5"]);
     assert_eq!(ecg.len(), 3);
@@ -92,7 +94,10 @@ fn physionet_export_with_quoted_names_units_row_and_clock_times() {
     let opts = CsvOptions::default().time_column(0);
     let (line, message) = parse_error(read(text, &opts));
     assert_eq!(line, 2);
-    assert!(message.contains("column 2") && message.contains("mV"), "{message}");
+    assert!(
+        message.contains("column 2") && message.contains("mV"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -118,7 +123,10 @@ fn bad_cells_give_the_line_and_column() {
     for (text, want_line, column) in cases {
         let (line, message) = parse_error(read(text, &CsvOptions::default()));
         assert_eq!(line, want_line, "{text:?}: {message}");
-        assert!(message.contains(&format!("column {column}")), "{text:?}: {message}");
+        assert!(
+            message.contains(&format!("column {column}")),
+            "{text:?}: {message}"
+        );
     }
     let (line, message) = parse_error(read("1,2\n3\n", &CsvOptions::default()));
     assert_eq!(line, 2);
@@ -147,7 +155,10 @@ fn wrong_columns_and_arguments_are_reported() {
         Err(Error::InvalidArgument { name: "column", .. })
     ));
     let clash = CsvOptions::default().lead("a").time_column(0);
-    assert!(matches!(read(text, &clash), Err(Error::InvalidArgument { .. })));
+    assert!(matches!(
+        read(text, &clash),
+        Err(Error::InvalidArgument { .. })
+    ));
     let only_time = CsvOptions::default().time_column(0);
     parse_error(read("t\n0\n1\n", &only_time));
     let none: Vec<Column> = Vec::new();

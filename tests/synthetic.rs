@@ -104,9 +104,15 @@ fn measured_heart_rate_and_rr_std_match_the_config() {
             .map(|w| (w[1].r_peak - w[0].r_peak) as f64 / r.ecg.fs)
             .collect();
         let measured_bpm = 60.0 / mean(&rr);
-        assert!((measured_bpm / bpm - 1.0).abs() < 0.02, "{bpm} bpm: measured {measured_bpm}");
+        assert!(
+            (measured_bpm / bpm - 1.0).abs() < 0.02,
+            "{bpm} bpm: measured {measured_bpm}"
+        );
         let measured_std = std(&rr);
-        assert!((measured_std / rr_std - 1.0).abs() < 0.15, "{rr_std} s: measured {measured_std}");
+        assert!(
+            (measured_std / rr_std - 1.0).abs() < 0.15,
+            "{rr_std} s: measured {measured_std}"
+        );
     }
 }
 
@@ -185,7 +191,10 @@ fn pvcs_are_wide_tall_early_with_inverted_t_and_a_compensatory_pause() {
         pauses.push((next - prev) as f64 / fs);
     }
     let pause = mean(&pauses);
-    assert!((pause / (2.0 * rr_mean) - 1.0).abs() < 0.05, "pre + post RR {pause} s");
+    assert!(
+        (pause / (2.0 * rr_mean) - 1.0).abs() < 0.05,
+        "pre + post RR {pause} s"
+    );
 }
 
 #[test]
@@ -193,14 +202,18 @@ fn missing_p_beats_have_no_p_wave_and_apcs_an_inverted_one() {
     let fs = 360.0;
     let rr_mean = 60.0 / 70.0;
     // The P wave peaks about 0.15 s before R at 70 bpm.
-    let p_wave = |r: &SyntheticEcg, b: &SyntheticBeat| window_mean(&r.clean, fs, b.r_peak, -0.16, -0.10);
+    let p_wave =
+        |r: &SyntheticEcg, b: &SyntheticBeat| window_mean(&r.clean, fs, b.r_peak, -0.16, -0.10);
     // (kind, P-wave mean range in mV, mean coupling as a fraction of the RR)
     for (kind, p_range, expected_coupling) in [
         (BeatKind::MissingP, (-0.02, 0.02), 0.885),
         (BeatKind::Apc, (-0.1, -0.03), 0.725),
     ] {
         let r = record_with(kind, 31);
-        let normal: Vec<f64> = of_kind(&r, BeatKind::Normal).iter().map(|(_, b)| p_wave(&r, b)).collect();
+        let normal: Vec<f64> = of_kind(&r, BeatKind::Normal)
+            .iter()
+            .map(|(_, b)| p_wave(&r, b))
+            .collect();
         assert!(mean(&normal) > 0.1, "normal P {} mV", mean(&normal));
         let odd = of_kind(&r, kind);
         assert!(odd.len() > 20);
@@ -215,9 +228,15 @@ fn missing_p_beats_have_no_p_wave_and_apcs_an_inverted_one() {
         }
         // Premature by the drawn coupling, and the sinus node is reset: no compensatory pause.
         let coupling = mean(&couplings) / rr_mean;
-        assert!((coupling - expected_coupling).abs() < 0.03, "{kind:?} coupling {coupling}");
+        assert!(
+            (coupling - expected_coupling).abs() < 0.03,
+            "{kind:?} coupling {coupling}"
+        );
         let span = mean(&spans) / rr_mean;
-        assert!((span - 1.0 - expected_coupling).abs() < 0.05, "{kind:?} pre + post RR {span}");
+        assert!(
+            (span - 1.0 - expected_coupling).abs() < 0.05,
+            "{kind:?} pre + post RR {span}"
+        );
     }
 }
 
@@ -226,7 +245,12 @@ fn st_shifts_raise_or_lower_the_st_segment() {
     for (kind, sign) in [(BeatKind::StElevation, 1.0), (BeatKind::StDepression, -1.0)] {
         let r = record_with(kind, 41);
         let st = |b: &SyntheticBeat| window_mean(&r.clean, r.ecg.fs, b.r_peak, 0.09, 0.15);
-        let normal = mean(&of_kind(&r, BeatKind::Normal).iter().map(|(_, b)| st(b)).collect::<Vec<_>>());
+        let normal = mean(
+            &of_kind(&r, BeatKind::Normal)
+                .iter()
+                .map(|(_, b)| st(b))
+                .collect::<Vec<_>>(),
+        );
         let shifted = of_kind(&r, kind);
         assert!(shifted.len() > 20);
         let shift = mean(&shifted.iter().map(|(_, b)| st(b)).collect::<Vec<_>>()) - normal;
@@ -251,7 +275,9 @@ fn anomaly_labels_match_the_rate() {
         assert!((count / anomalies - 0.2).abs() < 0.06, "{kind:?}: {count}");
     }
     assert!(
-        r.beats.windows(2).all(|w| !(w[0].is_anomaly() && w[1].is_anomaly())),
+        r.beats
+            .windows(2)
+            .all(|w| !(w[0].is_anomaly() && w[1].is_anomaly())),
         "two anomalies in a row"
     );
     let none = generate(&SyntheticConfig {
@@ -306,7 +332,10 @@ fn baseline_wander_adds_a_slow_sinusoid() {
     let amplitude = diff.iter().fold(0.0f64, |m, x| m.max(x.abs()));
     assert!((amplitude - 0.1).abs() < 0.002, "peak {amplitude}");
     // 0.25 Hz: 15 periods in 60 s, so 30 sign changes (±1).
-    let crossings = diff.windows(2).filter(|w| w[0].signum() != w[1].signum()).count();
+    let crossings = diff
+        .windows(2)
+        .filter(|w| w[0].signum() != w[1].signum())
+        .count();
     assert!((29..=31).contains(&crossings), "{crossings} zero crossings");
 }
 
@@ -339,23 +368,125 @@ fn bad_configs_are_rejected_with_the_setting_named() {
     let d = SyntheticConfig::default;
     let cases: Vec<(SyntheticConfig, &str)> = vec![
         (SyntheticConfig { fs: 0.0, ..d() }, "fs"),
-        (SyntheticConfig { fs: f64::NAN, ..d() }, "fs"),
-        (SyntheticConfig { heart_rate_bpm: 10.0, ..d() }, "heart_rate_bpm"),
-        (SyntheticConfig { heart_rate_bpm: f64::INFINITY, ..d() }, "heart_rate_bpm"),
-        (SyntheticConfig { rr_std_s: -0.01, ..d() }, "rr_std_s"),
-        (SyntheticConfig { rr_std_s: 0.5, ..d() }, "rr_std_s"),
-        (SyntheticConfig { lf_hf_ratio: 0.0, ..d() }, "lf_hf_ratio"),
-        (SyntheticConfig { length: SyntheticLength::Seconds(0.1), ..d() }, "length"),
-        (SyntheticConfig { length: SyntheticLength::Seconds(-5.0), ..d() }, "length"),
-        (SyntheticConfig { length: SyntheticLength::Seconds(1e9), ..d() }, "length"),
-        (SyntheticConfig { length: SyntheticLength::Beats(0), ..d() }, "length"),
-        (SyntheticConfig { noise_std_mv: -1.0, ..d() }, "noise_std_mv"),
-        (SyntheticConfig { baseline_wander_mv: f64::NAN, ..d() }, "baseline_wander_mv"),
-        (SyntheticConfig { morphology_jitter: 0.9, ..d() }, "morphology_jitter"),
-        (SyntheticConfig { anomaly_rate: 0.5, ..d() }, "anomaly_rate"),
-        (SyntheticConfig { anomaly_rate: -0.1, ..d() }, "anomaly_rate"),
-        (SyntheticConfig { anomaly_kinds: vec![], ..d() }, "anomaly_kinds"),
-        (SyntheticConfig { anomaly_kinds: vec![BeatKind::Normal], ..d() }, "anomaly_kinds"),
+        (
+            SyntheticConfig {
+                fs: f64::NAN,
+                ..d()
+            },
+            "fs",
+        ),
+        (
+            SyntheticConfig {
+                heart_rate_bpm: 10.0,
+                ..d()
+            },
+            "heart_rate_bpm",
+        ),
+        (
+            SyntheticConfig {
+                heart_rate_bpm: f64::INFINITY,
+                ..d()
+            },
+            "heart_rate_bpm",
+        ),
+        (
+            SyntheticConfig {
+                rr_std_s: -0.01,
+                ..d()
+            },
+            "rr_std_s",
+        ),
+        (
+            SyntheticConfig {
+                rr_std_s: 0.5,
+                ..d()
+            },
+            "rr_std_s",
+        ),
+        (
+            SyntheticConfig {
+                lf_hf_ratio: 0.0,
+                ..d()
+            },
+            "lf_hf_ratio",
+        ),
+        (
+            SyntheticConfig {
+                length: SyntheticLength::Seconds(0.1),
+                ..d()
+            },
+            "length",
+        ),
+        (
+            SyntheticConfig {
+                length: SyntheticLength::Seconds(-5.0),
+                ..d()
+            },
+            "length",
+        ),
+        (
+            SyntheticConfig {
+                length: SyntheticLength::Seconds(1e9),
+                ..d()
+            },
+            "length",
+        ),
+        (
+            SyntheticConfig {
+                length: SyntheticLength::Beats(0),
+                ..d()
+            },
+            "length",
+        ),
+        (
+            SyntheticConfig {
+                noise_std_mv: -1.0,
+                ..d()
+            },
+            "noise_std_mv",
+        ),
+        (
+            SyntheticConfig {
+                baseline_wander_mv: f64::NAN,
+                ..d()
+            },
+            "baseline_wander_mv",
+        ),
+        (
+            SyntheticConfig {
+                morphology_jitter: 0.9,
+                ..d()
+            },
+            "morphology_jitter",
+        ),
+        (
+            SyntheticConfig {
+                anomaly_rate: 0.5,
+                ..d()
+            },
+            "anomaly_rate",
+        ),
+        (
+            SyntheticConfig {
+                anomaly_rate: -0.1,
+                ..d()
+            },
+            "anomaly_rate",
+        ),
+        (
+            SyntheticConfig {
+                anomaly_kinds: vec![],
+                ..d()
+            },
+            "anomaly_kinds",
+        ),
+        (
+            SyntheticConfig {
+                anomaly_kinds: vec![BeatKind::Normal],
+                ..d()
+            },
+            "anomaly_kinds",
+        ),
     ];
     for (cfg, field) in cases {
         match generate(&cfg) {

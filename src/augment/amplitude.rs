@@ -52,7 +52,10 @@ impl BaselineWander {
     /// Typical: amplitude up to 0.1–0.3 (mV or normalised units), 0.05–0.5 Hz.
     pub fn new(fs: f64, amplitude: (f32, f32), frequency_hz: (f32, f32)) -> Result<Self> {
         if !(fs.is_finite() && fs > 0.0) {
-            return Err(Error::invalid("fs", format!("{fs} Hz: must be finite and > 0")));
+            return Err(Error::invalid(
+                "fs",
+                format!("{fs} Hz: must be finite and > 0"),
+            ));
         }
         let (a0, a1) = amplitude;
         if !(a0.is_finite() && a1.is_finite() && 0.0 <= a0 && a0 <= a1) {

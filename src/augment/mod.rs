@@ -69,7 +69,12 @@ pub trait Augment: Send + Sync + std::fmt::Debug {
     /// Transforms each consecutive `beat_len` samples of `batch` in turn.
     ///
     /// [`Error::InvalidArgument`] when `beat_len` is 0 or does not divide the batch length.
-    fn apply_batch(&self, batch: &mut [f32], beat_len: usize, state: &mut AugmentState) -> Result<()> {
+    fn apply_batch(
+        &self,
+        batch: &mut [f32],
+        beat_len: usize,
+        state: &mut AugmentState,
+    ) -> Result<()> {
         check_batch(batch.len(), beat_len)?;
         for beat in batch.chunks_exact_mut(beat_len) {
             self.apply(beat, state);
@@ -166,7 +171,7 @@ impl Augment for Compose {
 }
 
 fn check_batch(len: usize, beat_len: usize) -> Result<()> {
-    if beat_len == 0 || len % beat_len != 0 {
+    if beat_len == 0 || !len.is_multiple_of(beat_len) {
         let msg = format!("{beat_len}: must be > 0 and divide the batch length {len}");
         return Err(Error::invalid("beat_len", msg));
     }

@@ -26,7 +26,10 @@ impl GaussianNoise {
     /// Noise of standard deviation `std` (finite, >= 0).
     pub fn std(std: f32) -> Result<Self> {
         if !(std.is_finite() && std >= 0.0) {
-            return Err(Error::invalid("std", format!("{std}: must be finite and >= 0")));
+            return Err(Error::invalid(
+                "std",
+                format!("{std}: must be finite and >= 0"),
+            ));
         }
         Ok(Self {
             level: NoiseLevel::Std(std),
@@ -36,7 +39,10 @@ impl GaussianNoise {
     /// Noise `snr_db` dB below each beat's variance (finite).
     pub fn snr_db(snr_db: f32) -> Result<Self> {
         if !snr_db.is_finite() {
-            return Err(Error::invalid("snr_db", format!("{snr_db}: must be finite")));
+            return Err(Error::invalid(
+                "snr_db",
+                format!("{snr_db}: must be finite"),
+            ));
         }
         Ok(Self {
             level: NoiseLevel::SnrDb(snr_db),
@@ -55,7 +61,11 @@ impl GaussianNoise {
             NoiseLevel::SnrDb(db) => {
                 let n = beat.len().max(1) as f64;
                 let mean = beat.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
-                let var = beat.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / n;
+                let var = beat
+                    .iter()
+                    .map(|&x| (f64::from(x) - mean).powi(2))
+                    .sum::<f64>()
+                    / n;
                 (var.sqrt() / 10f64.powf(f64::from(db) / 20.0)) as f32
             }
         }

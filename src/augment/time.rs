@@ -30,7 +30,10 @@ impl TimeShift {
     /// Shifts of at most `max_shift` samples either way, uncovered samples filled by `fill`.
     pub fn new(max_shift: usize, fill: EdgeFill) -> Result<Self> {
         if max_shift > isize::MAX as usize / 2 {
-            return Err(Error::invalid("max_shift", format!("{max_shift}: too large")));
+            return Err(Error::invalid(
+                "max_shift",
+                format!("{max_shift}: too large"),
+            ));
         }
         Ok(Self { max_shift, fill })
     }
@@ -147,11 +150,16 @@ impl Augment for TimeWarp {
         scratch.clear();
         scratch.extend_from_slice(beat);
         let mut pos = 0.0f64;
-        for i in 0..n {
-            let p = pos.clamp(0.0, last);
+        for (i, out) in beat.iter_mut().enumerate() {
+            // The last position is `last` up to rounding: pin it so the end sample stays.
+            let p = if i == n - 1 {
+                last
+            } else {
+                pos.clamp(0.0, last)
+            };
             let j = (p as usize).min(n - 2);
             let frac = (p - j as f64) as f32;
-            beat[i] = scratch[j] + (scratch[j + 1] - scratch[j]) * frac;
+            *out = scratch[j] * (1.0 - frac) + scratch[j + 1] * frac;
             pos += speed_at(i as f64 + 0.5) * scale;
         }
     }

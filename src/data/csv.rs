@@ -181,7 +181,10 @@ pub fn write_csv_to<W: Write>(writer: W, ecg: &Ecg) -> Result<()> {
 
 fn read<R: Read>(reader: R, path: &Path, fs: f64, opts: &CsvOptions) -> Result<Ecg> {
     if !(fs.is_finite() && fs > 0.0) {
-        return Err(Error::invalid("fs", format!("{fs} Hz: must be finite and > 0")));
+        return Err(Error::invalid(
+            "fs",
+            format!("{fs} Hz: must be finite and > 0"),
+        ));
     }
     let mut rdr = ::csv::ReaderBuilder::new()
         .delimiter(opts.delimiter)
@@ -379,7 +382,10 @@ fn write<W: Write>(writer: W, path: &Path, ecg: &Ecg) -> Result<()> {
     if let Some(bad) = ecg.leads.iter().position(|l| l.len() != n) {
         return Err(Error::invalid(
             "ecg",
-            format!("lead {bad} has {} samples, lead 0 has {n}", ecg.leads[bad].len()),
+            format!(
+                "lead {bad} has {} samples, lead 0 has {n}",
+                ecg.leads[bad].len()
+            ),
         ));
     }
     let io = |e: ::csv::Error| match e.into_kind() {
@@ -394,7 +400,10 @@ fn write<W: Write>(writer: W, path: &Path, ecg: &Ecg) -> Result<()> {
             let v = lead[i];
             if !v.is_finite() {
                 let msg = format!("{v} cannot be written as CSV");
-                return Err(Error::Signal { sample: i, message: msg });
+                return Err(Error::Signal {
+                    sample: i,
+                    message: msg,
+                });
             }
             cell.clear();
             // Display prints the shortest text that parses back to the same f32.

@@ -194,10 +194,13 @@ fn add_gaussian(signal: &mut [f32], fs: f64, center: f64, sigma: f64, amplitude:
     let first = ((center - 5.0 * sigma) * fs).floor().max(0.0) as usize;
     let end = (((center + 5.0 * sigma) * fs).ceil().max(-1.0) + 1.0) as usize;
     let end = end.min(signal.len());
+    let Some(span) = signal.get_mut(first..end) else {
+        return;
+    };
     let scale = -0.5 / (sigma * sigma);
-    for i in first..end {
+    for (i, x) in (first..).zip(span) {
         let dt = i as f64 / fs - center;
-        signal[i] += (amplitude * (scale * dt * dt).exp()) as f32;
+        *x += (amplitude * (scale * dt * dt).exp()) as f32;
     }
 }
 
@@ -213,7 +216,10 @@ fn apex(signal: &[f32], around: usize, half: usize) -> usize {
 fn validate(c: &SyntheticConfig) -> Result<()> {
     let in_range = |v: f64, lo: f64, hi: f64| v.is_finite() && v >= lo && v <= hi;
     if !in_range(c.fs, 50.0, 20_000.0) {
-        return Err(Error::invalid("fs", format!("{} Hz: must be 50 to 20000", c.fs)));
+        return Err(Error::invalid(
+            "fs",
+            format!("{} Hz: must be 50 to 20000", c.fs),
+        ));
     }
     if !in_range(c.heart_rate_bpm, 30.0, 200.0) {
         let msg = format!("{} bpm: must be 30 to 200", c.heart_rate_bpm);
@@ -221,11 +227,17 @@ fn validate(c: &SyntheticConfig) -> Result<()> {
     }
     let rr_mean = 60.0 / c.heart_rate_bpm;
     if !in_range(c.rr_std_s, 0.0, 0.2 * rr_mean) {
-        let msg = format!("{} s: must be 0 to a fifth of the mean RR ({rr_mean:.3} s)", c.rr_std_s);
+        let msg = format!(
+            "{} s: must be 0 to a fifth of the mean RR ({rr_mean:.3} s)",
+            c.rr_std_s
+        );
         return Err(Error::invalid("rr_std_s", msg));
     }
     if !(c.lf_hf_ratio.is_finite() && c.lf_hf_ratio > 0.0) {
-        return Err(Error::invalid("lf_hf_ratio", format!("{}: must be > 0", c.lf_hf_ratio)));
+        return Err(Error::invalid(
+            "lf_hf_ratio",
+            format!("{}: must be > 0", c.lf_hf_ratio),
+        ));
     }
     let samples = match c.length {
         SyntheticLength::Seconds(d) if !(d.is_finite() && d >= rr_mean) => {
@@ -245,7 +257,10 @@ fn validate(c: &SyntheticConfig) -> Result<()> {
         ("baseline_wander_mv", c.baseline_wander_mv),
     ] {
         if !in_range(v, 0.0, f64::MAX) {
-            return Err(Error::invalid(name, format!("{v} mV: must be finite and >= 0")));
+            return Err(Error::invalid(
+                name,
+                format!("{v} mV: must be finite and >= 0"),
+            ));
         }
     }
     if !in_range(c.morphology_jitter, 0.0, 0.5) {
@@ -257,7 +272,10 @@ fn validate(c: &SyntheticConfig) -> Result<()> {
         return Err(Error::invalid("anomaly_rate", msg));
     }
     if c.anomaly_rate > 0.0 && c.anomaly_kinds.is_empty() {
-        return Err(Error::invalid("anomaly_kinds", "empty while anomaly_rate > 0"));
+        return Err(Error::invalid(
+            "anomaly_kinds",
+            "empty while anomaly_rate > 0",
+        ));
     }
     if c.anomaly_kinds.contains(&BeatKind::Normal) {
         return Err(Error::invalid("anomaly_kinds", "Normal is not an anomaly"));

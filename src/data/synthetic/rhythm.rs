@@ -79,7 +79,10 @@ impl RrProcess {
 
     fn raw(&self, k: usize) -> f64 {
         let k = k as f64;
-        self.components.iter().map(|&(w, p)| (w * k + p).cos()).sum()
+        self.components
+            .iter()
+            .map(|&(w, p)| (w * k + p).cos())
+            .sum()
     }
 
     /// RR interval (s) of sinus beat `k`, kept within half and 1.5 times the mean.
@@ -126,8 +129,7 @@ pub(super) fn plan_beats(
         let rr = process.rr(k);
         k += 1;
         let previous_normal = beats.last().is_some_and(|b| !b.kind.is_anomaly());
-        let kind = if previous_normal && !cfg.anomaly_kinds.is_empty() && chance(kind_rng, p_draw)
-        {
+        let kind = if previous_normal && !cfg.anomaly_kinds.is_empty() && chance(kind_rng, p_draw) {
             let i = (kind_rng.random::<f64>() * cfg.anomaly_kinds.len() as f64) as usize;
             cfg.anomaly_kinds[i.min(cfg.anomaly_kinds.len() - 1)]
         } else {
