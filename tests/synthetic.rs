@@ -502,3 +502,49 @@ fn bad_configs_are_rejected_with_the_setting_named() {
     };
     assert!(generate(&cfg).is_ok());
 }
+
+#[test]
+fn lf_hf_ratio_moves_the_rr_power_between_0_1_and_0_25_hz() {
+    // Power of the RR tachogram (beat k at time k * mean RR) in a band, by direct DFT.
+    let band_power = |rr: &[f64], (lo, hi): (f64, f64)| -> f64 {
+        let m = mean(rr);
+        let t = 60.0 / 70.0;
+        (0..40)
+            .map(|i| {
+                let f = lo + (hi - lo) * i as f64 / 39.0;
+                let (re, im) = rr.iter().enumerate().fold((0.0, 0.0), |(re, im), (k, x)| {
+                    let w = std::f64::consts::TAU * f * k as f64 * t;
+                    (re + (x - m) * w.cos(), im - (x - m) * w.sin())
+                });
+                re * re + im * im
+            })
+            .sum()
+    };
+    for (ratio, lf_dominant) in [(20.0, true), (0.05, false)] {
+        let r = generate(&SyntheticConfig {
+            lf_hf_ratio: ratio,
+            anomaly_rate: 0.0,
+            length: SyntheticLength::Seconds(600.0),
+            seed: 13,
+            ..Default::default()
+        })
+        .unwrap();
+        let rr: Vec<f64> = r
+            .beats
+            .windows(2)
+            .map(|w| (w[1].r_peak - w[0].r_peak) as f64 / r.ecg.fs)
+            .collect();
+        let lf = band_power(&rr, (0.07, 0.13));
+        let hf = band_power(&rr, (0.22, 0.28));
+        assert_eq!(
+            lf > 5.0 * hf,
+            lf_dominant,
+            "ratio {ratio}: LF {lf}, HF {hf}"
+        );
+        assert_eq!(
+            hf > 5.0 * lf,
+            !lf_dominant,
+            "ratio {ratio}: LF {lf}, HF {hf}"
+        );
+    }
+}

@@ -29,7 +29,7 @@ use crate::{Error, Result};
 
 pub use amplitude::{AmplitudeScale, BaselineWander};
 pub use noise::{GaussianNoise, NoiseLevel};
-pub use time::{EdgeFill, TimeShift, TimeWarp};
+pub use time::{EdgeFill, MAX_WARP_KNOTS, TimeShift, TimeWarp};
 
 /// The generator augmentations draw from: xoshiro256++, whose output is the same on every
 /// platform and `rand` release.

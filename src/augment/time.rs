@@ -41,8 +41,9 @@ impl TimeShift {
     /// Draws a lag uniformly in `-max_shift..=max_shift`; [`Augment::apply`] is
     /// `shift(beat, draw_lag(rng), fill)`.
     pub fn draw_lag(&self, rng: &mut AugmentRng) -> isize {
-        let m = self.max_shift as isize;
-        let span = (2 * self.max_shift + 1) as f64;
+        // Capped again here: a deserialised value skips `new`'s check.
+        let m = self.max_shift.min(isize::MAX as usize / 2) as isize;
+        let span = 2.0 * m as f64 + 1.0;
         ((rng.random::<f64>() * span) as isize - m).clamp(-m, m)
     }
 
@@ -128,7 +129,9 @@ impl Augment for TimeWarp {
     fn apply(&self, beat: &mut [f32], state: &mut AugmentState) {
         let mut speed = [1.0f32; MAX_WARP_KNOTS];
         let s = self.max_stretch;
-        for v in &mut speed[..self.knots] {
+        // Clamped again here: a deserialised value skips `with_knots`'s check.
+        let count = self.knots.clamp(2, MAX_WARP_KNOTS);
+        for v in &mut speed[..count] {
             *v = uniform(&mut state.rng, 1.0 - s, 1.0 + s);
         }
         let n = beat.len();
@@ -136,31 +139,34 @@ impl Augment for TimeWarp {
             return;
         }
         let last = (n - 1) as f64;
-        let knots = &speed[..self.knots];
-        // Speed at input position `p` in [0, n - 1], raised-cosine between knots.
+        let knots = &speed[..count];
+        // Speed at output position `p` in [0, n - 1], raised-cosine between knots.
         let speed_at = |p: f64| -> f64 {
             let u = p / last * (knots.len() - 1) as f64;
             let j = (u as usize).min(knots.len() - 2);
             let t = (1.0 - (std::f64::consts::PI * (u - j as f64)).cos()) / 2.0;
             f64::from(knots[j]) + f64::from(knots[j + 1] - knots[j]) * t
         };
-        let total: f64 = (0..n - 1).map(|i| speed_at(i as f64 + 0.5)).sum();
-        let scale = last / total;
+        // Scratch: the beat's copy, then the n - 1 steps between output samples.
         let AugmentState { scratch, .. } = state;
         scratch.clear();
         scratch.extend_from_slice(beat);
+        scratch.extend((0..n - 1).map(|i| speed_at(i as f64 + 0.5) as f32));
+        let (source, steps) = scratch.split_at(n);
+        let total: f64 = steps.iter().map(|&v| f64::from(v)).sum();
+        let scale = last / total;
         let mut pos = 0.0f64;
         for (i, out) in beat.iter_mut().enumerate() {
             // The last position is `last` up to rounding: pin it so the end sample stays.
-            let p = if i == n - 1 {
+            let p = if i + 1 == n {
                 last
             } else {
                 pos.clamp(0.0, last)
             };
             let j = (p as usize).min(n - 2);
             let frac = (p - j as f64) as f32;
-            *out = scratch[j] * (1.0 - frac) + scratch[j + 1] * frac;
-            pos += speed_at(i as f64 + 0.5) * scale;
+            *out = source[j] * (1.0 - frac) + source[j + 1] * frac;
+            pos += steps.get(i).map_or(0.0, |&v| f64::from(v)) * scale;
         }
     }
 }
