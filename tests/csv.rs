@@ -54,6 +54,9 @@ fn header_can_be_forced_either_way() {
     let absent = CsvOptions::default().header(Header::Absent);
     let (line, _) = parse_error(read("a,b\n3,4\n", &absent));
     assert_eq!(line, 1);
+    // Without a header, skipped rows are the first data rows.
+    let ecg = read("1,2\n3,4\n5,6\n", &absent.clone().skip_rows(2)).unwrap();
+    assert_eq!(ecg.leads, [vec![5.0], vec![6.0]]);
 }
 
 #[test]

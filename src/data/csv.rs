@@ -77,9 +77,11 @@ pub struct CsvOptions {
     pub delimiter: u8,
     /// Header row handling (default [`Header::Auto`]).
     pub header: Header,
-    /// Rows to skip after the header, e.g. a units row (default 0).
+    /// Rows skipped before the data, after the header if there is one, e.g. a units row
+    /// (default 0).
     pub skip_rows: usize,
-    /// Columns read as leads (default [`Leads::All`]).
+    /// Columns read as leads (default [`Leads::All`]). Leads take their header names; without
+    /// a header they are named `col0`, `col1`, … after their 0-based column index.
     pub leads: Leads,
     /// A time or sample-number column, never read as a lead; its values are not parsed
     /// (default none).
@@ -114,7 +116,7 @@ impl CsvOptions {
         self
     }
 
-    /// Skips `rows` rows after the header (e.g. a units row).
+    /// Skips `rows` rows before the data, after the header if any (e.g. a units row).
     pub fn skip_rows(mut self, rows: usize) -> Self {
         self.skip_rows = rows;
         self
@@ -159,7 +161,7 @@ impl CsvOptions {
 pub fn read_csv(path: impl AsRef<Path>, fs: f64, opts: &CsvOptions) -> Result<Ecg> {
     let path = path.as_ref();
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    read(std::io::BufReader::new(file), path, fs, opts)
+    read(file, path, fs, opts) // the csv reader buffers itself
 }
 
 /// Reads CSV text from any reader (a byte slice, a socket); errors name the source `<reader>`.
@@ -171,7 +173,7 @@ pub fn read_csv_from<R: Read>(reader: R, fs: f64, opts: &CsvOptions) -> Result<E
 pub fn write_csv(path: impl AsRef<Path>, ecg: &Ecg) -> Result<()> {
     let path = path.as_ref();
     let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    write(std::io::BufWriter::new(file), path, ecg)
+    write(file, path, ecg) // the csv writer buffers itself
 }
 
 /// Writes `ecg` as CSV to any writer (see [`write_csv`]).
@@ -226,7 +228,7 @@ fn read<R: Read>(reader: R, path: &Path, fs: f64, opts: &CsvOptions) -> Result<E
     if let Some(t) = time.filter(|t| columns.contains(t)) {
         return Err(Error::invalid(
             "leads",
-            format!("column {} is both a lead and the time column", t + 1),
+            format!("column index {t} is both a lead and the time column"),
         ));
     }
     let lead_names = columns
@@ -238,7 +240,7 @@ fn read<R: Read>(reader: R, path: &Path, fs: f64, opts: &CsvOptions) -> Result<E
         .collect();
     let mut leads = vec![Vec::new(); columns.len()];
     let mut have_row = !has_header;
-    let mut to_skip = if has_header { opts.skip_rows } else { 0 };
+    let mut to_skip = opts.skip_rows;
     loop {
         if have_row {
             if to_skip > 0 {
@@ -284,7 +286,7 @@ fn push_row(
             } else {
                 format!("{shown:?} is not a finite number")
             };
-            parse_err(path, line, format!("column {}: {what}", c + 1))
+            parse_err(path, line, format!("column {} (index {c}): {what}", c + 1))
         })?;
         lead.push(value);
     }
