@@ -1,6 +1,8 @@
 //! Data in: WFDB records, CSV signals, synthetic ECG, beat classes, protocols.
 
+pub mod csv;
 mod signal;
+pub mod synthetic;
 
 pub use signal::Ecg;
 

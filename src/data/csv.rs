@@ -1,0 +1,418 @@
+//! ECG signals stored as delimited text: one sample a row, one lead a column.
+//!
+//! The simplest file has one number a line; others add a header row, several leads and a time
+//! column. The sampling rate is not read from the file: the caller gives it.
+//!
+//! ```no_run
+//! use ecg_anomaly::data::csv::{read_csv, CsvOptions};
+//! // `time,MLII,V5` with a header: read MLII only.
+//! let opts = CsvOptions::default().lead("MLII").time_column("time");
+//! let ecg = read_csv("record.csv", 360.0, &opts)?;
+//! # Ok::<(), ecg_anomaly::Error>(())
+//! ```
+
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Ecg;
+use crate::{Error, Result};
+
+/// A column of the file, by 0-based index or by header name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Column {
+    /// 0-based column index.
+    Index(usize),
+    /// Header name (compared after trimming blanks and surrounding quotes).
+    Name(String),
+}
+
+impl From<usize> for Column {
+    fn from(index: usize) -> Self {
+        Column::Index(index)
+    }
+}
+
+impl From<&str> for Column {
+    fn from(name: &str) -> Self {
+        Column::Name(name.to_owned())
+    }
+}
+
+impl From<String> for Column {
+    fn from(name: String) -> Self {
+        Column::Name(name)
+    }
+}
+
+/// Whether the first row names the columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Header {
+    /// A header when none of the first row's cells is a number (the default).
+    #[default]
+    Auto,
+    /// The first row is always a header.
+    Present,
+    /// There is no header: the first row is data.
+    Absent,
+}
+
+/// Which columns become leads.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Leads {
+    /// Every column except the time column (the default; a one-column file gives one lead).
+    #[default]
+    All,
+    /// These columns, in this order.
+    Columns(Vec<Column>),
+}
+
+/// How to read a CSV signal. `CsvOptions::default()` reads comma-separated text, detects a
+/// header, takes every column as a lead and has no time column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsvOptions {
+    /// Field separator (default `b','`).
+    pub delimiter: u8,
+    /// Header row handling (default [`Header::Auto`]).
+    pub header: Header,
+    /// Rows skipped before the data, after the header if there is one, e.g. a units row
+    /// (default 0).
+    pub skip_rows: usize,
+    /// Columns read as leads (default [`Leads::All`]). Leads take their header names; without
+    /// a header they are named `col0`, `col1`, … after their 0-based column index.
+    pub leads: Leads,
+    /// A time or sample-number column, never read as a lead; its values are not parsed
+    /// (default none).
+    pub time_column: Option<Column>,
+    /// Lines starting with this byte are skipped (default `Some(b'#')`).
+    pub comment: Option<u8>,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        Self {
+            delimiter: b',',
+            header: Header::Auto,
+            skip_rows: 0,
+            leads: Leads::All,
+            time_column: None,
+            comment: Some(b'#'),
+        }
+    }
+}
+
+impl CsvOptions {
+    /// Sets the field separator.
+    pub fn delimiter(mut self, delimiter: u8) -> Self {
+        self.delimiter = delimiter;
+        self
+    }
+
+    /// Sets the header handling.
+    pub fn header(mut self, header: Header) -> Self {
+        self.header = header;
+        self
+    }
+
+    /// Skips `rows` rows before the data, after the header if any (e.g. a units row).
+    pub fn skip_rows(mut self, rows: usize) -> Self {
+        self.skip_rows = rows;
+        self
+    }
+
+    /// Reads one column, by index (`1`) or header name (`"MLII"`), as the only lead.
+    pub fn lead(mut self, column: impl Into<Column>) -> Self {
+        self.leads = Leads::Columns(vec![column.into()]);
+        self
+    }
+
+    /// Reads these columns as leads, in this order.
+    pub fn leads<C: Into<Column>>(mut self, columns: impl IntoIterator<Item = C>) -> Self {
+        self.leads = Leads::Columns(columns.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Reads every column except the time column as a lead.
+    pub fn all_leads(mut self) -> Self {
+        self.leads = Leads::All;
+        self
+    }
+
+    /// Names the time column, which is excluded from the leads.
+    pub fn time_column(mut self, column: impl Into<Column>) -> Self {
+        self.time_column = Some(column.into());
+        self
+    }
+
+    /// Sets the comment byte (`None`: no comment lines).
+    pub fn comment(mut self, comment: Option<u8>) -> Self {
+        self.comment = comment;
+        self
+    }
+}
+
+/// Reads the CSV file at `path`, sampled at `fs` Hz.
+///
+/// Errors: [`Error::Io`] when the file cannot be read, [`Error::Parse`] (1-based line, column in
+/// the message) for a non-numeric, empty, NaN or infinite cell, a short row or a missing column,
+/// [`Error::InvalidArgument`] for a non-positive `fs` or a column name without a header.
+pub fn read_csv(path: impl AsRef<Path>, fs: f64, opts: &CsvOptions) -> Result<Ecg> {
+    let path = path.as_ref();
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    read(file, path, fs, opts) // the csv reader buffers itself
+}
+
+/// Reads CSV text from any reader (a byte slice, a socket); errors name the source `<reader>`.
+pub fn read_csv_from<R: Read>(reader: R, fs: f64, opts: &CsvOptions) -> Result<Ecg> {
+    read(reader, Path::new("<reader>"), fs, opts)
+}
+
+/// Writes `ecg` to `path`: a header row of lead names, then one column per lead.
+pub fn write_csv(path: impl AsRef<Path>, ecg: &Ecg) -> Result<()> {
+    let path = path.as_ref();
+    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    write(file, path, ecg) // the csv writer buffers itself
+}
+
+/// Writes `ecg` as CSV to any writer (see [`write_csv`]).
+pub fn write_csv_to<W: Write>(writer: W, ecg: &Ecg) -> Result<()> {
+    write(writer, Path::new("<writer>"), ecg)
+}
+
+fn read<R: Read>(reader: R, path: &Path, fs: f64, opts: &CsvOptions) -> Result<Ecg> {
+    if !(fs.is_finite() && fs > 0.0) {
+        return Err(Error::invalid(
+            "fs",
+            format!("{fs} Hz: must be finite and > 0"),
+        ));
+    }
+    let mut rdr = ::csv::ReaderBuilder::new()
+        .delimiter(opts.delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .trim(::csv::Trim::All)
+        .comment(opts.comment)
+        .from_reader(reader);
+    let mut record = ::csv::ByteRecord::new();
+    if !next_record(&mut rdr, &mut record, path)? {
+        return Err(parse_err(path, 1, "no data rows"));
+    }
+    let width = record.len();
+    let header_line = line_of(&record);
+    let has_header = match opts.header {
+        Header::Present => true,
+        Header::Absent => false,
+        Header::Auto => record.iter().all(|cell| parse_cell(cell).is_none()),
+    };
+    let names: Option<Vec<String>> = has_header.then(|| record.iter().map(clean_name).collect());
+    let time = opts
+        .time_column
+        .as_ref()
+        .map(|c| resolve(c, names.as_deref(), width, path, header_line))
+        .transpose()?;
+    if opts.leads == Leads::Columns(Vec::new()) {
+        return Err(Error::invalid("leads", "no column selected"));
+    }
+    let columns: Vec<usize> = match &opts.leads {
+        Leads::All => (0..width).filter(|&c| Some(c) != time).collect(),
+        Leads::Columns(cols) => cols
+            .iter()
+            .map(|c| resolve(c, names.as_deref(), width, path, header_line))
+            .collect::<Result<_>>()?,
+    };
+    if columns.is_empty() {
+        return Err(parse_err(path, header_line, "no lead column left to read"));
+    }
+    if let Some(t) = time.filter(|t| columns.contains(t)) {
+        return Err(Error::invalid(
+            "leads",
+            format!("column index {t} is both a lead and the time column"),
+        ));
+    }
+    let lead_names = columns
+        .iter()
+        .map(|&c| match &names {
+            Some(n) if !n[c].is_empty() => n[c].clone(),
+            _ => format!("col{c}"),
+        })
+        .collect();
+    let mut leads = vec![Vec::new(); columns.len()];
+    let mut have_row = !has_header;
+    let mut to_skip = opts.skip_rows;
+    loop {
+        if have_row {
+            if to_skip > 0 {
+                to_skip -= 1;
+            } else {
+                push_row(&record, width, &columns, &mut leads, path)?;
+            }
+        }
+        if !next_record(&mut rdr, &mut record, path)? {
+            break;
+        }
+        have_row = true;
+    }
+    if leads[0].is_empty() {
+        return Err(parse_err(path, header_line, "no data rows"));
+    }
+    Ok(Ecg {
+        fs,
+        lead_names,
+        leads,
+    })
+}
+
+/// Parses the selected cells of one data row onto the ends of `leads`.
+fn push_row(
+    record: &::csv::ByteRecord,
+    width: usize,
+    columns: &[usize],
+    leads: &mut [Vec<f32>],
+    path: &Path,
+) -> Result<()> {
+    let line = line_of(record);
+    if record.len() != width {
+        let msg = format!("expected {width} fields, found {}", record.len());
+        return Err(parse_err(path, line, msg));
+    }
+    for (lead, &c) in leads.iter_mut().zip(columns) {
+        let cell = record.get(c).unwrap_or_default();
+        let value = parse_cell(cell).ok_or_else(|| {
+            let shown = String::from_utf8_lossy(cell);
+            let what = if cell.is_empty() {
+                "empty cell".to_owned()
+            } else {
+                format!("{shown:?} is not a finite number")
+            };
+            parse_err(path, line, format!("column {} (index {c}): {what}", c + 1))
+        })?;
+        lead.push(value);
+    }
+    Ok(())
+}
+
+/// A finite `f32` from a trimmed cell, or `None`.
+fn parse_cell(cell: &[u8]) -> Option<f32> {
+    let v: f32 = std::str::from_utf8(cell).ok()?.parse().ok()?;
+    v.is_finite().then_some(v)
+}
+
+/// A header cell without surrounding blanks and quotes (`'MLII'` → `MLII`).
+fn clean_name(cell: &[u8]) -> String {
+    let s = String::from_utf8_lossy(cell);
+    let s = s.trim();
+    let s = s
+        .strip_prefix('\'')
+        .and_then(|t| t.strip_suffix('\''))
+        .unwrap_or(s);
+    s.trim().to_owned()
+}
+
+/// 0-based index of `column`, checked against the file.
+fn resolve(
+    column: &Column,
+    names: Option<&[String]>,
+    width: usize,
+    path: &Path,
+    line: usize,
+) -> Result<usize> {
+    match column {
+        Column::Index(i) if *i < width => Ok(*i),
+        Column::Index(i) => Err(parse_err(
+            path,
+            line,
+            format!("column index {i} out of range: the file has {width} columns"),
+        )),
+        Column::Name(name) => {
+            let names = names.ok_or_else(|| {
+                Error::invalid(
+                    "column",
+                    format!("{name:?} is a name but the file has no header row"),
+                )
+            })?;
+            names.iter().position(|n| n == name).ok_or_else(|| {
+                parse_err(
+                    path,
+                    line,
+                    format!("no column named {name:?} (header: {})", names.join(", ")),
+                )
+            })
+        }
+    }
+}
+
+fn next_record<R: Read>(
+    rdr: &mut ::csv::Reader<R>,
+    record: &mut ::csv::ByteRecord,
+    path: &Path,
+) -> Result<bool> {
+    rdr.read_byte_record(record).map_err(|e| {
+        let line = e.position().map_or(0, |p| p.line() as usize);
+        match e.into_kind() {
+            ::csv::ErrorKind::Io(source) => Error::io(path, source),
+            other => parse_err(path, line, format!("{other:?}")),
+        }
+    })
+}
+
+fn line_of(record: &::csv::ByteRecord) -> usize {
+    record.position().map_or(0, |p| p.line() as usize)
+}
+
+fn parse_err(path: &Path, line: usize, message: impl Into<String>) -> Error {
+    Error::Parse {
+        path: PathBuf::from(path),
+        line,
+        message: message.into(),
+    }
+}
+
+fn write<W: Write>(writer: W, path: &Path, ecg: &Ecg) -> Result<()> {
+    let n = ecg.len();
+    if ecg.leads.is_empty() || ecg.lead_names.len() != ecg.leads.len() {
+        return Err(Error::invalid(
+            "ecg",
+            format!(
+                "{} lead names for {} leads (need at least one lead)",
+                ecg.lead_names.len(),
+                ecg.leads.len()
+            ),
+        ));
+    }
+    if let Some(bad) = ecg.leads.iter().position(|l| l.len() != n) {
+        return Err(Error::invalid(
+            "ecg",
+            format!(
+                "lead {bad} has {} samples, lead 0 has {n}",
+                ecg.leads[bad].len()
+            ),
+        ));
+    }
+    let io = |e: ::csv::Error| match e.into_kind() {
+        ::csv::ErrorKind::Io(source) => Error::io(path, source),
+        other => Error::io(path, std::io::Error::other(format!("{other:?}"))),
+    };
+    let mut wtr = ::csv::Writer::from_writer(writer);
+    wtr.write_record(&ecg.lead_names).map_err(io)?;
+    let mut cell = String::new();
+    for i in 0..n {
+        for lead in &ecg.leads {
+            let v = lead[i];
+            if !v.is_finite() {
+                let msg = format!("{v} cannot be written as CSV");
+                return Err(Error::Signal {
+                    sample: i,
+                    message: msg,
+                });
+            }
+            cell.clear();
+            // Display prints the shortest text that parses back to the same f32.
+            let _ = write!(cell, "{v}");
+            wtr.write_field(&cell).map_err(io)?;
+        }
+        wtr.write_record(None::<&[u8]>).map_err(io)?;
+    }
+    wtr.flush().map_err(|e| Error::io(path, e))
+}
