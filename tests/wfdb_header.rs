@@ -30,10 +30,23 @@ const FULL: &str = "#wfdb 10.7\n\
 #[test]
 fn every_field_and_default_is_read() {
     let h = parse(FULL).unwrap();
-    assert_eq!((h.record_name.as_str(), h.fs, h.n_samples), ("rec", 500.0, Some(1000)));
+    assert_eq!(
+        (h.record_name.as_str(), h.fs, h.n_samples),
+        ("rec", 500.0, Some(1000))
+    );
     assert_eq!((h.counter_freq, h.base_counter), (Some(1000.0), Some(5.0)));
-    assert_eq!((h.base_time.as_deref(), h.base_date.as_deref()), (Some("12:30:00"), Some("01/02/2003")));
-    assert_eq!(h.comments, ["wfdb 10.7", "a comment between signal lines", "69 M 1085 1629 x1"]);
+    assert_eq!(
+        (h.base_time.as_deref(), h.base_date.as_deref()),
+        (Some("12:30:00"), Some("01/02/2003"))
+    );
+    assert_eq!(
+        h.comments,
+        [
+            "wfdb 10.7",
+            "a comment between signal lines",
+            "69 M 1085 1629 x1"
+        ]
+    );
     let a = SignalSpec {
         file_name: "a.dat".into(),
         format: Format::F16,
@@ -51,22 +64,58 @@ fn every_field_and_default_is_read() {
     assert_eq!(h.signals[0], a);
     let b = &h.signals[1];
     // No baseline: it defaults to the ADC zero; no units: mV.
-    assert_eq!((b.baseline, b.units.as_str(), b.checksum, b.description.as_str()), (1024, "mV", Some(-22131), "MLII"));
+    assert_eq!(
+        (
+            b.baseline,
+            b.units.as_str(),
+            b.checksum,
+            b.description.as_str()
+        ),
+        (1024, "mV", Some(-22131), "MLII")
+    );
     let c = &h.signals[2];
     // Only file and format: WFDB's defaults.
-    assert_eq!((c.adc_gain, c.gain(), c.adc_resolution, c.adc_zero, c.initial_value), (0.0, 200.0, 12, 0, 0));
-    assert_eq!((c.checksum, c.description.as_str()), (None, "record rec, signal 2"));
+    assert_eq!(
+        (
+            c.adc_gain,
+            c.gain(),
+            c.adc_resolution,
+            c.adc_zero,
+            c.initial_value
+        ),
+        (0.0, 200.0, 12, 0, 0)
+    );
+    assert_eq!(
+        (c.checksum, c.description.as_str()),
+        (None, "record rec, signal 2")
+    );
     let groups = h.groups();
-    assert_eq!(groups.iter().map(|g| g.signals.clone()).collect::<Vec<_>>(), [0..1, 1..3]);
-    assert_eq!((groups[0].byte_offset, groups[1].format), (24, Format::F212));
+    assert_eq!(
+        groups.iter().map(|g| g.signals.clone()).collect::<Vec<_>>(),
+        [0..1, 1..3]
+    );
+    assert_eq!(
+        (groups[0].byte_offset, groups[1].format),
+        (24, Format::F212)
+    );
 }
 
 #[test]
 fn record_line_optional_fields_default_like_wfdb() {
     let h = parse("r 0").unwrap();
-    assert_eq!((h.fs, h.counter_freq, h.n_samples, h.signals.len()), (250.0, None, None, 0));
+    assert_eq!(
+        (h.fs, h.counter_freq, h.n_samples, h.signals.len()),
+        (250.0, None, None, 0)
+    );
     let h = parse("r 1 128 0\nr.dat 80\n").unwrap();
-    assert_eq!((h.n_samples, h.signals[0].format, h.signals[0].adc_resolution), (None, Format::F80, 8));
+    assert_eq!(
+        (
+            h.n_samples,
+            h.signals[0].format,
+            h.signals[0].adc_resolution
+        ),
+        (None, Format::F80, 8)
+    );
 }
 
 #[test]
@@ -95,13 +144,19 @@ fn malformed_lines_give_parse_errors_with_line_numbers() {
     assert_eq!(parse_error_line("r 1 360\nr.dat 212 200(1\n"), 2);
     assert_eq!(parse_error_line("r 1 360\nr.dat 212 200(x)/mV\n"), 2);
     assert_eq!(parse_error_line("r 1 360\nr.dat 212 200junk\n"), 2);
-    assert_eq!(parse_error_line("r 1 360\nr.dat 212 200 11 1024 0 70000\n"), 2);
+    assert_eq!(
+        parse_error_line("r 1 360\nr.dat 212 200 11 1024 0 70000\n"),
+        2
+    );
     assert_eq!(parse_error_line("r 1 360\nr.dat\n"), 2);
     assert_eq!(parse_error_line("r 1 360\nr.dat 212y3\n"), 2);
     assert_eq!(parse_error_line("r 2 360\nr.dat 212\n"), 2);
     assert_eq!(parse_error_line("r 1 360\nr.dat 212\nr.dat 212\n"), 3);
     assert_eq!(parse_error_line("r 2 360\nr.dat 212\nr.dat 16\n"), 3);
-    assert_eq!(parse_error_line("r 3 360\na.dat 16\nb.dat 16\na.dat 16\n"), 4);
+    assert_eq!(
+        parse_error_line("r 3 360\na.dat 16\nb.dat 16\na.dat 16\n"),
+        4
+    );
 }
 
 #[test]
@@ -122,10 +177,16 @@ fn multi_segment_and_unsupported_formats_are_unsupported() {
         "r 1 360\nr.dat 212x2\n",
         "r 1 360\nr.dat 16:3\n",
     ] {
-        assert!(matches!(parse(text), Err(Error::Unsupported { .. })), "{text:?}");
+        assert!(
+            matches!(parse(text), Err(Error::Unsupported { .. })),
+            "{text:?}"
+        );
     }
     // One sample per frame and zero skew are the plain layout.
-    assert_eq!(parse("r 1 360\nr.dat 16x1:0+2\n").unwrap().signals[0].byte_offset, 2);
+    assert_eq!(
+        parse("r 1 360\nr.dat 16x1:0+2\n").unwrap().signals[0].byte_offset,
+        2
+    );
 }
 
 #[test]

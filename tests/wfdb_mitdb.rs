@@ -19,11 +19,19 @@ fn every_signal_matches_its_header_checksum_and_initial_value() {
     };
     for name in MITDB_RECORDS {
         let r = Record::read(dir.join(name)).unwrap();
-        assert_eq!((r.len(), r.digital.len(), r.header.fs), (650_000, 2, 360.0), "{name}");
+        assert_eq!(
+            (r.len(), r.digital.len(), r.header.fs),
+            (650_000, 2, 360.0),
+            "{name}"
+        );
         for (s, spec) in r.header.signals.iter().enumerate() {
             // WFDB checksum: sum of the digital samples mod 2^16, written as a signed 16-bit value.
             assert_eq!(r.checksum(s), spec.checksum, "{name} signal {s}");
-            assert_eq!(i32::from(r.digital[s][0]), spec.initial_value, "{name} signal {s}");
+            assert_eq!(
+                i32::from(r.digital[s][0]),
+                spec.initial_value,
+                "{name} signal {s}"
+            );
         }
     }
 }
@@ -42,20 +50,37 @@ fn mlii_is_signal_0_except_in_114_and_absent_from_102_and_104() {
             "102" | "104" => None,
             _ => Some(0),
         };
-        assert_eq!(ecg.lead_index("MLII"), expected, "{name}: {:?}", ecg.lead_names);
+        assert_eq!(
+            ecg.lead_index("MLII"),
+            expected,
+            "{name}: {:?}",
+            ecg.lead_names
+        );
     }
 }
 
 #[test]
 fn range_reads_equal_slices_of_the_full_read() {
-    let Some(dir) = mitdb_dir("range_reads_equal_slices_of_the_full_read") else { return };
+    let Some(dir) = mitdb_dir("range_reads_equal_slices_of_the_full_read") else {
+        return;
+    };
     for name in ["100", "114", "232"] {
         let full = Record::read(dir.join(name)).unwrap();
-        for range in [0..10, 1..2, 12_345..99_999, 649_990..650_000, 650_000..650_000] {
+        for range in [
+            0..10,
+            1..2,
+            12_345..99_999,
+            649_990..650_000,
+            650_000..650_000,
+        ] {
             let part = Record::read_range(dir.join(name), range.clone()).unwrap();
             assert_eq!(part.start, range.start);
             for s in 0..2 {
-                assert_eq!(part.digital[s], full.digital[s][range.clone()], "{name} {range:?}");
+                assert_eq!(
+                    part.digital[s],
+                    full.digital[s][range.clone()],
+                    "{name} {range:?}"
+                );
             }
         }
     }
@@ -67,7 +92,10 @@ fn record_100_physical_values_follow_gain_and_baseline() {
         return;
     };
     let ecg = Record::read(dir.join("100")).unwrap().to_ecg();
-    assert_eq!((ecg.fs, ecg.lead_names.clone()), (360.0, vec!["MLII".into(), "V5".into()]));
+    assert_eq!(
+        (ecg.fs, ecg.lead_names.clone()),
+        (360.0, vec!["MLII".into(), "V5".into()])
+    );
     // 100.hea: gain 200, no baseline (so ADC zero 1024), initial values 995 and 1011.
     assert_eq!(ecg.leads[0][0], (995.0 - 1024.0) / 200.0);
     assert_eq!(ecg.leads[1][0], (1011.0 - 1024.0) / 200.0);
@@ -76,7 +104,9 @@ fn record_100_physical_values_follow_gain_and_baseline() {
 
 #[test]
 fn record_100_has_2239_normal_33_apc_and_1_pvc_beats() {
-    let Some(dir) = mitdb_dir("record_100_has_2239_normal_33_apc_and_1_pvc_beats") else { return };
+    let Some(dir) = mitdb_dir("record_100_has_2239_normal_33_apc_and_1_pvc_beats") else {
+        return;
+    };
     let mut counts = BTreeMap::new();
     for a in annotations(&dir, "100").iter().filter(|a| a.is_beat()) {
         *counts.entry(a.symbol()).or_insert(0) += 1;
@@ -106,8 +136,14 @@ fn mitdb_holds_109494_beats_in_the_published_aami_classes() {
         }
     }
     assert_eq!((total, beats, qrs), (112_647, 109_494, 109_966));
-    let expected = [(AamiClass::N, 90_631), (AamiClass::S, 2_781), (AamiClass::V, 7_236)];
-    let expected = expected.into_iter().chain([(AamiClass::F, 803), (AamiClass::Q, 8_043)]);
+    let expected = [
+        (AamiClass::N, 90_631),
+        (AamiClass::S, 2_781),
+        (AamiClass::V, 7_236),
+    ];
+    let expected = expected
+        .into_iter()
+        .chain([(AamiClass::F, 803), (AamiClass::Q, 8_043)]);
     assert_eq!(classes, expected.collect());
 }
 
@@ -115,7 +151,9 @@ fn mitdb_holds_109494_beats_in_the_published_aami_classes() {
 /// indices and subtypes, and counts of rhythm/aux strings (trailing NULs removed).
 #[test]
 fn mitdb_annotation_fields_match_wfdb_python() {
-    let Some(dir) = mitdb_dir("mitdb_annotation_fields_match_wfdb_python") else { return };
+    let Some(dir) = mitdb_dir("mitdb_annotation_fields_match_wfdb_python") else {
+        return;
+    };
     let (mut samples, mut subtypes, mut nonzero_subtypes) = (0u64, 0i64, 0);
     let mut aux = BTreeMap::new();
     for name in MITDB_RECORDS {
@@ -129,7 +167,13 @@ fn mitdb_annotation_fields_match_wfdb_python() {
             }
         }
     }
-    assert_eq!((samples, subtypes, nonzero_subtypes), (36_667_396_582, 7_054, 4_232));
+    assert_eq!(
+        (samples, subtypes, nonzero_subtypes),
+        (36_667_396_582, 7_054, 4_232)
+    );
     assert_eq!(aux.values().sum::<usize>(), 1_728);
-    assert_eq!((aux["(N"], aux["MISSB"], aux["(AFIB"], aux["(SBR"]), (530, 428, 107, 1));
+    assert_eq!(
+        (aux["(N"], aux["MISSB"], aux["(AFIB"], aux["(SBR"]),
+        (530, 428, 107, 1)
+    );
 }

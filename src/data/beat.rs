@@ -23,7 +23,13 @@ pub enum AamiClass {
 
 impl AamiClass {
     /// All classes in the order N, S, V, F, Q.
-    pub const ALL: [AamiClass; 5] = [AamiClass::N, AamiClass::S, AamiClass::V, AamiClass::F, AamiClass::Q];
+    pub const ALL: [AamiClass; 5] = [
+        AamiClass::N,
+        AamiClass::S,
+        AamiClass::V,
+        AamiClass::F,
+        AamiClass::Q,
+    ];
 
     /// Position in [`AamiClass::ALL`] (N = 0 ... Q = 4), e.g. for confusion matrices.
     pub fn index(self) -> usize {
@@ -85,7 +91,10 @@ impl AamiMapping {
 
     /// Symbols mapped to `class`, in byte order.
     pub fn symbols(&self, class: AamiClass) -> impl Iterator<Item = &str> {
-        self.classes.iter().filter(move |&(_, &c)| c == class).map(|(s, _)| s.as_str())
+        self.classes
+            .iter()
+            .filter(move |&(_, &c)| c == class)
+            .map(|(s, _)| s.as_str())
     }
 }
 

@@ -1,19 +1,37 @@
 //! Writers for small WFDB files, used to test the reader on generated data.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ecg_anomaly::data::wfdb::{Annotation, Format};
 
-/// A fresh empty folder under the system temp dir, unique per process and call.
-pub fn temp_dir(test: &str) -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("ecg-wfdb-{test}-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh empty folder under the system temp dir, unique per process and call, removed when
+/// dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(test: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("ecg-wfdb-{test}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Encodes an interleaved sample stream in `format` (values must fit the format).
@@ -21,7 +39,10 @@ pub fn encode(format: Format, stream: &[i16]) -> Vec<u8> {
     match format {
         Format::F16 => stream.iter().flat_map(|v| v.to_le_bytes()).collect(),
         Format::F61 => stream.iter().flat_map(|v| v.to_be_bytes()).collect(),
-        Format::F160 => stream.iter().flat_map(|&v| (v as u16 ^ 0x8000).to_le_bytes()).collect(),
+        Format::F160 => stream
+            .iter()
+            .flat_map(|&v| (v as u16 ^ 0x8000).to_le_bytes())
+            .collect(),
         Format::F80 => stream.iter().map(|&v| (v + 128) as u8).collect(),
         Format::F212 => {
             let mut out = Vec::new();
@@ -54,7 +75,9 @@ pub fn value_range(format: Format) -> (i16, i16) {
 /// Interleaves per-signal samples frame by frame.
 pub fn interleave(signals: &[Vec<i16>]) -> Vec<i16> {
     let n = signals.first().map_or(0, Vec::len);
-    (0..n).flat_map(|i| signals.iter().map(move |s| s[i])).collect()
+    (0..n)
+        .flat_map(|i| signals.iter().map(move |s| s[i]))
+        .collect()
 }
 
 /// WFDB checksum as the header writes it.
@@ -68,7 +91,11 @@ pub fn header_text(name: &str, file: &str, format: Format, signals: &[Vec<i16>])
     let mut h = format!("{name} {} 360 {n}\n", signals.len());
     for (i, s) in signals.iter().enumerate() {
         let first = s.first().copied().unwrap_or(0);
-        let line = format!("{file} {} 200(0)/mV 12 0 {first} {} 0 lead{i}\n", format.code(), checksum(s));
+        let line = format!(
+            "{file} {} 200(0)/mV 12 0 {first} {} 0 lead{i}\n",
+            format.code(),
+            checksum(s)
+        );
         h.push_str(&line);
     }
     h
@@ -90,7 +117,12 @@ pub fn encode_annotations(anns: &[Annotation]) -> Vec<u8> {
             w.extend([59 << 10, (d >> 16) as u16, d as u16, 1]);
         } else if !(0..=1023).contains(&delta) {
             let d = delta as i32 as u32;
-            w.extend([59 << 10, (d >> 16) as u16, d as u16, u16::from(a.code) << 10]);
+            w.extend([
+                59 << 10,
+                (d >> 16) as u16,
+                d as u16,
+                u16::from(a.code) << 10,
+            ]);
         } else {
             w.push((u16::from(a.code) << 10) | delta as u16);
         }

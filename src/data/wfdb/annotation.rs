@@ -66,7 +66,11 @@ pub fn parse_annotations(bytes: &[u8], path: &Path) -> Result<Vec<Annotation>> {
         offset: offset as u64,
         message,
     };
-    let word = |at: usize| bytes.get(at..at + 2).map(|w| u16::from_le_bytes([w[0], w[1]]));
+    let word = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|w| u16::from_le_bytes([w[0], w[1]]))
+    };
     let mut out: Vec<Annotation> = Vec::with_capacity(bytes.len() / 4);
     let (mut pos, mut time) = (0usize, 0i64);
     loop {
@@ -84,12 +88,16 @@ pub fn parse_annotations(bytes: &[u8], path: &Path) -> Result<Vec<Annotation>> {
                 let (Some(hi), Some(lo)) = (word(pos), word(pos + 2)) else {
                     return Err(corrupt(at, "SKIP without its 4-byte interval".into()));
                 };
-                time = time.saturating_add(i64::from(((u32::from(hi) << 16) | u32::from(lo)) as i32));
+                time =
+                    time.saturating_add(i64::from(((u32::from(hi) << 16) | u32::from(lo)) as i32));
                 pos += 4;
             }
             NUM | SUB | CHN | AUX => {
                 let Some(ann) = out.last_mut() else {
-                    return Err(corrupt(at, format!("pseudo-annotation {code} before any annotation")));
+                    return Err(corrupt(
+                        at,
+                        format!("pseudo-annotation {code} before any annotation"),
+                    ));
                 };
                 match code {
                     NUM => ann.num = data as u8 as i8,
@@ -97,14 +105,15 @@ pub fn parse_annotations(bytes: &[u8], path: &Path) -> Result<Vec<Annotation>> {
                     CHN => ann.chan = data as u8,
                     _ => {
                         let len = usize::from(data & 0xff);
-                        let Some(text) = bytes.get(pos..pos + (len + 1) / 2 * 2) else {
+                        let padded = len.next_multiple_of(2);
+                        let Some(text) = bytes.get(pos..pos + padded) else {
                             let msg = format!("aux string of {len} bytes runs past the end");
                             return Err(corrupt(at, msg));
                         };
                         let text = &text[..len];
                         let text = text.split(|&b| b == 0).next().unwrap_or_default();
                         ann.aux = Some(String::from_utf8_lossy(text).into_owned());
-                        pos += (len + 1) / 2 * 2;
+                        pos += padded;
                     }
                 }
             }
@@ -116,7 +125,14 @@ pub fn parse_annotations(bytes: &[u8], path: &Path) -> Result<Vec<Annotation>> {
                 let sample = usize::try_from(time)
                     .map_err(|_| corrupt(at, format!("annotation at negative sample {time}")))?;
                 let (chan, num) = out.last().map_or((0, 0), |a| (a.chan, a.num));
-                out.push(Annotation { sample, code: code as u8, subtype: 0, chan, num, aux: None });
+                out.push(Annotation {
+                    sample,
+                    code: code as u8,
+                    subtype: 0,
+                    chan,
+                    num,
+                    aux: None,
+                });
             }
         }
     }
@@ -136,14 +152,35 @@ mod tests {
 
     #[test]
     fn decodes_every_pseudo_code_and_carries_chan_and_num() {
-        let mut b = words(&[(1 << 10) | 5, (SUB << 10) | 0x3ff, (CHN << 10) | 2, (NUM << 10) | 7]);
+        let mut b = words(&[
+            (1 << 10) | 5,
+            (SUB << 10) | 0x3ff,
+            (CHN << 10) | 2,
+            (NUM << 10) | 7,
+        ]);
         b.extend(words(&[(28 << 10) | 10, (AUX << 10) | 5]));
         b.extend(b"(AFIB\0");
         // SKIP of 70000 samples (high word first), then a PVC 3 samples later.
-        b.extend(words(&[SKIP << 10, 1, (70_000 - 65_536) as u16, (5 << 10) | 3, 0]));
+        b.extend(words(&[
+            SKIP << 10,
+            1,
+            (70_000 - 65_536) as u16,
+            (5 << 10) | 3,
+            0,
+        ]));
         let a = parse(&b).unwrap();
-        let got: Vec<_> = a.iter().map(|a| (a.sample, a.symbol(), a.subtype, a.chan, a.num)).collect();
-        assert_eq!(got, [(5, "N", -1, 2, 7), (15, "+", 0, 2, 7), (70018, "V", 0, 2, 7)]);
+        let got: Vec<_> = a
+            .iter()
+            .map(|a| (a.sample, a.symbol(), a.subtype, a.chan, a.num))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (5, "N", -1, 2, 7),
+                (15, "+", 0, 2, 7),
+                (70018, "V", 0, 2, 7)
+            ]
+        );
         assert_eq!(a[1].aux.as_deref(), Some("(AFIB"));
         assert_eq!((a[0].aux.clone(), a[2].aux.clone()), (None, None));
     }

@@ -68,7 +68,9 @@ const SYMBOLS: [&str; ACMAX as usize + 1] = [
 ];
 
 /// WFDB's `isqrs` table (`ecgmap.h`): beat codes, `!` (ventricular flutter wave) included.
-const QRS: u64 = bits(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 25, 30, 31, 34, 35, 38, 41]);
+const QRS: u64 = bits(&[
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 25, 30, 31, 34, 35, 38, 41,
+]);
 /// PhysioNet's beat annotations: `isqrs` without `!` (see [`is_beat`]).
 const BEAT: u64 = QRS & !(1 << FLWAV);
 
@@ -131,7 +133,10 @@ mod tests {
     fn beat_sets_match_wfdb_and_physionet_lists() {
         let qrs: String = (0..=63).filter(|&c| is_qrs(c)).filter_map(symbol).collect();
         assert_eq!(qrs, "NLRaVFJASEj/QB?!enfr");
-        let beats: String = (0..=63).filter(|&c| is_beat(c)).filter_map(symbol).collect();
+        let beats: String = (0..=63)
+            .filter(|&c| is_beat(c))
+            .filter_map(symbol)
+            .collect();
         assert_eq!(beats, "NLRaVFJASEj/QB?enfr");
     }
 }

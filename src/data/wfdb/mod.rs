@@ -17,11 +17,13 @@
 
 mod annotation;
 pub mod codes;
+mod decode;
 mod format;
 mod header;
+mod header_lines;
 mod record;
 
 pub use annotation::{Annotation, parse_annotations, read_annotations};
 pub use format::Format;
 pub use header::{DEFAULT_FS, DEFAULT_GAIN, Header, SignalGroup, SignalSpec};
-pub use record::{Record, decode_signals, decode_signals_range, read_ecg};
+pub use record::{Record, decode_signals, decode_signals_into, decode_signals_range, read_ecg};

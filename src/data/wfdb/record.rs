@@ -5,8 +5,8 @@ use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use super::format::{Format, decode_212_two, decode_stream};
-use super::header::{Header, SignalGroup, header_path};
+use super::decode::{byte_span, check_range, corrupt, decode_group, frame_count, usize_of};
+use super::header::{Header, header_path};
 use crate::data::Ecg;
 use crate::{Error, Result};
 
@@ -32,10 +32,18 @@ impl Record {
         for p in &paths {
             files.push(std::fs::read(p).map_err(|e| Error::io(p, e))?);
         }
-        let named: Vec<(&Path, &[u8])> =
-            paths.iter().map(PathBuf::as_path).zip(files.iter().map(Vec::as_slice)).collect();
-        let digital = decode(&header, &named, None)?;
-        Ok(Record { header, start: 0, digital })
+        let named: Vec<(&Path, &[u8])> = paths
+            .iter()
+            .map(PathBuf::as_path)
+            .zip(files.iter().map(Vec::as_slice))
+            .collect();
+        let mut digital = Vec::new();
+        decode(&header, &named, None, &mut digital)?;
+        Ok(Record {
+            header,
+            start: 0,
+            digital,
+        })
     }
 
     /// Reads samples `range` (start inclusive, end exclusive) of every signal, seeking to the
@@ -51,26 +59,38 @@ impl Record {
         }
         let n_frames = frame_count(&header, &groups, &lens, &paths)?;
         check_range(&range, n_frames)?;
-        let mut digital = Vec::with_capacity(header.signals.len());
+        let mut digital = vec![Vec::new(); header.signals.len()];
         for (g, p) in groups.iter().zip(&paths) {
             let (span, skip) = byte_span(g, &range);
             let mut buf = vec![0u8; usize_of(span.end - span.start, p)?];
             let mut file = File::open(p).map_err(|e| Error::io(p, e))?;
-            file.seek(SeekFrom::Start(span.start)).map_err(|e| Error::io(p, e))?;
+            file.seek(SeekFrom::Start(span.start))
+                .map_err(|e| Error::io(p, e))?;
             file.read_exact(&mut buf).map_err(|e| match e.kind() {
-                std::io::ErrorKind::UnexpectedEof => corrupt(p, span.start, "file shrank while read"),
+                std::io::ErrorKind::UnexpectedEof => {
+                    corrupt(p, span.start, "file shrank while read")
+                }
                 _ => Error::io(p, e),
             })?;
-            decode_group(g, &buf, skip, range.len(), p, span.start, &mut digital)?;
+            let slots = &mut digital[g.signals.clone()];
+            decode_group(g, &buf, skip, range.len(), (p, span.start), slots)?;
         }
-        Ok(Record { header, start: range.start, digital })
+        Ok(Record {
+            header,
+            start: range.start,
+            digital,
+        })
     }
 
     /// Decodes a whole record from its header and the bytes of its signal files, one slice per
     /// [`Header::groups`] entry (for MIT-BIH, the single `.dat`).
     pub fn from_bytes(header: Header, files: &[&[u8]]) -> Result<Record> {
         let digital = decode_signals(&header, files)?;
-        Ok(Record { header, start: 0, digital })
+        Ok(Record {
+            header,
+            start: 0,
+            digital,
+        })
     }
 
     /// Samples per signal held.
@@ -87,13 +107,23 @@ impl Record {
     /// `NaN`); `None` when there is no such signal.
     pub fn physical(&self, signal: usize) -> Option<Vec<f32>> {
         let spec = self.header.signals.get(signal)?;
-        Some(self.digital.get(signal)?.iter().map(|&d| spec.to_physical(d)).collect())
+        Some(
+            self.digital
+                .get(signal)?
+                .iter()
+                .map(|&d| spec.to_physical(d))
+                .collect(),
+        )
     }
 
     /// WFDB checksum of the held samples of `signal`: their sum modulo 2^16, read as `i16`
     /// (equal to the header's checksum for a whole record).
     pub fn checksum(&self, signal: usize) -> Option<i16> {
-        let sum = self.digital.get(signal)?.iter().fold(0u16, |a, &d| a.wrapping_add(d as u16));
+        let sum = self
+            .digital
+            .get(signal)?
+            .iter()
+            .fold(0u16, |a, &d| a.wrapping_add(d as u16));
         Some(sum as i16)
     }
 
@@ -102,7 +132,13 @@ impl Record {
         let n = self.header.signals.len().min(self.digital.len());
         Ecg {
             fs: self.header.fs,
-            lead_names: self.header.signals.iter().take(n).map(|s| s.description.clone()).collect(),
+            lead_names: self
+                .header
+                .signals
+                .iter()
+                .take(n)
+                .map(|s| s.description.clone())
+                .collect(),
             leads: (0..n).filter_map(|i| self.physical(i)).collect(),
         }
     }
@@ -117,7 +153,19 @@ pub fn read_ecg(record: impl AsRef<Path>) -> Result<Ecg> {
 /// [`Header::groups`] entry), after checking their sizes against the header. Errors name the
 /// header's file names.
 pub fn decode_signals(header: &Header, files: &[&[u8]]) -> Result<Vec<Vec<i16>>> {
-    decode(header, &name_files(header, files)?, None)
+    let mut out = Vec::new();
+    decode_signals_into(header, files, &mut out)?;
+    Ok(out)
+}
+
+/// Like [`decode_signals`], refilling `out` (one vector per signal) and reusing its vectors'
+/// capacity: decoding many records this way allocates nothing once capacities suffice.
+pub fn decode_signals_into(
+    header: &Header,
+    files: &[&[u8]],
+    out: &mut Vec<Vec<i16>>,
+) -> Result<()> {
+    decode(header, &name_files(header, files)?, None, out)
 }
 
 /// Like [`decode_signals`] but decodes only samples `range`.
@@ -126,34 +174,50 @@ pub fn decode_signals_range(
     files: &[&[u8]],
     range: Range<usize>,
 ) -> Result<Vec<Vec<i16>>> {
-    decode(header, &name_files(header, files)?, Some(range))
+    let mut out = Vec::new();
+    decode(header, &name_files(header, files)?, Some(range), &mut out)?;
+    Ok(out)
 }
 
 fn name_files<'a>(header: &'a Header, files: &[&'a [u8]]) -> Result<Vec<(&'a Path, &'a [u8])>> {
     let groups = header.groups();
     if groups.len() != files.len() {
-        let msg = format!("the header names {} signal files, {} given", groups.len(), files.len());
+        let msg = format!(
+            "the header names {} signal files, {} given",
+            groups.len(),
+            files.len()
+        );
         return Err(Error::invalid("files", msg));
     }
-    let names = groups.iter().map(|g| Path::new(&header.signals[g.signals.start].file_name));
+    let names = groups
+        .iter()
+        .map(|g| Path::new(&header.signals[g.signals.start].file_name));
     Ok(names.zip(files.iter().copied()).collect())
 }
 
-fn decode(header: &Header, files: &[(&Path, &[u8])], range: Option<Range<usize>>) -> Result<Vec<Vec<i16>>> {
+fn decode(
+    header: &Header,
+    files: &[(&Path, &[u8])],
+    range: Option<Range<usize>>,
+    out: &mut Vec<Vec<i16>>,
+) -> Result<()> {
     let groups = header.groups();
     let lens: Vec<u64> = files.iter().map(|(_, b)| b.len() as u64).collect();
     let paths: Vec<PathBuf> = files.iter().map(|(p, _)| p.to_path_buf()).collect();
     let n_frames = frame_count(header, &groups, &lens, &paths)?;
     let range = range.unwrap_or(0..n_frames);
     check_range(&range, n_frames)?;
-    let mut digital = Vec::with_capacity(header.signals.len());
+    out.resize_with(header.signals.len(), Vec::new);
     for (g, (path, bytes)) in groups.iter().zip(files) {
         let (span, skip) = byte_span(g, &range);
         let (a, b) = (usize_of(span.start, path)?, usize_of(span.end, path)?);
-        let bytes = bytes.get(a..b).ok_or_else(|| corrupt(path, bytes.len() as u64, "truncated"))?;
-        decode_group(g, bytes, skip, range.len(), path, span.start, &mut digital)?;
+        let bytes = bytes
+            .get(a..b)
+            .ok_or_else(|| corrupt(path, bytes.len() as u64, "truncated"))?;
+        let slots = &mut out[g.signals.clone()];
+        decode_group(g, bytes, skip, range.len(), (path, span.start), slots)?;
     }
-    Ok(digital)
+    Ok(())
 }
 
 /// Paths of the record's signal files, next to its header.
@@ -163,103 +227,12 @@ fn data_paths(header: &Header, hea: &Path) -> Result<Vec<PathBuf>> {
     for g in header.groups() {
         if g.file_name == "~" {
             let msg = "null signal file `~` (signals without data)";
-            return Err(Error::Unsupported { path: hea.to_path_buf(), message: msg.into() });
+            return Err(Error::Unsupported {
+                path: hea.to_path_buf(),
+                message: msg.into(),
+            });
         }
         paths.push(dir.join(&g.file_name));
     }
     Ok(paths)
-}
-
-fn corrupt(path: &Path, offset: u64, message: impl Into<String>) -> Error {
-    Error::Corrupt { path: path.to_path_buf(), offset, message: message.into() }
-}
-
-fn usize_of(v: u64, path: &Path) -> Result<usize> {
-    usize::try_from(v).map_err(|_| corrupt(path, v, "offset beyond addressable memory"))
-}
-
-/// Frames per signal: the header's count, checked against every file's length, or the count
-/// the shortest file holds when the header gives none.
-fn frame_count(header: &Header, groups: &[SignalGroup], lens: &[u64], paths: &[PathBuf]) -> Result<usize> {
-    let mut inferred = usize::MAX;
-    for ((g, &len), path) in groups.iter().zip(lens).zip(paths) {
-        let Some(data) = len.checked_sub(g.byte_offset) else {
-            let msg = format!("file ends before its {}-byte header offset", g.byte_offset);
-            return Err(corrupt(path, len, msg));
-        };
-        let nsig = g.signals.len();
-        let Some(n) = header.n_samples else {
-            inferred = inferred.min(g.format.samples_in(usize_of(data, path)?) / nsig);
-            continue;
-        };
-        let samples = n.checked_mul(nsig).filter(|s| s.checked_mul(2).is_some());
-        let Some(samples) = samples else {
-            return Err(corrupt(path, len, format!("header's {n} samples exceed memory")));
-        };
-        let min = g.byte_offset.saturating_add(g.format.stream_bytes(samples) as u64);
-        // A trailing odd 212 sample may fill a whole 3-byte unit; block files are padded.
-        let mut max = g.byte_offset.saturating_add(g.format.stream_bytes(samples + samples % 2) as u64);
-        let block = u64::from(header.signals[g.signals.start].block_size);
-        if block > 0 {
-            max = max.div_ceil(block).saturating_mul(block);
-        }
-        if len < min {
-            let msg = format!("truncated: {n} samples per signal need {min} bytes, file has {len}");
-            return Err(corrupt(path, len, msg));
-        }
-        if len > max {
-            let msg = format!("header gives {n} samples per signal ({min} bytes), file has {len}");
-            return Err(corrupt(path, min, msg));
-        }
-    }
-    Ok(header.n_samples.unwrap_or(if groups.is_empty() { 0 } else { inferred }))
-}
-
-fn check_range(range: &Range<usize>, n_frames: usize) -> Result<()> {
-    if range.start > range.end || range.end > n_frames {
-        let msg = format!("{range:?} is not within the record's 0..{n_frames} samples");
-        return Err(Error::invalid("range", msg));
-    }
-    Ok(())
-}
-
-/// File bytes holding frames `range` of a group, and the samples to skip in the first unit.
-fn byte_span(g: &SignalGroup, range: &Range<usize>) -> (Range<u64>, usize) {
-    let nsig = g.signals.len();
-    let (first, skip) = g.format.locate(range.start * nsig);
-    let end = g.format.stream_bytes(range.end * nsig);
-    let end = end.max(first);
-    (g.byte_offset + first as u64..g.byte_offset + end as u64, skip)
-}
-
-/// Decodes `n` frames of a group from `bytes` (which start at file offset `at`) and appends one
-/// vector per signal to `out`.
-fn decode_group(
-    g: &SignalGroup,
-    bytes: &[u8],
-    skip: usize,
-    n: usize,
-    path: &Path,
-    at: u64,
-    out: &mut Vec<Vec<i16>>,
-) -> Result<()> {
-    let nsig = g.signals.len();
-    let short = |need: usize| {
-        let msg = format!("truncated: {need} bytes needed from here, {} present", bytes.len());
-        corrupt(path, at + bytes.len() as u64, msg)
-    };
-    if g.format == Format::F212 && nsig == 2 && skip == 0 {
-        let (mut a, mut b) = (vec![0i16; n], vec![0i16; n]);
-        decode_212_two(bytes, &mut a, &mut b).map_err(short)?;
-        out.extend([a, b]);
-        return Ok(());
-    }
-    let mut stream = vec![0i16; n * nsig];
-    decode_stream(g.format, bytes, skip, &mut stream).map_err(short)?;
-    if nsig == 1 {
-        out.push(stream);
-    } else {
-        out.extend((0..nsig).map(|s| stream.iter().skip(s).step_by(nsig).copied().collect()));
-    }
-    Ok(())
 }
