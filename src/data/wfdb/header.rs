@@ -107,7 +107,8 @@ impl Header {
         Header::parse(&bytes, path)
     }
 
-    /// Parses header text; `path` only names the file in errors.
+    /// Parses header text (LF or CRLF; `#` lines are comments, blank lines skipped); `path`
+    /// only names the file in errors. More signal lines than declared is an error.
     pub fn parse(bytes: &[u8], path: &Path) -> Result<Header> {
         let text = std::str::from_utf8(bytes).map_err(|e| {
             let line = 1 + bytes[..e.valid_up_to()]

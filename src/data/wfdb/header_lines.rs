@@ -42,7 +42,10 @@ fn positive(tok: &str, what: &str, path: &Path, line: usize) -> Result<f64> {
 /// `name[/segments] nsig [fs[/counter[(base)]] [nsamp [time [date]]]]`
 pub(super) fn parse_record_line(line: &str, path: &Path, no: usize) -> Result<(Header, usize)> {
     let toks: Vec<&str> = line.split_whitespace().collect();
-    if let Some((name, segs)) = toks[0].split_once('/') {
+    let Some(&name) = toks.first() else {
+        return Err(parse_err(path, no, "empty record line"));
+    };
+    if let Some((name, segs)) = name.split_once('/') {
         return Err(unsupported(
             path,
             format!("record {name} is multi-segment ({segs} segments)"),
@@ -90,7 +93,7 @@ pub(super) fn parse_record_line(line: &str, path: &Path, no: usize) -> Result<(H
         None => None,
     };
     let header = Header {
-        record_name: toks[0].to_string(),
+        record_name: name.to_string(),
         fs,
         counter_freq,
         base_counter,
