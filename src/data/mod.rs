@@ -1,12 +1,13 @@
-//! Data in: WFDB records, CSV signals, synthetic ECG, beat classes, protocols.
+//! Data in: WFDB records, CSV signals, synthetic ECG, beat classes, protocols, Burn glue.
 
+pub mod batch;
+pub mod beat;
 pub mod csv;
 mod signal;
 pub mod synthetic;
+pub mod wfdb;
 
 pub use signal::Ecg;
 
 /// Name of the environment variable that points at the folder holding `mitdb/`.
 pub const DATA_DIR_ENV: &str = "ECG_DATA_DIR";
-
-pub mod batch;
