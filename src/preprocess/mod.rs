@@ -1,1 +1,3 @@
 //! Preprocessing: filters, resampling, R-peaks, segmentation, windows, normalisers, quality.
+
+pub mod rpeak;
