@@ -15,6 +15,7 @@ pub mod filter;
 pub mod normalize;
 pub mod quality;
 pub mod resample;
+pub mod rpeak;
 pub mod segment;
 pub mod window;
 

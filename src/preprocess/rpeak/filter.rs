@@ -1,0 +1,175 @@
+//! The private signal chain of the detector: zero-phase Butterworth band-pass, derivative,
+//! squaring and moving-window integration. Every pass is O(n) and writes into caller buffers.
+
+use std::f64::consts::PI;
+
+/// One second-order section `y = (b0 x + b1 x1 + b2 x2) - a1 y1 - a2 y2` (a0 = 1).
+#[derive(Debug, Clone, Copy)]
+struct Biquad {
+    b: [f64; 3],
+    a: [f64; 2],
+}
+
+impl Biquad {
+    /// Second-order Butterworth low-pass at `fc` Hz (bilinear transform, pre-warped).
+    fn low_pass(fc: f64, fs: f64) -> Self {
+        let k = (PI * fc / fs).tan();
+        let norm = 1.0 / (1.0 + std::f64::consts::SQRT_2 * k + k * k);
+        let b0 = k * k * norm;
+        Self {
+            b: [b0, 2.0 * b0, b0],
+            a: [
+                2.0 * (k * k - 1.0) * norm,
+                (1.0 - std::f64::consts::SQRT_2 * k + k * k) * norm,
+            ],
+        }
+    }
+
+    /// Second-order Butterworth high-pass at `fc` Hz (bilinear transform, pre-warped).
+    fn high_pass(fc: f64, fs: f64) -> Self {
+        let k = (PI * fc / fs).tan();
+        let norm = 1.0 / (1.0 + std::f64::consts::SQRT_2 * k + k * k);
+        Self {
+            b: [norm, -2.0 * norm, norm],
+            a: [
+                2.0 * (k * k - 1.0) * norm,
+                (1.0 - std::f64::consts::SQRT_2 * k + k * k) * norm,
+            ],
+        }
+    }
+
+    /// Filters `buf` in place, forward (`reverse == false`) or backward, starting from rest
+    /// with the first input value subtracted-in as a steady state (no start-up step).
+    fn run(&self, buf: &mut [f32], reverse: bool) {
+        let [b0, b1, b2] = self.b;
+        let [a1, a2] = self.a;
+        // Transposed direct form II, state initialised to the steady state for a constant input
+        // equal to the first sample, so a DC offset does not ring.
+        let first = if reverse { buf.last() } else { buf.first() };
+        let x0 = f64::from(first.copied().unwrap_or(0.0));
+        let dc_gain = (b0 + b1 + b2) / (1.0 + a1 + a2);
+        let y0 = dc_gain * x0;
+        let mut s1 = y0 - b0 * x0;
+        let mut s2 = b2 * x0 - a2 * y0;
+        let mut step = |v: &mut f32| {
+            let x = f64::from(*v);
+            let y = b0 * x + s1;
+            s1 = b1 * x - a1 * y + s2;
+            s2 = b2 * x - a2 * y;
+            *v = y as f32;
+        };
+        if reverse {
+            buf.iter_mut().rev().for_each(&mut step);
+        } else {
+            buf.iter_mut().for_each(&mut step);
+        }
+    }
+
+    /// Zero-phase filtering: forward then backward (squared magnitude response).
+    fn filtfilt(&self, buf: &mut [f32]) {
+        self.run(buf, false);
+        self.run(buf, true);
+    }
+}
+
+/// Zero-phase band-pass `[low, high]` Hz: Butterworth high-pass then low-pass, each run forward
+/// and backward, in place.
+pub(super) fn band_pass(buf: &mut [f32], fs: f64, low: f64, high: f64) {
+    Biquad::high_pass(low, fs).filtfilt(buf);
+    Biquad::low_pass(high, fs).filtfilt(buf);
+}
+
+/// Centred first difference `out[i] = (x[i+1] - x[i-1]) * fs / 2` (one-sided at the ends).
+pub(super) fn derivative(x: &[f32], fs: f64, out: &mut [f32]) {
+    let n = x.len();
+    let half_fs = (fs / 2.0) as f32;
+    for i in 0..n {
+        let next = x[(i + 1).min(n - 1)];
+        let prev = x[i.saturating_sub(1)];
+        let span = ((i + 1).min(n - 1) - i.saturating_sub(1)).max(1) as f32;
+        out[i] = (next - prev) * half_fs * 2.0 / span;
+    }
+}
+
+/// Centred moving average of `x` over `width` samples (odd), the window shrinking at the ends.
+pub(super) fn moving_average(x: &[f32], width: usize, out: &mut [f32]) {
+    let n = x.len();
+    let half = width / 2;
+    let mut sum = 0.0f64;
+    // Window for sample i is [i - half, i + half] clipped to [0, n).
+    for v in x.iter().take(half.min(n)) {
+        sum += f64::from(*v);
+    }
+    for i in 0..n {
+        if let Some(v) = x.get(i + half) {
+            sum += f64::from(*v);
+        }
+        if i > half {
+            sum -= f64::from(x[i - half - 1]);
+        }
+        let lo = i.saturating_sub(half);
+        let hi = (i + half).min(n - 1);
+        out[i] = (sum / (hi - lo + 1) as f64) as f32;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sine(freq: f64, fs: f64, n: usize) -> Vec<f32> {
+        (0..n)
+            .map(|i| (2.0 * PI * freq * i as f64 / fs).sin() as f32)
+            .collect()
+    }
+
+    fn rms(x: &[f32]) -> f64 {
+        (x.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / x.len() as f64).sqrt()
+    }
+
+    #[test]
+    fn band_pass_keeps_the_qrs_band_and_drops_baseline_and_mains() {
+        let fs = 360.0;
+        let n = 7200;
+        let mid = 1000..6200; // away from the edges
+        let mut pass = sine(10.0, fs, n);
+        band_pass(&mut pass, fs, 5.0, 15.0);
+        let mut wander = sine(0.3, fs, n);
+        band_pass(&mut wander, fs, 5.0, 15.0);
+        let mut mains = sine(60.0, fs, n);
+        band_pass(&mut mains, fs, 5.0, 15.0);
+        let in_rms = std::f64::consts::FRAC_1_SQRT_2;
+        assert!(rms(&pass[mid.clone()]) > 0.6 * in_rms);
+        assert!(rms(&wander[mid.clone()]) < 1e-3);
+        assert!(rms(&mains[mid]) < 1e-2);
+    }
+
+    #[test]
+    fn band_pass_of_a_constant_is_zero() {
+        let mut x = vec![3.5f32; 500];
+        band_pass(&mut x, 250.0, 5.0, 15.0);
+        assert!(x.iter().all(|v| v.abs() < 1e-5), "{:?}", &x[..5]);
+    }
+
+    #[test]
+    fn moving_average_matches_a_naive_sum() {
+        let x: Vec<f32> = (0..50).map(|i| ((i * 7) % 11) as f32).collect();
+        let mut out = vec![0.0; 50];
+        moving_average(&x, 5, &mut out);
+        for i in 0..50usize {
+            let lo = i.saturating_sub(2);
+            let hi = (i + 2).min(49);
+            let mean = x[lo..=hi].iter().sum::<f32>() / (hi - lo + 1) as f32;
+            assert!((out[i] - mean).abs() < 1e-5, "at {i}");
+        }
+    }
+
+    #[test]
+    fn derivative_of_a_ramp_is_its_slope() {
+        let fs = 100.0;
+        let x: Vec<f32> = (0..10).map(|i| 0.5 * i as f32).collect();
+        let mut out = vec![0.0; 10];
+        derivative(&x, fs, &mut out);
+        assert!(out.iter().all(|d| (d - 50.0).abs() < 1e-3), "{out:?}");
+    }
+}
