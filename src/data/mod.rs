@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod beat;
 pub mod csv;
+pub mod mitbih;
 mod signal;
 pub mod synthetic;
 pub mod wfdb;
