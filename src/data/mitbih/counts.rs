@@ -116,7 +116,9 @@ mod tests {
 
     #[test]
     fn counts_add_index_and_display() {
-        let mut c: ClassCounts = [AamiClass::N, AamiClass::V, AamiClass::N].into_iter().collect();
+        let mut c: ClassCounts = [AamiClass::N, AamiClass::V, AamiClass::N]
+            .into_iter()
+            .collect();
         assert_eq!(c.as_array(), [2, 0, 1, 0, 0]);
         c += ClassCounts::new([1, 2, 3, 4, 5]);
         assert_eq!((c[AamiClass::N], c[AamiClass::Q]), (3, 5));

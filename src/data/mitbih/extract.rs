@@ -131,7 +131,9 @@ fn extract_from_lead(
         };
         counts.annotated.add(class);
         let fits = a.sample >= window.before
-            && a.sample.checked_add(window.after).is_some_and(|end| end <= signal.len());
+            && a.sample
+                .checked_add(window.after)
+                .is_some_and(|end| end <= signal.len());
         if !fits {
             continue;
         }

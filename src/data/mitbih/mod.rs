@@ -37,7 +37,7 @@ pub use config::{BeatConfig, RPeakFilter};
 pub use counts::{BuildCounts, ClassCounts};
 pub use extract::{LoadedBeats, extract_beats, load_beats, load_record_beats};
 pub use protocol::{Partition, Protocol, ProtocolData, SplitIndices};
-pub use records::{ALL_RECORDS, DS1, DS2, NON_PACED_RECORDS, PACED_RECORDS};
+pub use records::{ALL_RECORDS, DS1, DS2, NO_MLII_RECORDS, NON_PACED_RECORDS, PACED_RECORDS};
 
 use crate::data::DATA_DIR_ENV;
 use crate::{Error, Result};
@@ -46,14 +46,16 @@ use crate::{Error, Result};
 pub const MITDB_FOLDER: &str = "mitdb";
 
 /// The MIT-BIH folder `$ECG_DATA_DIR/mitdb` (see [`mitdb_in`]); [`Error::Dataset`] saying what
-/// to do when the variable is unset.
+/// to do when the variable is unset or empty.
 pub fn find_mitdb() -> Result<PathBuf> {
-    let root = std::env::var_os(DATA_DIR_ENV).ok_or_else(|| {
-        Error::Dataset(format!(
-            "{DATA_DIR_ENV} is not set: point it at the folder holding {MITDB_FOLDER}/ \
-             (the 48 MIT-BIH records from physionet.org/content/mitdb)"
-        ))
-    })?;
+    let root = std::env::var_os(DATA_DIR_ENV)
+        .filter(|root| !root.is_empty())
+        .ok_or_else(|| {
+            Error::Dataset(format!(
+                "{DATA_DIR_ENV} is not set: point it at the folder holding {MITDB_FOLDER}/ \
+                 (the 48 MIT-BIH records from physionet.org/content/mitdb)"
+            ))
+        })?;
     mitdb_in(Path::new(&root))
 }
 

@@ -13,6 +13,9 @@ pub const ALL_RECORDS: [&str; 48] = [
 /// no MLII lead (their leads are V5 and V2).
 pub const PACED_RECORDS: [&str; 4] = ["102", "104", "107", "217"];
 
+/// The 2 records without an MLII lead (both paced): their leads are V5 and V2.
+pub const NO_MLII_RECORDS: [&str; 2] = ["102", "104"];
+
 /// The 44 records without paced beats ([`ALL_RECORDS`] minus [`PACED_RECORDS`]), all with MLII.
 pub const NON_PACED_RECORDS: [&str; 44] = [
     "100", "101", "103", "105", "106", "108", "109", "111", "112", "113", "114", "115", "116",
@@ -44,7 +47,13 @@ mod tests {
 
     #[test]
     fn lists_are_sorted_without_duplicates() {
-        for list in [&ALL_RECORDS[..], &PACED_RECORDS, &NON_PACED_RECORDS, &DS1, &DS2] {
+        let lists = [
+            &ALL_RECORDS[..],
+            &PACED_RECORDS,
+            &NO_MLII_RECORDS,
+            &NON_PACED_RECORDS,
+        ];
+        for list in lists.into_iter().chain([&DS1[..], &DS2]) {
             assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
         }
     }
@@ -53,7 +62,7 @@ mod tests {
     fn non_paced_is_all_minus_paced_and_splits_into_ds1_ds2() {
         let all = set(&ALL_RECORDS);
         let paced = set(&PACED_RECORDS);
-        assert!(paced.is_subset(&all));
+        assert!(paced.is_subset(&all) && set(&NO_MLII_RECORDS).is_subset(&paced));
         let non_paced: BTreeSet<_> = all.difference(&paced).copied().collect();
         assert_eq!(non_paced, set(&NON_PACED_RECORDS));
         let (ds1, ds2) = (set(&DS1), set(&DS2));

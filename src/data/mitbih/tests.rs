@@ -177,9 +177,15 @@ fn bad_inputs_are_typed_errors() {
 
     let nowhere = std::env::temp_dir().join(format!("ecg-anomaly-no-such-{}", std::process::id()));
     let err = load_beats(&nowhere, &["100"], &config()).unwrap_err();
-    assert!(matches!(&err, Error::Dataset(m) if m.contains("no such folder")), "{err}");
+    assert!(
+        matches!(&err, Error::Dataset(m) if m.contains("no such folder")),
+        "{err}"
+    );
     let err = mitdb_in(&nowhere).unwrap_err();
-    assert!(matches!(&err, Error::Dataset(m) if m.contains("mitdb")), "{err}");
+    assert!(
+        matches!(&err, Error::Dataset(m) if m.contains("mitdb")),
+        "{err}"
+    );
     // An existing folder without the record: the I/O error names the header file.
     let err = load_beats(&std::env::temp_dir(), &["no-such-record"], &config()).unwrap_err();
     assert!(matches!(&err, Error::Io { path, .. } if path.ends_with("no-such-record.hea")));
@@ -276,10 +282,8 @@ fn normal_folds_partition_the_normal_beats() {
     let mut test_normals = Vec::new();
     for fold in 0..3 {
         let s = protocol(fold, 1).split(&set).unwrap();
-        let (tn, ta): (Vec<usize>, Vec<usize>) = s
-            .test
-            .iter()
-            .partition(|&&i| !set.beats()[i].is_abnormal());
+        let (tn, ta): (Vec<usize>, Vec<usize>) =
+            s.test.iter().partition(|&&i| !set.beats()[i].is_abnormal());
         assert_eq!(ta, abnormal);
         let mut training: Vec<usize> = s.train.iter().chain(&s.validation).copied().collect();
         training.sort_unstable();
@@ -365,10 +369,17 @@ fn protocols_hold_the_standard_settings_and_round_trip_through_json() {
     assert_eq!(p2.beats.lead, "MLII");
     for p in [p1, p2] {
         let json = serde_json::to_string(&p).unwrap();
-        assert_eq!(serde_json::from_str::<Protocol>(&json).unwrap(), p, "{json}");
+        assert_eq!(
+            serde_json::from_str::<Protocol>(&json).unwrap(),
+            p,
+            "{json}"
+        );
     }
     let json = serde_json::to_string(&Protocol::intra_patient(0, 0)).unwrap();
-    assert!(json.contains("\"pan_tompkins\"") && json.contains("normal_folds"), "{json}");
+    assert!(
+        json.contains("\"pan_tompkins\"") && json.contains("normal_folds"),
+        "{json}"
+    );
     let partial: BeatConfig = serde_json::from_str(r#"{"lead": "V1"}"#).unwrap();
     assert_eq!(partial.window, BeatWindow::default());
     assert!(serde_json::from_str::<RPeakFilter>(r#"{"method": "nope"}"#).is_err());
