@@ -50,6 +50,7 @@ pub(super) fn candidates(env: &[f32], slope: &[f32], radius: usize, out: &mut Ve
     }
 }
 
+
 /// The last eight values of something, with their median.
 #[derive(Debug, Clone, Copy)]
 struct Last8 {
