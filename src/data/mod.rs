@@ -1,6 +1,8 @@
 //! Data in: WFDB records, CSV signals, synthetic ECG, beat classes, protocols.
 
+pub mod beat;
 mod signal;
+pub mod wfdb;
 
 pub use signal::Ecg;
 

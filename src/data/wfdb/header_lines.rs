@@ -1,0 +1,268 @@
+//! Parsers for the lines of a WFDB header: the record line and the signal lines.
+
+use std::path::Path;
+
+use super::format::Format;
+use super::header::{DEFAULT_FS, Header, SignalSpec};
+use crate::{Error, Result};
+
+pub(super) fn parse_err(path: &Path, line: usize, message: impl Into<String>) -> Error {
+    Error::Parse {
+        path: path.to_path_buf(),
+        line,
+        message: message.into(),
+    }
+}
+
+fn unsupported(path: &Path, message: impl Into<String>) -> Error {
+    Error::Unsupported {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+fn num<T: std::str::FromStr>(tok: &str, what: &str, path: &Path, line: usize) -> Result<T> {
+    tok.parse()
+        .map_err(|_| parse_err(path, line, format!("bad {what} `{tok}`")))
+}
+
+fn positive(tok: &str, what: &str, path: &Path, line: usize) -> Result<f64> {
+    let v: f64 = num(tok, what, path, line)?;
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(parse_err(
+            path,
+            line,
+            format!("{what} must be positive, got `{tok}`"),
+        ))
+    }
+}
+
+/// `name[/segments] nsig [fs[/counter[(base)]] [nsamp [time [date]]]]`
+pub(super) fn parse_record_line(line: &str, path: &Path, no: usize) -> Result<(Header, usize)> {
+    let toks: Vec<&str> = line.split_whitespace().collect();
+    let Some(&name) = toks.first() else {
+        return Err(parse_err(path, no, "empty record line"));
+    };
+    if let Some((name, segs)) = name.split_once('/') {
+        return Err(unsupported(
+            path,
+            format!("record {name} is multi-segment ({segs} segments)"),
+        ));
+    }
+    let Some(&nsig) = toks.get(1) else {
+        return Err(parse_err(
+            path,
+            no,
+            "record line lacks the number of signals",
+        ));
+    };
+    if toks.len() > 6 {
+        return Err(parse_err(
+            path,
+            no,
+            format!("unexpected field `{}`", toks[6]),
+        ));
+    }
+    let n_signals: usize = num(nsig, "number of signals", path, no)?;
+    if n_signals > 4096 {
+        return Err(parse_err(
+            path,
+            no,
+            format!("implausible number of signals {n_signals}"),
+        ));
+    }
+    let (mut fs, mut counter_freq, mut base_counter) = (DEFAULT_FS, None, None);
+    if let Some(&tok) = toks.get(2) {
+        let (f, counter) = tok
+            .split_once('/')
+            .map_or((tok, None), |(f, c)| (f, Some(c)));
+        fs = positive(f, "sampling frequency", path, no)?;
+        if let Some(c) = counter {
+            let (cf, base) = match c.split_once('(') {
+                Some((cf, b)) => (cf, Some(b.strip_suffix(')').unwrap_or(b))),
+                None => (c, None),
+            };
+            counter_freq = Some(positive(cf, "counter frequency", path, no)?);
+            base_counter = base.map(|b| num(b, "base counter", path, no)).transpose()?;
+        }
+    }
+    let n_samples = match toks.get(3) {
+        Some(t) => Some(num::<usize>(t, "number of samples", path, no)?).filter(|&n| n > 0),
+        None => None,
+    };
+    let header = Header {
+        record_name: name.to_string(),
+        fs,
+        counter_freq,
+        base_counter,
+        n_samples,
+        base_time: toks.get(4).map(|s| s.to_string()),
+        base_date: toks.get(5).map(|s| s.to_string()),
+        signals: Vec::with_capacity(n_signals),
+        comments: Vec::new(),
+    };
+    Ok((header, n_signals))
+}
+
+/// Splits off the first whitespace-delimited token.
+fn next_token(s: &str) -> Option<(&str, &str)> {
+    let s = s.trim_start();
+    if s.is_empty() {
+        return None;
+    }
+    let end = s.find(char::is_whitespace).unwrap_or(s.len());
+    Some((&s[..end], &s[end..]))
+}
+
+/// `file fmt[xspf][:skew][+offset] [gain[(baseline)][/units] [res [zero [init [cksum
+/// [bsize [description]]]]]]]`
+pub(super) fn parse_signal_line(
+    line: &str,
+    record: &str,
+    index: usize,
+    path: &Path,
+    no: usize,
+) -> Result<SignalSpec> {
+    let mut rest = line;
+    let mut toks: Vec<&str> = Vec::with_capacity(8);
+    while toks.len() < 8 {
+        let Some((tok, r)) = next_token(rest) else {
+            break;
+        };
+        toks.push(tok);
+        rest = r;
+    }
+    let Some(&fmt_tok) = toks.get(1) else {
+        return Err(parse_err(path, no, "signal line lacks a format"));
+    };
+    let (format, byte_offset) = parse_format(fmt_tok, path, no)?;
+    let (mut adc_gain, mut baseline, mut units) = (0.0f64, None, "mV".to_string());
+    if let Some(&tok) = toks.get(2) {
+        let end = tok.find(['(', '/']).unwrap_or(tok.len());
+        adc_gain = num(&tok[..end], "gain", path, no)?;
+        if !adc_gain.is_finite() || adc_gain < 0.0 {
+            return Err(parse_err(path, no, format!("bad gain `{tok}`")));
+        }
+        let mut tail = &tok[end..];
+        if let Some(b) = tail.strip_prefix('(') {
+            let Some((b, after)) = b.split_once(')') else {
+                return Err(parse_err(path, no, format!("unclosed baseline in `{tok}`")));
+            };
+            baseline = Some(num(b, "baseline", path, no)?);
+            tail = after;
+        }
+        if let Some(u) = tail.strip_prefix('/').filter(|u| !u.is_empty()) {
+            units = u.to_string();
+        } else if !tail.is_empty() {
+            return Err(parse_err(path, no, format!("bad gain field `{tok}`")));
+        }
+    }
+    let adc_resolution = match toks.get(3) {
+        Some(t) => num(t, "ADC resolution", path, no)?,
+        None => format.default_adc_resolution(),
+    };
+    let adc_zero = toks
+        .get(4)
+        .map(|t| num(t, "ADC zero", path, no))
+        .transpose()?
+        .unwrap_or(0);
+    let initial_value = toks
+        .get(5)
+        .map(|t| num(t, "initial value", path, no))
+        .transpose()?;
+    let checksum = match toks
+        .get(6)
+        .map(|t| num::<i64>(t, "checksum", path, no))
+        .transpose()?
+    {
+        Some(c @ -32768..=65535) => Some(c as u16 as i16),
+        Some(c) => return Err(parse_err(path, no, format!("checksum {c} outside 16 bits"))),
+        None => None,
+    };
+    let block_size = toks
+        .get(7)
+        .map(|t| num(t, "block size", path, no))
+        .transpose()?;
+    let description = match rest.trim() {
+        "" => format!("record {record}, signal {index}"),
+        d => d.to_string(),
+    };
+    Ok(SignalSpec {
+        file_name: toks[0].to_string(),
+        format,
+        byte_offset,
+        adc_gain,
+        baseline: baseline.unwrap_or(adc_zero),
+        units,
+        adc_resolution,
+        adc_zero,
+        initial_value: initial_value.unwrap_or(adc_zero),
+        checksum,
+        block_size: block_size.unwrap_or(0),
+        description,
+    })
+}
+
+/// `fmt[xspf][:skew][+offset]`; only one sample per frame and no skew are supported.
+fn parse_format(tok: &str, path: &Path, no: usize) -> Result<(Format, u64)> {
+    let digits = tok.find(|c: char| !c.is_ascii_digit()).unwrap_or(tok.len());
+    let code: u32 = num(&tok[..digits], "format", path, no)?;
+    let mut byte_offset = 0;
+    let mut rest = &tok[digits..];
+    while let Some(tag) = rest.chars().next() {
+        let body = &rest[tag.len_utf8()..];
+        let end = body
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(body.len());
+        let value: u64 = num(&body[..end], "format modifier", path, no)?;
+        match tag {
+            'x' if value > 1 => {
+                return Err(unsupported(
+                    path,
+                    format!("{value} samples per frame (line {no})"),
+                ));
+            }
+            ':' if value != 0 => {
+                return Err(unsupported(path, format!("skew {value} (line {no})")));
+            }
+            '+' => byte_offset = value,
+            'x' | ':' => {}
+            _ => return Err(parse_err(path, no, format!("bad format field `{tok}`"))),
+        }
+        rest = &body[end..];
+    }
+    let format = Format::from_code(code).ok_or_else(|| {
+        unsupported(
+            path,
+            format!("signal format {code} (line {no}); supported: 212, 16, 61, 80, 160"),
+        )
+    })?;
+    Ok((format, byte_offset))
+}
+
+/// Signals sharing a file must be listed together and agree on format and block size.
+pub(super) fn check_group(
+    previous: &[SignalSpec],
+    spec: &SignalSpec,
+    path: &Path,
+    no: usize,
+) -> Result<()> {
+    let Some(last) = previous.last() else {
+        return Ok(());
+    };
+    if last.file_name == spec.file_name {
+        if last.format != spec.format || last.block_size != spec.block_size {
+            let msg = format!(
+                "signals in {} differ in format or block size",
+                spec.file_name
+            );
+            return Err(parse_err(path, no, msg));
+        }
+    } else if previous.iter().any(|s| s.file_name == spec.file_name) {
+        let msg = format!("signals of file {} are not listed together", spec.file_name);
+        return Err(parse_err(path, no, msg));
+    }
+    Ok(())
+}
