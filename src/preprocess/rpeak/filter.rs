@@ -38,13 +38,12 @@ impl Biquad {
         }
     }
 
-    /// Filters `buf` in place, forward (`reverse == false`) or backward, starting from rest
-    /// with the first input value subtracted-in as a steady state (no start-up step).
+    /// Filters `buf` in place, forward (`reverse == false`) or backward, from the steady state
+    /// of a constant input equal to the first sample (so an offset causes no start-up step).
     fn run(&self, buf: &mut [f32], reverse: bool) {
         let [b0, b1, b2] = self.b;
         let [a1, a2] = self.a;
-        // Transposed direct form II, state initialised to the steady state for a constant input
-        // equal to the first sample, so a DC offset does not ring.
+        // Transposed direct form II, in f64 (low cut-offs at high fs need the precision).
         let first = if reverse { buf.last() } else { buf.first() };
         let x0 = f64::from(first.copied().unwrap_or(0.0));
         let dc_gain = (b0 + b1 + b2) / (1.0 + a1 + a2);
@@ -79,37 +78,36 @@ pub(super) fn band_pass(buf: &mut [f32], fs: f64, low: f64, high: f64) {
     Biquad::low_pass(high, fs).filtfilt(buf);
 }
 
-/// Centred first difference `out[i] = (x[i+1] - x[i-1]) * fs / 2` (one-sided at the ends).
+/// Centred first difference `out[i] = (x[i+1] - x[i-1]) * fs / 2`, one-sided at the ends, in
+/// units per second.
 pub(super) fn derivative(x: &[f32], fs: f64, out: &mut [f32]) {
     let n = x.len();
-    let half_fs = (fs / 2.0) as f32;
-    for i in 0..n {
-        let next = x[(i + 1).min(n - 1)];
-        let prev = x[i.saturating_sub(1)];
-        let span = ((i + 1).min(n - 1) - i.saturating_sub(1)).max(1) as f32;
-        out[i] = (next - prev) * half_fs * 2.0 / span;
+    let fs = fs as f32;
+    for (i, o) in out.iter_mut().enumerate().take(n) {
+        let (prev, next) = (i.saturating_sub(1), (i + 1).min(n - 1));
+        let span = (next - prev).max(1) as f32;
+        *o = (x[next] - x[prev]) * fs / span;
     }
 }
 
-/// Centred moving average of `x` over `width` samples (odd), the window shrinking at the ends.
-pub(super) fn moving_average(x: &[f32], width: usize, out: &mut [f32]) {
+/// Centred moving mean of `x²` over `width` samples (odd), the window shrinking at the ends:
+/// the moving-window integration of Pan & Tompkins applied to the squared derivative.
+pub(super) fn moving_mean_square(x: &[f32], width: usize, out: &mut [f32]) {
     let n = x.len();
     let half = width / 2;
-    let mut sum = 0.0f64;
-    // Window for sample i is [i - half, i + half] clipped to [0, n).
-    for v in x.iter().take(half.min(n)) {
-        sum += f64::from(*v);
-    }
+    let sq = |v: f32| f64::from(v) * f64::from(v);
+    // Window of sample i is [i - half, i + half] clipped to [0, n).
+    let mut sum: f64 = x.iter().take(half).map(|&v| sq(v)).sum();
     for i in 0..n {
-        if let Some(v) = x.get(i + half) {
-            sum += f64::from(*v);
+        if let Some(&v) = x.get(i + half) {
+            sum += sq(v);
         }
         if i > half {
-            sum -= f64::from(x[i - half - 1]);
+            sum -= sq(x[i - half - 1]);
         }
         let lo = i.saturating_sub(half);
         let hi = (i + half).min(n - 1);
-        out[i] = (sum / (hi - lo + 1) as f64) as f32;
+        out[i] = (sum.max(0.0) / (hi - lo + 1) as f64) as f32;
     }
 }
 
@@ -152,15 +150,15 @@ mod tests {
     }
 
     #[test]
-    fn moving_average_matches_a_naive_sum() {
-        let x: Vec<f32> = (0..50).map(|i| ((i * 7) % 11) as f32).collect();
+    fn moving_mean_square_matches_a_naive_sum() {
+        let x: Vec<f32> = (0..50).map(|i| ((i * 7) % 11) as f32 - 5.0).collect();
         let mut out = vec![0.0; 50];
-        moving_average(&x, 5, &mut out);
-        for i in 0..50usize {
+        moving_mean_square(&x, 5, &mut out);
+        for (i, o) in out.iter().enumerate() {
             let lo = i.saturating_sub(2);
             let hi = (i + 2).min(49);
-            let mean = x[lo..=hi].iter().sum::<f32>() / (hi - lo + 1) as f32;
-            assert!((out[i] - mean).abs() < 1e-5, "at {i}");
+            let mean = x[lo..=hi].iter().map(|v| v * v).sum::<f32>() / (hi - lo + 1) as f32;
+            assert!((o - mean).abs() < 1e-5, "at {i}");
         }
     }
 

@@ -48,7 +48,11 @@ impl std::iter::Sum for MatchCounts {
 }
 
 fn ratio(num: usize, den: usize) -> f64 {
-    if den == 0 { 1.0 } else { num as f64 / den as f64 }
+    if den == 0 {
+        1.0
+    } else {
+        num as f64 / den as f64
+    }
 }
 
 /// Matches detections to reference beats one to one: a pair counts when the two are at most
@@ -86,7 +90,14 @@ mod tests {
     #[test]
     fn exact_and_shifted_matches_count_as_true_positives() {
         let c = match_peaks(&[100, 400, 700], &[100, 410, 690], 54);
-        assert_eq!(c, MatchCounts { tp: 3, fn_: 0, fp: 0 });
+        assert_eq!(
+            c,
+            MatchCounts {
+                tp: 3,
+                fn_: 0,
+                fp: 0
+            }
+        );
         assert_eq!(c.sensitivity(), 1.0);
         assert_eq!(c.positive_predictivity(), 1.0);
     }
@@ -95,14 +106,28 @@ mod tests {
     fn tolerance_is_inclusive() {
         assert_eq!(match_peaks(&[100], &[154], 54).tp, 1);
         assert_eq!(match_peaks(&[100], &[46], 54).tp, 1);
-        assert_eq!(match_peaks(&[100], &[155], 54), MatchCounts { tp: 0, fn_: 1, fp: 1 });
+        assert_eq!(
+            match_peaks(&[100], &[155], 54),
+            MatchCounts {
+                tp: 0,
+                fn_: 1,
+                fp: 1
+            }
+        );
     }
 
     #[test]
     fn a_missed_beat_and_an_extra_detection() {
         // 400 missed; 550 is an extra detection (T wave, say).
         let c = match_peaks(&[100, 400, 700], &[101, 550, 702], 54);
-        assert_eq!(c, MatchCounts { tp: 2, fn_: 1, fp: 1 });
+        assert_eq!(
+            c,
+            MatchCounts {
+                tp: 2,
+                fn_: 1,
+                fp: 1
+            }
+        );
         assert!((c.sensitivity() - 2.0 / 3.0).abs() < 1e-12);
         assert!((c.positive_predictivity() - 2.0 / 3.0).abs() < 1e-12);
     }
@@ -111,26 +136,64 @@ mod tests {
     fn one_detection_matches_at_most_one_beat() {
         // Two reference beats 40 samples apart, one detection between them.
         let c = match_peaks(&[100, 140], &[120], 54);
-        assert_eq!(c, MatchCounts { tp: 1, fn_: 1, fp: 0 });
+        assert_eq!(
+            c,
+            MatchCounts {
+                tp: 1,
+                fn_: 1,
+                fp: 0
+            }
+        );
         // Two detections near one beat: one of them is a false positive.
         let c = match_peaks(&[100], &[95, 105], 54);
-        assert_eq!(c, MatchCounts { tp: 1, fn_: 0, fp: 1 });
+        assert_eq!(
+            c,
+            MatchCounts {
+                tp: 1,
+                fn_: 0,
+                fp: 1
+            }
+        );
     }
 
     #[test]
     fn greedy_choice_does_not_lose_pairs() {
         // Pairing 140 with detection 100 (its nearest) would leave 100's reference unmatched.
         let c = match_peaks(&[60, 140], &[100, 190], 54);
-        assert_eq!(c, MatchCounts { tp: 2, fn_: 0, fp: 0 });
+        assert_eq!(
+            c,
+            MatchCounts {
+                tp: 2,
+                fn_: 0,
+                fp: 0
+            }
+        );
     }
 
     #[test]
     fn empty_inputs() {
         assert_eq!(match_peaks(&[], &[], 10), MatchCounts::default());
-        assert_eq!(match_peaks(&[5, 9], &[], 10), MatchCounts { tp: 0, fn_: 2, fp: 0 });
-        assert_eq!(match_peaks(&[], &[5], 10), MatchCounts { tp: 0, fn_: 0, fp: 1 });
+        assert_eq!(
+            match_peaks(&[5, 9], &[], 10),
+            MatchCounts {
+                tp: 0,
+                fn_: 2,
+                fp: 0
+            }
+        );
+        assert_eq!(
+            match_peaks(&[], &[5], 10),
+            MatchCounts {
+                tp: 0,
+                fn_: 0,
+                fp: 1
+            }
+        );
         let none = MatchCounts::default();
-        assert_eq!((none.sensitivity(), none.positive_predictivity()), (1.0, 1.0));
+        assert_eq!(
+            (none.sensitivity(), none.positive_predictivity()),
+            (1.0, 1.0)
+        );
     }
 
     #[test]
@@ -138,6 +201,13 @@ mod tests {
         let a = match_peaks(&[10, 20], &[10], 2);
         let b = match_peaks(&[10], &[10, 30], 2);
         let total: MatchCounts = [a, b].into_iter().sum();
-        assert_eq!(total, MatchCounts { tp: 2, fn_: 1, fp: 1 });
+        assert_eq!(
+            total,
+            MatchCounts {
+                tp: 2,
+                fn_: 1,
+                fp: 1
+            }
+        );
     }
 }
