@@ -377,10 +377,11 @@ fn protocols_hold_the_standard_settings_and_round_trip_through_json() {
     }
     let json = serde_json::to_string(&Protocol::intra_patient(0, 0)).unwrap();
     assert!(
-        json.contains("\"pan_tompkins\"") && json.contains("normal_folds"),
+        json.contains("\"tolerance\":10") && json.contains("normal_folds"),
         "{json}"
     );
     let partial: BeatConfig = serde_json::from_str(r#"{"lead": "V1"}"#).unwrap();
     assert_eq!(partial.window, BeatWindow::default());
-    assert!(serde_json::from_str::<RPeakFilter>(r#"{"method": "nope"}"#).is_err());
+    let filter: RPeakFilter = serde_json::from_str(r#"{"tolerance": 4}"#).unwrap();
+    assert_eq!((filter.tolerance, filter.classes), (4, vec![AamiClass::N]));
 }
