@@ -98,6 +98,9 @@ fn secs(fs: f64, s: f64) -> usize {
 
 /// Band edges (Hz) of the QRS band-pass.
 const BAND: (f64, f64) = (5.0, 15.0);
+/// Length of the odd reflection added at each end before band-passing (s): ten time constants
+/// of the 5 Hz high-pass.
+const EDGE_PAD_S: f64 = 0.3;
 /// Moving-window integration width (s).
 const INTEGRATION_S: f64 = 0.15;
 /// Minimum band-passed amplitude of a beat, as a fraction of the input's robust range.
@@ -108,8 +111,7 @@ fn energy_envelope(x: &[f32], fs: f64) -> Vec<usize> {
     if n < 3 {
         return Vec::new();
     }
-    let mut band = x.to_vec();
-    filter::band_pass(&mut band, fs, BAND.0, BAND.1);
+    let band = filter::band_pass(x, fs, BAND.0, BAND.1, secs(fs, EDGE_PAD_S));
     let mut slope = vec![0.0f32; n];
     filter::derivative(&band, fs, &mut slope);
     let width = secs(fs, INTEGRATION_S) | 1;
