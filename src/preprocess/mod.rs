@@ -24,5 +24,6 @@ pub use filter::{BandPass, FilterChain, HighPass, LowPass, MedianBaseline, Notch
 pub use normalize::{MinMax, NORM_EPS, Normalization, Normalizer, WindowZScore, ZScore};
 pub use quality::{Quality, QualityConfig, QualityIssue, assess_quality};
 pub use resample::{SincResampler, resample, resample_index, resampled_len};
+pub use rpeak::{MatchCounts, RPeakMethod, detect_r_peaks, match_peaks};
 pub use segment::{BeatWindow, Beats, segment_beats, segment_labelled};
 pub use window::{Tail, Windows, sliding_windows, window_starts, windows};

@@ -2,7 +2,8 @@
 
 /// For each envelope peak `c`, the sample of largest `|x - baseline|` within `radius` samples
 /// of `c`, where `baseline` is the median of `x` within `baseline_radius` samples of `c`.
-/// Output is strictly increasing (a location equal to or before the previous one is dropped).
+/// Output is strictly increasing (a location equal to or before the previous one is dropped);
+/// a location on the first or last sample (a complex cut by an end) is dropped.
 /// `scratch` is reused between beats.
 pub(super) fn locate(
     x: &[f32],
@@ -36,7 +37,9 @@ pub(super) fn locate(
                 best = lo + i;
             }
         }
-        if out.last().is_none_or(|&p| p < best) {
+        // At the first or last sample the extremum is cut off: not a located R-peak.
+        let cut = best == 0 || best == n - 1;
+        if !cut && out.last().is_none_or(|&p| p < best) {
             out.push(best);
         }
     }
@@ -59,12 +62,15 @@ mod tests {
     }
 
     #[test]
-    fn duplicates_collapse_and_edges_are_safe() {
+    fn duplicates_collapse_and_cut_complexes_are_dropped() {
         let mut x = vec![0.0f32; 30];
         x[2] = 5.0;
-        x[29] = 4.0;
+        x[28] = 3.0;
+        x[29] = 4.0; // still rising at the end
         let mut scratch = Vec::new();
-        assert_eq!(locate(&x, &[0, 4, 29], 5, 10, &mut scratch), vec![2, 29]);
+        assert_eq!(locate(&x, &[0, 4, 29], 5, 10, &mut scratch), vec![2]);
+        x[29] = 2.0;
+        assert_eq!(locate(&x, &[0, 4, 29], 5, 10, &mut scratch), vec![2, 28]);
         assert!(locate(&[], &[3], 5, 10, &mut scratch).is_empty());
     }
 }

@@ -1,8 +1,10 @@
 //! Beat-by-beat comparison of detected R-peaks with reference annotations (WFDB `bxb` style).
 
+use serde::{Deserialize, Serialize};
+
 /// Counts from [`match_peaks`]: true positives, false negatives (missed reference beats) and
 /// false positives (detections matching no reference beat).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct MatchCounts {
     /// Reference beats matched by a detection.
     pub tp: usize,
