@@ -52,9 +52,7 @@ impl Default for BeatConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RPeakFilter {
-    /// The detector, run on the lead after [`BeatConfig::filter`]. Not serialised yet
-    /// (`RPeakMethod` has no serde support): a saved configuration reloads with the default.
-    #[serde(skip)]
+    /// The detector, run on the lead after [`BeatConfig::filter`].
     pub method: RPeakMethod,
     /// Largest distance in samples between an annotation and its detected peak.
     pub tolerance: usize,

@@ -377,7 +377,9 @@ fn protocols_hold_the_standard_settings_and_round_trip_through_json() {
     }
     let json = serde_json::to_string(&Protocol::intra_patient(0, 0)).unwrap();
     assert!(
-        json.contains("\"tolerance\":10") && json.contains("normal_folds"),
+        json.contains("\"tolerance\":10")
+            && json.contains("\"method\"")
+            && json.contains("normal_folds"),
         "{json}"
     );
     let partial: BeatConfig = serde_json::from_str(r#"{"lead": "V1"}"#).unwrap();
