@@ -16,3 +16,8 @@ pub mod error;
 pub mod preprocess;
 
 pub use error::{Error, Result};
+
+/// The README's code examples, compiled as doc tests so they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
