@@ -7,12 +7,14 @@
 //!   classes, the MIT-BIH protocols and Burn dataset glue;
 //! - [`preprocess`]: filters, resampling, R-peak detection, beat segmentation, sliding windows,
 //!   normalisers and quality checks;
-//! - [`augment`]: seeded training-time transformations.
+//! - [`augment`]: seeded training-time transformations;
+//! - [`model`]: reconstruction models on Burn (`[batch, seq, channels]` in and out).
 #![warn(missing_docs)]
 
 pub mod augment;
 pub mod data;
 pub mod error;
+pub mod model;
 pub mod preprocess;
 
 pub use error::{Error, Result};

@@ -1,0 +1,31 @@
+//! Reconstruction models: tensors in, tensors out; no files, scores or HTTP.
+//!
+//! Every model implements [`ReconstructionModel`], so training, scoring and serving treat them
+//! the same and a new model can be added without touching them. Shapes are
+//! `[batch, seq, channels]` for beats and windows, `[batch, latent]` for codes.
+
+use burn::tensor::Tensor;
+
+/// What a model gives back for a batch.
+#[derive(Debug, Clone)]
+pub struct Reconstruction {
+    /// The rebuilt input, `[batch, seq, channels]`.
+    pub output: Tensor<3>,
+    /// The latent code, `[batch, latent]`: the encoder's output, or the posterior mean `mu` of a
+    /// variational model.
+    pub latent: Tensor<2>,
+    /// Log-variance of the posterior, `[batch, latent]`, for variational models only.
+    pub log_var: Option<Tensor<2>>,
+}
+
+/// A model trained to rebuild normal beats, whose failure to rebuild marks an anomaly.
+pub trait ReconstructionModel {
+    /// Encodes and rebuilds `input` (`[batch, seq, channels]`). Stochastic parts (dropout,
+    /// sampling of the latent) act only when the device tracks gradients and the module is in
+    /// training mode; otherwise the output is deterministic (the posterior mean for a VAE).
+    fn reconstruct(&self, input: Tensor<3>) -> Reconstruction;
+
+    /// Training loss for `input` and its reconstruction, a one-element tensor `[1]`: the mean
+    /// squared error, plus the model's own regulariser (e.g. `beta * KL` for a VAE).
+    fn loss(&self, input: Tensor<3>, reconstruction: &Reconstruction) -> Tensor<1>;
+}
