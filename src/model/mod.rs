@@ -6,6 +6,10 @@
 
 use burn::tensor::Tensor;
 
+mod fused_lstm;
+
+pub use fused_lstm::{FusedLstm, FusedLstmConfig, FusedLstmLayer};
+
 /// What a model gives back for a batch.
 #[derive(Debug, Clone)]
 pub struct Reconstruction {

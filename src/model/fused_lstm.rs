@@ -1,0 +1,326 @@
+//! A fused LSTM: all four gates in one weight matrix, one recurrent matmul per step.
+//!
+//! [`burn::nn::Lstm`] keeps one pair of `Linear` layers per gate, so a step costs eight matmuls
+//! and slices the whole input tensor. Here a layer holds one input projection `[input, 4H]`, one
+//! recurrent matrix `[H, 4H]` and one bias `[4H]`; gates are laid out `i, f, g, o` as in
+//! `burn::nn::Lstm` and PyTorch, so weights convert by column blocks.
+//!
+//! Training cost matters more than elegance here: slicing a *tracked* `[batch, seq, ...]` tensor
+//! once per step is O(seq²) in backward (each slice's backward zero-fills its whole parent). So
+//! the input projection is done for the whole sequence in one matmul only when nothing is
+//! tracked (inference); when the weights are tracked it is done per step on the untracked data
+//! input, on the per-step hidden states of the layer below, or once for a constant input.
+
+use burn::config::Config;
+use burn::module::{Module, Param};
+use burn::nn::{Dropout, DropoutConfig, Initializer, LstmState};
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::{Error, Result};
+
+/// Pre-activations are clamped to this magnitude before `exp`, so `exp` never overflows to
+/// infinity (whose backward gives `0 * inf = NaN`). `sigmoid(30)` is 1 in f32.
+const EXP_CLAMP: f32 = 30.0;
+
+/// Configuration of a [`FusedLstm`], created with [`FusedLstmConfig::init`].
+#[derive(Config, Debug)]
+pub struct FusedLstmConfig {
+    /// Features per input step.
+    pub d_input: usize,
+    /// Size of the hidden and cell states, `H`.
+    pub d_hidden: usize,
+    /// Number of stacked layers; layer `l > 0` reads the hidden states of layer `l - 1`.
+    #[config(default = 1)]
+    pub layers: usize,
+    /// Dropout probability on the hidden states between stacked layers (training only).
+    #[config(default = 0.0)]
+    pub dropout: f64,
+}
+
+/// One fused LSTM layer. Gate blocks of `4H` columns are ordered input, forget, cell, output.
+#[derive(Module, Debug)]
+pub struct FusedLstmLayer {
+    /// Input projection, `[d_input, 4H]`.
+    pub input_weight: Param<Tensor<2>>,
+    /// Recurrent projection, `[H, 4H]`.
+    pub hidden_weight: Param<Tensor<2>>,
+    /// Gate bias, `[4H]` (the sum of PyTorch's `b_ih` and `b_hh`).
+    pub bias: Param<Tensor<1>>,
+}
+
+/// A stack of [`FusedLstmLayer`]s with optional dropout between them.
+#[derive(Module, Debug)]
+pub struct FusedLstm {
+    /// The layers, bottom first.
+    pub layers: Vec<FusedLstmLayer>,
+    /// Dropout applied to each hidden state passed to the next layer.
+    pub dropout: Dropout,
+}
+
+/// What a layer reads: a sequence, the per-step outputs of the layer below, or one vector
+/// repeated at every step.
+enum LayerInput {
+    /// `[batch, seq, d_input]`.
+    Sequence(Tensor<3>),
+    /// `seq` tensors `[batch, d_input]`.
+    Steps(Vec<Tensor<2>>),
+    /// `[batch, d_input]`, the same at each of `seq` steps.
+    Constant(Tensor<2>, usize),
+}
+
+/// The input projection `x W + b` of a layer, `[batch, 4H]` per step.
+enum Projection {
+    /// One tensor per step.
+    PerStep(Vec<Tensor<2>>),
+    /// One tensor used at each of `seq` steps.
+    Constant(Tensor<2>, usize),
+}
+
+impl FusedLstmConfig {
+    /// Checks the configuration: sizes at least 1 and dropout in `[0, 1)`.
+    pub fn validate(&self) -> Result<()> {
+        for (name, value) in [
+            ("d_input", self.d_input),
+            ("d_hidden", self.d_hidden),
+            ("layers", self.layers),
+        ] {
+            if value == 0 {
+                return Err(Error::invalid(name, "must be at least 1"));
+            }
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(Error::invalid(
+                "dropout",
+                format!("must be in [0, 1), got {}", self.dropout),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Creates the module on `device`. Every weight and bias is drawn from
+    /// `U(-1/sqrt(H), 1/sqrt(H))`, PyTorch's LSTM initialisation.
+    pub fn init(&self, device: &Device) -> Result<FusedLstm> {
+        self.validate()?;
+        let h = self.d_hidden;
+        let bound = 1.0 / (h as f64).sqrt();
+        let init = Initializer::Uniform {
+            min: -bound,
+            max: bound,
+        };
+        let layers = (0..self.layers)
+            .map(|l| {
+                let d_in = if l == 0 { self.d_input } else { h };
+                FusedLstmLayer {
+                    input_weight: init.init([d_in, 4 * h], device),
+                    hidden_weight: init.init([h, 4 * h], device),
+                    bias: init.init([4 * h], device),
+                }
+            })
+            .collect();
+        Ok(FusedLstm {
+            layers,
+            dropout: DropoutConfig::new(self.dropout).init(),
+        })
+    }
+}
+
+impl FusedLstm {
+    /// Runs the stack over `input` `[batch, seq, d_input]` from `state` (one
+    /// [`LstmState`] per layer, bottom first, each `[batch, H]`; zeros when `None`).
+    ///
+    /// Returns the top layer's hidden states `[batch, seq, H]` and the final state of every
+    /// layer, bottom first, each `[batch, H]`.
+    ///
+    /// A tracked `input` (one that needs gradients) is sliced per step, which is O(seq²) in
+    /// backward; data inputs are untracked and cost O(seq).
+    pub fn forward(
+        &self,
+        input: Tensor<3>,
+        state: Option<Vec<LstmState<2>>>,
+    ) -> (Tensor<3>, Vec<LstmState<2>>) {
+        self.run(LayerInput::Sequence(input), state)
+    }
+
+    /// Runs the stack over `seq` steps whose input is `input` `[batch, d_input]` at every step
+    /// (e.g. a decoder fed its latent code); the bottom layer projects it once.
+    ///
+    /// Returns the top layer's hidden states `[batch, seq, H]` and the final state of every
+    /// layer, bottom first, each `[batch, H]`.
+    pub fn forward_constant(
+        &self,
+        input: Tensor<2>,
+        seq: usize,
+        state: Option<Vec<LstmState<2>>>,
+    ) -> (Tensor<3>, Vec<LstmState<2>>) {
+        self.run(LayerInput::Constant(input, seq), state)
+    }
+
+    fn run(
+        &self,
+        input: LayerInput,
+        state: Option<Vec<LstmState<2>>>,
+    ) -> (Tensor<3>, Vec<LstmState<2>>) {
+        let (batch, seq, device) = match &input {
+            LayerInput::Sequence(x) => (x.dims()[0], x.dims()[1], x.device()),
+            LayerInput::Constant(x, seq) => (x.dims()[0], *seq, x.device()),
+            LayerInput::Steps(_) => unreachable!("the stack is fed a sequence or a constant"),
+        };
+        let h = self.layers.first().map_or(0, FusedLstmLayer::d_hidden);
+        if seq == 0 || self.layers.is_empty() {
+            let zeros = || Tensor::zeros([batch, h], &device);
+            let finals = state.unwrap_or_else(|| {
+                let initial = || LstmState::new(zeros(), zeros());
+                self.layers.iter().map(|_| initial()).collect()
+            });
+            return (Tensor::zeros([batch, 0, h], &device), finals);
+        }
+        let mut states = state.map(Vec::into_iter);
+        let mut finals = Vec::with_capacity(self.layers.len());
+        let mut input = Some(input);
+        let mut hidden: Vec<Tensor<2>> = Vec::new();
+        for layer in &self.layers {
+            let layer_input = input.take().unwrap_or_else(|| {
+                // Between layers: dropout on each state passed up (identity in inference).
+                let below = hidden.drain(..).map(|h| self.dropout.forward(h));
+                LayerInput::Steps(below.collect())
+            });
+            let initial = states.as_mut().and_then(Iterator::next);
+            let (steps, last) = layer.run(layer.project(layer_input), initial);
+            hidden = steps;
+            finals.push(last);
+        }
+        (Tensor::stack(hidden, 1), finals)
+    }
+}
+
+impl FusedLstmLayer {
+    /// Hidden size `H`.
+    pub fn d_hidden(&self) -> usize {
+        self.hidden_weight.dims()[0]
+    }
+
+    /// `x W + b` for every step, in as few matmuls as the tracking allows (see module docs).
+    fn project(&self, input: LayerInput) -> Projection {
+        let w = self.input_weight.val();
+        let b = self.bias.val().unsqueeze_dim::<2>(0);
+        let tracked = w.is_tracked() || b.is_tracked();
+        let whole = |x: Tensor<3>| {
+            let [batch, seq, d_in] = x.dims();
+            let gates = x.reshape([batch * seq, d_in]).matmul(w.clone()) + b.clone();
+            let gates: Tensor<3> = gates.reshape([batch, seq, 4 * self.d_hidden()]);
+            gates
+                .split(1, 1)
+                .into_iter()
+                .map(|g| g.squeeze_dim(1))
+                .collect()
+        };
+        let per_step = |xs: Vec<Tensor<2>>| -> Vec<Tensor<2>> {
+            xs.into_iter()
+                .map(|x| x.matmul(w.clone()) + b.clone())
+                .collect()
+        };
+        match input {
+            LayerInput::Constant(x, seq) => Projection::Constant(x.matmul(w.clone()) + b, seq),
+            LayerInput::Sequence(x) if !tracked && !x.is_tracked() => Projection::PerStep(whole(x)),
+            LayerInput::Sequence(x) => Projection::PerStep(per_step(
+                x.split(1, 1)
+                    .into_iter()
+                    .map(|s| s.squeeze_dim(1))
+                    .collect(),
+            )),
+            LayerInput::Steps(xs) if !tracked && !xs.iter().any(Tensor::is_tracked) => {
+                if xs.is_empty() {
+                    Projection::PerStep(Vec::new())
+                } else {
+                    Projection::PerStep(whole(Tensor::stack(xs, 1)))
+                }
+            }
+            LayerInput::Steps(xs) => Projection::PerStep(per_step(xs)),
+        }
+    }
+
+    /// The recurrence over projected inputs `[batch, 4H]`; returns the hidden state of every
+    /// step (`[batch, H]` each) and the final state.
+    fn run(
+        &self,
+        projection: Projection,
+        state: Option<LstmState<2>>,
+    ) -> (Vec<Tensor<2>>, LstmState<2>) {
+        let h = self.d_hidden();
+        let (seq, first) = match &projection {
+            Projection::PerStep(steps) => (steps.len(), steps.first().cloned()),
+            Projection::Constant(x, seq) => (*seq, Some(x.clone())),
+        };
+        let first = first.unwrap_or_else(|| unreachable!("FusedLstm::run skips empty sequences"));
+        let [batch, _] = first.dims();
+        let device = first.device();
+        // Multiplies the pre-activations so that one `sigmoid` serves all gates:
+        // tanh(x) = 2 sigmoid(2x) - 1 for the cell block, sigmoid(x) for the others.
+        let neg_scale = gate_scale(h, &device);
+        let whh = self.hidden_weight.val();
+        let mut state = state.map(|s| (s.hidden, s.cell));
+        let mut outputs = Vec::with_capacity(seq);
+        let mut steps = match projection {
+            Projection::PerStep(steps) => Some(steps.into_iter()),
+            Projection::Constant(..) => None,
+        };
+        for _ in 0..seq {
+            let x = match steps.as_mut() {
+                Some(it) => it.next().unwrap_or_else(|| first.clone()),
+                None => first.clone(),
+            };
+            let gates = match &state {
+                Some((hidden, _)) => x + hidden.clone().matmul(whh.clone()),
+                None => x,
+            };
+            let act = neg_exp_sigmoid(gates * neg_scale.clone());
+            let [i, f, g, o] = split4(act, h);
+            let g = g.mul_scalar(2.0).add_scalar(-1.0);
+            let cell = match state.take() {
+                Some((_, c)) => f * c + i * g,
+                None => i * g,
+            };
+            let hidden = o * tanh(cell.clone());
+            outputs.push(hidden.clone());
+            state = Some((hidden, cell));
+        }
+        let (hidden, cell) =
+            state.unwrap_or_else(|| (zeros(batch, h, &device), zeros(batch, h, &device)));
+        (outputs, LstmState::new(cell, hidden))
+    }
+}
+
+/// `[1, 4H]` of `-1` for the `i, f, o` blocks and `-2` for the `g` block.
+fn gate_scale(h: usize, device: &Device) -> Tensor<2> {
+    let values: Vec<f32> = (0..4 * h)
+        .map(|j| if j / h == 2 { -2.0 } else { -1.0 })
+        .collect();
+    Tensor::from_data(TensorData::new(values, [1, 4 * h]), device)
+}
+
+/// `1 / (1 + exp(z))` for `z = -x`, i.e. `sigmoid(x)`, with `z` clamped against overflow.
+fn neg_exp_sigmoid<const D: usize>(z: Tensor<D>) -> Tensor<D> {
+    z.clamp(-EXP_CLAMP, EXP_CLAMP).exp().add_scalar(1.0).recip()
+}
+
+/// `tanh(x) = 2 sigmoid(2x) - 1`.
+fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    neg_exp_sigmoid(x.mul_scalar(-2.0))
+        .mul_scalar(2.0)
+        .add_scalar(-1.0)
+}
+
+/// Splits `[batch, 4H]` into the four gate blocks.
+fn split4(x: Tensor<2>, h: usize) -> [Tensor<2>; 4] {
+    let mut parts = x.split(h, 1).into_iter();
+    let mut next = || {
+        parts
+            .next()
+            .unwrap_or_else(|| unreachable!("4H splits into four blocks"))
+    };
+    [next(), next(), next(), next()]
+}
+
+fn zeros(batch: usize, h: usize, device: &Device) -> Tensor<2> {
+    Tensor::zeros([batch, h], device)
+}
