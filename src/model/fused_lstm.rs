@@ -73,7 +73,7 @@ enum Projection {
     /// One tensor per step.
     PerStep(Vec<Tensor<2>>),
     /// One tensor used at each of `seq` steps.
-    Constant(Tensor<2>, usize),
+    Constant(Box<Tensor<2>>, usize),
 }
 
 impl FusedLstmConfig {
@@ -220,7 +220,7 @@ impl FusedLstmLayer {
                 .collect()
         };
         match input {
-            LayerInput::Constant(x, seq) => Projection::Constant(x.matmul(w.clone()) + b, seq),
+            LayerInput::Constant(x, seq) => Projection::Constant(Box::new(x.matmul(w.clone()) + b), seq),
             LayerInput::Sequence(x) if !tracked && !x.is_tracked() => Projection::PerStep(whole(x)),
             LayerInput::Sequence(x) => Projection::PerStep(per_step(
                 x.split(1, 1)
@@ -249,7 +249,7 @@ impl FusedLstmLayer {
         let h = self.d_hidden();
         let (seq, first) = match &projection {
             Projection::PerStep(steps) => (steps.len(), steps.first().cloned()),
-            Projection::Constant(x, seq) => (*seq, Some(x.clone())),
+            Projection::Constant(x, seq) => (*seq, Some(x.as_ref().clone())),
         };
         let first = first.unwrap_or_else(|| unreachable!("FusedLstm::run skips empty sequences"));
         let [batch, _] = first.dims();
