@@ -220,7 +220,9 @@ impl FusedLstmLayer {
                 .collect()
         };
         match input {
-            LayerInput::Constant(x, seq) => Projection::Constant(Box::new(x.matmul(w.clone()) + b), seq),
+            LayerInput::Constant(x, seq) => {
+                Projection::Constant(Box::new(x.matmul(w.clone()) + b), seq)
+            }
             LayerInput::Sequence(x) if !tracked && !x.is_tracked() => Projection::PerStep(whole(x)),
             LayerInput::Sequence(x) => Projection::PerStep(per_step(
                 x.split(1, 1)

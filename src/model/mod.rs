@@ -7,8 +7,10 @@
 use burn::tensor::Tensor;
 
 mod fused_lstm;
+mod lstm_autoencoder;
 
 pub use fused_lstm::{FusedLstm, FusedLstmConfig, FusedLstmLayer};
+pub use lstm_autoencoder::{LstmAutoencoder, LstmAutoencoderConfig};
 
 /// What a model gives back for a batch.
 #[derive(Debug, Clone)]

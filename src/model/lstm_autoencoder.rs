@@ -1,0 +1,112 @@
+//! LSTM autoencoder: a sequence encoder squeezed to a latent code, and a decoder that unrolls
+//! the code back into the sequence (Malhotra et al., "LSTM-based Encoder-Decoder for
+//! Multi-sensor Anomaly Detection", 2016, with the "repeat vector" decoder input).
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::{Device, Tensor};
+
+use super::{FusedLstm, FusedLstmConfig, Reconstruction, ReconstructionModel};
+use crate::{Error, Result};
+
+/// Configuration of an [`LstmAutoencoder`], created with [`LstmAutoencoderConfig::init`].
+#[derive(Config, Debug)]
+pub struct LstmAutoencoderConfig {
+    /// Channels (leads) per time step.
+    #[config(default = 1)]
+    pub channels: usize,
+    /// Hidden size of the encoder and decoder LSTMs.
+    #[config(default = 64)]
+    pub hidden: usize,
+    /// Size of the latent code.
+    #[config(default = 32)]
+    pub latent: usize,
+    /// Stacked LSTM layers in the encoder and in the decoder.
+    #[config(default = 1)]
+    pub layers: usize,
+    /// Dropout between stacked LSTM layers (training only; no effect with one layer).
+    #[config(default = 0.0)]
+    pub dropout: f64,
+}
+
+/// Encoder LSTM → last hidden state → latent code → decoder LSTM fed the code at every step →
+/// per-step linear read-out.
+#[derive(Module, Debug)]
+pub struct LstmAutoencoder {
+    /// Reads `[batch, seq, channels]`.
+    pub encoder: FusedLstm,
+    /// Top encoder layer's final hidden state `[batch, hidden]` to the code `[batch, latent]`.
+    pub to_latent: Linear,
+    /// Reads the code at each step, gives `[batch, seq, hidden]`.
+    pub decoder: FusedLstm,
+    /// Per-step read-out `[batch, seq, hidden]` to `[batch, seq, channels]`.
+    pub to_output: Linear,
+}
+
+impl LstmAutoencoderConfig {
+    /// Creates the model on `device`; [`Error::InvalidArgument`] names a setting out of range
+    /// (sizes must be at least 1, dropout in `[0, 1)`).
+    pub fn init(&self, device: &Device) -> Result<LstmAutoencoder> {
+        if self.channels == 0 || self.latent == 0 {
+            let name = if self.channels == 0 {
+                "channels"
+            } else {
+                "latent"
+            };
+            return Err(Error::invalid(name, "must be at least 1"));
+        }
+        let lstm = |d_input| {
+            FusedLstmConfig::new(d_input, self.hidden)
+                .with_layers(self.layers)
+                .with_dropout(self.dropout)
+                .init(device)
+        };
+        Ok(LstmAutoencoder {
+            encoder: lstm(self.channels)?,
+            to_latent: LinearConfig::new(self.hidden, self.latent).init(device),
+            decoder: lstm(self.latent)?,
+            to_output: LinearConfig::new(self.hidden, self.channels).init(device),
+        })
+    }
+}
+
+impl LstmAutoencoder {
+    /// The latent code `[batch, latent]` of `input` `[batch, seq, channels]`.
+    ///
+    /// Panics (in Burn) when the channel count differs from the configured one.
+    pub fn encode(&self, input: Tensor<3>) -> Tensor<2> {
+        let (_, finals) = self.encoder.forward(input, None);
+        let hidden = match finals.into_iter().last() {
+            Some(top) => top.hidden,
+            None => unreachable!("FusedLstmConfig::init makes at least one layer"),
+        };
+        self.to_latent.forward(hidden)
+    }
+
+    /// Unrolls `latent` `[batch, latent]` into `seq` steps, `[batch, seq, channels]`.
+    pub fn decode(&self, latent: Tensor<2>, seq: usize) -> Tensor<3> {
+        let (hidden, _) = self.decoder.forward_constant(latent, seq, None);
+        self.to_output.forward(hidden)
+    }
+}
+
+impl ReconstructionModel for LstmAutoencoder {
+    /// `input` `[batch, seq, channels]` → output `[batch, seq, channels]`, latent
+    /// `[batch, latent]`, no `log_var`.
+    fn reconstruct(&self, input: Tensor<3>) -> Reconstruction {
+        let [_, seq, _] = input.dims();
+        let latent = self.encode(input);
+        let output = self.decode(latent.clone(), seq);
+        Reconstruction {
+            output,
+            latent,
+            log_var: None,
+        }
+    }
+
+    /// Mean squared error over every sample of the batch, `[1]`.
+    fn loss(&self, input: Tensor<3>, reconstruction: &Reconstruction) -> Tensor<1> {
+        (reconstruction.output.clone() - input).square().mean()
+    }
+}

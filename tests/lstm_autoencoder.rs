@@ -1,0 +1,164 @@
+//! The LSTM autoencoder: shapes, parameter count, deterministic inference, and Adam lowering the
+//! reconstruction loss on synthetic beats.
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
+use ecg_anomaly::data::synthetic::{SyntheticConfig, SyntheticLength, generate};
+use ecg_anomaly::model::{LstmAutoencoder, LstmAutoencoderConfig, ReconstructionModel};
+use ecg_anomaly::preprocess::{BeatWindow, Normalization, Normalizer, segment_beats};
+
+fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().try_to_vec::<f32>().unwrap()
+}
+
+#[test]
+fn shapes_for_one_and_three_channels() {
+    let device = Device::default();
+    for channels in [1, 3] {
+        let model = LstmAutoencoderConfig::new()
+            .with_channels(channels)
+            .with_hidden(16)
+            .with_latent(8)
+            .init(&device)
+            .unwrap();
+        for seq in [256, 320] {
+            let input = Tensor::<3>::random([2, seq, channels], Distribution::Default, &device);
+            let r = model.reconstruct(input.clone());
+            assert_eq!(r.output.dims(), [2, seq, channels]);
+            assert_eq!(r.latent.dims(), [2, 8]);
+            assert!(r.log_var.is_none());
+            let loss = model.loss(input, &r);
+            assert_eq!(loss.dims(), [1]);
+            assert!(values(loss)[0].is_finite());
+        }
+    }
+}
+
+#[test]
+fn parameter_count_matches_the_architecture() {
+    let (c, h, l) = (1, 64, 32);
+    let model = LstmAutoencoderConfig::new()
+        .init(&Device::default())
+        .unwrap();
+    // Encoder LSTM, code layer, decoder LSTM, read-out.
+    let expected = 4 * h * (c + h + 1) + (h * l + l) + 4 * h * (l + h + 1) + (h * c + c);
+    assert_eq!(model.num_params(), expected);
+    assert_eq!(expected, 43_873);
+
+    let two = LstmAutoencoderConfig::new()
+        .with_layers(2)
+        .init(&Device::default())
+        .unwrap();
+    assert_eq!(two.num_params(), expected + 2 * 4 * h * (2 * h + 1));
+}
+
+#[test]
+fn inference_is_deterministic_even_with_dropout() {
+    let device = Device::default();
+    let model = LstmAutoencoderConfig::new()
+        .with_channels(2)
+        .with_hidden(12)
+        .with_latent(6)
+        .with_layers(2)
+        .with_dropout(0.5)
+        .init(&device)
+        .unwrap();
+    let input = Tensor::<3>::random([3, 64, 2], Distribution::Default, &device);
+    let a = model.reconstruct(input.clone());
+    let b = model.reconstruct(input);
+    assert_eq!(values(a.output), values(b.output));
+    assert_eq!(values(a.latent), values(b.latent));
+}
+
+#[test]
+fn invalid_config_is_an_error() {
+    let device = Device::default();
+    assert!(
+        LstmAutoencoderConfig::new()
+            .with_channels(0)
+            .init(&device)
+            .is_err()
+    );
+    assert!(
+        LstmAutoencoderConfig::new()
+            .with_latent(0)
+            .init(&device)
+            .is_err()
+    );
+    assert!(
+        LstmAutoencoderConfig::new()
+            .with_hidden(0)
+            .init(&device)
+            .is_err()
+    );
+    assert!(
+        LstmAutoencoderConfig::new()
+            .with_dropout(-0.1)
+            .init(&device)
+            .is_err()
+    );
+}
+
+/// `n` normal synthetic beats recorded at `fs`, cut with the default window (0.39 s before the
+/// R peak, 0.5 s after) and per-window z-scored, as `[n, seq, 1]`.
+fn synthetic_beats(n: usize, fs: f64, device: &Device) -> Tensor<3> {
+    let record = generate(&SyntheticConfig {
+        fs,
+        length: SyntheticLength::Beats(n + 4),
+        seed: 42,
+        ..Default::default()
+    })
+    .unwrap();
+    let window = BeatWindow::for_fs(fs).unwrap();
+    let centres: Vec<usize> = record
+        .beats
+        .iter()
+        .filter(|b| !b.is_anomaly())
+        .map(|b| b.r_peak)
+        .collect();
+    let beats = segment_beats(&record.ecg.leads[0], &centres, window).unwrap();
+    assert!(beats.count() >= n, "only {} beats", beats.count());
+    let mut data = Vec::with_capacity(n * window.len());
+    for beat in beats.iter().take(n) {
+        let start = data.len();
+        data.extend_from_slice(beat);
+        Normalization::WindowZScore.normalize(&mut data[start..]);
+    }
+    Tensor::from_data(TensorData::new(data, [n, window.len(), 1]), device)
+}
+
+/// 80 Adam steps on 16 beats at 90 Hz (80 samples per beat, to keep the test short). The loss starts near 1
+/// (z-scored beats, near-zero output) and must fall clearly below that baseline. Note: with the
+/// constant ("repeat vector") decoder input the model learns slowly; it needs far more steps to
+/// draw the QRS spike (measured here: 1.033 to 0.921 in 80 steps, then a plateau near 0.92 up to
+/// 150 steps; at 360 Hz, 320 samples, 100 steps only reach 0.999). Learning rate 2e-2 oscillates.
+#[test]
+fn adam_lowers_the_loss_on_synthetic_beats() {
+    let device = Device::default().autodiff();
+    device.seed(1);
+    let beats = synthetic_beats(16, 90.0, &device);
+    assert_eq!(beats.dims(), [16, 80, 1]);
+    let mut model: LstmAutoencoder = LstmAutoencoderConfig::new()
+        .with_hidden(16)
+        .with_latent(8)
+        .init(&device)
+        .unwrap();
+    let mut optimizer = AdamConfig::new().init();
+    let mut losses = Vec::new();
+    for _ in 0..80 {
+        let r = model.reconstruct(beats.clone());
+        let loss = model.loss(beats.clone(), &r);
+        losses.push(values(loss.clone())[0]);
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optimizer.step(1e-2, model, grads);
+    }
+    let first = losses[0];
+    let last = losses[losses.len() - 1];
+    assert!(losses.iter().all(|l| l.is_finite()), "{losses:?}");
+    assert!(first > 0.9, "{losses:?}");
+    assert!(
+        last < 0.95 && last < 0.92 * first,
+        "loss did not fall: {losses:?}"
+    );
+}
