@@ -133,6 +133,9 @@ impl FusedLstm {
     ///
     /// A tracked `input` (one that needs gradients) is sliced per step, which is O(seq²) in
     /// backward; data inputs are untracked and cost O(seq).
+    ///
+    /// Panics (in Burn's matmul) when the last input dimension is not `d_input`, or a state is
+    /// not `[batch, H]`.
     pub fn forward(
         &self,
         input: Tensor<3>,
@@ -145,7 +148,7 @@ impl FusedLstm {
     /// (e.g. a decoder fed its latent code); the bottom layer projects it once.
     ///
     /// Returns the top layer's hidden states `[batch, seq, H]` and the final state of every
-    /// layer, bottom first, each `[batch, H]`.
+    /// layer, bottom first, each `[batch, H]`. Panics like [`FusedLstm::forward`].
     pub fn forward_constant(
         &self,
         input: Tensor<2>,
@@ -231,11 +234,7 @@ impl FusedLstmLayer {
                     .collect(),
             )),
             LayerInput::Steps(xs) if !tracked && !xs.iter().any(Tensor::is_tracked) => {
-                if xs.is_empty() {
-                    Projection::PerStep(Vec::new())
-                } else {
-                    Projection::PerStep(whole(Tensor::stack(xs, 1)))
-                }
+                Projection::PerStep(whole(Tensor::stack(xs, 1)))
             }
             LayerInput::Steps(xs) => Projection::PerStep(per_step(xs)),
         }
@@ -250,10 +249,12 @@ impl FusedLstmLayer {
     ) -> (Vec<Tensor<2>>, LstmState<2>) {
         let h = self.d_hidden();
         let (seq, first) = match &projection {
-            Projection::PerStep(steps) => (steps.len(), steps.first().cloned()),
-            Projection::Constant(x, seq) => (*seq, Some(x.as_ref().clone())),
+            Projection::PerStep(steps) => (steps.len(), steps.first()),
+            Projection::Constant(x, seq) => (*seq, Some(x.as_ref())),
         };
-        let first = first.unwrap_or_else(|| unreachable!("FusedLstm::run skips empty sequences"));
+        let Some(first) = first else {
+            unreachable!("FusedLstm::run skips empty sequences")
+        };
         let [batch, _] = first.dims();
         let device = first.device();
         // Multiplies the pre-activations so that one `sigmoid` serves all gates:
@@ -262,14 +263,10 @@ impl FusedLstmLayer {
         let whh = self.hidden_weight.val();
         let mut state = state.map(|s| (s.hidden, s.cell));
         let mut outputs = Vec::with_capacity(seq);
-        let mut steps = match projection {
-            Projection::PerStep(steps) => Some(steps.into_iter()),
-            Projection::Constant(..) => None,
-        };
-        for _ in 0..seq {
-            let x = match steps.as_mut() {
-                Some(it) => it.next().unwrap_or_else(|| first.clone()),
-                None => first.clone(),
+        for t in 0..seq {
+            let x = match &projection {
+                Projection::PerStep(steps) => steps[t].clone(),
+                Projection::Constant(x, _) => x.as_ref().clone(),
             };
             let gates = match &state {
                 Some((hidden, _)) => x + hidden.clone().matmul(whh.clone()),
