@@ -10,6 +10,8 @@
 //! the input projection is done for the whole sequence in one matmul only when nothing is
 //! tracked (inference); when the weights are tracked it is done per step on the untracked data
 //! input, on the per-step hidden states of the layer below, or once for a constant input.
+//! (Measured, batch 64, hidden 64, forward + backward: per-step projection 0.23 s at 320 steps
+//! and 0.48 s at 640; one projection sliced per step 1.2 s and 20.5 s.)
 
 use burn::config::Config;
 use burn::module::{Module, Param};
