@@ -6,6 +6,9 @@
 
 use burn::tensor::Tensor;
 
+mod conv_vae;
+pub use conv_vae::{ConvVae, ConvVaeConfig, KlWarmup, VaeLoss, kl_divergence};
+
 /// What a model gives back for a batch.
 #[derive(Debug, Clone)]
 pub struct Reconstruction {
