@@ -17,7 +17,9 @@ const SEQS: [usize; 2] = [256, 320];
 fn training_step(c: &mut Criterion) {
     let device = Device::default().autodiff();
     let mut group = c.benchmark_group("conv_vae_train_step_batch64");
-    group.sample_size(10).measurement_time(Duration::from_secs(20));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
     for seq in SEQS {
         let beats = Tensor::<3>::random([64, seq, 1], Distribution::Normal(0.0, 1.0), &device);
         let mut vae = Some(ConvVaeConfig::new().with_seq(seq).init(&device).unwrap());
@@ -38,7 +40,9 @@ fn training_step(c: &mut Criterion) {
 fn inference(c: &mut Criterion) {
     let device = Device::default();
     let mut group = c.benchmark_group("conv_vae_inference_batch256");
-    group.sample_size(10).measurement_time(Duration::from_secs(15));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(15));
     for seq in SEQS {
         let beats = Tensor::<3>::random([256, seq, 1], Distribution::Normal(0.0, 1.0), &device);
         let vae = ConvVaeConfig::new()

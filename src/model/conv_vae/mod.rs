@@ -69,23 +69,25 @@ pub struct ConvVaeConfig {
 }
 
 impl ConvVaeConfig {
-    /// Length after each encoder block, starting with `seq`: `block_channels.len() + 1` values.
-    pub fn encoder_lengths(&self) -> Vec<usize> {
+    /// Length after each encoder block, starting with `seq`: `block_channels.len() + 1` values;
+    /// an [`Error::InvalidArgument`] for a configuration [`init`](Self::init) would reject.
+    pub fn encoder_lengths(&self) -> Result<Vec<usize>> {
+        self.validate()?;
         let shape = self.block_shape();
-        let mut lengths = vec![self.seq];
+        let mut length = self.seq;
+        let mut lengths = vec![length];
         for _ in &self.block_channels {
-            let last = lengths[lengths.len() - 1];
-            lengths.push(shape.encoded_length(last));
+            length = shape.encoded_length(length);
+            lengths.push(length);
         }
-        lengths
+        Ok(lengths)
     }
 
     /// Builds the model on `device` (`device.autodiff()` to train it); an
     /// [`Error::InvalidArgument`] names any setting out of range.
     pub fn init(&self, device: &Device) -> Result<ConvVae> {
-        self.validate()?;
+        let lengths = self.encoder_lengths()?;
         let shape = self.block_shape();
-        let lengths = self.encoder_lengths();
         let mut widths = vec![self.channels];
         widths.extend_from_slice(&self.block_channels);
         let blocks = self.block_channels.len();

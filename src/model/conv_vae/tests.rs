@@ -43,11 +43,22 @@ fn output_has_the_input_shape_for_even_and_odd_lengths() {
 #[test]
 fn encoder_lengths_halve_rounding_up() {
     // Conv1d, kernel 7, padding 3, stride 2: floor((l + 6 - 7) / 2) + 1 = ceil(l / 2).
-    let lengths = |seq| ConvVaeConfig::new().with_seq(seq).encoder_lengths();
+    let lengths = |seq| {
+        ConvVaeConfig::new()
+            .with_seq(seq)
+            .encoder_lengths()
+            .unwrap()
+    };
     assert_eq!(lengths(320), vec![320, 160, 80, 40, 20]);
     assert_eq!(lengths(256), vec![256, 128, 64, 32, 16]);
     assert_eq!(lengths(321), vec![321, 161, 81, 41, 21]);
     assert_eq!(lengths(250), vec![250, 125, 63, 32, 16]);
+    assert!(
+        ConvVaeConfig::new()
+            .with_stride(0)
+            .encoder_lengths()
+            .is_err()
+    );
 }
 
 #[test]
@@ -78,6 +89,9 @@ fn invalid_settings_and_shapes_are_errors() {
         ConvVaeConfig::new().with_dropout(1.0),
         ConvVaeConfig::new().with_beta(-1.0),
         ConvVaeConfig::new().with_latent(0),
+        ConvVaeConfig::new().with_stride(0),
+        ConvVaeConfig::new().with_kernel_size(0),
+        ConvVaeConfig::new().with_leaky_slope(f64::NAN),
     ];
     for config in bad {
         assert!(
