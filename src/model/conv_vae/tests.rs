@@ -299,24 +299,24 @@ fn adam_lowers_the_loss_on_synthetic_beats() {
     let beats = synthetic_beats(&device);
     let mut vae = ConvVaeConfig::new().init(&device).unwrap();
     let mut optimizer = AdamConfig::new().init();
-    let mut losses = Vec::new();
+    let (mut totals, mut mses) = (Vec::new(), Vec::new());
     let start = std::time::Instant::now();
-    for _ in 0..20 {
+    for step in 0..20 {
         let r = vae.reconstruct(beats.clone());
-        let loss = vae.loss(beats.clone(), &r);
-        losses.push(values(loss.clone())[0]);
-        let grads = GradientsParams::from_grads(loss.backward(), &vae);
+        let terms = vae.loss_at(beats.clone(), &r, step);
+        totals.push(values(terms.total.clone())[0]);
+        mses.push(values(terms.reconstruction)[0]);
+        let grads = GradientsParams::from_grads(terms.total.backward(), &vae);
         vae = optimizer.step(1e-3, vae, grads);
     }
     println!(
-        "20 Adam steps, batch 48 x 320: {:.2?} per forward/backward/step; losses {losses:?}",
+        "20 Adam steps, batch 48 x 320: {:.2?} per forward/backward/step; totals {totals:?}",
         start.elapsed() / 20
     );
-    let last: f32 = losses[losses.len() - 3..].iter().sum::<f32>() / 3.0;
-    assert!(losses.iter().all(|l| l.is_finite()));
-    assert!(
-        last < 0.5 * losses[0],
-        "loss went from {} to {last}",
-        losses[0]
-    );
+    let tail_mean = |v: &[f32]| v[v.len() - 3..].iter().sum::<f32>() / 3.0;
+    assert!(totals.iter().all(|l| l.is_finite()));
+    // Both the objective and its reconstruction term fall by more than half (from about 7 and
+    // 5 to about 1.5 and 0.7 with this seed).
+    assert!(tail_mean(&totals) < 0.5 * totals[0], "total: {totals:?}");
+    assert!(tail_mean(&mses) < 0.5 * mses[0], "mse: {mses:?}");
 }
