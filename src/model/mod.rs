@@ -6,9 +6,11 @@
 
 use burn::tensor::Tensor;
 
+mod conv_vae;
 mod fused_lstm;
 mod lstm_autoencoder;
 
+pub use conv_vae::{ConvVae, ConvVaeConfig, KlWarmup, VaeLoss, kl_divergence};
 pub use fused_lstm::{FusedLstm, FusedLstmConfig, FusedLstmLayer};
 pub use lstm_autoencoder::{LstmAutoencoder, LstmAutoencoderConfig};
 
