@@ -13,8 +13,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use ecg_anomaly::data::mitbih::{
-    ALL_RECORDS, BeatConfig, LoadedBeats, NO_MLII_RECORDS, Protocol, RPeakFilter, find_mitdb,
-    load_beats,
+    BeatConfig, LoadedBeats, Protocol, RPeakFilter, find_mitdb, load_all_records,
 };
 
 fn main() -> ExitCode {
@@ -40,19 +39,8 @@ fn run() -> ecg_anomaly::Result<()> {
         r_peak_filter: Some(detect_only),
         ..BeatConfig::default()
     };
-    let v5 = BeatConfig {
-        lead: "V5".into(),
-        ..mlii.clone()
-    };
-    let with_mlii: Vec<&str> = ALL_RECORDS
-        .into_iter()
-        .filter(|r| !NO_MLII_RECORDS.contains(r))
-        .collect();
     let start = Instant::now();
-    let mut all = load_beats(&dir, &with_mlii, &mlii)?;
-    let rest = load_beats(&dir, &NO_MLII_RECORDS, &v5)?;
-    all.beats.append(rest.beats)?;
-    all.counts += rest.counts;
+    let all = load_all_records(&dir, &mlii)?;
     let took = start.elapsed();
     let matched = all.beats.beats().iter().filter(|b| b.r_peak.is_some());
     println!(

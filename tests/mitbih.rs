@@ -14,8 +14,8 @@ use common::mitdb_dir;
 use ecg_anomaly::Error;
 use ecg_anomaly::data::beat::AamiClass;
 use ecg_anomaly::data::mitbih::{
-    BeatConfig, ClassCounts, DS1, DS2, LoadedBeats, NON_PACED_RECORDS, Protocol, load_beats,
-    mitdb_in,
+    BeatConfig, ClassCounts, DS1, DS2, LoadedBeats, NON_PACED_RECORDS, Protocol, load_all_records,
+    load_beats, mitdb_in,
 };
 use ecg_anomaly::data::wfdb::{Record, read_annotations};
 use ecg_anomaly::preprocess::{BandPass, SignalFilter};
@@ -321,4 +321,21 @@ fn a_record_without_the_lead_is_a_dataset_error() {
     );
     let root = dir.parent().unwrap();
     assert_eq!(mitdb_in(root).unwrap(), dir);
+}
+
+#[test]
+fn all_48_records_load_with_v5_where_mlii_is_missing() {
+    let Some(dir) = mitdb_dir("all_48_records_load_with_v5_where_mlii_is_missing") else {
+        return;
+    };
+    let all = load_all_records(&dir, &BeatConfig::default()).unwrap();
+    // Every beat annotation of the database, the figure PhysioNet publishes.
+    assert_eq!(all.counts.annotated.total(), 109_494);
+    let records = all.beats.records();
+    assert_eq!(records.len(), 48, "{records:?}");
+    assert!(
+        records.windows(2).all(|w| w[0] < w[1]),
+        "records out of order"
+    );
+    assert!(records.contains(&"102") && records.contains(&"104"));
 }

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use super::beatset::{BeatInfo, BeatSet};
 use super::config::BeatConfig;
 use super::counts::BuildCounts;
+use super::records::{ALL_RECORDS, NO_MLII_RECORDS};
 use crate::data::Ecg;
 use crate::data::wfdb::{Annotation, Record, read_annotations};
 use crate::preprocess::rpeak::detect_r_peaks;
@@ -79,6 +80,29 @@ pub fn load_beats<S: AsRef<str> + Sync>(
     let parts = records
         .par_iter()
         .map(|r| load_record_beats(dir, r.as_ref(), config))
+        .collect::<Result<Vec<_>>>()?;
+    concat(parts, config)
+}
+
+/// Lead used for records 102 and 104, which have no MLII, by [`load_all_records`].
+pub const NO_MLII_FALLBACK_LEAD: &str = "V5";
+
+/// Beats of all 48 records, in parallel, in record order. With `config.lead` = `MLII`, records
+/// 102 and 104 (which have none) use [`NO_MLII_FALLBACK_LEAD`] instead.
+pub fn load_all_records(dir: &Path, config: &BeatConfig) -> Result<LoadedBeats> {
+    if !dir.is_dir() {
+        return load_beats(dir, &ALL_RECORDS, config);
+    }
+    let fallback = BeatConfig {
+        lead: NO_MLII_FALLBACK_LEAD.into(),
+        ..config.clone()
+    };
+    let parts = ALL_RECORDS
+        .par_iter()
+        .map(|&r| {
+            let lacks_lead = config.lead == "MLII" && NO_MLII_RECORDS.contains(&r);
+            load_record_beats(dir, r, if lacks_lead { &fallback } else { config })
+        })
         .collect::<Result<Vec<_>>>()?;
     concat(parts, config)
 }

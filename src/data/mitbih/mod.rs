@@ -35,7 +35,10 @@ use std::path::{Path, PathBuf};
 pub use beatset::{BeatInfo, BeatSet};
 pub use config::{BeatConfig, RPeakFilter};
 pub use counts::{BuildCounts, ClassCounts};
-pub use extract::{LoadedBeats, extract_beats, load_beats, load_record_beats};
+pub use extract::{
+    LoadedBeats, NO_MLII_FALLBACK_LEAD, extract_beats, load_all_records, load_beats,
+    load_record_beats,
+};
 pub use protocol::{Partition, Protocol, ProtocolData, SplitIndices};
 pub use records::{ALL_RECORDS, DS1, DS2, NO_MLII_RECORDS, NON_PACED_RECORDS, PACED_RECORDS};
 
