@@ -158,7 +158,7 @@ fn truncated_weights_are_an_error_naming_the_file() {
     let bytes = std::fs::read(&weights).unwrap();
     std::fs::write(&weights, &bytes[..bytes.len() / 2]).unwrap();
     let err = Detector::load(&dir, &device).unwrap_err();
-    assert!(matches!(err, Error::Artifact { .. }), "{err:?}");
+    assert!(err.to_string().contains("unreadable weights"), "{err}");
     assert_eq!(failing_file(&err), "model.bpk");
 }
 
@@ -170,7 +170,7 @@ fn weights_of_another_shape_are_an_error_not_a_panic() {
         v["config"]["hidden"] = 16.into()
     });
     let err = Detector::load(&dir, &device).unwrap_err();
-    assert!(matches!(err, Error::Artifact { .. }), "{err:?}");
+    assert!(err.to_string().contains("do not fit model.json"), "{err}");
     assert_eq!(failing_file(&err), "model.bpk");
 }
 

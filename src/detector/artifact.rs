@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
+use burn::store::ModuleRecord;
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
@@ -138,10 +139,12 @@ impl Detector {
         let normalizer = load_json(&dir.join(NORMALIZER))?;
         let threshold = load_json(&dir.join(THRESHOLD))?;
         let weights = dir.join(WEIGHTS);
-        let fresh = spec.init(device)?;
-        let model = match fresh {
-            AnyModel::LstmAutoencoder(m) => (*m).try_load_file(&weights).map(AnyModel::from),
-            AnyModel::ConvVae(m) => (*m).try_load_file(&weights).map(AnyModel::from),
+        // Read and apply apart, so a damaged file and a config mismatch read differently.
+        let record = ModuleRecord::load(&weights)
+            .map_err(|e| artifact(&weights, format!("unreadable weights: {e}")))?;
+        let model = match spec.init(device)? {
+            AnyModel::LstmAutoencoder(m) => (*m).try_load_record(record).map(AnyModel::from),
+            AnyModel::ConvVae(m) => (*m).try_load_record(record).map(AnyModel::from),
         }
         .map_err(|e| artifact(&weights, format!("weights do not fit {SPEC}: {e}")))?;
         let detector = Detector {
