@@ -73,6 +73,14 @@ pub enum Error {
     /// A data set folder is missing or incomplete.
     #[error("data set: {0}")]
     Dataset(String),
+    /// A saved detector folder is incomplete, from another version, or inconsistent.
+    #[error("{path}: {message}")]
+    Artifact {
+        /// The file (or folder) at fault.
+        path: PathBuf,
+        /// What was wrong.
+        message: String,
+    },
 }
 
 impl Error {

@@ -8,11 +8,13 @@
 //! - [`preprocess`]: filters, resampling, R-peak detection, beat segmentation, sliding windows,
 //!   normalisers and quality checks;
 //! - [`augment`]: seeded training-time transformations;
-//! - [`model`]: reconstruction models on Burn (`[batch, seq, channels]` in and out).
+//! - [`model`]: reconstruction models on Burn (`[batch, seq, channels]` in and out);
+//! - [`detector`]: a trained model with its normaliser and threshold, saved as one folder.
 #![warn(missing_docs)]
 
 pub mod augment;
 pub mod data;
+pub mod detector;
 pub mod error;
 pub mod model;
 pub mod preprocess;
