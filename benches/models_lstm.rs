@@ -25,7 +25,7 @@ fn sync(t: Tensor<1>) -> f32 {
 
 fn training_step(c: &mut Criterion) {
     let batch = 64;
-    let device = Device::default().autodiff();
+    let device = ecg_anomaly::device::default_device().autodiff();
     let mut group = c.benchmark_group("lstm_ae_train_step_b64");
     group
         .sample_size(10)
@@ -52,7 +52,7 @@ fn training_step(c: &mut Criterion) {
 
 fn inference(c: &mut Criterion) {
     let batch = 256;
-    let device = Device::default();
+    let device = ecg_anomaly::device::default_device();
     let mut group = c.benchmark_group("lstm_ae_inference_b256");
     group
         .sample_size(10)
@@ -74,7 +74,7 @@ fn inference(c: &mut Criterion) {
 /// One layer, hidden 64, batch 64, 320 steps: forward and backward of the sum of the outputs.
 fn fused_vs_burn_nn(c: &mut Criterion) {
     let (batch, seq, hidden) = (64, 320, 64);
-    let device = Device::default().autodiff();
+    let device = ecg_anomaly::device::default_device().autodiff();
     let input = windows(batch, seq, &device);
     let fused = FusedLstmConfig::new(1, hidden).init(&device).unwrap();
     let reference = LstmConfig::new(1, hidden, true).init(&device);

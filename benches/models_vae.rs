@@ -15,7 +15,7 @@ use ecg_anomaly::model::{ConvVaeConfig, ReconstructionModel};
 const SEQS: [usize; 2] = [256, 320];
 
 fn training_step(c: &mut Criterion) {
-    let device = Device::default().autodiff();
+    let device = ecg_anomaly::device::default_device().autodiff();
     let mut group = c.benchmark_group("conv_vae_train_step_batch64");
     group
         .sample_size(10)
@@ -38,7 +38,7 @@ fn training_step(c: &mut Criterion) {
 }
 
 fn inference(c: &mut Criterion) {
-    let device = Device::default();
+    let device = ecg_anomaly::device::default_device();
     let mut group = c.benchmark_group("conv_vae_inference_batch256");
     group
         .sample_size(10)

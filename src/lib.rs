@@ -9,12 +9,14 @@
 //!   normalisers and quality checks;
 //! - [`augment`]: seeded training-time transformations;
 //! - [`model`]: reconstruction models on Burn (`[batch, seq, channels]` in and out);
-//! - [`detector`]: a trained model with its normaliser and threshold, saved as one folder.
+//! - [`detector`]: a trained model with its normaliser and threshold, saved as one folder;
+//! - [`device`]: which backend runs the models (flex, ndarray or wgpu), chosen at run time.
 #![warn(missing_docs)]
 
 pub mod augment;
 pub mod data;
 pub mod detector;
+pub mod device;
 pub mod error;
 pub mod model;
 pub mod preprocess;

@@ -80,7 +80,7 @@ fn failing_file(err: &Error) -> String {
 
 #[test]
 fn save_then_load_gives_identical_outputs_for_both_models() {
-    let device = Device::default();
+    let device = ecg_anomaly::device::default_device();
     for (name, spec) in [("rt-lstm", lstm_spec()), ("rt-vae", vae_spec())] {
         let original = detector(spec, &device);
         let dir = temp_dir(name);
@@ -110,7 +110,7 @@ fn save_then_load_gives_identical_outputs_for_both_models() {
 
 #[test]
 fn missing_config_is_named() {
-    let device = Device::default();
+    let device = ecg_anomaly::device::default_device();
     let dir = saved("missing", lstm_spec(), &device);
     std::fs::remove_file(dir.join("model.json")).unwrap();
     let err = Detector::load(&dir, &device).unwrap_err();
@@ -120,7 +120,7 @@ fn missing_config_is_named() {
 
 #[test]
 fn garbled_metadata_is_a_json_error_naming_the_file() {
-    let device = Device::default();
+    let device = ecg_anomaly::device::default_device();
     let dir = saved("garbled", lstm_spec(), &device);
     std::fs::write(
         dir.join("metadata.json"),
@@ -134,7 +134,7 @@ fn garbled_metadata_is_a_json_error_naming_the_file() {
 
 #[test]
 fn other_format_or_crate_version_is_refused() {
-    let device = Device::default();
+    let device = ecg_anomaly::device::default_device();
     let dir = saved("version", vae_spec(), &device);
     let meta = dir.join("metadata.json");
     rewrite_json(&meta, |v| v["format_version"] = 2.into());
@@ -153,7 +153,7 @@ fn other_format_or_crate_version_is_refused() {
 
 #[test]
 fn truncated_weights_are_an_error_naming_the_file() {
-    let device = Device::default();
+    let device = ecg_anomaly::device::default_device();
     let dir = saved("truncated", vae_spec(), &device);
     let weights = dir.join("model.bpk");
     let bytes = std::fs::read(&weights).unwrap();
@@ -165,7 +165,7 @@ fn truncated_weights_are_an_error_naming_the_file() {
 
 #[test]
 fn weights_of_another_shape_are_an_error_not_a_panic() {
-    let device = Device::default();
+    let device = ecg_anomaly::device::default_device();
     let dir = saved("shape", lstm_spec(), &device);
     rewrite_json(&dir.join("model.json"), |v| {
         v["config"]["hidden"] = 16.into()
@@ -177,7 +177,7 @@ fn weights_of_another_shape_are_an_error_not_a_panic() {
 
 #[test]
 fn input_length_disagreeing_with_the_config_is_refused() {
-    let device = Device::default();
+    let device = ecg_anomaly::device::default_device();
     let dir = saved("seq", vae_spec(), &device);
     rewrite_json(&dir.join("metadata.json"), |v| v["seq"] = (SEQ + 1).into());
     let err = Detector::load(&dir, &device).unwrap_err();
@@ -187,7 +187,7 @@ fn input_length_disagreeing_with_the_config_is_refused() {
 
 #[test]
 fn threshold_can_be_rewritten_alone() {
-    let device = Device::default();
+    let device = ecg_anomaly::device::default_device();
     let dir = saved("threshold", vae_spec(), &device);
     let before = Detector::load(&dir, &device).unwrap();
     let new = Threshold {
@@ -230,7 +230,7 @@ fn reloaded_lstm_state_is_byte_identical_ids_included() {
     // Stronger than equal outputs: every recorded tensor and every parameter id (optimiser
     // state is keyed by ids) comes back. LSTM only: Burn 0.22.1 gives batch-norm running
     // statistics fresh ids on load, so a ConvVae's bytes differ there (its outputs do not).
-    let device = Device::default();
+    let device = ecg_anomaly::device::default_device();
     let original = detector(lstm_spec(), &device);
     let dir = temp_dir("state-lstm");
     original.save(&dir).unwrap();

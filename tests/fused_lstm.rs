@@ -100,7 +100,7 @@ impl Probe {
 /// Compares one fused layer with the reference on `device`, with the input tracked or not.
 fn compare_one_layer(shape: (usize, usize, usize, usize), track_input: bool, seed: u64) {
     let (batch, seq, d_in, h) = shape;
-    let device = Device::default().autodiff();
+    let device = ecg_anomaly::device::default_device().autodiff();
     device.seed(seed);
     let fused = FusedLstmConfig::new(d_in, h).init(&device).unwrap();
     let layer = &fused.layers[0];
@@ -191,7 +191,7 @@ fn one_layer_matches_burn_lstm_with_data_input() {
 #[test]
 fn two_layers_match_chained_burn_lstms() {
     let (batch, seq, d_in, h) = (3, 12, 2, 6);
-    let device = Device::default().autodiff();
+    let device = ecg_anomaly::device::default_device().autodiff();
     device.seed(7);
     let fused = FusedLstmConfig::new(d_in, h)
         .with_layers(2)
@@ -231,7 +231,7 @@ fn two_layers_match_chained_burn_lstms() {
 #[test]
 fn constant_input_equals_repeated_sequence() {
     let (batch, seq, d_in, h) = (3, 9, 5, 7);
-    let device = Device::default().autodiff();
+    let device = ecg_anomaly::device::default_device().autodiff();
     device.seed(3);
     let fused: FusedLstm = FusedLstmConfig::new(d_in, h)
         .with_layers(2)
@@ -268,7 +268,7 @@ fn constant_input_equals_repeated_sequence() {
 #[test]
 fn inference_path_matches_burn_lstm_with_initial_state() {
     let (batch, seq, d_in, h) = (4, 20, 3, 8);
-    let device = Device::default();
+    let device = ecg_anomaly::device::default_device();
     device.seed(5);
     let fused = FusedLstmConfig::new(d_in, h).init(&device).unwrap();
     let reference = reference(&fused.layers[0], &device);
@@ -289,7 +289,7 @@ fn inference_path_matches_burn_lstm_with_initial_state() {
 /// Saturated gates (huge inputs) stay finite in forward and backward: `exp` is clamped.
 #[test]
 fn saturated_gates_give_finite_gradients() {
-    let device = Device::default().autodiff();
+    let device = ecg_anomaly::device::default_device().autodiff();
     device.seed(11);
     let fused = FusedLstmConfig::new(2, 4).init(&device).unwrap();
     let x = Tensor::<3>::random([2, 50, 2], Distribution::Normal(0.0, 1.0), &device)
@@ -310,7 +310,7 @@ fn saturated_gates_give_finite_gradients() {
 
 #[test]
 fn invalid_config_is_an_error() {
-    let device = Device::default();
+    let device = ecg_anomaly::device::default_device();
     assert!(FusedLstmConfig::new(0, 4).init(&device).is_err());
     assert!(
         FusedLstmConfig::new(1, 4)
@@ -329,7 +329,7 @@ fn invalid_config_is_an_error() {
 /// An empty sequence gives `[batch, 0, H]` and the initial (zero) state.
 #[test]
 fn empty_sequence() {
-    let device = Device::default();
+    let device = ecg_anomaly::device::default_device();
     let fused = FusedLstmConfig::new(3, 5)
         .with_layers(2)
         .init(&device)

@@ -14,7 +14,7 @@ fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 
 #[test]
 fn shapes_for_one_and_three_channels() {
-    let device = Device::default();
+    let device = ecg_anomaly::device::default_device();
     for channels in [1, 3] {
         let model = LstmAutoencoderConfig::new()
             .with_channels(channels)
@@ -39,7 +39,7 @@ fn shapes_for_one_and_three_channels() {
 fn parameter_count_matches_the_architecture() {
     let (c, h, l) = (1, 64, 32);
     let model = LstmAutoencoderConfig::new()
-        .init(&Device::default())
+        .init(&ecg_anomaly::device::default_device())
         .unwrap();
     // Encoder LSTM, code layer, decoder LSTM, read-out.
     let expected = 4 * h * (c + h + 1) + (h * l + l) + 4 * h * (l + h + 1) + (h * c + c);
@@ -48,14 +48,14 @@ fn parameter_count_matches_the_architecture() {
 
     let two = LstmAutoencoderConfig::new()
         .with_layers(2)
-        .init(&Device::default())
+        .init(&ecg_anomaly::device::default_device())
         .unwrap();
     assert_eq!(two.num_params(), expected + 2 * 4 * h * (2 * h + 1));
 }
 
 #[test]
 fn inference_is_deterministic_even_with_dropout() {
-    let device = Device::default();
+    let device = ecg_anomaly::device::default_device();
     let model = LstmAutoencoderConfig::new()
         .with_channels(2)
         .with_hidden(12)
@@ -73,7 +73,7 @@ fn inference_is_deterministic_even_with_dropout() {
 
 #[test]
 fn invalid_config_is_an_error() {
-    let device = Device::default();
+    let device = ecg_anomaly::device::default_device();
     assert!(
         LstmAutoencoderConfig::new()
             .with_channels(0)
@@ -136,7 +136,7 @@ fn synthetic_beats(n: usize, fs: f64, device: &Device) -> Tensor<3> {
 /// oscillates.
 #[test]
 fn adam_lowers_the_loss_on_synthetic_beats() {
-    let device = Device::default().autodiff();
+    let device = ecg_anomaly::device::default_device().autodiff();
     device.seed(1);
     let beats = synthetic_beats(16, 90.0, &device);
     assert_eq!(beats.dims(), [16, 80, 1]);

@@ -165,7 +165,7 @@ mod tests {
     #[test]
     fn batch_has_the_model_layout() {
         let ds = dataset();
-        let device = Device::default();
+        let device = crate::device::default_device();
         let items = vec![ds.get(2).unwrap(), ds.get(1).unwrap()];
         let batch = WindowBatcher {
             seq: 4,

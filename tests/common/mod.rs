@@ -28,4 +28,5 @@ pub fn mitdb_dir(test: &str) -> Option<PathBuf> {
 }
 
 /// All 48 MIT-BIH Arrhythmia record names (the library's list).
+#[allow(unused_imports)] // Not every test binary that includes this module lists the records.
 pub use ecg_anomaly::data::mitbih::ALL_RECORDS as MITDB_RECORDS;

@@ -184,7 +184,7 @@ impl ConvVaeConfig {
 /// ```
 /// use burn::tensor::{Device, Tensor};
 /// use ecg_anomaly::model::{ConvVaeConfig, ReconstructionModel};
-/// let device = Device::default();
+/// let device = ecg_anomaly::device::default_device();
 /// let vae = ConvVaeConfig::new().with_seq(256).init(&device)?;
 /// let beats = Tensor::<3>::zeros([4, 256, 1], &device);      // [batch, seq, channels]
 /// let r = vae.reconstruct(beats);

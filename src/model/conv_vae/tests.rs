@@ -20,7 +20,7 @@ fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 
 #[test]
 fn output_has_the_input_shape_for_even_and_odd_lengths() {
-    let device = Device::default();
+    let device = crate::device::default_device();
     for seq in [256, 320, 250, 321] {
         for channels in [1, 2] {
             let vae = ConvVaeConfig::new()
@@ -63,7 +63,7 @@ fn encoder_lengths_halve_rounding_up() {
 
 #[test]
 fn exact_length_holds_for_other_kernels_and_strides() {
-    let device = Device::default();
+    let device = crate::device::default_device();
     for (kernel, stride) in [(4, 2), (5, 3), (8, 2), (3, 1)] {
         for seq in [97, 100] {
             let vae = ConvVaeConfig::new()
@@ -81,7 +81,7 @@ fn exact_length_holds_for_other_kernels_and_strides() {
 
 #[test]
 fn invalid_settings_and_shapes_are_errors() {
-    let device = Device::default();
+    let device = crate::device::default_device();
     let bad = [
         ConvVaeConfig::new().with_seq(0),
         ConvVaeConfig::new().with_block_channels(vec![]),
@@ -114,7 +114,7 @@ fn invalid_settings_and_shapes_are_errors() {
 #[test]
 fn inference_is_deterministic_and_training_is_stochastic() {
     let config = ConvVaeConfig::new().with_seq(128);
-    let plain = Device::default();
+    let plain = crate::device::default_device();
     let input = random_input(4, 128, 1, &plain);
 
     let vae = config.init(&plain).unwrap();
@@ -148,7 +148,7 @@ fn inference_is_deterministic_and_training_is_stochastic() {
 
 #[test]
 fn training_samples_the_latent_even_without_dropout() {
-    let device = Device::default().autodiff();
+    let device = crate::device::default_device().autodiff();
     let vae = ConvVaeConfig::new()
         .with_seq(64)
         .with_dropout(0.0)
@@ -173,7 +173,7 @@ fn training_samples_the_latent_even_without_dropout() {
 
 #[test]
 fn kl_matches_hand_computed_values() {
-    let device = Device::default();
+    let device = crate::device::default_device();
     let zeros = Tensor::<2>::zeros([3, 16], &device);
     assert_eq!(values(kl_divergence(zeros.clone(), zeros)), vec![0.0]);
 
@@ -201,7 +201,7 @@ fn kl_warmup_rises_linearly_to_beta() {
         .with_seq(32)
         .with_beta(0.5)
         .with_kl_warmup(KlWarmup { steps: 10 })
-        .init(&Device::default())
+        .init(&crate::device::default_device())
         .unwrap();
     assert_eq!(vae.kl_weight(0), 0.0);
     assert_eq!(vae.kl_weight(5), 0.25);
@@ -210,7 +210,7 @@ fn kl_warmup_rises_linearly_to_beta() {
 
 #[test]
 fn loss_is_mse_plus_weighted_kl() {
-    let device = Device::default();
+    let device = crate::device::default_device();
     let vae = ConvVaeConfig::new()
         .with_seq(32)
         .with_beta(2.0)
@@ -256,7 +256,7 @@ fn hand_count(seq_after_encoder: usize, channels: usize) -> (usize, usize) {
 
 #[test]
 fn parameter_count_matches_the_layer_arithmetic() {
-    let device = Device::default();
+    let device = crate::device::default_device();
     for (seq, deepest, trainable) in [(320, 20, 855_585), (256, 16, 805_409)] {
         let vae = ConvVaeConfig::new().with_seq(seq).init(&device).unwrap();
         let n = vae.num_params();
@@ -295,7 +295,7 @@ fn synthetic_beats(device: &Device) -> Tensor<3> {
 
 #[test]
 fn adam_lowers_the_loss_on_synthetic_beats() {
-    let device = Device::default().autodiff();
+    let device = crate::device::default_device().autodiff();
     let beats = synthetic_beats(&device);
     let mut vae = ConvVaeConfig::new().init(&device).unwrap();
     let mut optimizer = AdamConfig::new().init();
