@@ -81,6 +81,9 @@ pub enum Error {
         /// What was wrong.
         message: String,
     },
+    /// A tensor could not be computed or read back from its device.
+    #[error("backend: {0}")]
+    Backend(String),
 }
 
 impl Error {

@@ -9,6 +9,8 @@
 //!   normalisers and quality checks;
 //! - [`augment`]: seeded training-time transformations;
 //! - [`model`]: reconstruction models on Burn (`[batch, seq, channels]` in and out);
+//! - [`score`]: anomaly scores over reconstructions (reconstruction error, Mahalanobis, KL,
+//!   ensembles), calibration to `[0, 1]` on normal beats, and batched scoring of data sets;
 //! - [`detector`]: a trained model with its normaliser and threshold, saved as one folder;
 //! - [`device`]: which backend runs the models (flex, ndarray or wgpu), chosen at run time.
 #![warn(missing_docs)]
@@ -20,6 +22,7 @@ pub mod device;
 pub mod error;
 pub mod model;
 pub mod preprocess;
+pub mod score;
 
 pub use error::{Error, Result};
 

@@ -1,0 +1,145 @@
+//! Scoring a whole [`WindowDataset`] in batches.
+
+use burn::data::dataset::Dataset;
+use burn::tensor::{Device, Tensor, TensorData};
+
+use super::{AnomalyScore, to_host};
+use crate::data::batch::WindowDataset;
+use crate::model::{Reconstruction, ReconstructionModel};
+use crate::{Error, Result};
+
+/// Latent codes of a data set, row-major `[n, dim]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Latents {
+    /// `n * dim` values, code `i` at `i * dim..(i + 1) * dim`.
+    pub values: Vec<f64>,
+    /// Latent size.
+    pub dim: usize,
+}
+
+impl Latents {
+    /// Number of codes.
+    pub fn len(&self) -> usize {
+        self.values.len().checked_div(self.dim).unwrap_or(0)
+    }
+
+    /// True when there are no codes.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// Runs a model over a data set `batch_size` windows at a time, for inference only.
+///
+/// Inputs are built on `device` without autodiff; give it a model made for inference (created
+/// on a plain device, or `valid()`), so no gradient graph is recorded. Each batch copies its
+/// windows into one host buffer, and only scores (or codes) come back to the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchScorer {
+    /// Windows per forward pass (default 256).
+    pub batch_size: usize,
+}
+
+impl Default for BatchScorer {
+    fn default() -> Self {
+        Self { batch_size: 256 }
+    }
+}
+
+impl BatchScorer {
+    /// A scorer with `batch_size` windows per batch (at least 1).
+    pub fn new(batch_size: usize) -> Result<Self> {
+        if batch_size == 0 {
+            return Err(Error::invalid("batch_size", "must be at least 1"));
+        }
+        Ok(Self { batch_size })
+    }
+
+    /// One score per window of `data`, in order.
+    pub fn score(
+        &self,
+        model: &impl ReconstructionModel,
+        score: &dyn AnomalyScore,
+        data: &WindowDataset,
+        device: &Device,
+    ) -> Result<Vec<f64>> {
+        let mut scores = Vec::with_capacity(data.len());
+        self.for_each_batch(model, data, device, |input, rec| {
+            let batch = score.score(&input, &rec)?;
+            scores.extend(batch.scores);
+            Ok(())
+        })?;
+        if scores.len() != data.len() {
+            return Err(Error::invalid(
+                "score",
+                format!(
+                    "`{}` gave {} scores for {} windows",
+                    score.name(),
+                    scores.len(),
+                    data.len()
+                ),
+            ));
+        }
+        Ok(scores)
+    }
+
+    /// The latent code of every window of `data`, e.g. to fit a
+    /// [`Mahalanobis`](super::Mahalanobis) score on normal training beats.
+    pub fn latents(
+        &self,
+        model: &impl ReconstructionModel,
+        data: &WindowDataset,
+        device: &Device,
+    ) -> Result<Latents> {
+        let mut latents = Latents {
+            values: Vec::new(),
+            dim: 0,
+        };
+        self.for_each_batch(model, data, device, |_, rec| {
+            let [_, dim] = rec.latent.dims();
+            if latents.values.is_empty() {
+                latents.dim = dim;
+                latents.values.reserve(data.len() * dim);
+            }
+            latents.values.extend(to_host(&rec.latent)?);
+            Ok(())
+        })?;
+        Ok(latents)
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.batch_size == 0 {
+            return Err(Error::invalid("batch_size", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// Calls `visit` with each batch `[n, seq, channels]` and its reconstruction.
+    fn for_each_batch(
+        &self,
+        model: &impl ReconstructionModel,
+        data: &WindowDataset,
+        device: &Device,
+        mut visit: impl FnMut(Tensor<3>, Reconstruction) -> Result<()>,
+    ) -> Result<()> {
+        self.check()?;
+        let device = device.clone().without_autodiff();
+        let (seq, channels) = (data.seq(), data.channels());
+        let width = seq * channels;
+        for start in (0..data.len()).step_by(self.batch_size) {
+            let end = (start + self.batch_size).min(data.len());
+            let mut buffer = Vec::with_capacity((end - start) * width);
+            for i in start..end {
+                // `window` is Some for every index below `len`.
+                buffer.extend_from_slice(data.window(i).unwrap_or_default());
+            }
+            let input: Tensor<3> = Tensor::from_data(
+                TensorData::new(buffer, [end - start, seq, channels]),
+                &device,
+            );
+            let rec = model.reconstruct(input.clone());
+            visit(input, rec)?;
+        }
+        Ok(())
+    }
+}
