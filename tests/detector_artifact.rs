@@ -8,6 +8,7 @@ use ecg_anomaly::Error;
 use ecg_anomaly::detector::{AnyModel, Detector, Metadata, ModelSpec, Threshold, fingerprint};
 use ecg_anomaly::model::{ConvVaeConfig, LstmAutoencoderConfig, ReconstructionModel};
 use ecg_anomaly::preprocess::{Normalization, ZScore};
+use ecg_anomaly::threshold::ThresholdMethod;
 
 const SEQ: usize = 24;
 
@@ -41,7 +42,7 @@ fn detector(spec: ModelSpec, device: &Device) -> Detector {
         normalizer,
         threshold: Threshold {
             value: 0.25,
-            method: "percentile-99".into(),
+            method: ThresholdMethod::Percentile { q: 99.0 },
         },
         metadata,
     }
@@ -192,7 +193,7 @@ fn threshold_can_be_rewritten_alone() {
     let before = Detector::load(&dir, &device).unwrap();
     let new = Threshold {
         value: 1.5,
-        method: "manual".into(),
+        method: ThresholdMethod::Fixed { value: 1.5 },
     };
     std::fs::write(
         dir.join("threshold.json"),
