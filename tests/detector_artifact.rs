@@ -208,6 +208,18 @@ fn threshold_can_be_rewritten_alone() {
 }
 
 #[test]
+fn invalid_threshold_rule_is_named() {
+    let device = ecg_anomaly::device::default_device();
+    let dir = saved("threshold-rule", lstm_spec(), &device);
+    rewrite_json(&dir.join("threshold.json"), |v| {
+        v["method"]["q"] = 120.0.into()
+    });
+    let err = Detector::load(&dir, &device).unwrap_err();
+    assert!(err.to_string().contains("q"), "{err}");
+    assert_eq!(failing_file(&err), "threshold.json");
+}
+
+#[test]
 fn fingerprint_tells_training_sets_apart() {
     let a: Vec<f32> = (0..100).map(|i| i as f32).collect();
     let mut b = a.clone();
