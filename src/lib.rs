@@ -11,6 +11,10 @@
 //! - [`model`]: reconstruction models on Burn (`[batch, seq, channels]` in and out);
 //! - [`score`]: anomaly scores over reconstructions (reconstruction error, Mahalanobis, KL,
 //!   ensembles), calibration to `[0, 1]` on normal beats, and batched scoring of data sets;
+//! - [`threshold`]: the anomaly threshold on scores (percentile, mean + k·std, contamination,
+//!   fixed or best F1 on labels), fitted apart from applied and saved as JSON;
+//! - [`evaluate`]: metrics against labels (confusion matrix, ROC/PR curves, AUC, average
+//!   precision, recall at a false-alarm budget, per-class recall) as one report;
 //! - [`detector`]: a trained model with its normaliser and threshold, saved as one folder;
 //! - [`device`]: which backend runs the models (flex, ndarray or wgpu), chosen at run time.
 #![warn(missing_docs)]
@@ -20,9 +24,11 @@ pub mod data;
 pub mod detector;
 pub mod device;
 pub mod error;
+pub mod evaluate;
 pub mod model;
 pub mod preprocess;
 pub mod score;
+pub mod threshold;
 
 pub use error::{Error, Result};
 

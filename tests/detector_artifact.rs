@@ -8,6 +8,7 @@ use ecg_anomaly::Error;
 use ecg_anomaly::detector::{AnyModel, Detector, Metadata, ModelSpec, Threshold, fingerprint};
 use ecg_anomaly::model::{ConvVaeConfig, LstmAutoencoderConfig, ReconstructionModel};
 use ecg_anomaly::preprocess::{Normalization, ZScore};
+use ecg_anomaly::threshold::ThresholdMethod;
 
 const SEQ: usize = 24;
 
@@ -41,7 +42,7 @@ fn detector(spec: ModelSpec, device: &Device) -> Detector {
         normalizer,
         threshold: Threshold {
             value: 0.25,
-            method: "percentile-99".into(),
+            method: ThresholdMethod::Percentile { q: 99.0 },
         },
         metadata,
     }
@@ -192,7 +193,7 @@ fn threshold_can_be_rewritten_alone() {
     let before = Detector::load(&dir, &device).unwrap();
     let new = Threshold {
         value: 1.5,
-        method: "manual".into(),
+        method: ThresholdMethod::Fixed { value: 1.5 },
     };
     std::fs::write(
         dir.join("threshold.json"),
@@ -204,6 +205,18 @@ fn threshold_can_be_rewritten_alone() {
     assert_ne!(before.threshold, new);
     let input = batch(&device);
     assert_eq!(outputs(&before, &input), outputs(&after, &input));
+}
+
+#[test]
+fn invalid_threshold_rule_is_named() {
+    let device = ecg_anomaly::device::default_device();
+    let dir = saved("threshold-rule", lstm_spec(), &device);
+    rewrite_json(&dir.join("threshold.json"), |v| {
+        v["method"]["q"] = 120.0.into()
+    });
+    let err = Detector::load(&dir, &device).unwrap_err();
+    assert!(err.to_string().contains("q"), "{err}");
+    assert_eq!(failing_file(&err), "threshold.json");
 }
 
 #[test]

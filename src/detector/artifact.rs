@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::spec::{AnyModel, ModelKind, ModelSpec};
 use crate::preprocess::Normalization;
 use crate::preprocess::normalize::{load_json, save_json};
+pub use crate::threshold::Threshold;
 use crate::{Error, Result};
 
 /// Version of the folder layout; bumped when a file changes meaning. Loading refuses others.
@@ -20,16 +21,6 @@ const SPEC: &str = "model.json";
 const NORMALIZER: &str = "normalizer.json";
 const THRESHOLD: &str = "threshold.json";
 const METADATA: &str = "metadata.json";
-
-/// The anomaly threshold on the reconstruction score, kept in its own file so it can be
-/// re-chosen without retraining. Deliberately minimal for now; calibration details will grow it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Threshold {
-    /// Scores above this value are anomalies.
-    pub value: f64,
-    /// How the value was chosen (e.g. `"percentile-99"`).
-    pub method: String,
-}
 
 /// What a detector was trained on and by which version (`metadata.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,7 +128,7 @@ impl Detector {
         let metadata = load_metadata(&dir.join(METADATA))?;
         let spec: ModelSpec = load_json(&dir.join(SPEC))?;
         let normalizer = load_json(&dir.join(NORMALIZER))?;
-        let threshold = load_json(&dir.join(THRESHOLD))?;
+        let threshold = Threshold::load_json(dir.join(THRESHOLD))?;
         let weights = dir.join(WEIGHTS);
         // Read and apply apart, so a damaged file and a config mismatch read differently.
         let record = ModuleRecord::load(&weights)

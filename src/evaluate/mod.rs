@@ -1,0 +1,23 @@
+//! Evaluation of anomaly scores against labels (true = anomalous, higher score = more
+//! anomalous, flagged when `score > threshold`).
+//!
+//! - [`ConfusionMatrix`]: the counts at one threshold and the metrics read from them;
+//! - [`Ranking`]: threshold-free metrics from one sort (ROC/PR curves, ROC AUC, average
+//!   precision, best F1, recall at a false-alarm budget);
+//! - [`class_recall`]: the flagged share of each beat class;
+//! - [`evaluate`] / [`evaluate_classes`]: all of it as one serialisable report.
+//!
+//! Inputs are checked: empty, mismatched lengths and non-finite scores are errors, and so are
+//! labels of one class only wherever ROC or PR are needed. No metric is ever NaN (see
+//! [`ConfusionMatrix`] for the zero-division rule).
+
+mod classes;
+mod confusion;
+pub(crate) mod input;
+mod ranking;
+mod report;
+
+pub use classes::{ClassRecall, class_recall};
+pub use confusion::{ConfusionMatrix, Metrics};
+pub use ranking::{BestF1, OperatingPoint, Ranking};
+pub use report::{ClassEvaluation, EvaluationConfig, EvaluationReport, evaluate, evaluate_classes};
