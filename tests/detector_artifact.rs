@@ -8,6 +8,7 @@ use ecg_anomaly::Error;
 use ecg_anomaly::detector::{AnyModel, Detector, Metadata, ModelSpec, Threshold, fingerprint};
 use ecg_anomaly::model::{ConvVaeConfig, LstmAutoencoderConfig, ReconstructionModel};
 use ecg_anomaly::preprocess::{Normalization, ZScore};
+use ecg_anomaly::score::{Calibration, ReconstructionError};
 use ecg_anomaly::threshold::ThresholdMethod;
 
 const SEQ: usize = 24;
@@ -40,6 +41,8 @@ fn detector(spec: ModelSpec, device: &Device) -> Detector {
         model: spec.init(device).unwrap(),
         spec,
         normalizer,
+        score: ReconstructionError::Mse.into(),
+        calibration: Calibration::fit(&[0.1, 0.2, 0.3, 0.4, 0.5]).unwrap(),
         threshold: Threshold {
             value: 0.25,
             method: ThresholdMethod::Percentile { q: 99.0 },
@@ -110,13 +113,20 @@ fn save_then_load_gives_identical_outputs_for_both_models() {
 }
 
 #[test]
-fn missing_config_is_named() {
+fn every_missing_file_is_named() {
     let device = ecg_anomaly::device::default_device();
-    let dir = saved("missing", lstm_spec(), &device);
-    std::fs::remove_file(dir.join("model.json")).unwrap();
-    let err = Detector::load(&dir, &device).unwrap_err();
-    assert!(matches!(err, Error::Artifact { .. }), "{err:?}");
-    assert_eq!(failing_file(&err), "model.json");
+    for file in [
+        "model.json",
+        "score.json",
+        "calibration.json",
+        "threshold.json",
+    ] {
+        let dir = saved(&format!("missing-{file}"), lstm_spec(), &device);
+        std::fs::remove_file(dir.join(file)).unwrap();
+        let err = Detector::load(&dir, &device).unwrap_err();
+        assert!(matches!(err, Error::Artifact { .. }), "{err:?}");
+        assert_eq!(failing_file(&err), file);
+    }
 }
 
 #[test]

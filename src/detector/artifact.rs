@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::spec::{AnyModel, ModelKind, ModelSpec};
 use crate::preprocess::Normalization;
 use crate::preprocess::normalize::{load_json, save_json};
+use crate::score::{AnyScore, Calibration};
 pub use crate::threshold::Threshold;
 use crate::{Error, Result};
 
@@ -20,6 +21,8 @@ const WEIGHTS: &str = "model.bpk";
 const SPEC: &str = "model.json";
 const NORMALIZER: &str = "normalizer.json";
 const THRESHOLD: &str = "threshold.json";
+const SCORE: &str = "score.json";
+const CALIBRATION: &str = "calibration.json";
 const METADATA: &str = "metadata.json";
 
 /// What a detector was trained on and by which version (`metadata.json`).
@@ -89,7 +92,11 @@ pub struct Detector {
     pub spec: ModelSpec,
     /// The normaliser fitted on the training data.
     pub normalizer: Normalization,
-    /// The anomaly threshold.
+    /// The anomaly score the threshold and calibration apply to (fitted parts included).
+    pub score: AnyScore,
+    /// The score's distribution on normal validation windows: maps a score to `[0, 1]`.
+    pub calibration: Calibration,
+    /// The anomaly threshold on the score.
     pub threshold: Threshold,
     /// Provenance and input shape.
     pub metadata: Metadata,
@@ -104,6 +111,8 @@ impl Detector {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         save_json(&self.spec, &dir.join(SPEC))?;
         save_json(&self.normalizer, &dir.join(NORMALIZER))?;
+        save_json(&self.score, &dir.join(SCORE))?;
+        self.calibration.save_json(dir.join(CALIBRATION))?;
         save_json(&self.threshold, &dir.join(THRESHOLD))?;
         save_json(&self.metadata, &dir.join(METADATA))?;
         let weights = dir.join(WEIGHTS);
@@ -119,7 +128,15 @@ impl Detector {
     /// the weights, configuration and metadata agree. Errors name the file at fault.
     pub fn load(dir: impl AsRef<Path>, device: &Device) -> Result<Detector> {
         let dir = dir.as_ref();
-        for name in [METADATA, SPEC, NORMALIZER, THRESHOLD, WEIGHTS] {
+        for name in [
+            METADATA,
+            SPEC,
+            NORMALIZER,
+            SCORE,
+            CALIBRATION,
+            THRESHOLD,
+            WEIGHTS,
+        ] {
             let path = dir.join(name);
             if !path.is_file() {
                 return Err(artifact(&path, "missing file of the detector folder"));
@@ -128,6 +145,8 @@ impl Detector {
         let metadata = load_metadata(&dir.join(METADATA))?;
         let spec: ModelSpec = load_json(&dir.join(SPEC))?;
         let normalizer = load_json(&dir.join(NORMALIZER))?;
+        let score = load_json(&dir.join(SCORE))?;
+        let calibration = Calibration::load_json(dir.join(CALIBRATION))?;
         let threshold = Threshold::load_json(dir.join(THRESHOLD))?;
         let weights = dir.join(WEIGHTS);
         // Read and apply apart, so a damaged file and a config mismatch read differently.
@@ -142,6 +161,8 @@ impl Detector {
             model,
             spec,
             normalizer,
+            score,
+            calibration,
             threshold,
             metadata,
         };
