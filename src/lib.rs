@@ -10,7 +10,10 @@
 //! - [`augment`]: seeded training-time transformations;
 //! - [`model`]: reconstruction models on Burn (`[batch, seq, channels]` in and out);
 //! - [`detector`]: a trained model with its normaliser and threshold, saved as one folder;
-//! - [`device`]: which backend runs the models (flex, ndarray or wgpu), chosen at run time.
+//! - [`device`]: which backend runs the models (flex, ndarray or wgpu), chosen at run time;
+//! - `report` (feature `report`, default): ROC/PR, confusion, score histogram, training,
+//!   reconstruction and latent-space pictures (SVG/PNG, embedded font) and a self-contained
+//!   HTML/Markdown report.
 #![warn(missing_docs)]
 
 pub mod augment;
@@ -20,6 +23,8 @@ pub mod device;
 pub mod error;
 pub mod model;
 pub mod preprocess;
+#[cfg(feature = "report")]
+pub mod report;
 
 pub use error::{Error, Result};
 
