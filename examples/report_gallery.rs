@@ -82,11 +82,12 @@ fn main() -> Result<()> {
         .map(|i| normals.iter().map(|b| b[i]).sum::<f64>() / normals.len() as f64)
         .collect();
     let score = |b: &[f64]| {
-        b.iter()
+        (b.iter()
             .zip(&template)
             .map(|(x, t)| (x - t).powi(2))
             .sum::<f64>()
-            / b.len() as f64
+            / b.len() as f64)
+            .sqrt()
     };
     let scored: Vec<(BeatKind, f64)> = beats.iter().map(|(k, b)| (*k, score(b))).collect();
     let labelled: Vec<(f64, bool)> = scored.iter().map(|(k, s)| (*s, k.is_anomaly())).collect();

@@ -63,8 +63,9 @@ impl Plot for ConfusionPlot {
         let (w, h) = body.dim_in_pixel();
         let (w, h) = (w as i32, h as i32);
         let t = theme.tick as i32;
-        let left = (theme.label * 2.0) as i32 + longest(&self.labels) * t * 6 / 10 + t;
-        let bottom = (theme.label * 2.0) as i32 + 2 * t;
+        let left =
+            (theme.label * 2.5) as i32 + longest(&self.labels) * theme.label as i32 * 6 / 10 + t;
+        let bottom = (theme.label * 3.5) as i32 + t;
         let bar = 3 * t; // colour bar and its tick labels on the right
         let side = (w - left - bar * 3).min(h - bottom - t).max(n * 10);
         let cell = side / n;
@@ -112,10 +113,10 @@ impl Plot for ConfusionPlot {
         let grid = n * cell;
         for (i, label) in self.labels.iter().enumerate() {
             let mid = i as i32 * cell + cell / 2;
-            let style = text(theme.tick, &BLACK, HPos::Right, VPos::Center);
+            let style = text(theme.label, &BLACK, HPos::Right, VPos::Center);
             body.draw_text(label, &style, (x0 - t / 2, y0 + mid))
                 .map_err(drawing)?;
-            let style = text(theme.tick, &BLACK, HPos::Center, VPos::Top);
+            let style = text(theme.label, &BLACK, HPos::Center, VPos::Top);
             body.draw_text(label, &style, (x0 + mid, y0 + grid + t / 2))
                 .map_err(drawing)?;
         }
@@ -123,12 +124,12 @@ impl Plot for ConfusionPlot {
         body.draw_text(
             "Predicted class",
             &style,
-            (x0 + grid / 2, y0 + grid + 2 * t),
+            (x0 + grid / 2, y0 + grid + (theme.label * 2.0) as i32),
         )
         .map_err(drawing)?;
         let style =
             text(theme.label, &BLACK, HPos::Center, VPos::Top).transform(FontTransform::Rotate270);
-        body.draw_text("Actual class", &style, (t / 4, y0 + grid / 2))
+        body.draw_text("Actual class", &style, (t / 2, y0 + grid / 2))
             .map_err(drawing)?;
         colour_bar(&body, (x0 + grid + bar / 2, y0), (t, grid), theme.tick)
     }

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use super::render::{Plot, drawing, render_error};
 use super::style::{
-    ALERT, GRID, Theme, begin, check_finite, check_nonempty, colour, extent, short,
+    ALERT, GRID, Theme, begin, check_finite, check_nonempty, colour, extent, short, tick,
 };
 use crate::Result;
 
@@ -158,8 +158,8 @@ impl ScoreHistogramPlot {
             .label_style(Theme::font(theme.tick))
             .light_line_style(TRANSPARENT)
             .bold_line_style(GRID)
-            .x_label_formatter(&|v| short(*v))
-            .y_label_formatter(&|v| short(*v))
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| tick(*v))
             .draw()
             .map_err(drawing)?;
         for (i, ((name, scores), h)) in self.classes.iter().zip(heights).enumerate() {
@@ -172,21 +172,18 @@ impl ScoreHistogramPlot {
                     let x0 = lo + b as f64 * width;
                     Rectangle::new([(x0, base), (x0 + width, v)], c.mix(0.3).filled())
                 });
-            chart.draw_series(bars).map_err(drawing)?;
-            // The outline as a step line keeps overlapping classes apart.
-            let outline = h.iter().enumerate().flat_map(|(b, &v)| {
-                let x0 = lo + b as f64 * width;
-                let v = v.max(base);
-                [(x0, v), (x0 + width, v)]
-            });
-            let style = c.stroke_width(theme.stroke);
             chart
-                .draw_series(LineSeries::new(outline, style))
+                .draw_series(bars)
                 .map_err(drawing)?
                 .label(format!("{name} (n = {})", scores.len()))
                 .legend(move |(x, y)| {
                     Rectangle::new([(x, y - 6), (x + 18, y + 6)], c.mix(0.6).filled())
                 });
+            // A step outline in full colour per run of non-empty bins keeps classes apart.
+            let style = c.stroke_width(theme.stroke);
+            let outlines = step_outlines(h, lo, width, base);
+            let paths = outlines.into_iter().map(|p| PathElement::new(p, style));
+            chart.draw_series(paths).map_err(drawing)?;
         }
         if let Some(t) = self.threshold {
             let (y0, y1) = (chart.y_range().start, chart.y_range().end);
@@ -207,4 +204,27 @@ impl ScoreHistogramPlot {
             .draw()
             .map_err(drawing)
     }
+}
+
+/// The outline of each run of non-empty bins: up from `base`, along the tops, back down.
+fn step_outlines(heights: &[f64], lo: f64, width: f64, base: f64) -> Vec<Vec<(f64, f64)>> {
+    let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut current: Vec<(f64, f64)> = Vec::new();
+    for (b, &v) in heights.iter().enumerate() {
+        let (x0, x1) = (lo + b as f64 * width, lo + (b + 1) as f64 * width);
+        if v > 0.0 {
+            if current.is_empty() {
+                current.push((x0, base));
+            }
+            current.extend([(x0, v), (x1, v)]);
+        } else if let Some(&(x, _)) = current.last() {
+            current.push((x, base));
+            runs.push(std::mem::take(&mut current));
+        }
+    }
+    if let Some(&(x, _)) = current.last() {
+        current.push((x, base));
+        runs.push(current);
+    }
+    runs
 }

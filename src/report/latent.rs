@@ -5,7 +5,7 @@ use plotters::prelude::*;
 
 use super::render::{Plot, drawing, render_error};
 use super::style::{
-    GRID, REFERENCE, Theme, begin, check_finite, check_nonempty, colour, extent, padded, short,
+    GRID, REFERENCE, Theme, begin, check_finite, check_nonempty, colour, extent, padded, tick,
 };
 use crate::Result;
 
@@ -91,8 +91,8 @@ impl Plot for LatentPlot {
             .label_style(Theme::font(theme.tick))
             .light_line_style(TRANSPARENT)
             .bold_line_style(GRID)
-            .x_label_formatter(&|v| short(*v))
-            .y_label_formatter(&|v| short(*v))
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| tick(*v))
             .draw()
             .map_err(drawing)?;
         let classes = self.classes();

@@ -6,7 +6,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::render::{Plot, drawing, render_error};
 use super::style::{
-    ALERT, GRID, Theme, begin, check_finite, check_nonempty, colour, extent, padded, short,
+    ALERT, GRID, Theme, begin, check_finite, check_nonempty, colour, extent, padded, short, tick,
 };
 use crate::Result;
 
@@ -150,7 +150,7 @@ impl ReconstructionPlot {
             .x_labels(5)
             .y_labels(5)
             .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| short(*v))
+            .y_label_formatter(&|v| tick(*v))
             .draw()
             .map_err(drawing)?;
         let band: Vec<(f64, f64)> = (0..len)

@@ -73,6 +73,9 @@ pub fn begin<DB: DrawingBackend>(
     if title.is_empty() {
         return Ok(area.clone());
     }
+    // Air above the title, which plotters puts at most 5 pixels from the top edge.
+    let top = (theme.title * 0.5) as i32;
+    let area = area.margin(top, 0, 0, 0);
     area.titled(title, Theme::font(theme.title))
         .map_err(drawing)
 }
@@ -115,6 +118,21 @@ pub fn extent(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
 pub fn padded((lo, hi): (f64, f64), fraction: f64) -> (f64, f64) {
     let pad = (hi - lo) * fraction;
     (lo - pad, hi + pad)
+}
+
+/// An axis tick label: at most four decimals, trailing zeros dropped (`0.5`, `2`, `0.025`).
+pub fn tick(v: f64) -> String {
+    let a = v.abs();
+    if a != 0.0 && !(1e-4..1e6).contains(&a) {
+        return format!("{v:.1e}");
+    }
+    let text = format!("{v:.4}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".to_string()
+    } else {
+        text.to_string()
+    }
 }
 
 /// A short number for legends and labels (3 significant digits, scientific when tiny/huge).

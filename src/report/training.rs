@@ -7,6 +7,7 @@ use plotters::prelude::*;
 use super::render::{Plot, drawing, render_error};
 use super::style::{
     GRID, REFERENCE, Theme, begin, check_finite, check_nonempty, colour, extent, padded, short,
+    tick,
 };
 use crate::Result;
 
@@ -129,7 +130,7 @@ impl TrainingCurvePlot {
             .bold_line_style(GRID)
             .x_labels(epochs.min(10))
             .x_label_formatter(&|v| format!("{}", v.round() as i64))
-            .y_label_formatter(&|v| short(*v))
+            .y_label_formatter(&|v| tick(*v))
             .draw()
             .map_err(drawing)?;
         let series = [
