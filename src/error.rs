@@ -84,6 +84,14 @@ pub enum Error {
     /// A tensor could not be computed or read back from its device.
     #[error("backend: {0}")]
     Backend(String),
+    /// A picture could not be drawn or encoded (empty or non-finite data, bad size, file error).
+    #[error("picture: {}{message}", path_prefix(path))]
+    Render {
+        /// The picture file at fault (empty when rendering in memory).
+        path: PathBuf,
+        /// What was wrong.
+        message: String,
+    },
 }
 
 impl Error {
@@ -101,5 +109,14 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+/// `"<path>: "` for a picture file, or nothing when the picture was rendered in memory.
+fn path_prefix(path: &std::path::Path) -> String {
+    if path.as_os_str().is_empty() {
+        String::new()
+    } else {
+        format!("{}: ", path.display())
     }
 }

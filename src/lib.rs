@@ -16,7 +16,10 @@
 //! - [`evaluate`]: metrics against labels (confusion matrix, ROC/PR curves, AUC, average
 //!   precision, recall at a false-alarm budget, per-class recall) as one report;
 //! - [`detector`]: a trained model with its normaliser and threshold, saved as one folder;
-//! - [`device`]: which backend runs the models (flex, ndarray or wgpu), chosen at run time.
+//! - [`device`]: which backend runs the models (flex, ndarray or wgpu), chosen at run time;
+//! - `report` (feature `report`, default): ROC/PR, confusion, score histogram, training,
+//!   reconstruction and latent-space pictures (SVG/PNG, embedded font) and a self-contained
+//!   HTML/Markdown report.
 #![warn(missing_docs)]
 
 pub mod augment;
@@ -29,6 +32,8 @@ pub mod model;
 pub mod preprocess;
 pub mod score;
 pub mod threshold;
+#[cfg(feature = "report")]
+pub mod report;
 
 pub use error::{Error, Result};
 

@@ -1,0 +1,35 @@
+//! Pictures and a self-contained report (feature `report`, on by default).
+//!
+//! Every plot is a plain-data struct implementing [`Plot`]; nothing here depends on the models
+//! or metrics, so callers pass numbers in. [`render_svg`] / [`render_png`] write one picture;
+//! [`Report`] gathers [`Section`]s of paragraphs, [`Table`]s and [`Figure`]s into one HTML file
+//! (CSS and figures inlined, no external URLs) plus a Markdown twin whose figures live in
+//! `figures/`.
+//!
+//! Text is drawn with an embedded DejaVu Sans subset, so no system fonts are needed.
+
+mod confusion;
+mod curves;
+mod document;
+mod format;
+mod histogram;
+mod latent;
+mod pca;
+mod reconstruction;
+mod render;
+mod style;
+mod training;
+
+pub use confusion::ConfusionPlot;
+pub use curves::{Curve, PrPlot, RocPlot};
+pub use document::{Figure, Report, Section, Table};
+pub use histogram::ScoreHistogramPlot;
+pub use latent::LatentPlot;
+pub use pca::Pca;
+pub use reconstruction::{ReconstructionExample, ReconstructionPlot};
+pub use render::{
+    FONT_FAMILY, Plot, ensure_font, render_png, render_png_bytes, render_rgb, render_svg,
+    render_svg_string,
+};
+pub use style::PALETTE;
+pub use training::TrainingCurvePlot;

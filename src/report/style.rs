@@ -1,0 +1,150 @@
+//! Shared look of all plots: colours, font sizes scaled to the picture, data checks.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::render::{FONT_FAMILY, drawing, ensure_font, render_error};
+use crate::Result;
+
+/// Colour-blind-friendly categorical colours (Okabe–Ito, darkened yellow), in legend order.
+pub const PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),   // blue
+    RGBColor(213, 94, 0),    // vermillion
+    RGBColor(0, 158, 115),   // green
+    RGBColor(204, 121, 167), // purple
+    RGBColor(230, 159, 0),   // orange
+    RGBColor(86, 180, 233),  // sky blue
+    RGBColor(170, 150, 0),   // dark yellow
+    RGBColor(80, 80, 80),    // grey
+];
+
+/// The `i`-th categorical colour (cycles after eight).
+pub fn colour(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// Grey for reference lines (chance diagonal, baselines).
+pub const REFERENCE: RGBColor = RGBColor(120, 120, 120);
+/// Red for thresholds and errors.
+pub const ALERT: RGBColor = RGBColor(200, 30, 30);
+/// Light grey for grid lines.
+pub const GRID: RGBColor = RGBColor(225, 225, 225);
+
+/// Font sizes in pixels, scaled with the picture so that text stays readable.
+#[derive(Debug, Clone, Copy)]
+pub struct Theme {
+    /// Title size.
+    pub title: f64,
+    /// Axis description size.
+    pub label: f64,
+    /// Tick label and legend size.
+    pub tick: f64,
+    /// Line width for data series.
+    pub stroke: u32,
+}
+
+impl Theme {
+    /// Sizes for a drawing area, relative to an 800x600 picture.
+    pub fn for_area<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> Self {
+        let (w, h) = area.dim_in_pixel();
+        let scale = (f64::from(w.min(h * 4 / 3)) / 800.0).clamp(0.6, 3.0);
+        Theme {
+            title: (24.0 * scale).max(14.0),
+            label: (18.0 * scale).max(12.0),
+            tick: (15.0 * scale).max(11.0),
+            stroke: ((2.0 * scale).round() as u32).max(1),
+        }
+    }
+
+    /// A text style of `size` pixels in the embedded font.
+    pub fn font(size: f64) -> TextStyle<'static> {
+        TextStyle::from((FONT_FAMILY, size).into_font())
+    }
+}
+
+/// Fills the area white, checks the font and draws the title; returns the area under it.
+pub fn begin<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    theme: &Theme,
+) -> Result<DrawingArea<DB, Shift>> {
+    ensure_font()?;
+    area.fill(&WHITE).map_err(drawing)?;
+    if title.is_empty() {
+        return Ok(area.clone());
+    }
+    // Air above the title, which plotters puts at most 5 pixels from the top edge.
+    let top = (theme.title * 0.5) as i32;
+    let area = area.margin(top, 0, 0, 0);
+    area.titled(title, Theme::font(theme.title))
+        .map_err(drawing)
+}
+
+/// Errors unless every value is finite; `what` names the data in the message.
+pub fn check_finite<'a>(what: &str, values: impl IntoIterator<Item = &'a f64>) -> Result<()> {
+    match values.into_iter().position(|v| !v.is_finite()) {
+        Some(i) => Err(render_error(format!("{what}: value {i} is not finite"))),
+        None => Ok(()),
+    }
+}
+
+/// Errors when `len` is zero; `what` names the data in the message.
+pub fn check_nonempty(what: &str, len: usize) -> Result<()> {
+    if len == 0 {
+        Err(render_error(format!("{what}: nothing to plot (empty)")))
+    } else {
+        Ok(())
+    }
+}
+
+/// `(min, max)` of finite values, widened when all are equal; `None` when empty.
+pub fn extent(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
+    let (lo, hi) = values
+        .into_iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if lo > hi {
+        return None;
+    }
+    if hi - lo < 1e-12 * hi.abs().max(1.0) {
+        let pad = hi.abs().max(1.0) * 0.5;
+        return Some((lo - pad, hi + pad));
+    }
+    Some((lo, hi))
+}
+
+/// `(lo, hi)` padded by `fraction` of its width on both sides.
+pub fn padded((lo, hi): (f64, f64), fraction: f64) -> (f64, f64) {
+    let pad = (hi - lo) * fraction;
+    (lo - pad, hi + pad)
+}
+
+/// An axis tick label: at most four decimals, trailing zeros dropped (`0.5`, `2`, `0.025`).
+pub fn tick(v: f64) -> String {
+    let a = v.abs();
+    if a != 0.0 && !(1e-4..1e6).contains(&a) {
+        return format!("{v:.1e}");
+    }
+    let text = format!("{v:.4}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+/// A short number for legends and labels (3 significant digits, scientific when tiny/huge).
+pub fn short(v: f64) -> String {
+    let a = v.abs();
+    if a != 0.0 && !(1e-3..1e5).contains(&a) {
+        format!("{v:.2e}")
+    } else if a >= 100.0 {
+        format!("{v:.0}")
+    } else if a >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
