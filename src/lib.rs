@@ -9,6 +9,8 @@
 //!   normalisers and quality checks;
 //! - [`augment`]: seeded training-time transformations;
 //! - [`model`]: reconstruction models on Burn (`[batch, seq, channels]` in and out);
+//! - [`train`]: fitting a model on burn-train's `Learner` (Adam, early stopping on normal
+//!   validation windows, seeded augmentation, CSV/JSON logs, several devices);
 //! - [`detector`]: a trained model with its normaliser and threshold, saved as one folder;
 //! - [`device`]: which backend runs the models (flex, ndarray or wgpu), chosen at run time.
 #![warn(missing_docs)]
@@ -20,6 +22,7 @@ pub mod device;
 pub mod error;
 pub mod model;
 pub mod preprocess;
+pub mod train;
 
 pub use error::{Error, Result};
 
