@@ -398,3 +398,33 @@ fn burn_refuses_ddp_on_flex() {
         "{message}"
     );
 }
+
+/// The trainer's per-step loss: the VAE's KL weight ramps up with the optimizer step, other
+/// models keep their plain loss.
+#[test]
+fn training_loss_follows_the_kl_warm_up() {
+    let (train, _) = datasets(24);
+    let input = Tensor::<3>::from_data(
+        TensorData::new(train.window(0).unwrap().to_vec(), [1, SEQ, 1]),
+        &device(),
+    );
+    let vae = ConvVaeConfig::new()
+        .with_seq(SEQ)
+        .with_block_channels(vec![4])
+        .with_kl_warmup(KlWarmup { steps: 10 })
+        .init(&device())
+        .unwrap();
+    let r = vae.reconstruct(input.clone());
+    let at = |step| f64::from(values(vae.training_loss(input.clone(), &r, step))[0]);
+    let terms = vae.loss_at(input.clone(), &r, 5);
+    let (mse, kl) = (values(terms.reconstruction)[0], values(terms.kl)[0]);
+    assert!(kl > 0.0);
+    assert!((at(0) - f64::from(mse)).abs() < 1e-6);
+    assert!((at(5) - f64::from(mse + 0.5 * kl)).abs() < 1e-5);
+    assert_eq!(at(10), f64::from(values(vae.loss(input.clone(), &r))[0]));
+
+    let model = lstm();
+    let r = model.reconstruct(input.clone());
+    let plain = values(model.loss(input.clone(), &r));
+    assert_eq!(values(model.training_loss(input, &r, 3)), plain);
+}
