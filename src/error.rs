@@ -92,6 +92,10 @@ pub enum Error {
         /// What was wrong.
         message: String,
     },
+    /// Training could not start or did not finish (model rejects the data, diverged run,
+    /// unsupported device strategy, failure reported by burn-train).
+    #[error("training: {0}")]
+    Training(String),
 }
 
 impl Error {

@@ -15,6 +15,8 @@
 //!   fixed or best F1 on labels), fitted apart from applied and saved as JSON;
 //! - [`evaluate`]: metrics against labels (confusion matrix, ROC/PR curves, AUC, average
 //!   precision, recall at a false-alarm budget, per-class recall) as one report;
+//! - [`train`]: fitting a model on burn-train's `Learner` (Adam, early stopping on normal
+//!   validation windows, seeded augmentation, CSV/JSON logs, several devices);
 //! - [`detector`]: a trained model with its normaliser and threshold, saved as one folder;
 //! - [`device`]: which backend runs the models (flex, ndarray or wgpu), chosen at run time;
 //! - `report` (feature `report`, default): ROC/PR, confusion, score histogram, training,
@@ -34,6 +36,7 @@ pub mod score;
 pub mod threshold;
 #[cfg(feature = "report")]
 pub mod report;
+pub mod train;
 
 pub use error::{Error, Result};
 

@@ -36,4 +36,17 @@ pub trait ReconstructionModel {
     /// Training loss for `input` and its reconstruction, a one-element tensor `[1]`: the mean
     /// squared error, plus the model's own regulariser (e.g. `beta * KL` for a VAE).
     fn loss(&self, input: Tensor<3>, reconstruction: &Reconstruction) -> Tensor<1>;
+
+    /// The loss minimised at optimizer step `step` (0-based) of a training run, `[1]`. Defaults
+    /// to [`loss`](Self::loss); a model whose objective changes during training (e.g. a VAE's
+    /// KL warm-up) overrides it.
+    fn training_loss(
+        &self,
+        input: Tensor<3>,
+        reconstruction: &Reconstruction,
+        step: usize,
+    ) -> Tensor<1> {
+        let _ = step;
+        self.loss(input, reconstruction)
+    }
 }

@@ -340,4 +340,14 @@ impl ReconstructionModel for ConvVae {
     fn loss(&self, input: Tensor<3>, reconstruction: &Reconstruction) -> Tensor<1> {
         self.loss_at(input, reconstruction, usize::MAX).total
     }
+
+    /// `MSE + beta * KL` with the KL weight of [`KlWarmup`] at `step`.
+    fn training_loss(
+        &self,
+        input: Tensor<3>,
+        reconstruction: &Reconstruction,
+        step: usize,
+    ) -> Tensor<1> {
+        self.loss_at(input, reconstruction, step).total
+    }
 }

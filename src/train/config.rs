@@ -1,0 +1,264 @@
+//! Training settings: optimiser, batches, epochs, early stopping and augmentation, as one serde
+//! value with documented defaults.
+
+use serde::{Deserialize, Serialize};
+
+use crate::augment::{
+    AmplitudeScale, Augment, BaselineWander, Compose, GaussianNoise, TimeShift, TimeWarp,
+};
+use crate::{Error, Result};
+
+/// One of the crate's augmentations, as a serde value (`{"AmplitudeScale": {...}}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Transform {
+    /// Random gain, [`AmplitudeScale`].
+    AmplitudeScale(AmplitudeScale),
+    /// Slow added sinusoids, [`BaselineWander`].
+    BaselineWander(BaselineWander),
+    /// Additive white noise, [`GaussianNoise`].
+    GaussianNoise(GaussianNoise),
+    /// Whole-sample shift, [`TimeShift`].
+    TimeShift(TimeShift),
+    /// Smooth time warp, [`TimeWarp`].
+    TimeWarp(TimeWarp),
+}
+
+impl Transform {
+    fn boxed(&self) -> Box<dyn Augment> {
+        match *self {
+            Transform::AmplitudeScale(t) => Box::new(t),
+            Transform::BaselineWander(t) => Box::new(t),
+            Transform::GaussianNoise(t) => Box::new(t),
+            Transform::TimeShift(t) => Box::new(t),
+            Transform::TimeWarp(t) => Box::new(t),
+        }
+    }
+}
+
+impl From<AmplitudeScale> for Transform {
+    fn from(t: AmplitudeScale) -> Self {
+        Transform::AmplitudeScale(t)
+    }
+}
+
+impl From<BaselineWander> for Transform {
+    fn from(t: BaselineWander) -> Self {
+        Transform::BaselineWander(t)
+    }
+}
+
+impl From<GaussianNoise> for Transform {
+    fn from(t: GaussianNoise) -> Self {
+        Transform::GaussianNoise(t)
+    }
+}
+
+impl From<TimeShift> for Transform {
+    fn from(t: TimeShift) -> Self {
+        Transform::TimeShift(t)
+    }
+}
+
+impl From<TimeWarp> for Transform {
+    fn from(t: TimeWarp) -> Self {
+        Transform::TimeWarp(t)
+    }
+}
+
+/// A transformation and the probability (0 to 1) it is applied to each training window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AugmentStep {
+    /// What is done to the window.
+    pub transform: Transform,
+    /// Chance that it is done, drawn per window.
+    pub probability: f64,
+}
+
+impl AugmentStep {
+    /// `transform`, applied with `probability`.
+    pub fn new(transform: impl Into<Transform>, probability: f64) -> Self {
+        Self {
+            transform: transform.into(),
+            probability,
+        }
+    }
+}
+
+/// Settings of a [`Trainer`](super::Trainer). `TrainingConfig::default()` holds the documented
+/// defaults; missing fields in JSON take them too.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainingConfig {
+    /// Adam's learning rate, finite and `>= 0`. Default: `1e-3` (Adam's usual step size).
+    pub learning_rate: f64,
+    /// L2 penalty added to Adam's gradients, finite and `>= 0`. Default: `0.0` (none).
+    pub weight_decay: f64,
+    /// Windows per batch, at least 1. Default: 64.
+    pub batch_size: usize,
+    /// Most epochs to run, at least 1. Default: 50.
+    pub epochs: usize,
+    /// Seeds shuffling, augmentation and the device's generator (dropout, VAE sampling).
+    /// Default: 42.
+    pub seed: u64,
+    /// Stop after this many epochs without a validation-loss improvement; `None` never stops
+    /// early. Default: `Some(10)`.
+    pub patience: Option<usize>,
+    /// How much the validation loss must fall below the best so far to count as an
+    /// improvement, finite and `>= 0`. Default: `0.0` (any decrease).
+    pub min_delta: f64,
+    /// Background threads that batch the training data. 0 batches on the training thread;
+    /// runs are bit-for-bit repeatable only with 0 or 1 (several threads deliver batches in
+    /// whatever order they finish). Default: 1.
+    pub num_workers: usize,
+    /// Augmentation of training batches (never validation ones), applied in order, each step
+    /// with its own probability. Default: none.
+    pub augmentation: Vec<AugmentStep>,
+    /// No progress bar or per-epoch lines on the terminal. Default: false.
+    pub quiet: bool,
+}
+
+impl Default for TrainingConfig {
+    fn default() -> Self {
+        Self {
+            learning_rate: 1e-3,
+            weight_decay: 0.0,
+            batch_size: 64,
+            epochs: 50,
+            seed: 42,
+            patience: Some(10),
+            min_delta: 0.0,
+            num_workers: 1,
+            augmentation: Vec::new(),
+            quiet: false,
+        }
+    }
+}
+
+impl TrainingConfig {
+    /// Checks every setting; [`Error::InvalidArgument`] names the first one out of range.
+    pub fn validate(&self) -> Result<()> {
+        let non_negative = [
+            ("learning_rate", self.learning_rate),
+            ("weight_decay", self.weight_decay),
+            ("min_delta", self.min_delta),
+        ];
+        for (name, value) in non_negative {
+            if !(value.is_finite() && value >= 0.0) {
+                let msg = format!("{value}: must be finite and >= 0");
+                return Err(Error::invalid(name, msg));
+            }
+        }
+        let positive = [("batch_size", self.batch_size), ("epochs", self.epochs)];
+        for (name, value) in positive {
+            if value == 0 {
+                return Err(Error::invalid(name, "must be at least 1"));
+            }
+        }
+        if self.patience == Some(0) {
+            return Err(Error::invalid(
+                "patience",
+                "must be at least 1 epoch (None disables early stopping)",
+            ));
+        }
+        for (i, step) in self.augmentation.iter().enumerate() {
+            if !(0.0..=1.0).contains(&step.probability) {
+                let msg = format!("step {i}: probability {} must be 0 to 1", step.probability);
+                return Err(Error::invalid("augmentation", msg));
+            }
+            if let Transform::AmplitudeScale(t) = step.transform {
+                let (low, high) = t.range();
+                AmplitudeScale::new(low, high)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The augmentation pipeline, or `None` when there is no step.
+    pub(crate) fn pipeline(&self) -> Result<Option<Compose>> {
+        if self.augmentation.is_empty() {
+            return Ok(None);
+        }
+        let mut compose = Compose::new();
+        for step in &self.augmentation {
+            compose.push(step.probability, step.transform.boxed())?;
+        }
+        Ok(Some(compose))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_documented_ones_and_fill_missing_json_fields() {
+        let config: TrainingConfig = serde_json::from_str(r#"{"epochs": 3}"#).unwrap();
+        assert_eq!(config.epochs, 3);
+        assert_eq!(config.learning_rate, 1e-3);
+        assert_eq!(config.batch_size, 64);
+        assert_eq!(config.patience, Some(10));
+        assert_eq!(config.num_workers, 1);
+        assert!(config.augmentation.is_empty() && !config.quiet);
+        config.validate().unwrap();
+    }
+
+    #[test]
+    fn augmentation_round_trips_through_json() {
+        let config = TrainingConfig {
+            augmentation: vec![
+                AugmentStep::new(AmplitudeScale::new(0.9, 1.1).unwrap(), 0.5),
+                AugmentStep::new(GaussianNoise::std(0.01).unwrap(), 1.0),
+            ],
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&config).unwrap();
+        let back: TrainingConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, config);
+        assert_eq!(back.pipeline().unwrap().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn out_of_range_settings_are_named() {
+        let cases: [(&str, TrainingConfig); 5] = [
+            (
+                "batch_size",
+                TrainingConfig {
+                    batch_size: 0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "epochs",
+                TrainingConfig {
+                    epochs: 0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "learning_rate",
+                TrainingConfig {
+                    learning_rate: f64::NAN,
+                    ..Default::default()
+                },
+            ),
+            (
+                "patience",
+                TrainingConfig {
+                    patience: Some(0),
+                    ..Default::default()
+                },
+            ),
+            (
+                "augmentation",
+                TrainingConfig {
+                    augmentation: vec![AugmentStep::new(TimeWarp::new(0.1).unwrap(), 1.5)],
+                    ..Default::default()
+                },
+            ),
+        ];
+        for (name, config) in cases {
+            let err = config.validate().unwrap_err().to_string();
+            assert!(err.contains(name), "{name}: {err}");
+        }
+    }
+}

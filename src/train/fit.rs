@@ -1,0 +1,257 @@
+//! [`Trainer::fit`]: checks its inputs, then runs burn-train's `Learner` with Adam, the
+//! monitor's hooks and the progress bar, and hands back the best-validation weights.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::Instant;
+
+use burn::data::dataloader::DataLoaderBuilder;
+use burn::data::dataloader::batcher::Batcher;
+use burn::module::{Module, ModuleDisplay};
+use burn::optim::AdamConfig;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::lr_scheduler::constant::ConstantLr;
+use burn::tensor::Device;
+use burn::train::logger::InMemoryMetricLogger;
+use burn::train::metric::LossMetric;
+use burn::train::{ExecutionStrategy, Learner, MultiDeviceOptim, SupervisedTraining};
+
+use super::log::{CsvLog, TrainingHistory};
+use super::monitor::{
+    Discard, KeepBest, ModelCheckpoints, Monitor, MonitorSettings, StopOnPlateau,
+};
+use super::progress::ProgressBar;
+use super::step::{TrainBatcher, Trainee};
+use super::{TrainedModel, Trainer};
+use crate::data::batch::{WindowBatcher, WindowDataset};
+use crate::model::ReconstructionModel;
+use crate::{Error, Result};
+
+impl Trainer {
+    /// Trains `model` on `train` (every window, labels unused) and validates each epoch on the
+    /// windows of `valid` labelled normal, keeping the weights of the best validation epoch.
+    ///
+    /// Errors: an empty training set or no normal validation window, windows of different
+    /// shapes in the two sets, a model that rejects the windows (e.g. a [`ConvVae`] built for
+    /// another length), augmentation of multi-channel windows, a DDP request
+    /// ([`Error::Training`]), and I/O errors on the output folder.
+    ///
+    /// [`ConvVae`]: crate::model::ConvVae
+    pub fn fit<M>(
+        &self,
+        model: M,
+        train: &WindowDataset,
+        valid: &WindowDataset,
+    ) -> Result<TrainedModel<M>>
+    where
+        M: ReconstructionModel + Module + ModuleDisplay + 'static,
+    {
+        let started = Instant::now();
+        let config = &self.config;
+        let (seq, channels) = (train.seq(), train.channels());
+        let valid = normal_windows(valid)?;
+        self.check_inputs(train, &valid)?;
+        let main = self.devices[0].clone();
+        let inference = if main.is_autodiff() {
+            main.clone().inner()
+        } else {
+            main.clone()
+        };
+        let autodiff = inference.clone().autodiff();
+        probe(&model, train, &inference)?;
+
+        let csv = match &self.output_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+                Some(CsvLog::create(dir)?)
+            }
+            None => None,
+        };
+        autodiff.seed(config.seed);
+        let batcher = TrainBatcher {
+            seq,
+            channels,
+            seed: config.seed,
+            augment: config.pipeline()?.map(Arc::new),
+            batches: Arc::new(AtomicUsize::new(0)),
+        };
+        let train_loader = DataLoaderBuilder::new(batcher)
+            .batch_size(config.batch_size)
+            .shuffle(config.seed)
+            .num_workers(config.num_workers)
+            .build(train.clone());
+        let valid_loader = DataLoaderBuilder::new(WindowBatcher { seq, channels })
+            .batch_size(config.batch_size)
+            .num_workers(config.num_workers)
+            .build(valid);
+
+        let directory = self.output_dir.clone().unwrap_or_else(std::env::temp_dir);
+        let training =
+            SupervisedTraining::<Trainee<M>>::new(&directory, train_loader, valid_loader);
+        let monitor = Monitor::new(
+            MonitorSettings {
+                epochs: config.epochs,
+                patience: config.patience,
+                min_delta: config.min_delta,
+                quiet: config.quiet,
+            },
+            csv,
+            training.interrupter(),
+        );
+        let checkpoints = match &self.output_dir {
+            Some(dir) => ModelCheckpoints::with_files(&dir.join("checkpoint")),
+            None => ModelCheckpoints::default(),
+        };
+        let strategy = if self.devices.len() > 1 {
+            ExecutionStrategy::multi(self.devices.clone(), MultiDeviceOptim::OptimMainDevice)
+        } else {
+            ExecutionStrategy::single(autodiff.clone())
+        };
+        let training = training
+            .metric_train_numeric(LossMetric::new())
+            .metric_valid_numeric(LossMetric::new())
+            .with_metric_logger(InMemoryMetricLogger::new())
+            .with_application_logger(None)
+            .renderer(Box::new(ProgressBar::new(config.quiet)))
+            .num_epochs(config.epochs)
+            .with_custom_checkpointers(checkpoints.clone(), Discard, Discard)
+            .with_checkpointing_strategy(KeepBest {
+                monitor: monitor.clone(),
+                saved: None,
+            })
+            .early_stopping(StopOnPlateau(monitor.clone()))
+            .with_training_strategy(strategy.into());
+
+        let weight_decay =
+            (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay as f32));
+        let optimizer = AdamConfig::new().with_weight_decay(weight_decay).init();
+        let trainee = Trainee { model }.fork(&autodiff).train();
+        let learner = Learner::new(trainee, optimizer, ConstantLr::new(config.learning_rate));
+        let result = training.launch(learner);
+
+        if let Some(error) = result.error {
+            return Err(Error::Training(format!("burn-train stopped: {error}")));
+        }
+        let mut state = monitor.lock();
+        if let Some(error) = state.error.take() {
+            return Err(error);
+        }
+        let Some((best_epoch, _)) = state.best else {
+            return Err(Error::Training(format!(
+                "the validation loss was never finite in {} epochs (diverged?)",
+                state.history.len()
+            )));
+        };
+        let record = checkpoints.take(best_epoch).ok_or_else(|| {
+            Error::Training(format!(
+                "the weights of best epoch {best_epoch} were not kept"
+            ))
+        })?;
+        let trained = result
+            .model
+            .try_load_record(record)
+            .map_err(|e| Error::Training(format!("restoring epoch {best_epoch}: {e:?}")))?
+            .valid()
+            .to_device(&inference);
+        let history = TrainingHistory {
+            epochs: std::mem::take(&mut state.history),
+            best_epoch,
+            stopped_early: state.stopped_early,
+        };
+        if let Some(dir) = &self.output_dir {
+            history.save_json(dir)?;
+        }
+        Ok(TrainedModel {
+            model: trained.model,
+            history,
+            wall_time: started.elapsed(),
+        })
+    }
+
+    fn check_inputs(&self, train: &WindowDataset, valid: &WindowDataset) -> Result<()> {
+        if self.ddp {
+            return Err(Error::Training(DDP_UNSUPPORTED.to_string()));
+        }
+        if train.labels().is_empty() {
+            return Err(Error::invalid("train", "the training set has no window"));
+        }
+        let (shape, valid_shape) = (
+            (train.seq(), train.channels()),
+            (valid.seq(), valid.channels()),
+        );
+        if shape != valid_shape {
+            let msg = format!(
+                "training windows are {shape:?} (seq, channels), validation windows {valid_shape:?}"
+            );
+            return Err(Error::invalid("valid", msg));
+        }
+        if train.channels() > 1 && !self.config.augmentation.is_empty() {
+            return Err(Error::invalid(
+                "augmentation",
+                "augmenting multi-channel windows is not supported (transforms act on one lead)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Why [`Trainer::with_ddp`] cannot run: see the crate's notes on Burn 0.22.1.
+const DDP_UNSUPPORTED: &str = "distributed data parallel training is not available: in Burn \
+    0.22.1 collective operations exist only for CUDA (flex and ndarray are marked \
+    `distributed: false` in burn-backend-extension's backend catalog, and wgpu's cubecl runtime \
+    panics in all_reduce), and this crate builds flex, ndarray and wgpu; use with_devices \
+    (multi-device data parallelism with the optimizer on the first device) instead";
+
+/// The windows of `valid` labelled normal, or an error when there is none.
+fn normal_windows(valid: &WindowDataset) -> Result<WindowDataset> {
+    let (seq, channels) = (valid.seq(), valid.channels());
+    let mut data = Vec::new();
+    let mut count = 0;
+    for (i, _) in valid.labels().iter().enumerate().filter(|(_, a)| !**a) {
+        data.extend_from_slice(valid.window(i).unwrap_or_default());
+        count += 1;
+    }
+    if count == 0 {
+        let msg = format!(
+            "none of its {} windows is labelled normal",
+            valid.labels().len()
+        );
+        return Err(Error::invalid("valid", msg));
+    }
+    WindowDataset::new(data, seq, channels, vec![false; count])
+}
+
+/// Runs the model once on the first training window, outside autodiff, so a model built for
+/// other windows fails here with an error rather than panicking inside the training loop.
+fn probe<M: ReconstructionModel + Module>(
+    model: &M,
+    train: &WindowDataset,
+    device: &Device,
+) -> Result<()> {
+    use burn::data::dataset::Dataset;
+    let (seq, channels) = (train.seq(), train.channels());
+    let items = train
+        .get(0)
+        .map(|item| vec![item])
+        .map_err(|e| Error::Training(e.to_string()))?;
+    let input = WindowBatcher { seq, channels }.batch(items, device).inputs;
+    let model = model.valid().to_device(device);
+    let outcome = catch_unwind(AssertUnwindSafe(|| model.reconstruct(input).output.dims()));
+    match outcome {
+        Ok(dims) if dims == [1, seq, channels] => Ok(()),
+        Ok(dims) => Err(Error::Training(format!(
+            "the model turns a [1, {seq}, {channels}] window into {dims:?}"
+        ))),
+        Err(panic) => {
+            let why = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Err(Error::Training(format!(
+                "the model rejects windows of {seq} samples x {channels} channels: {why}"
+            )))
+        }
+    }
+}
