@@ -9,19 +9,20 @@
 //!   normalisers and quality checks;
 //! - [`augment`]: seeded training-time transformations;
 //! - [`model`]: reconstruction models on Burn (`[batch, seq, channels]` in and out);
+//! - [`train`]: fitting a model on burn-train's `Learner` (Adam, early stopping on normal
+//!   validation windows, seeded augmentation, CSV/JSON logs, several devices);
 //! - [`score`]: anomaly scores over reconstructions (reconstruction error, Mahalanobis, KL,
 //!   ensembles), calibration to `[0, 1]` on normal beats, and batched scoring of data sets;
 //! - [`threshold`]: the anomaly threshold on scores (percentile, mean + k·std, contamination,
 //!   fixed or best F1 on labels), fitted apart from applied and saved as JSON;
 //! - [`evaluate`]: metrics against labels (confusion matrix, ROC/PR curves, AUC, average
 //!   precision, recall at a false-alarm budget, per-class recall) as one report;
-//! - [`train`]: fitting a model on burn-train's `Learner` (Adam, early stopping on normal
-//!   validation windows, seeded augmentation, CSV/JSON logs, several devices);
-//! - [`detector`]: a trained model with its normaliser and threshold, saved as one folder;
-//! - [`device`]: which backend runs the models (flex, ndarray or wgpu), chosen at run time;
 //! - `report` (feature `report`, default): ROC/PR, confusion, score histogram, training,
 //!   reconstruction and latent-space pictures (SVG/PNG, embedded font) and a self-contained
-//!   HTML/Markdown report.
+//!   HTML/Markdown report;
+//! - [`detector`]: a trained model with its normaliser, score, calibration and threshold, saved as one
+//!   folder, that judges raw windows;
+//! - [`device`]: which backend runs the models (flex, ndarray or wgpu), chosen at run time.
 #![warn(missing_docs)]
 
 pub mod augment;
@@ -32,10 +33,10 @@ pub mod error;
 pub mod evaluate;
 pub mod model;
 pub mod preprocess;
-pub mod score;
-pub mod threshold;
 #[cfg(feature = "report")]
 pub mod report;
+pub mod score;
+pub mod threshold;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -1,5 +1,5 @@
 //! A one-line text progress bar on stderr, as burn-train's renderer (the crate builds burn-train
-//! without its terminal UI). Silent when the configuration is `quiet`; the per-epoch summary
+//! without its terminal UI). Silent when the configuration is `quiet` or stderr is not a terminal; the per-epoch summary
 //! lines come from the monitor.
 
 use burn::train::logger::{EvaluationProgressLogger, TrainingProgressLogger};
@@ -24,9 +24,12 @@ pub(crate) struct ProgressBar {
 }
 
 impl ProgressBar {
+    /// A bar that draws only when not `quiet` and stderr is a terminal (a log file gets the
+    /// per-epoch lines alone, not hundreds of redraws).
     pub(crate) fn new(quiet: bool) -> Self {
+        use std::io::IsTerminal;
         Self {
-            quiet,
+            quiet: quiet || !std::io::stderr().is_terminal(),
             ..Self::default()
         }
     }
