@@ -59,6 +59,18 @@ struct Args {
     /// Training epochs (early stopping may end sooner).
     #[arg(long, default_value_t = 20)]
     epochs: usize,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = 3e-3)]
+    lr: f64,
+    /// Beats per training batch.
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// Hidden units of the LSTMs.
+    #[arg(long, default_value_t = 64)]
+    hidden: usize,
+    /// Size of the decoder's time code (0: the plain repeat-vector decoder).
+    #[arg(long, default_value_t = 8)]
+    time_features: usize,
     /// Where the models run: flex (CPU, default), ndarray, wgpu, wgpu:cpu, ...
     #[arg(long, default_value = "flex")]
     device: DeviceChoice,
@@ -136,11 +148,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (test, test_rows) = pick(valid_end..n, false)?;
 
     // 4. Train an LSTM autoencoder briefly, on `--device`.
-    let spec = LstmAutoencoderConfig::new();
+    let spec = LstmAutoencoderConfig::new()
+        .with_hidden(args.hidden)
+        .with_time_features(args.time_features);
     let config = TrainingConfig {
         epochs: args.epochs,
-        learning_rate: 3e-3,
-        batch_size: 32,
+        learning_rate: args.lr,
+        batch_size: args.batch_size,
         patience: Some(5),
         seed: args.seed,
         ..Default::default()

@@ -263,6 +263,43 @@ fn constant_input_equals_repeated_sequence() {
     );
 }
 
+/// The constant-plus-shared path (a decoder's code beside a time code) equals feeding the
+/// concatenated sequence, outputs and gradients alike.
+#[test]
+fn constant_with_shared_steps_equals_the_concatenated_sequence() {
+    let (batch, seq, d_c, d_s, h) = (3, 11, 4, 3, 6);
+    let device = ecg_anomaly::device::default_device().autodiff();
+    device.seed(4);
+    let fused: FusedLstm = FusedLstmConfig::new(d_c + d_s, h)
+        .with_layers(2)
+        .init(&device)
+        .unwrap();
+    let z =
+        Tensor::<2>::random([batch, d_c], Distribution::Normal(0.0, 1.0), &device).require_grad();
+    let shared = Tensor::<2>::random([seq, d_s], Distribution::Normal(0.0, 1.0), &device);
+    let probe = Probe::new(batch, seq, h, &device);
+
+    let (out_c, mut fin_c) = fused.forward_constant_with_shared(z.clone(), shared.clone(), None);
+    let repeated = z.clone().unsqueeze_dim::<3>(1).repeat_dim(1, seq);
+    let steps = shared.unsqueeze_dim::<3>(0).repeat_dim(0, batch);
+    let (out_s, mut fin_s) = fused.forward(Tensor::cat(vec![repeated, steps], 2), None);
+    assert_close("outputs", out_c.clone(), out_s.clone(), OUT_TOL);
+
+    let grads_c = probe.loss(out_c, fin_c.pop().unwrap()).backward();
+    let grads_s = probe.loss(out_s, fin_s.pop().unwrap()).backward();
+    assert_close(
+        "d/dz",
+        z.grad(&grads_c).unwrap(),
+        z.grad(&grads_s).unwrap(),
+        GRAD_TOL,
+    );
+    for (name, layer) in [("layer 0", 0), ("layer 1", 1)] {
+        let w = &fused.layers[layer].input_weight;
+        let (a, b) = (w.grad(&grads_c).unwrap(), w.grad(&grads_s).unwrap());
+        assert_close(name, a, b, GRAD_TOL);
+    }
+}
+
 /// On a plain (inference) device the projection is one whole-sequence matmul; its result
 /// equals the reference LSTM too, and an initial state is honoured.
 #[test]

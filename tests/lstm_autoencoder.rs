@@ -37,14 +37,14 @@ fn shapes_for_one_and_three_channels() {
 
 #[test]
 fn parameter_count_matches_the_architecture() {
-    let (c, h, l) = (1, 64, 32);
+    let (c, h, l, t) = (1, 64, 32, 8);
     let model = LstmAutoencoderConfig::new()
         .init(&ecg_anomaly::device::default_device())
         .unwrap();
-    // Encoder LSTM, code layer, decoder LSTM, read-out.
-    let expected = 4 * h * (c + h + 1) + (h * l + l) + 4 * h * (l + h + 1) + (h * c + c);
+    // Encoder LSTM, code layer, decoder LSTM (reading the code and the time code), read-out.
+    let expected = 4 * h * (c + h + 1) + (h * l + l) + 4 * h * (l + t + h + 1) + (h * c + c);
     assert_eq!(model.num_params(), expected);
-    assert_eq!(expected, 43_873);
+    assert_eq!(expected, 45_921);
 
     let two = LstmAutoencoderConfig::new()
         .with_layers(2)

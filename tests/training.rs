@@ -137,9 +137,11 @@ fn lstm_autoencoder_learns_and_keeps_its_best_epoch() {
     assert!(!trained.history.stopped_early);
     let best = *trained.history.best().unwrap();
     assert!(valid_losses.iter().all(|&l| l >= best.valid_loss));
-    assert!(best.valid_loss < 0.95 * valid_losses[0], "{valid_losses:?}");
+    // With the decoder's time code the small LSTM goes from about 0.65 to 0.1 of the z-scored
+    // beats' variance in 12 epochs (without it, it stalled near 0.92).
+    assert!(best.valid_loss < 0.4 * valid_losses[0], "{valid_losses:?}");
     assert!(
-        train_losses[11] < 0.95 * train_losses[0],
+        train_losses[11] < 0.4 * train_losses[0],
         "{train_losses:?}"
     );
     // The returned weights are the best epoch's, in evaluation mode on the CPU: their loss on
@@ -150,8 +152,6 @@ fn lstm_autoencoder_learns_and_keeps_its_best_epoch() {
         "{again} vs {}",
         best.valid_loss
     );
-    // (The small LSTM settles near 0.92 of the z-scored beats' variance within 12 epochs;
-    // run-to-run noise is about 0.005, as initial weights come from flex's shared generator.)
     assert!(trained.wall_time.as_secs_f64() >= best.seconds);
 }
 

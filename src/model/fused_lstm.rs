@@ -68,6 +68,8 @@ enum LayerInput {
     Steps(Vec<Tensor<2>>),
     /// `[batch, d_input]`, the same at each of `seq` steps.
     Constant(Tensor<2>, usize),
+    /// `[batch, d_c]` at every step beside row `t` of `[seq, d_s]` at step `t` (every batch row).
+    ConstantWithShared(Tensor<2>, Tensor<2>),
 }
 
 /// The input projection `x W + b` of a layer, `[batch, 4H]` per step.
@@ -76,6 +78,8 @@ enum Projection {
     PerStep(Vec<Tensor<2>>),
     /// One tensor used at each of `seq` steps.
     Constant(Box<Tensor<2>>, usize),
+    /// `[batch, 4H]` at every step plus one `[1, 4H]` per step, broadcast over the batch.
+    ConstantPlusShared(Box<Tensor<2>>, Vec<Tensor<2>>),
 }
 
 impl FusedLstmConfig {
@@ -160,6 +164,22 @@ impl FusedLstm {
         self.run(LayerInput::Constant(input, seq), state)
     }
 
+    /// Like [`forward_constant`](Self::forward_constant), with a per-step part shared by the
+    /// batch: step `t` reads `[input, shared[t]]`, where `input` is `[batch, d_c]`, `shared` is
+    /// `[seq, d_s]` and `d_c + d_s = d_input` (e.g. a decoder fed its code and a time code).
+    /// Both parts are projected once, so a step costs one addition more than a constant input.
+    ///
+    /// Returns the top layer's hidden states `[batch, seq, H]` and the final state of every
+    /// layer, bottom first, each `[batch, H]`. Panics like [`FusedLstm::forward`].
+    pub fn forward_constant_with_shared(
+        &self,
+        input: Tensor<2>,
+        shared: Tensor<2>,
+        state: Option<Vec<LstmState<2>>>,
+    ) -> (Tensor<3>, Vec<LstmState<2>>) {
+        self.run(LayerInput::ConstantWithShared(input, shared), state)
+    }
+
     fn run(
         &self,
         input: LayerInput,
@@ -168,6 +188,9 @@ impl FusedLstm {
         let (batch, seq, device) = match &input {
             LayerInput::Sequence(x) => (x.dims()[0], x.dims()[1], x.device()),
             LayerInput::Constant(x, seq) => (x.dims()[0], *seq, x.device()),
+            LayerInput::ConstantWithShared(x, shared) => {
+                (x.dims()[0], shared.dims()[0], x.device())
+            }
             LayerInput::Steps(_) => unreachable!("the stack is fed a sequence or a constant"),
         };
         let h = self.layers.first().map_or(0, FusedLstmLayer::d_hidden);
@@ -228,6 +251,15 @@ impl FusedLstmLayer {
             LayerInput::Constant(x, seq) => {
                 Projection::Constant(Box::new(x.matmul(w.clone()) + b), seq)
             }
+            LayerInput::ConstantWithShared(x, shared) => {
+                let [d_in, gates] = w.dims();
+                let d_c = x.dims()[1];
+                let w_c = w.clone().slice([0..d_c, 0..gates]);
+                let w_s = w.slice([d_c..d_in, 0..gates]);
+                // `[seq, 4H]`: slicing it per step zero-fills only seq x 4H values, not a batch.
+                let per_step = shared.matmul(w_s).split(1, 0);
+                Projection::ConstantPlusShared(Box::new(x.matmul(w_c) + b), per_step)
+            }
             LayerInput::Sequence(x) if !tracked && !x.is_tracked() => Projection::PerStep(whole(x)),
             LayerInput::Sequence(x) => Projection::PerStep(per_step(
                 x.split(1, 1)
@@ -253,6 +285,7 @@ impl FusedLstmLayer {
         let (seq, first) = match &projection {
             Projection::PerStep(steps) => (steps.len(), steps.first()),
             Projection::Constant(x, seq) => (*seq, Some(x.as_ref())),
+            Projection::ConstantPlusShared(x, steps) => (steps.len(), Some(x.as_ref())),
         };
         let Some(first) = first else {
             unreachable!("FusedLstm::run skips empty sequences")
@@ -269,6 +302,7 @@ impl FusedLstmLayer {
             let x = match &projection {
                 Projection::PerStep(steps) => steps[t].clone(),
                 Projection::Constant(x, _) => x.as_ref().clone(),
+                Projection::ConstantPlusShared(x, steps) => x.as_ref().clone() + steps[t].clone(),
             };
             let gates = match &state {
                 Some((hidden, _)) => x + hidden.clone().matmul(whh.clone()),

@@ -12,7 +12,7 @@ mod lstm_autoencoder;
 
 pub use conv_vae::{ConvVae, ConvVaeConfig, KlWarmup, VaeLoss, kl_divergence};
 pub use fused_lstm::{FusedLstm, FusedLstmConfig, FusedLstmLayer};
-pub use lstm_autoencoder::{LstmAutoencoder, LstmAutoencoderConfig};
+pub use lstm_autoencoder::{LstmAutoencoder, LstmAutoencoderConfig, time_code};
 
 /// What a model gives back for a batch.
 #[derive(Debug, Clone)]
