@@ -140,10 +140,7 @@ fn lstm_autoencoder_learns_and_keeps_its_best_epoch() {
     // With the decoder's time code the small LSTM goes from about 0.65 to 0.1 of the z-scored
     // beats' variance in 12 epochs (without it, it stalled near 0.92).
     assert!(best.valid_loss < 0.4 * valid_losses[0], "{valid_losses:?}");
-    assert!(
-        train_losses[11] < 0.4 * train_losses[0],
-        "{train_losses:?}"
-    );
+    assert!(train_losses[11] < 0.4 * train_losses[0], "{train_losses:?}");
     // The returned weights are the best epoch's, in evaluation mode on the CPU: their loss on
     // the normal validation windows is the logged one (which averaged over batches).
     let again = normal_loss(&trained.model, &valid);
