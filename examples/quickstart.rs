@@ -57,7 +57,7 @@ struct Args {
     #[arg(long, default_value_t = 125.0)]
     fs: f64,
     /// Training epochs (early stopping may end sooner).
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 12)]
     epochs: usize,
     /// Adam's learning rate.
     #[arg(long, default_value_t = 3e-3)]
