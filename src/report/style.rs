@@ -121,9 +121,14 @@ pub fn padded((lo, hi): (f64, f64), fraction: f64) -> (f64, f64) {
 }
 
 /// An axis tick label: at most four decimals, trailing zeros dropped (`0.5`, `2`, `0.025`).
+/// Below 1e-12 in magnitude a tick is zero: plotters' tick arithmetic leaves `-2.8e-17` where
+/// an axis crosses 0.
 pub fn tick(v: f64) -> String {
     let a = v.abs();
-    if a != 0.0 && !(1e-4..1e6).contains(&a) {
+    if a < 1e-12 {
+        return "0".to_string();
+    }
+    if !(1e-4..1e6).contains(&a) {
         return format!("{v:.1e}");
     }
     let text = format!("{v:.4}");
@@ -146,5 +151,20 @@ pub fn short(v: f64) -> String {
         format!("{v:.2}")
     } else {
         format!("{v:.3}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tick;
+
+    #[test]
+    fn ticks_are_short_and_rounding_noise_is_zero() {
+        assert_eq!(tick(0.5), "0.5");
+        assert_eq!(tick(2.0), "2");
+        assert_eq!(tick(0.025), "0.025");
+        assert_eq!(tick(-2.8e-17), "0");
+        assert_eq!(tick(-0.0), "0");
+        assert_eq!(tick(3e-6), "3.0e-6");
     }
 }
