@@ -482,9 +482,8 @@ fn write_report(
     let e0 = &results[0].eval.report;
     pr = pr.prevalence(e0.positives as f64 / (e0.positives + e0.negatives) as f64);
     let mut results_section = Section::new("Results")
-        .paragraph("Thresholds are the 95th percentile of each model's scores on held-out normal training-pool beats; no anomaly label chose a checkpoint, a setting or a threshold. The last column is the best F1 over all thresholds, chosen with the test labels: an optimistic bound, not a result.")
+        .paragraph("Thresholds are the 95th percentile of each model's scores on held-out normal training-pool beats; no anomaly label chose a checkpoint, a setting or a threshold. In the first table, the last column is the best F1 over all thresholds, chosen with the test labels: an optimistic bound, not a result. The second table gives the share of each AAMI class flagged at the threshold (for N, the false-alarm rate).")
         .table(results_table(results))
-        .paragraph("Share of each AAMI class flagged at the threshold (for N, the false-alarm rate).")
         .table(class_table(results))
         .figure(Figure::render("roc", "ROC curves of the test beats", &roc, SIZE)?)
         .figure(Figure::render("pr", "Precision-recall curves; the dashed line is the share of abnormal beats", &pr, SIZE)?);
