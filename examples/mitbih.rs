@@ -288,14 +288,7 @@ fn run_protocol(
         let score = ReconstructionError::Mse;
         let valid_scores = scorer.score(&model, &score, &valid.data, device)?;
         let test_scores = scorer.score(&model, &score, &test.data, device)?;
-        let threshold = Threshold::fit(ThresholdMethod::Percentile { q: 95.0 }, &valid_scores)?;
-        let eval = evaluate_classes(
-            &test_scores,
-            test.data.labels(),
-            &test.classes,
-            &threshold,
-            &EvaluationConfig::default(),
-        )?;
+        let (threshold, eval) = judge(&valid_scores, &test_scores, &test)?;
         let detector = Detector {
             metadata: Metadata::new(
                 &spec,
@@ -347,14 +340,7 @@ fn ensemble(results: &[ModelResult], test: &Beats) -> Result<ModelResult, BoxErr
     let ensemble = Ensemble::fit(members, &valid, EnsembleMethod::RankMean)?;
     let valid_scores = ensemble.combine(&valid)?;
     let test_scores = ensemble.combine(&tested)?;
-    let threshold = Threshold::fit(ThresholdMethod::Percentile { q: 95.0 }, &valid_scores)?;
-    let eval = evaluate_classes(
-        &test_scores,
-        test.data.labels(),
-        &test.classes,
-        &threshold,
-        &EvaluationConfig::default(),
-    )?;
+    let (_, eval) = judge(&valid_scores, &test_scores, test)?;
     Ok(ModelResult {
         name: "Ensemble (rank mean)".into(),
         eval,
@@ -364,6 +350,24 @@ fn ensemble(results: &[ModelResult], test: &Beats) -> Result<ModelResult, BoxErr
         params: results.iter().map(|r| r.params).sum(),
         train_seconds: results.iter().map(|r| r.train_seconds).sum(),
     })
+}
+
+/// The threshold at the 95th percentile of the normal validation scores, and the test beats
+/// evaluated at it.
+fn judge(
+    valid_scores: &[f64],
+    test_scores: &[f64],
+    test: &Beats,
+) -> Result<(Threshold, ClassEvaluation<AamiClass>), BoxError> {
+    let threshold = Threshold::fit(ThresholdMethod::Percentile { q: 95.0 }, valid_scores)?;
+    let eval = evaluate_classes(
+        test_scores,
+        test.data.labels(),
+        &test.classes,
+        &threshold,
+        &EvaluationConfig::default(),
+    )?;
+    Ok((threshold, eval))
 }
 
 fn class_counts(classes: &[AamiClass]) -> String {
