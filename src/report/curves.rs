@@ -4,7 +4,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::render::{Plot, drawing};
-use super::style::{REFERENCE, Theme, begin, check_finite, check_nonempty, colour};
+use super::style::{REFERENCE, Theme, begin, check_finite, check_nonempty, colour, draw_legend};
 use crate::Result;
 
 /// One named curve of `(x, y)` points with an optional summary (AUC, AP) for the legend.
@@ -194,13 +194,5 @@ fn draw_curves<DB: DrawingBackend>(
             .label(label)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
     }
-    chart
-        .configure_series_labels()
-        .position(legend_at)
-        .margin(theme.tick as u32)
-        .label_font(Theme::font(theme.tick))
-        .background_style(WHITE.mix(0.9))
-        .border_style(REFERENCE)
-        .draw()
-        .map_err(drawing)
+    draw_legend(&mut chart, legend_at, &theme)
 }

@@ -6,7 +6,8 @@ use plotters::prelude::*;
 
 use super::render::{Plot, drawing, render_error};
 use super::style::{
-    ALERT, GRID, Theme, begin, check_finite, check_nonempty, colour, extent, short, tick,
+    ALERT, GRID, Theme, begin, check_finite, check_nonempty, colour, draw_legend, extent, short,
+    tick,
 };
 use crate::Result;
 
@@ -194,15 +195,7 @@ impl ScoreHistogramPlot {
                 .label(format!("threshold = {}", short(t)))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .margin(theme.tick as u32)
-            .label_font(Theme::font(theme.tick))
-            .background_style(WHITE.mix(0.9))
-            .border_style(super::style::REFERENCE)
-            .draw()
-            .map_err(drawing)
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight, &theme)
     }
 }
 

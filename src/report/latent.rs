@@ -5,7 +5,7 @@ use plotters::prelude::*;
 
 use super::render::{Plot, drawing, render_error};
 use super::style::{
-    GRID, REFERENCE, Theme, begin, check_finite, check_nonempty, colour, extent, padded, tick,
+    GRID, Theme, begin, check_finite, check_nonempty, colour, draw_legend, extent, padded, tick,
 };
 use crate::Result;
 
@@ -112,14 +112,6 @@ impl Plot for LatentPlot {
                 .label(format!("{name} (n = {})", idx.len()))
                 .legend(move |(x, y)| Circle::new((x + 8, y), 6, c.filled()));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .margin(theme.tick as u32)
-            .label_font(Theme::font(theme.tick))
-            .background_style(WHITE.mix(0.9))
-            .border_style(REFERENCE)
-            .draw()
-            .map_err(drawing)
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight, &theme)
     }
 }

@@ -1,6 +1,6 @@
 //! Shared look of all plots: colours, font sizes scaled to the picture, data checks.
 
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
 use super::render::{FONT_FAMILY, drawing, ensure_font, render_error};
@@ -60,6 +60,23 @@ impl Theme {
     pub fn font(size: f64) -> TextStyle<'static> {
         TextStyle::from((FONT_FAMILY, size).into_font())
     }
+}
+
+/// Draws the legend of the series labelled so far, at `at`, in the shared style.
+pub fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    at: SeriesLabelPosition,
+    theme: &Theme,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(at)
+        .margin(theme.tick as u32)
+        .label_font(Theme::font(theme.tick))
+        .background_style(WHITE.mix(0.9))
+        .border_style(REFERENCE)
+        .draw()
+        .map_err(drawing)
 }
 
 /// Fills the area white, checks the font and draws the title; returns the area under it.

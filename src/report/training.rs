@@ -6,8 +6,8 @@ use plotters::prelude::*;
 
 use super::render::{Plot, drawing, render_error};
 use super::style::{
-    GRID, REFERENCE, Theme, begin, check_finite, check_nonempty, colour, extent, padded, short,
-    tick,
+    GRID, REFERENCE, Theme, begin, check_finite, check_nonempty, colour, draw_legend, extent,
+    padded, short, tick,
 };
 use crate::Result;
 
@@ -168,14 +168,6 @@ impl TrainingCurvePlot {
                 short(best_loss)
             ))
             .legend(move |(x, y)| Circle::new((x + 10, y), 6, marker));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .margin(theme.tick as u32)
-            .label_font(Theme::font(theme.tick))
-            .background_style(WHITE.mix(0.9))
-            .border_style(REFERENCE)
-            .draw()
-            .map_err(drawing)
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight, &theme)
     }
 }
