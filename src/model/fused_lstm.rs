@@ -12,6 +12,11 @@
 //! input, on the per-step hidden states of the layer below, or once for a constant input.
 //! (Measured, batch 64, hidden 64, forward + backward: per-step projection 0.23 s at 320 steps
 //! and 0.48 s at 640; one projection sliced per step 1.2 s and 20.5 s.)
+//!
+//! On Flex with `f32` weights, [`RecurrenceKernel::Auto`] runs each layer's recurrence as one
+//! backend operation instead ([`crate::model::recurrence`]): the input projection of every step
+//! in one matmul, then one fused call forward and one backward. The plain tensor-op layer
+//! above remains for wgpu, ndarray and other dtypes, and is the fused one's test oracle.
 
 use burn::config::Config;
 use burn::module::{Module, Param};
@@ -57,6 +62,39 @@ pub struct FusedLstm {
     pub layers: Vec<FusedLstmLayer>,
     /// Dropout applied to each hidden state passed to the next layer.
     pub dropout: Dropout,
+}
+
+/// How a [`FusedLstm`] runs its recurrence.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RecurrenceKernel {
+    /// The fused backend operation where the device supports it (Flex, `f32`), plain tensor
+    /// ops elsewhere.
+    #[default]
+    Auto,
+    /// Plain tensor ops on every device (the reference the fused operation is tested against).
+    PlainOps,
+}
+
+/// What the bottom layer of a [`FusedLstm`] reads.
+#[derive(Debug, Clone)]
+pub enum LstmInput {
+    /// A sequence `[batch, seq, d_input]`.
+    Sequence(Tensor<3>),
+    /// `[batch, d_input]`, the same at each of `seq` steps.
+    Constant(Tensor<2>, usize),
+    /// `[batch, d_c]` at every step beside row `t` of `[seq, d_s]` at step `t` (every batch row),
+    /// with `d_c + d_s = d_input`.
+    ConstantWithShared(Tensor<2>, Tensor<2>),
+}
+
+impl From<LstmInput> for LayerInput {
+    fn from(input: LstmInput) -> Self {
+        match input {
+            LstmInput::Sequence(x) => LayerInput::Sequence(x),
+            LstmInput::Constant(x, seq) => LayerInput::Constant(x, seq),
+            LstmInput::ConstantWithShared(x, shared) => LayerInput::ConstantWithShared(x, shared),
+        }
+    }
 }
 
 /// What a layer reads: a sequence, the per-step outputs of the layer below, or one vector
@@ -147,7 +185,7 @@ impl FusedLstm {
         input: Tensor<3>,
         state: Option<Vec<LstmState<2>>>,
     ) -> (Tensor<3>, Vec<LstmState<2>>) {
-        self.run(LayerInput::Sequence(input), state)
+        self.forward_with(LstmInput::Sequence(input), state, RecurrenceKernel::Auto)
     }
 
     /// Runs the stack over `seq` steps whose input is `input` `[batch, d_input]` at every step
@@ -161,7 +199,11 @@ impl FusedLstm {
         seq: usize,
         state: Option<Vec<LstmState<2>>>,
     ) -> (Tensor<3>, Vec<LstmState<2>>) {
-        self.run(LayerInput::Constant(input, seq), state)
+        self.forward_with(
+            LstmInput::Constant(input, seq),
+            state,
+            RecurrenceKernel::Auto,
+        )
     }
 
     /// Like [`forward_constant`](Self::forward_constant), with a per-step part shared by the
@@ -177,21 +219,24 @@ impl FusedLstm {
         shared: Tensor<2>,
         state: Option<Vec<LstmState<2>>>,
     ) -> (Tensor<3>, Vec<LstmState<2>>) {
-        self.run(LayerInput::ConstantWithShared(input, shared), state)
+        let input = LstmInput::ConstantWithShared(input, shared);
+        self.forward_with(input, state, RecurrenceKernel::Auto)
     }
 
-    fn run(
+    /// Runs the stack over `input` from `state` (see [`forward`](Self::forward)) with the
+    /// recurrence `kernel`. Returns the top layer's hidden states `[batch, seq, H]` and the
+    /// final state of every layer, bottom first, each `[batch, H]`. Panics like
+    /// [`FusedLstm::forward`].
+    pub fn forward_with(
         &self,
-        input: LayerInput,
+        input: LstmInput,
         state: Option<Vec<LstmState<2>>>,
+        kernel: RecurrenceKernel,
     ) -> (Tensor<3>, Vec<LstmState<2>>) {
         let (batch, seq, device) = match &input {
-            LayerInput::Sequence(x) => (x.dims()[0], x.dims()[1], x.device()),
-            LayerInput::Constant(x, seq) => (x.dims()[0], *seq, x.device()),
-            LayerInput::ConstantWithShared(x, shared) => {
-                (x.dims()[0], shared.dims()[0], x.device())
-            }
-            LayerInput::Steps(_) => unreachable!("the stack is fed a sequence or a constant"),
+            LstmInput::Sequence(x) => (x.dims()[0], x.dims()[1], x.device()),
+            LstmInput::Constant(x, seq) => (x.dims()[0], *seq, x.device()),
+            LstmInput::ConstantWithShared(x, shared) => (x.dims()[0], shared.dims()[0], x.device()),
         };
         let h = self.layers.first().map_or(0, FusedLstmLayer::d_hidden);
         if seq == 0 || self.layers.is_empty() {
@@ -202,9 +247,12 @@ impl FusedLstm {
             });
             return (Tensor::zeros([batch, 0, h], &device), finals);
         }
+        if kernel == RecurrenceKernel::Auto && self.fused_supported(&device) {
+            return self.run_fused(input, state, batch, seq);
+        }
         let mut states = state.map(Vec::into_iter);
         let mut finals = Vec::with_capacity(self.layers.len());
-        let mut input = Some(input);
+        let mut input = Some(LayerInput::from(input));
         let mut hidden: Vec<Tensor<2>> = Vec::new();
         for layer in &self.layers {
             let layer_input = input.take().unwrap_or_else(|| {
@@ -221,10 +269,106 @@ impl FusedLstm {
     }
 }
 
+#[cfg(feature = "flex")]
+impl FusedLstm {
+    fn fused_supported(&self, device: &Device) -> bool {
+        self.layers.iter().all(|layer| {
+            let dtype = layer.hidden_weight.val().dtype();
+            super::recurrence::supports(device, dtype)
+        })
+    }
+
+    /// Each layer: every step's input projection in one matmul, then the fused recurrence.
+    fn run_fused(
+        &self,
+        input: LstmInput,
+        state: Option<Vec<LstmState<2>>>,
+        batch: usize,
+        seq: usize,
+    ) -> (Tensor<3>, Vec<LstmState<2>>) {
+        let mut states = state.map(Vec::into_iter);
+        let mut finals = Vec::with_capacity(self.layers.len());
+        let mut input = Some(input);
+        let mut below: Option<Tensor<3>> = None;
+        for layer in &self.layers {
+            let layer_input = match (input.take(), below.take()) {
+                (Some(input), _) => input,
+                (None, Some(hidden)) => LstmInput::Sequence(self.dropout.forward(hidden)),
+                (None, None) => unreachable!("each layer leaves its hidden states"),
+            };
+            let gates = layer.project_all(layer_input);
+            let h = layer.d_hidden();
+            let device = gates.device();
+            let (h0, c0) = match states.as_mut().and_then(Iterator::next) {
+                Some(state) => (state.hidden, state.cell),
+                None => (zeros(batch, h, &device), zeros(batch, h, &device)),
+            };
+            let out = super::recurrence::lstm_recurrence(gates, layer.hidden_weight.val(), h0, c0)
+                .unwrap_or_else(|| panic!("FusedLstm: an initial state is not [batch, {h}]"));
+            let hidden = out.clone().slice([0..batch, 0..seq, 0..h]);
+            let cell = out.slice([0..batch, seq..seq + 1, 0..h]).squeeze_dim(1);
+            let last = hidden
+                .clone()
+                .slice([0..batch, seq - 1..seq, 0..h])
+                .squeeze_dim(1);
+            finals.push(LstmState::new(cell, last));
+            below = Some(hidden);
+        }
+        let top = below.unwrap_or_else(|| unreachable!("the stack has at least one layer"));
+        (top, finals)
+    }
+}
+
+#[cfg(not(feature = "flex"))]
+impl FusedLstm {
+    fn fused_supported(&self, _: &Device) -> bool {
+        false
+    }
+
+    fn run_fused(
+        &self,
+        _: LstmInput,
+        _: Option<Vec<LstmState<2>>>,
+        _: usize,
+        _: usize,
+    ) -> (Tensor<3>, Vec<LstmState<2>>) {
+        unreachable!("the fused recurrence is built with the flex feature only")
+    }
+}
+
 impl FusedLstmLayer {
     /// Hidden size `H`.
     pub fn d_hidden(&self) -> usize {
         self.hidden_weight.dims()[0]
+    }
+
+    /// `x W + b` for every step as one `[batch, seq, 4H]` tensor, for the fused recurrence.
+    #[cfg(feature = "flex")]
+    fn project_all(&self, input: LstmInput) -> Tensor<3> {
+        let w = self.input_weight.val();
+        let b = self.bias.val().unsqueeze_dim::<2>(0);
+        let gates = 4 * self.d_hidden();
+        match input {
+            LstmInput::Sequence(x) => {
+                let [batch, seq, d_in] = x.dims();
+                let projected = x.reshape([batch * seq, d_in]).matmul(w) + b;
+                projected.reshape([batch, seq, gates])
+            }
+            LstmInput::Constant(x, seq) => {
+                let batch = x.dims()[0];
+                let projected: Tensor<3> = (x.matmul(w) + b).unsqueeze_dim(1);
+                projected.expand([batch, seq, gates])
+            }
+            LstmInput::ConstantWithShared(x, shared) => {
+                let d_in = w.dims()[0];
+                let d_c = x.dims()[1];
+                let w_c = w.clone().slice([0..d_c, 0..gates]);
+                let w_s = w.slice([d_c..d_in, 0..gates]);
+                let constant: Tensor<3> = (x.matmul(w_c) + b).unsqueeze_dim(1);
+                let per_step: Tensor<3> = shared.matmul(w_s).unsqueeze_dim(0);
+                constant + per_step
+            }
+        }
     }
 
     /// `x W + b` for every step, in as few matmuls as the tracking allows (see module docs).

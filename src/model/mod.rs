@@ -9,9 +9,11 @@ use burn::tensor::Tensor;
 mod conv_vae;
 mod fused_lstm;
 mod lstm_autoencoder;
+#[cfg(feature = "flex")]
+pub mod recurrence;
 
 pub use conv_vae::{ConvVae, ConvVaeConfig, KlWarmup, VaeLoss, kl_divergence};
-pub use fused_lstm::{FusedLstm, FusedLstmConfig, FusedLstmLayer};
+pub use fused_lstm::{FusedLstm, FusedLstmConfig, FusedLstmLayer, LstmInput, RecurrenceKernel};
 pub use lstm_autoencoder::{LstmAutoencoder, LstmAutoencoderConfig, time_code};
 
 /// What a model gives back for a batch.
