@@ -295,9 +295,11 @@ fn the_operation_applies_to_flex_f32_only() {
     let op = |device: &Device, whh_rows: usize| {
         lstm_recurrence(
             normal([b, t, 4 * h], device),
+            normal([1, 4 * h], device),
             normal([whh_rows, 4 * h], device),
             Tensor::zeros([b, h], device),
             Tensor::zeros([b, h], device),
+            t,
         )
     };
     // Elsewhere, or with shapes that disagree, the caller is told to fall back.

@@ -296,14 +296,15 @@ impl FusedLstm {
                 (None, Some(hidden)) => LstmInput::Sequence(self.dropout.forward(hidden)),
                 (None, None) => unreachable!("each layer leaves its hidden states"),
             };
-            let gates = layer.project_all(layer_input);
+            let (per_row, per_step) = layer.project_parts(layer_input);
             let h = layer.d_hidden();
-            let device = gates.device();
+            let device = per_row.device();
             let (h0, c0) = match states.as_mut().and_then(Iterator::next) {
                 Some(state) => (state.hidden, state.cell),
                 None => (zeros(batch, h, &device), zeros(batch, h, &device)),
             };
-            let out = super::recurrence::lstm_recurrence(gates, layer.hidden_weight.val(), h0, c0)
+            let whh = layer.hidden_weight.val();
+            let out = super::recurrence::lstm_recurrence(per_row, per_step, whh, h0, c0, seq)
                 .unwrap_or_else(|| panic!("FusedLstm: an initial state is not [batch, {h}]"));
             let hidden = out.clone().slice([0..batch, 0..seq, 0..h]);
             let cell = out.slice([0..batch, seq..seq + 1, 0..h]).squeeze_dim(1);
@@ -342,31 +343,27 @@ impl FusedLstmLayer {
         self.hidden_weight.dims()[0]
     }
 
-    /// `x W + b` for every step as one `[batch, seq, 4H]` tensor, for the fused recurrence.
+    /// `x W + b` for the fused recurrence as a per-row part `[batch, seq or 1, 4H]` and a
+    /// per-step part `[seq or 1, 4H]` whose sum is every step's projection (nothing of size
+    /// `batch x seq x 4H` is built for a constant input).
     #[cfg(feature = "flex")]
-    fn project_all(&self, input: LstmInput) -> Tensor<3> {
+    fn project_parts(&self, input: LstmInput) -> (Tensor<3>, Tensor<2>) {
         let w = self.input_weight.val();
         let b = self.bias.val().unsqueeze_dim::<2>(0);
         let gates = 4 * self.d_hidden();
         match input {
             LstmInput::Sequence(x) => {
                 let [batch, seq, d_in] = x.dims();
-                let projected = x.reshape([batch * seq, d_in]).matmul(w) + b;
-                projected.reshape([batch, seq, gates])
+                let projected = x.reshape([batch * seq, d_in]).matmul(w);
+                (projected.reshape([batch, seq, gates]), b)
             }
-            LstmInput::Constant(x, seq) => {
-                let batch = x.dims()[0];
-                let projected: Tensor<3> = (x.matmul(w) + b).unsqueeze_dim(1);
-                projected.expand([batch, seq, gates])
-            }
+            LstmInput::Constant(x, _) => (x.matmul(w).unsqueeze_dim(1), b),
             LstmInput::ConstantWithShared(x, shared) => {
                 let d_in = w.dims()[0];
                 let d_c = x.dims()[1];
                 let w_c = w.clone().slice([0..d_c, 0..gates]);
                 let w_s = w.slice([d_c..d_in, 0..gates]);
-                let constant: Tensor<3> = (x.matmul(w_c) + b).unsqueeze_dim(1);
-                let per_step: Tensor<3> = shared.matmul(w_s).unsqueeze_dim(0);
-                constant + per_step
+                (x.matmul(w_c).unsqueeze_dim(1), shared.matmul(w_s) + b)
             }
         }
     }

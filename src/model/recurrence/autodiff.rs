@@ -14,10 +14,10 @@ use super::flex::{Operands, SavedTensors};
 #[derive(Debug)]
 struct Recurrence;
 
-impl Backward<Flex, 4> for Recurrence {
+impl Backward<Flex, 5> for Recurrence {
     type State = (Operands, SavedTensors);
 
-    fn backward(self, ops: Ops<Self::State, 4>, grads: &mut Gradients, _: &mut Checkpointer) {
+    fn backward(self, ops: Ops<Self::State, 5>, grads: &mut Gradients, _: &mut Checkpointer) {
         let d_out = grads.consume::<Flex>(&ops.node);
         let (operands, saved) = ops.state;
         let gradients = operands.backward(&saved, d_out);
@@ -32,16 +32,20 @@ impl Backward<Flex, 4> for Recurrence {
 impl<C: CheckpointStrategy> LstmRecurrenceBackend for Autodiff<Flex, C> {
     fn lstm_recurrence(
         gx: FloatTensor<Self>,
+        gs: FloatTensor<Self>,
         whh: FloatTensor<Self>,
         h0: FloatTensor<Self>,
         c0: FloatTensor<Self>,
+        seq: usize,
     ) -> FloatTensor<Self> {
-        let nodes = [gx.node(), whh.node(), h0.node(), c0.node()];
+        let nodes = [gx.node(), gs.node(), whh.node(), h0.node(), c0.node()];
         let operands = Operands::new(
             gx.into_primitive(),
+            gs.into_primitive(),
             whh.into_primitive(),
             h0.into_primitive(),
             c0.into_primitive(),
+            seq,
         );
         match Recurrence.prepare::<C>(nodes).compute_bound().stateful() {
             OpsKind::Tracked(prep) => {

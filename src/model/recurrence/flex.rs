@@ -16,26 +16,37 @@ pub struct SavedTensors {
     pub cells: FlexTensor,
 }
 
-/// `gx`, `whh`, `h0`, `c0` made contiguous, with the sizes they agree on.
+/// `gx`, `gs`, `whh`, `h0`, `c0` made contiguous, with the sizes they agree on.
 #[derive(Debug, Clone)]
 pub struct Operands {
     dims: Dims,
+    gx_steps: usize,
+    gs_steps: usize,
     gx: FlexTensor,
+    gs: FlexTensor,
     whh: FlexTensor,
     h0: FlexTensor,
     c0: FlexTensor,
 }
 
 impl Operands {
-    /// Takes the operands of one recurrence. The tensor-level wrapper has checked their shapes
-    /// and dtype (`f32`).
-    pub fn new(gx: FlexTensor, whh: FlexTensor, h0: FlexTensor, c0: FlexTensor) -> Self {
+    /// Takes the operands of a recurrence over `seq` steps. The tensor-level wrapper has
+    /// checked their shapes and dtype (`f32`).
+    pub fn new(
+        gx: FlexTensor,
+        gs: FlexTensor,
+        whh: FlexTensor,
+        h0: FlexTensor,
+        c0: FlexTensor,
+        seq: usize,
+    ) -> Self {
         let shape = gx.layout().shape().clone();
         let dims = Dims {
             batch: shape[0],
-            seq: shape[1],
+            seq,
             hidden: shape[2] / 4,
         };
+        let (gx_steps, gs_steps) = (shape[1], gs.layout().shape()[0]);
         let contiguous = |t: FlexTensor| {
             if t.layout().contiguous_offsets().is_some() {
                 t
@@ -45,23 +56,30 @@ impl Operands {
         };
         Operands {
             dims,
+            gx_steps,
+            gs_steps,
             gx: contiguous(gx),
+            gs: contiguous(gs),
             whh: contiguous(whh),
             h0: contiguous(h0),
             c0: contiguous(c0),
         }
     }
 
-    /// The same operands without `gx`, which backward does not read: the state kept for
-    /// backward then holds no copy of the input projections.
+    /// The same operands without `gx` and `gs`, which backward does not read: the state kept
+    /// for backward then holds no copy of the input projections.
     pub fn for_backward(mut self) -> Self {
         self.gx = tensor(Vec::new(), [0]);
+        self.gs = tensor(Vec::new(), [0]);
         self
     }
 
     fn inputs(&self) -> Inputs<'_> {
         Inputs {
             gx: values(&self.gx),
+            gx_steps: self.gx_steps,
+            gs: values(&self.gs),
+            gs_steps: self.gs_steps,
             whh: values(&self.whh),
             h0: values(&self.h0),
             c0: values(&self.c0),
@@ -93,15 +111,15 @@ impl Operands {
         (out, Some(saved))
     }
 
-    /// Gradients of `gx`, `whh`, `h0` and `c0` from `d_out`, the gradient of the output.
-    pub fn backward(&self, saved: &SavedTensors, d_out: FlexTensor) -> [FlexTensor; 4] {
+    /// Gradients of `gx`, `gs`, `whh`, `h0` and `c0` from `d_out`, the gradient of the output.
+    pub fn backward(&self, saved: &SavedTensors, d_out: FlexTensor) -> [FlexTensor; 5] {
         let Dims { batch, seq, hidden } = self.dims;
         let d_out = if d_out.layout().contiguous_offsets().is_some() {
             d_out
         } else {
             d_out.to_contiguous()
         };
-        let (mut gx, mut whh) = (
+        let (mut gates, mut whh) = (
             vec![0.0f32; batch * seq * 4 * hidden],
             vec![0.0f32; hidden * 4 * hidden],
         );
@@ -112,14 +130,26 @@ impl Operands {
             cells: values(&saved.cells),
         };
         let grads = Grads {
-            gx: &mut gx,
+            gates: &mut gates,
             whh: &mut whh,
             h0: &mut h0,
             c0: &mut c0,
         };
         kernel::backward(self.dims, self.inputs(), forward, values(&d_out), grads);
+        let g4 = 4 * hidden;
+        let gs = kernel::reduce(&gates, self.dims, false, self.gs_steps == seq);
+        let gs = tensor(gs, [self.gs_steps, g4]);
+        let gx = if self.gx_steps == seq {
+            tensor(gates, [batch, seq, g4])
+        } else {
+            tensor(
+                kernel::reduce(&gates, self.dims, true, false),
+                [batch, 1, g4],
+            )
+        };
         [
-            tensor(gx, [batch, seq, 4 * hidden]),
+            gx,
+            gs,
             tensor(whh, [hidden, 4 * hidden]),
             tensor(h0, [batch, hidden]),
             tensor(c0, [batch, hidden]),

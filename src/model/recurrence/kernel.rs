@@ -5,8 +5,10 @@
 //! The batch is cut into row blocks that run on rayon's threads (two blocks on two cores),
 //! each with its own scratch, under [`FlushDenormals`]; nothing is allocated per step.
 //!
-//! Layouts, all row-major: `gx` `[B, T, 4H]` (input projections with bias, gates `i, f, g, o`),
-//! `whh` `[H, 4H]`, `h0` and `c0` `[B, H]`, the output `[B, T + 1, H]` (rows `0..T` are the
+//! Layouts, all row-major: the pre-activations of row `b` at step `t` are `gx[b, t] + gs[t]`,
+//! where `gx` is `[B, T, 4H]` or `[B, 1, 4H]` (the same at every step) and `gs` `[T, 4H]` or
+//! `[1, 4H]` (the same for every row), gates ordered `i, f, g, o`; so a bias or a decoder's
+//! constant input needs no `[B, T, 4H]` copy. `whh` is `[H, 4H]`, `h0` and `c0` `[B, H]`, the output `[B, T + 1, H]` (rows `0..T` are the
 //! hidden states, row `T` the final cell state), saved gate activations `[B, T, 4H]` and saved
 //! cell states `[B, T, H]`.
 
@@ -40,8 +42,14 @@ impl Dims {
 /// The forward pass's read-only inputs.
 #[derive(Clone, Copy)]
 pub struct Inputs<'a> {
-    /// `[B, T, 4H]`.
+    /// `[B, T, 4H]`, or `[B, 1, 4H]` when [`gx_steps`](Self::gx_steps) is 1.
     pub gx: &'a [f32],
+    /// Steps held by `gx`: `T` or 1.
+    pub gx_steps: usize,
+    /// `[T, 4H]`, or `[1, 4H]` when [`gs_steps`](Self::gs_steps) is 1.
+    pub gs: &'a [f32],
+    /// Steps held by `gs`: `T` or 1.
+    pub gs_steps: usize,
     /// `[H, 4H]`.
     pub whh: &'a [f32],
     /// `[B, H]`.
@@ -58,7 +66,7 @@ pub struct Saved<'a> {
     pub cells: &'a mut [f32],
 }
 
-/// Row blocks: `(rows, block)` for each thread, `block` counting rows.
+/// The rows each thread takes.
 fn row_blocks(batch: usize) -> Vec<Range<usize>> {
     let threads = rayon::current_num_threads()
         .min(batch.div_ceil(MIN_ROWS_PER_THREAD))
@@ -120,8 +128,13 @@ fn forward_rows(
     let mut gates = vec![0.0f32; n * g4];
     let mut cell = inputs.c0[rows.start * h..rows.end * h].to_vec();
     for t in 0..seq {
+        let shared = &inputs.gs[t.min(inputs.gs_steps - 1) * g4..][..g4];
         for (r, row) in gates.chunks_exact_mut(g4).enumerate() {
-            row.copy_from_slice(&inputs.gx[((rows.start + r) * seq + t) * g4..][..g4]);
+            let own = (rows.start + r) * inputs.gx_steps + t.min(inputs.gx_steps - 1);
+            let own = &inputs.gx[own * g4..][..g4];
+            for ((pre, a), b) in row.iter_mut().zip(own).zip(shared) {
+                *pre = a + b;
+            }
         }
         let (previous, previous_rs) = if t == 0 {
             (inputs.h0[rows.start * h..].as_ptr(), h)
@@ -170,8 +183,9 @@ fn forward_rows(
 
 /// Gradients of one recurrence.
 pub struct Grads<'a> {
-    /// `[B, T, 4H]`, of `gx`.
-    pub gx: &'a mut [f32],
+    /// `[B, T, 4H]`, of the pre-activations (reduce it over steps or rows for a `gx` or `gs`
+    /// that holds one step).
+    pub gates: &'a mut [f32],
     /// `[H, 4H]`, of `whh` (overwritten).
     pub whh: &'a mut [f32],
     /// `[B, H]`, of `h0`.
@@ -201,7 +215,7 @@ pub fn backward(
 ) {
     let Dims { seq, hidden: h, .. } = dims;
     let blocks = row_blocks(dims.batch);
-    let gxs = split_rows(grads.gx, &blocks, seq * dims.gates());
+    let gxs = split_rows(grads.gates, &blocks, seq * dims.gates());
     let h0s = split_rows(grads.h0, &blocks, h);
     let c0s = split_rows(grads.c0, &blocks, h);
     let partial: Vec<Vec<f32>> = blocks
@@ -220,7 +234,7 @@ pub fn backward(
     }
 }
 
-/// Backward for one row block; writes its gradients of `gx`, `h0`, `c0` and returns its part
+/// Backward for one row block; writes its gradients of the pre-activations, `h0`, `c0` and returns its part
 /// of the gradient of `whh`.
 #[allow(clippy::too_many_arguments)]
 fn backward_rows(
@@ -337,4 +351,24 @@ fn backward_rows(
         );
     }
     d_whh
+}
+
+/// `[B, T, G]` summed over steps to `[B, G]` (`steps` 1) or over rows to `[T, G]` (`rows` 1),
+/// or over both to `[G]`; `keep_steps`/`keep_rows` say which axes survive.
+pub fn reduce(d: &[f32], dims: Dims, keep_rows: bool, keep_steps: bool) -> Vec<f32> {
+    let Dims { batch, seq, .. } = dims;
+    let g4 = dims.gates();
+    let mut sum =
+        vec![0.0f32; if keep_rows { batch } else { 1 } * if keep_steps { seq } else { 1 } * g4];
+    for b in 0..batch {
+        for t in 0..seq {
+            let target = (if keep_rows { b } else { 0 }) * if keep_steps { seq } else { 1 }
+                + if keep_steps { t } else { 0 };
+            let target = &mut sum[target * g4..][..g4];
+            for (s, v) in target.iter_mut().zip(&d[(b * seq + t) * g4..][..g4]) {
+                *s += v;
+            }
+        }
+    }
+    sum
 }

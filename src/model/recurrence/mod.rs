@@ -21,26 +21,33 @@ pub(crate) mod math;
 /// Backends that run the whole LSTM recurrence as one operation.
 #[backend_extension(Flex, Autodiff)]
 pub trait LstmRecurrenceBackend: Backend {
-    /// The recurrence from input projections `gx` `[batch, seq, 4H]` (gates `i, f, g, o`, bias
-    /// included), recurrent weights `whh` `[H, 4H]` and the initial state `h0`, `c0`
-    /// `[batch, H]`. Returns `[batch, seq + 1, H]`: the hidden states of steps `0..seq`, then
-    /// the final cell state.
+    /// The recurrence over `seq` steps whose pre-activations (gates `i, f, g, o`) are
+    /// `gx[b, t] + gs[t]`, with `gx` `[batch, seq or 1, 4H]` and `gs` `[seq or 1, 4H]` (a
+    /// dimension of 1 is the same at every step), from recurrent weights `whh` `[H, 4H]` and
+    /// the initial state `h0`, `c0` `[batch, H]`. Returns `[batch, seq + 1, H]`: the hidden
+    /// states of steps `0..seq`, then the final cell state.
     fn lstm_recurrence(
         gx: FloatTensor<Self>,
+        gs: FloatTensor<Self>,
         whh: FloatTensor<Self>,
         h0: FloatTensor<Self>,
         c0: FloatTensor<Self>,
+        seq: usize,
     ) -> FloatTensor<Self>;
 }
 
 impl LstmRecurrenceBackend for burn::backend::Flex {
     fn lstm_recurrence(
         gx: FloatTensor<Self>,
+        gs: FloatTensor<Self>,
         whh: FloatTensor<Self>,
         h0: FloatTensor<Self>,
         c0: FloatTensor<Self>,
+        seq: usize,
     ) -> FloatTensor<Self> {
-        flex::Operands::new(gx, whh, h0, c0).forward(false).0
+        flex::Operands::new(gx, gs, whh, h0, c0, seq)
+            .forward(false)
+            .0
     }
 }
 
@@ -51,29 +58,39 @@ pub fn supports(device: &Device, dtype: DType) -> bool {
     matches!(inner.as_dispatch(), DispatchDevice::Flex(_)) && dtype == DType::F32
 }
 
-/// The LSTM recurrence as one operation (see the module docs).
+/// The LSTM recurrence over `seq` steps as one operation (see the module docs).
 ///
-/// `gx` is `[batch, seq, 4H]`, `whh` `[H, 4H]`, `h0` and `c0` `[batch, H]`; returns
-/// `[batch, seq + 1, H]`, the hidden states of every step and then the final cell state.
-/// Returns `None` when the device or dtype is not supported ([`supports`]) or the shapes do
-/// not agree, so the caller can fall back to plain tensor ops.
+/// The pre-activations of row `b` at step `t` are `gx[b, t] + gs[t]`: `gx` is
+/// `[batch, seq, 4H]` or `[batch, 1, 4H]` (the same at every step), `gs` `[seq, 4H]` or
+/// `[1, 4H]` (the same for every row; e.g. the bias). `whh` is `[H, 4H]`, `h0` and `c0`
+/// `[batch, H]`. Returns `[batch, seq + 1, H]`: the hidden states of every step, then the final
+/// cell state. Returns `None` when the device or dtype is not supported ([`supports`]), `seq`
+/// is 0 or the shapes do not agree, so the caller can fall back to plain tensor ops.
 pub fn lstm_recurrence(
     gx: Tensor<3>,
+    gs: Tensor<2>,
     whh: Tensor<2>,
     h0: Tensor<2>,
     c0: Tensor<2>,
+    seq: usize,
 ) -> Option<Tensor<3>> {
-    let [batch, _, gates] = gx.dims();
+    let [batch, gx_steps, gates] = gx.dims();
+    let [gs_steps, gs_gates] = gs.dims();
     let hidden = gates / 4;
+    let steps_ok = |steps: usize| steps == seq || steps == 1;
     let agree = gates % 4 == 0
+        && seq > 0
+        && steps_ok(gx_steps)
+        && steps_ok(gs_steps)
+        && gs_gates == gates
         && whh.dims() == [hidden, gates]
         && h0.dims() == [batch, hidden]
         && c0.dims() == [batch, hidden];
-    let all_f32 = [gx.dtype(), whh.dtype(), h0.dtype(), c0.dtype()]
+    let all_f32 = [gx.dtype(), gs.dtype(), whh.dtype(), h0.dtype(), c0.dtype()]
         .iter()
         .all(|dtype| *dtype == DType::F32);
     let device = gx.device().inner();
-    let same_device = [h0.device(), c0.device(), whh.device()]
+    let same_device = [gs.device(), h0.device(), c0.device(), whh.device()]
         .into_iter()
         .all(|d| d.inner() == device);
     if !agree || !all_f32 || !same_device || !supports(&device, gx.dtype()) {
@@ -81,9 +98,11 @@ pub fn lstm_recurrence(
     }
     let out = <burn::backend::Dispatch as LstmRecurrenceBackend>::lstm_recurrence(
         gx.into_dispatch(),
+        gs.into_dispatch(),
         whh.into_dispatch(),
         h0.into_dispatch(),
         c0.into_dispatch(),
+        seq,
     );
     Some(Tensor::from_dispatch(out))
 }
