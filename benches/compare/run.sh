@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Side-by-side speed of the two models: the Rust criterion benches, then their PyTorch twins,
+# then one Markdown table. Not part of CI (needs PyTorch, and minutes of quiet CPU).
+#
+# Environment:
+#   CARGO_TARGET_DIR  release target dir, criterion output under it (default
+#                     /root/.cache/ecg-anomaly-release)
+#   PYTHON            python with torch (default /root/.cache/torch-venv/bin/python)
+#   THREADS           threads for both sides: torch.set_num_threads and RAYON_NUM_THREADS
+#                     for Burn's flex backend (default 2)
+#   TORCH_ARGS        extra arguments to bench_torch.py (e.g. "--iters 50")
+#   SKIP_CARGO=1      reuse the criterion results already in the target dir
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/root/.cache/ecg-anomaly-release}"
+PYTHON="${PYTHON:-/root/.cache/torch-venv/bin/python}"
+THREADS="${THREADS:-2}"
+torch_json="$CARGO_TARGET_DIR/compare/torch.json"
+mkdir -p "$(dirname "$torch_json")"
+
+if [[ "${SKIP_CARGO:-0}" != 1 ]]; then
+    # cargo bench builds with the bench (release) profile.
+    (cd "$root" && RAYON_NUM_THREADS="$THREADS" \
+        cargo bench --bench models_lstm --bench models_vae)
+fi
+
+# shellcheck disable=SC2086  # TORCH_ARGS is a list of words
+"$PYTHON" "$here/bench_torch.py" --threads "$THREADS" --out "$torch_json" ${TORCH_ARGS:-}
+"$PYTHON" "$here/compare.py" --criterion "$CARGO_TARGET_DIR/criterion" --torch "$torch_json"
