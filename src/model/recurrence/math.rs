@@ -107,13 +107,21 @@ fn step_backward_body(
 }
 
 macro_rules! dispatch {
-    ($(#[$doc:meta])* $name:ident, $body:ident, $avx2:ident, ($($arg:ident: $ty:ty),*)) => {
+    ($(#[$doc:meta])* $name:ident, $body:ident, $avx2:ident, $avx512:ident, ($($arg:ident: $ty:ty),*)) => {
         $(#[$doc])*
         pub fn $name($($arg: $ty),*) {
             #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                // SAFETY: the CPU has just been checked for both features.
-                return unsafe { $avx2($($arg),*) };
+            {
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has just been checked for the feature.
+                    return unsafe { $avx512($($arg),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    // SAFETY: the CPU has just been checked for both features.
+                    return unsafe { $avx2($($arg),*) };
+                }
             }
             $body($($arg),*)
         }
@@ -123,18 +131,24 @@ macro_rules! dispatch {
         fn $avx2($($arg: $ty),*) {
             $body($($arg),*)
         }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f")]
+        fn $avx512($($arg: $ty),*) {
+            $body($($arg),*)
+        }
     };
 }
 
 dispatch!(
     /// One row's forward step (see the module docs), on the widest SIMD the CPU has.
-    step_forward, step_forward_body, step_forward_avx2,
+    step_forward, step_forward_body, step_forward_avx2, step_forward_avx512,
     (gates: &mut [f32], cell: &mut [f32], hidden: &mut [f32])
 );
 
 dispatch!(
     /// One row's backward step (see the module docs), on the widest SIMD the CPU has.
-    step_backward, step_backward_body, step_backward_avx2,
+    step_backward, step_backward_body, step_backward_avx2, step_backward_avx512,
     (gates: &[f32], cell_prev: &[f32], cell: &[f32], dh: &[f32], dc: &mut [f32], d_gates: &mut [f32])
 );
 
@@ -248,6 +262,46 @@ mod tests {
             assert!((hidden[j] - o * c.tanh()).abs() < 1e-6);
             assert!((gates[2 * h + j] - g).abs() < 1e-6);
         }
+    }
+
+    /// Every compiled variant (plain, AVX2, AVX-512) gives the same bits: no FMA contraction.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn every_simd_variant_agrees_with_the_plain_loop() {
+        let h = 37;
+        let pre: Vec<f32> = (0..4 * h)
+            .map(|k| ((k * 7919) % 97) as f32 * 0.13 - 6.0)
+            .collect();
+        let c_prev: Vec<f32> = (0..h).map(|k| (k as f32 - 18.0) * 0.21).collect();
+        let forward = |f: &dyn Fn(&mut [f32], &mut [f32], &mut [f32])| {
+            let (mut g, mut c, mut out) = (pre.clone(), c_prev.clone(), vec![0.0; h]);
+            f(&mut g, &mut c, &mut out);
+            (g, c, out)
+        };
+        let plain = forward(&|g, c, o| step_forward_body(g, c, o));
+        let mut variants = vec![forward(&|g, c, o| step_forward(g, c, o))];
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: features checked above.
+            variants.push(forward(&|g, c, o| unsafe { step_forward_avx2(g, c, o) }));
+        }
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: feature checked above.
+            variants.push(forward(&|g, c, o| unsafe { step_forward_avx512(g, c, o) }));
+        }
+        for variant in &variants {
+            assert_eq!(variant, &plain);
+        }
+        let backward = |f: &dyn Fn(&[f32], &[f32], &[f32], &[f32], &mut [f32], &mut [f32])| {
+            let (mut dc, mut dg) = (c_prev.clone(), vec![0.0; 4 * h]);
+            f(&plain.0, &c_prev, &plain.1, &plain.2, &mut dc, &mut dg);
+            (dc, dg)
+        };
+        let plain_back = backward(&|a, b, c, d, e, f| step_backward_body(a, b, c, d, e, f));
+        assert_eq!(
+            backward(&|a, b, c, d, e, f| step_backward(a, b, c, d, e, f)),
+            plain_back
+        );
     }
 
     #[test]
