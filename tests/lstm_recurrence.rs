@@ -6,7 +6,7 @@
 use burn::module::Module;
 use burn::nn::LstmState;
 use burn::tensor::{DType, Device, Distribution, Tensor};
-use ecg_anomaly::model::recurrence::{lstm_recurrence, supports};
+use ecg_anomaly::model::recurrence::{lstm_recurrence, lstm_sequence, supports};
 use ecg_anomaly::model::{FusedLstm, FusedLstmConfig, LstmInput, RecurrenceKernel};
 
 /// Relative tolerance on outputs and on gradients, against the largest magnitude compared.
@@ -307,6 +307,19 @@ fn the_operation_applies_to_flex_f32_only() {
     assert!(op(&flex, h + 1).is_none());
     let out = op(&flex, h).expect("flex runs the fused recurrence");
     assert_eq!(out.dims(), [b, t + 1, h]);
+    let sequence = |device: &Device, wih_rows: usize| {
+        lstm_sequence(
+            normal([b, t, 3], device),
+            normal([wih_rows, 4 * h], device),
+            normal([1, 4 * h], device),
+            normal([h, 4 * h], device),
+            Tensor::zeros([b, h], device),
+            Tensor::zeros([b, h], device),
+        )
+    };
+    assert!(sequence(&ndarray, 3).is_none());
+    assert!(sequence(&flex, 2).is_none());
+    assert_eq!(sequence(&flex, 3).expect("flex").dims(), [b, t + 1, h]);
 }
 
 /// On ndarray, `Auto` falls back to plain ops and gives the same numbers as on flex.

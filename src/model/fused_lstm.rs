@@ -296,15 +296,14 @@ impl FusedLstm {
                 (None, Some(hidden)) => LstmInput::Sequence(self.dropout.forward(hidden)),
                 (None, None) => unreachable!("each layer leaves its hidden states"),
             };
-            let (per_row, per_step) = layer.project_parts(layer_input);
             let h = layer.d_hidden();
-            let device = per_row.device();
+            let device = layer.hidden_weight.device();
             let (h0, c0) = match states.as_mut().and_then(Iterator::next) {
                 Some(state) => (state.hidden, state.cell),
                 None => (zeros(batch, h, &device), zeros(batch, h, &device)),
             };
-            let whh = layer.hidden_weight.val();
-            let out = super::recurrence::lstm_recurrence(per_row, per_step, whh, h0, c0, seq)
+            let out = layer
+                .run_fused(layer_input, h0, c0, seq)
                 .unwrap_or_else(|| panic!("FusedLstm: an initial state is not [batch, {h}]"));
             let hidden = out.clone().slice([0..batch, 0..seq, 0..h]);
             let cell = out.slice([0..batch, seq..seq + 1, 0..h]).squeeze_dim(1);
@@ -343,27 +342,36 @@ impl FusedLstmLayer {
         self.hidden_weight.dims()[0]
     }
 
-    /// `x W + b` for the fused recurrence as a per-row part `[batch, seq or 1, 4H]` and a
-    /// per-step part `[seq or 1, 4H]` whose sum is every step's projection (nothing of size
-    /// `batch x seq x 4H` is built for a constant input).
+    /// The fused recurrence of this layer over `seq` steps of `input` from `h0`, `c0`:
+    /// `[batch, seq + 1, H]` (hidden states, then the final cell), `None` if the operation
+    /// does not take these operands. A sequence is projected inside the operation's steps; a
+    /// constant input is projected once, as a per-row part `[batch, 1, 4H]` and a per-step
+    /// part `[seq or 1, 4H]`, so nothing of size `batch x seq x 4H` is built.
     #[cfg(feature = "flex")]
-    fn project_parts(&self, input: LstmInput) -> (Tensor<3>, Tensor<2>) {
+    fn run_fused(
+        &self,
+        input: LstmInput,
+        h0: Tensor<2>,
+        c0: Tensor<2>,
+        seq: usize,
+    ) -> Option<Tensor<3>> {
+        use super::recurrence::{lstm_recurrence, lstm_sequence};
         let w = self.input_weight.val();
+        let whh = self.hidden_weight.val();
         let b = self.bias.val().unsqueeze_dim::<2>(0);
         let gates = 4 * self.d_hidden();
         match input {
-            LstmInput::Sequence(x) => {
-                let [batch, seq, d_in] = x.dims();
-                let projected = x.reshape([batch * seq, d_in]).matmul(w);
-                (projected.reshape([batch, seq, gates]), b)
+            LstmInput::Sequence(x) => lstm_sequence(x, w, b, whh, h0, c0),
+            LstmInput::Constant(x, _) => {
+                lstm_recurrence(x.matmul(w).unsqueeze_dim(1), b, whh, h0, c0, seq)
             }
-            LstmInput::Constant(x, _) => (x.matmul(w).unsqueeze_dim(1), b),
             LstmInput::ConstantWithShared(x, shared) => {
                 let d_in = w.dims()[0];
                 let d_c = x.dims()[1];
                 let w_c = w.clone().slice([0..d_c, 0..gates]);
                 let w_s = w.slice([d_c..d_in, 0..gates]);
-                (x.matmul(w_c).unsqueeze_dim(1), shared.matmul(w_s) + b)
+                let per_row = x.matmul(w_c).unsqueeze_dim(1);
+                lstm_recurrence(per_row, shared.matmul(w_s) + b, whh, h0, c0, seq)
             }
         }
     }

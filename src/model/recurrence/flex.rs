@@ -16,23 +16,59 @@ pub struct SavedTensors {
     pub cells: FlexTensor,
 }
 
-/// `gx`, `gs`, `whh`, `h0`, `c0` made contiguous, with the sizes they agree on.
+/// Gradients of every operand; each operation form registers those of its own inputs.
+pub struct OperandGrads {
+    /// Of `gx`, in its shape (`[B, T or 1, 4H]`).
+    pub gx: FlexTensor,
+    /// Of `gs`, in its shape (`[T or 1, 4H]`).
+    pub gs: FlexTensor,
+    /// Of `x` `[B, T, D]`.
+    pub x: FlexTensor,
+    /// Of `W_ih` `[D, 4H]`.
+    pub wih: FlexTensor,
+    /// Of `W_hh` `[H, 4H]`.
+    pub whh: FlexTensor,
+    /// Of `h0` `[B, H]`.
+    pub h0: FlexTensor,
+    /// Of `c0` `[B, H]`.
+    pub c0: FlexTensor,
+}
+
+/// The operands of one recurrence, contiguous, with the sizes they agree on. Pre-activations
+/// are `gx[b, t] + gs[t] + x[b, t] W_ih + h_{t-1} W_hh` (see [`kernel`]'s docs).
 #[derive(Debug, Clone)]
 pub struct Operands {
     dims: Dims,
+    /// Steps held by `gx` (0: no `gx`) and by `gs`.
     gx_steps: usize,
     gs_steps: usize,
     gx: FlexTensor,
     gs: FlexTensor,
-    whh: FlexTensor,
+    /// `[B, T, D]`, with `D` = `d` (0: no sequence input).
+    x: FlexTensor,
+    d: usize,
+    /// `W_ih` `[D, 4H]` over `W_hh` `[H, 4H]`.
+    w: Vec<f32>,
     h0: FlexTensor,
     c0: FlexTensor,
 }
 
+fn contiguous(t: FlexTensor) -> FlexTensor {
+    if t.layout().contiguous_offsets().is_some() {
+        t
+    } else {
+        t.to_contiguous()
+    }
+}
+
+fn empty() -> FlexTensor {
+    tensor(Vec::new(), [0])
+}
+
 impl Operands {
-    /// Takes the operands of a recurrence over `seq` steps. The tensor-level wrapper has
-    /// checked their shapes and dtype (`f32`).
-    pub fn new(
+    /// A recurrence over `seq` steps from projected parts `gx` `[B, T or 1, 4H]` and `gs`
+    /// `[T or 1, 4H]`. The tensor-level wrapper has checked shapes and dtype (`f32`).
+    pub fn parts(
         gx: FlexTensor,
         gs: FlexTensor,
         whh: FlexTensor,
@@ -46,21 +82,48 @@ impl Operands {
             seq,
             hidden: shape[2] / 4,
         };
-        let (gx_steps, gs_steps) = (shape[1], gs.layout().shape()[0]);
-        let contiguous = |t: FlexTensor| {
-            if t.layout().contiguous_offsets().is_some() {
-                t
-            } else {
-                t.to_contiguous()
-            }
-        };
         Operands {
             dims,
-            gx_steps,
-            gs_steps,
+            gx_steps: shape[1],
+            gs_steps: gs.layout().shape()[0],
             gx: contiguous(gx),
             gs: contiguous(gs),
-            whh: contiguous(whh),
+            x: empty(),
+            d: 0,
+            w: values(&contiguous(whh)).to_vec(),
+            h0: contiguous(h0),
+            c0: contiguous(c0),
+        }
+    }
+
+    /// A recurrence over the sequence `x` `[B, T, D]`, projected by `wih` `[D, 4H]` inside the
+    /// step, plus `gs` `[T or 1, 4H]` (e.g. the bias).
+    pub fn sequence(
+        x: FlexTensor,
+        wih: FlexTensor,
+        gs: FlexTensor,
+        whh: FlexTensor,
+        h0: FlexTensor,
+        c0: FlexTensor,
+    ) -> Self {
+        let shape = x.layout().shape().clone();
+        let hidden = whh.layout().shape()[0];
+        let dims = Dims {
+            batch: shape[0],
+            seq: shape[1],
+            hidden,
+        };
+        let mut w = values(&contiguous(wih)).to_vec();
+        w.extend_from_slice(values(&contiguous(whh)));
+        Operands {
+            dims,
+            gx_steps: 0,
+            gs_steps: gs.layout().shape()[0],
+            gx: empty(),
+            gs: contiguous(gs),
+            x: contiguous(x),
+            d: shape[2],
+            w,
             h0: contiguous(h0),
             c0: contiguous(c0),
         }
@@ -69,8 +132,8 @@ impl Operands {
     /// The same operands without `gx` and `gs`, which backward does not read: the state kept
     /// for backward then holds no copy of the input projections.
     pub fn for_backward(mut self) -> Self {
-        self.gx = tensor(Vec::new(), [0]);
-        self.gs = tensor(Vec::new(), [0]);
+        self.gx = empty();
+        self.gs = empty();
         self
     }
 
@@ -78,9 +141,11 @@ impl Operands {
         Inputs {
             gx: values(&self.gx),
             gx_steps: self.gx_steps,
+            x: values(&self.x),
+            d: self.d,
             gs: values(&self.gs),
             gs_steps: self.gs_steps,
-            whh: values(&self.whh),
+            w: &self.w,
             h0: values(&self.h0),
             c0: values(&self.c0),
         }
@@ -111,18 +176,14 @@ impl Operands {
         (out, Some(saved))
     }
 
-    /// Gradients of `gx`, `gs`, `whh`, `h0` and `c0` from `d_out`, the gradient of the output.
-    pub fn backward(&self, saved: &SavedTensors, d_out: FlexTensor) -> [FlexTensor; 5] {
+    /// Gradients of every operand from `d_out`, the gradient of the output.
+    pub fn backward(&self, saved: &SavedTensors, d_out: FlexTensor) -> OperandGrads {
         let Dims { batch, seq, hidden } = self.dims;
-        let d_out = if d_out.layout().contiguous_offsets().is_some() {
-            d_out
-        } else {
-            d_out.to_contiguous()
-        };
-        let (mut gates, mut whh) = (
-            vec![0.0f32; batch * seq * 4 * hidden],
-            vec![0.0f32; hidden * 4 * hidden],
-        );
+        let (g4, d) = (4 * hidden, self.d);
+        let d_out = contiguous(d_out);
+        let mut gates = vec![0.0f32; batch * seq * g4];
+        let mut x = vec![0.0f32; batch * seq * d];
+        let mut w = vec![0.0f32; (d + hidden) * g4];
         let (mut h0, mut c0) = (vec![0.0f32; batch * hidden], vec![0.0f32; batch * hidden]);
         let forward = Forward {
             out: values(&saved.out),
@@ -131,29 +192,32 @@ impl Operands {
         };
         let grads = Grads {
             gates: &mut gates,
-            whh: &mut whh,
+            x: &mut x,
+            w: &mut w,
             h0: &mut h0,
             c0: &mut c0,
         };
         kernel::backward(self.dims, self.inputs(), forward, values(&d_out), grads);
-        let g4 = 4 * hidden;
         let gs = kernel::reduce(&gates, self.dims, false, self.gs_steps == seq);
         let gs = tensor(gs, [self.gs_steps, g4]);
-        let gx = if self.gx_steps == seq {
-            tensor(gates, [batch, seq, g4])
-        } else {
-            tensor(
+        let gx = match self.gx_steps {
+            0 => empty(),
+            steps if steps == seq => tensor(gates, [batch, seq, g4]),
+            _ => tensor(
                 kernel::reduce(&gates, self.dims, true, false),
                 [batch, 1, g4],
-            )
+            ),
         };
-        [
+        let whh = w.split_off(d * g4);
+        OperandGrads {
             gx,
             gs,
-            tensor(whh, [hidden, 4 * hidden]),
-            tensor(h0, [batch, hidden]),
-            tensor(c0, [batch, hidden]),
-        ]
+            x: tensor(x, [batch, seq, d]),
+            wih: tensor(w, [d, g4]),
+            whh: tensor(whh, [hidden, g4]),
+            h0: tensor(h0, [batch, hidden]),
+            c0: tensor(c0, [batch, hidden]),
+        }
     }
 }
 

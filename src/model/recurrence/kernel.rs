@@ -8,7 +8,10 @@
 //! Layouts, all row-major: the pre-activations of row `b` at step `t` are `gx[b, t] + gs[t]`,
 //! where `gx` is `[B, T, 4H]` or `[B, 1, 4H]` (the same at every step) and `gs` `[T, 4H]` or
 //! `[1, 4H]` (the same for every row), gates ordered `i, f, g, o`; so a bias or a decoder's
-//! constant input needs no `[B, T, 4H]` copy. `whh` is `[H, 4H]`, `h0` and `c0` `[B, H]`, the output `[B, T + 1, H]` (rows `0..T` are the
+//! constant input needs no `[B, T, 4H]` copy; `gx` may be absent. A sequence input `x`
+//! `[B, T, D]` (`D` may be 0) is projected inside the step's GEMM: `[x_t | h_{t-1}]` times the
+//! stacked weights `w` `[D + H, 4H]` (`W_ih` over `W_hh`), so no `[B, T, 4H]` projection is
+//! built either. `h0` and `c0` `[B, H]`, the output `[B, T + 1, H]` (rows `0..T` are the
 //! hidden states, row `T` the final cell state), saved gate activations `[B, T, 4H]` and saved
 //! cell states `[B, T, H]`.
 
@@ -44,14 +47,18 @@ impl Dims {
 pub struct Inputs<'a> {
     /// `[B, T, 4H]`, or `[B, 1, 4H]` when [`gx_steps`](Self::gx_steps) is 1.
     pub gx: &'a [f32],
-    /// Steps held by `gx`: `T` or 1.
+    /// Steps held by `gx`: `T`, 1, or 0 when there is no `gx`.
     pub gx_steps: usize,
+    /// `[B, T, D]`, projected by the first `D` rows of `w`.
+    pub x: &'a [f32],
+    /// Features `D` of `x` (0: none).
+    pub d: usize,
     /// `[T, 4H]`, or `[1, 4H]` when [`gs_steps`](Self::gs_steps) is 1.
     pub gs: &'a [f32],
     /// Steps held by `gs`: `T` or 1.
     pub gs_steps: usize,
-    /// `[H, 4H]`.
-    pub whh: &'a [f32],
+    /// `[D + H, 4H]`: `W_ih` then `W_hh`.
+    pub w: &'a [f32],
     /// `[B, H]`.
     pub h0: &'a [f32],
     /// `[B, H]`.
@@ -123,40 +130,48 @@ fn forward_rows(
 ) {
     let _flush = FlushDenormals::new();
     let Dims { seq, hidden: h, .. } = dims;
-    let (n, g4) = (rows.len(), dims.gates());
+    let (n, g4, d) = (rows.len(), dims.gates(), inputs.d);
+    let k = d + h;
     let out_row = (seq + 1) * h;
     let mut gates = vec![0.0f32; n * g4];
+    // [x_t | h_{t-1}] for each row of the block.
+    let mut lhs = vec![0.0f32; n * k];
     let mut cell = inputs.c0[rows.start * h..rows.end * h].to_vec();
     for t in 0..seq {
         let shared = &inputs.gs[t.min(inputs.gs_steps - 1) * g4..][..g4];
         for (r, row) in gates.chunks_exact_mut(g4).enumerate() {
-            let own = (rows.start + r) * inputs.gx_steps + t.min(inputs.gx_steps - 1);
-            let own = &inputs.gx[own * g4..][..g4];
-            for ((pre, a), b) in row.iter_mut().zip(own).zip(shared) {
-                *pre = a + b;
+            let b = rows.start + r;
+            if inputs.gx_steps == 0 {
+                row.copy_from_slice(shared);
+            } else {
+                let own = b * inputs.gx_steps + t.min(inputs.gx_steps - 1);
+                let own = &inputs.gx[own * g4..][..g4];
+                for ((pre, a), s) in row.iter_mut().zip(own).zip(shared) {
+                    *pre = a + s;
+                }
             }
+            let lhs = &mut lhs[r * k..(r + 1) * k];
+            lhs[..d].copy_from_slice(&inputs.x[(b * seq + t) * d..][..d]);
+            lhs[d..].copy_from_slice(if t == 0 {
+                &inputs.h0[b * h..][..h]
+            } else {
+                &out[r * out_row + (t - 1) * h..][..h]
+            });
         }
-        let (previous, previous_rs) = if t == 0 {
-            (inputs.h0[rows.start * h..].as_ptr(), h)
-        } else {
-            (out[(t - 1) * h..].as_ptr(), out_row)
-        };
-        // SAFETY: `gates` is [n, 4H] (row stride 4H); `previous` points at n rows of H values
-        // (h0's rows, or hidden states t - 1 in `out`, row stride (T + 1) H); `whh` is [H, 4H].
-        // `out` is not written while gemm runs.
+        // SAFETY: `gates` is [n, 4H], `lhs` [n, D + H], `w` [D + H, 4H], all row-major.
         unsafe {
             gemm(
                 n,
                 g4,
-                h,
+                k,
                 gates.as_mut_ptr(),
                 1,
                 g4 as isize,
                 true,
-                previous,
+                lhs.as_ptr(),
                 1,
-                previous_rs as isize,
-                inputs.whh.as_ptr(),
+                k as isize,
+                inputs.w.as_ptr(),
                 1,
                 g4 as isize,
                 1.0,
@@ -186,8 +201,10 @@ pub struct Grads<'a> {
     /// `[B, T, 4H]`, of the pre-activations (reduce it over steps or rows for a `gx` or `gs`
     /// that holds one step).
     pub gates: &'a mut [f32],
-    /// `[H, 4H]`, of `whh` (overwritten).
-    pub whh: &'a mut [f32],
+    /// `[B, T, D]`, of `x`.
+    pub x: &'a mut [f32],
+    /// `[D + H, 4H]`, of `w` (overwritten).
+    pub w: &'a mut [f32],
     /// `[B, H]`, of `h0`.
     pub h0: &'a mut [f32],
     /// `[B, H]`, of `c0`.
@@ -216,43 +233,50 @@ pub fn backward(
     let Dims { seq, hidden: h, .. } = dims;
     let blocks = row_blocks(dims.batch);
     let gxs = split_rows(grads.gates, &blocks, seq * dims.gates());
+    let xs = split_rows(grads.x, &blocks, seq * inputs.d);
     let h0s = split_rows(grads.h0, &blocks, h);
     let c0s = split_rows(grads.c0, &blocks, h);
     let partial: Vec<Vec<f32>> = blocks
         .into_par_iter()
-        .zip(gxs)
+        .zip(gxs.into_par_iter().zip(xs))
         .zip(h0s.into_par_iter().zip(c0s))
-        .map(|((rows, gx), (h0, c0))| backward_rows(dims, rows, inputs, forward, d_out, gx, h0, c0))
+        .map(|((rows, (gates, x)), (h0, c0))| {
+            let block = BlockGrads { gates, x, h0, c0 };
+            backward_rows(dims, rows, inputs, forward, d_out, block)
+        })
         .collect();
-    grads.whh.fill(0.0);
+    grads.w.fill(0.0);
     for block in partial {
-        grads
-            .whh
-            .iter_mut()
-            .zip(block)
-            .for_each(|(sum, v)| *sum += v);
+        grads.w.iter_mut().zip(block).for_each(|(sum, v)| *sum += v);
     }
 }
 
-/// Backward for one row block; writes its gradients of the pre-activations, `h0`, `c0` and returns its part
-/// of the gradient of `whh`.
-#[allow(clippy::too_many_arguments)]
+/// One row block's share of [`Grads`].
+struct BlockGrads<'a> {
+    gates: &'a mut [f32],
+    x: &'a mut [f32],
+    h0: &'a mut [f32],
+    c0: &'a mut [f32],
+}
+
+/// Backward for one row block; writes its gradients of the pre-activations, `x`, `h0` and `c0`
+/// and returns its part of the gradient of `w`.
 fn backward_rows(
     dims: Dims,
     rows: Range<usize>,
     inputs: Inputs<'_>,
     forward: Forward<'_>,
     d_out: &[f32],
-    d_gx: &mut [f32],
-    d_h0: &mut [f32],
-    d_c0: &mut [f32],
+    grads: BlockGrads<'_>,
 ) -> Vec<f32> {
     let _flush = FlushDenormals::new();
     let Dims { seq, hidden: h, .. } = dims;
-    let (n, g4) = (rows.len(), dims.gates());
+    let (n, g4, d) = (rows.len(), dims.gates(), inputs.d);
+    let k = d + h;
     let out_row = (seq + 1) * h;
-    // The gradient reaching h_t through step t + 1, and the one reaching c_t.
-    let mut dh_next = vec![0.0f32; n * h];
+    let d_gx = grads.gates;
+    // The gradient reaching [x_t | h_{t-1}], and the one reaching c_t.
+    let mut d_lhs = vec![0.0f32; n * k];
     let mut dc: Vec<f32> = rows
         .clone()
         .flat_map(|row| &d_out[row * out_row + seq * h..][..h])
@@ -262,12 +286,9 @@ fn backward_rows(
     for t in (0..seq).rev() {
         for (r, row) in rows.clone().enumerate() {
             let incoming = &d_out[row * out_row + t * h..][..h];
-            for ((d, a), b) in dh
-                .iter_mut()
-                .zip(incoming)
-                .zip(&dh_next[r * h..(r + 1) * h])
-            {
-                *d = a + b;
+            let through_next = &d_lhs[r * k + d..(r + 1) * k];
+            for ((sum, a), b) in dh.iter_mut().zip(incoming).zip(through_next) {
+                *sum = if t + 1 < seq { a + b } else { *a };
             }
             let cell_prev = if t == 0 {
                 &inputs.c0[row * h..][..h]
@@ -283,22 +304,22 @@ fn backward_rows(
                 &mut d_gx[(r * seq + t) * g4..][..g4],
             );
         }
-        // dh_next = dG_t whh^T: [n, 4H] x [4H, H], whh read transposed through its strides.
-        // SAFETY: `dh_next` is [n, H]; step t of `d_gx` is n rows of 4H (row stride T 4H);
-        // `whh` is [H, 4H], so element (k = gate, col = h) sits at h 4H + gate.
+        // d[x_t | h_{t-1}] = dG_t w^T: [n, 4H] x [4H, D + H], `w` read transposed through its
+        // strides (element (gate, j) sits at j 4H + gate).
+        // SAFETY: `d_lhs` is [n, D + H]; step t of `d_gx` is n rows of 4H (row stride T 4H).
         unsafe {
             gemm(
                 n,
-                h,
+                k,
                 g4,
-                dh_next.as_mut_ptr(),
+                d_lhs.as_mut_ptr(),
                 1,
-                h as isize,
+                k as isize,
                 false,
                 d_gx[t * g4..].as_ptr(),
                 1,
                 (seq * g4) as isize,
-                inputs.whh.as_ptr(),
+                inputs.w.as_ptr(),
                 g4 as isize,
                 1,
                 0.0,
@@ -309,35 +330,42 @@ fn backward_rows(
                 Parallelism::None,
             );
         }
+        for r in 0..n {
+            grads.x[(r * seq + t) * d..][..d].copy_from_slice(&d_lhs[r * k..r * k + d]);
+        }
     }
-    d_h0.copy_from_slice(&dh_next);
-    d_c0.copy_from_slice(&dc);
-    // d whh = sum over rows and steps of h_{t-1}^T dG_t, one GEMM over a [n T, H] copy of h_{t-1}.
-    let mut previous = vec![0.0f32; n * seq * h];
+    for r in 0..n {
+        grads.h0[r * h..(r + 1) * h].copy_from_slice(&d_lhs[r * k + d..(r + 1) * k]);
+    }
+    grads.c0.copy_from_slice(&dc);
+    // d w = sum over rows and steps of [x_t | h_{t-1}]^T dG_t: one GEMM over a [n T, D + H]
+    // copy of the step inputs.
+    let mut previous = vec![0.0f32; n * seq * k];
     for (r, row) in rows.clone().enumerate() {
         for t in 0..seq {
-            let source = if t == 0 {
+            let target = &mut previous[(r * seq + t) * k..][..k];
+            target[..d].copy_from_slice(&inputs.x[(row * seq + t) * d..][..d]);
+            target[d..].copy_from_slice(if t == 0 {
                 &inputs.h0[row * h..][..h]
             } else {
                 &forward.out[row * out_row + (t - 1) * h..][..h]
-            };
-            previous[(r * seq + t) * h..][..h].copy_from_slice(source);
+            });
         }
     }
-    let mut d_whh = vec![0.0f32; h * g4];
-    // SAFETY: `d_whh` is [H, 4H]; `previous` is [n T, H], read transposed (m = h, k = row);
-    // `d_gx` is [n T, 4H].
+    let mut d_w = vec![0.0f32; k * g4];
+    // SAFETY: `d_w` is [D + H, 4H]; `previous` is [n T, D + H], read transposed (m = feature,
+    // k = row); `d_gx` is [n T, 4H].
     unsafe {
         gemm(
-            h,
+            k,
             g4,
             n * seq,
-            d_whh.as_mut_ptr(),
+            d_w.as_mut_ptr(),
             1,
             g4 as isize,
             false,
             previous.as_ptr(),
-            h as isize,
+            k as isize,
             1,
             d_gx.as_ptr(),
             1,
@@ -350,7 +378,7 @@ fn backward_rows(
             Parallelism::None,
         );
     }
-    d_whh
+    d_w
 }
 
 /// `[B, T, G]` summed over steps to `[B, G]` (`steps` 1) or over rows to `[T, G]` (`rows` 1),

@@ -10,7 +10,7 @@
 //! back to plain tensor ops on wgpu, ndarray and non-`f32` dtypes).
 
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, DispatchDevice, backend_extension};
+use burn::backend::{Backend, Dispatch, DispatchDevice, backend_extension};
 use burn::tensor::{DType, Device, Tensor};
 
 mod autodiff;
@@ -34,6 +34,20 @@ pub trait LstmRecurrenceBackend: Backend {
         c0: FloatTensor<Self>,
         seq: usize,
     ) -> FloatTensor<Self>;
+
+    /// The recurrence over the sequence `x` `[batch, seq, D]`, whose pre-activations are
+    /// `x[b, t] W_ih + gs[t]` with `wih` `[D, 4H]` and `gs` `[seq or 1, 4H]` (e.g. the bias);
+    /// the projection happens inside each step's matrix product, so no `[batch, seq, 4H]`
+    /// tensor is built. Other arguments and the output as in
+    /// [`lstm_recurrence`](Self::lstm_recurrence).
+    fn lstm_sequence(
+        x: FloatTensor<Self>,
+        wih: FloatTensor<Self>,
+        gs: FloatTensor<Self>,
+        whh: FloatTensor<Self>,
+        h0: FloatTensor<Self>,
+        c0: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
 }
 
 impl LstmRecurrenceBackend for burn::backend::Flex {
@@ -45,7 +59,20 @@ impl LstmRecurrenceBackend for burn::backend::Flex {
         c0: FloatTensor<Self>,
         seq: usize,
     ) -> FloatTensor<Self> {
-        flex::Operands::new(gx, gs, whh, h0, c0, seq)
+        flex::Operands::parts(gx, gs, whh, h0, c0, seq)
+            .forward(false)
+            .0
+    }
+
+    fn lstm_sequence(
+        x: FloatTensor<Self>,
+        wih: FloatTensor<Self>,
+        gs: FloatTensor<Self>,
+        whh: FloatTensor<Self>,
+        h0: FloatTensor<Self>,
+        c0: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        flex::Operands::sequence(x, wih, gs, whh, h0, c0)
             .forward(false)
             .0
     }
@@ -75,28 +102,12 @@ pub fn lstm_recurrence(
     seq: usize,
 ) -> Option<Tensor<3>> {
     let [batch, gx_steps, gates] = gx.dims();
-    let [gs_steps, gs_gates] = gs.dims();
-    let hidden = gates / 4;
-    let steps_ok = |steps: usize| steps == seq || steps == 1;
-    let agree = gates % 4 == 0
-        && seq > 0
-        && steps_ok(gx_steps)
-        && steps_ok(gs_steps)
-        && gs_gates == gates
-        && whh.dims() == [hidden, gates]
-        && h0.dims() == [batch, hidden]
-        && c0.dims() == [batch, hidden];
-    let all_f32 = [gx.dtype(), gs.dtype(), whh.dtype(), h0.dtype(), c0.dtype()]
-        .iter()
-        .all(|dtype| *dtype == DType::F32);
-    let device = gx.device().inner();
-    let same_device = [gs.device(), h0.device(), c0.device(), whh.device()]
-        .into_iter()
-        .all(|d| d.inner() == device);
-    if !agree || !all_f32 || !same_device || !supports(&device, gx.dtype()) {
+    let steps_ok = gx_steps == seq || gx_steps == 1;
+    let floats: [&dyn Operand; 4] = [&gx, &whh, &h0, &c0];
+    if !steps_ok || !check(batch, gates, seq, &gs, &floats) {
         return None;
     }
-    let out = <burn::backend::Dispatch as LstmRecurrenceBackend>::lstm_recurrence(
+    let out = <Dispatch as LstmRecurrenceBackend>::lstm_recurrence(
         gx.into_dispatch(),
         gs.into_dispatch(),
         whh.into_dispatch(),
@@ -105,4 +116,85 @@ pub fn lstm_recurrence(
         seq,
     );
     Some(Tensor::from_dispatch(out))
+}
+
+/// The LSTM recurrence over the sequence `x` `[batch, seq, D]` as one operation, with the
+/// input projection `x W_ih` (`wih` `[D, 4H]`) done inside each step; pre-activations are
+/// `x[b, t] W_ih + gs[t]`, `gs` `[seq or 1, 4H]` (e.g. the bias). Other arguments, the
+/// output and `None` as in [`lstm_recurrence`].
+pub fn lstm_sequence(
+    x: Tensor<3>,
+    wih: Tensor<2>,
+    gs: Tensor<2>,
+    whh: Tensor<2>,
+    h0: Tensor<2>,
+    c0: Tensor<2>,
+) -> Option<Tensor<3>> {
+    let [batch, seq, d] = x.dims();
+    let gates = whh.dims()[1];
+    let floats: [&dyn Operand; 4] = [&x, &whh, &h0, &c0];
+    if wih.dims() != [d, gates] || !check(batch, gates, seq, &gs, &floats) {
+        return None;
+    }
+    if wih.dtype() != DType::F32 || wih.device().inner() != x.device().inner() {
+        return None;
+    }
+    let out = <Dispatch as LstmRecurrenceBackend>::lstm_sequence(
+        x.into_dispatch(),
+        wih.into_dispatch(),
+        gs.into_dispatch(),
+        whh.into_dispatch(),
+        h0.into_dispatch(),
+        c0.into_dispatch(),
+    );
+    Some(Tensor::from_dispatch(out))
+}
+
+/// Whether the operands agree: `whh` `[H, 4H]`, `h0` and `c0` `[batch, H]`, `gs`
+/// `[seq or 1, 4H]`, `seq > 0`, all `f32` on one supported device. `floats` is the routing
+/// tensor (first) then `whh`, `h0`, `c0`.
+fn check(
+    batch: usize,
+    gates: usize,
+    seq: usize,
+    gs: &Tensor<2>,
+    floats: &[&dyn Operand; 4],
+) -> bool {
+    let hidden = gates / 4;
+    let [gs_steps, gs_gates] = gs.dims();
+    let shapes = gates % 4 == 0
+        && seq > 0
+        && (gs_steps == seq || gs_steps == 1)
+        && gs_gates == gates
+        && floats[1].shape() == [hidden, gates]
+        && floats[2].shape() == [batch, hidden]
+        && floats[3].shape() == [batch, hidden];
+    let device = floats[0].device_inner();
+    let all = floats.iter().map(|t| (t.dtype(), t.device_inner()));
+    let all = all
+        .chain([(gs.dtype(), gs.device().inner())])
+        .collect::<Vec<_>>();
+    let uniform = all
+        .iter()
+        .all(|(dtype, d)| *dtype == DType::F32 && *d == device);
+    shapes && uniform && supports(&device, DType::F32)
+}
+
+/// A tensor of any rank as [`check`] sees it.
+trait Operand {
+    fn shape(&self) -> Vec<usize>;
+    fn dtype(&self) -> DType;
+    fn device_inner(&self) -> Device;
+}
+
+impl<const D: usize> Operand for Tensor<D> {
+    fn shape(&self) -> Vec<usize> {
+        self.dims().to_vec()
+    }
+    fn dtype(&self) -> DType {
+        Tensor::dtype(self)
+    }
+    fn device_inner(&self) -> Device {
+        self.device().inner()
+    }
 }
