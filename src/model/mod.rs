@@ -9,6 +9,7 @@ use burn::tensor::Tensor;
 mod conv_vae;
 mod fused_lstm;
 mod lstm_autoencoder;
+pub mod parallel;
 #[cfg(feature = "flex")]
 pub mod recurrence;
 

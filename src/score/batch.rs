@@ -5,6 +5,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use super::{AnomalyScore, to_host};
 use crate::data::batch::WindowDataset;
+use crate::model::parallel::{default_threads, reconstruct_split};
 use crate::model::{Reconstruction, ReconstructionModel};
 use crate::{Error, Result};
 
@@ -33,32 +34,50 @@ impl Latents {
 ///
 /// Inputs are built on `device` without autodiff; give it a model made for inference (created
 /// on a plain device, or `valid()`), so no gradient graph is recorded. Each batch copies its
-/// windows into one host buffer, and only scores (or codes) come back to the host.
+/// windows into one host buffer, and only scores (or codes) come back to the host. On a CPU
+/// device each batch is split over `threads` threads ([`reconstruct_split`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchScorer {
     /// Windows per forward pass (default 256).
     pub batch_size: usize,
+    /// Threads one batch is split over on a CPU device (default: the available parallelism;
+    /// 1 runs every batch on the calling thread).
+    pub threads: usize,
 }
 
 impl Default for BatchScorer {
     fn default() -> Self {
-        Self { batch_size: 256 }
+        Self {
+            batch_size: 256,
+            threads: default_threads(),
+        }
     }
 }
 
 impl BatchScorer {
-    /// A scorer with `batch_size` windows per batch (at least 1).
+    /// A scorer with `batch_size` windows per batch (at least 1), on the default threads.
     pub fn new(batch_size: usize) -> Result<Self> {
         if batch_size == 0 {
             return Err(Error::invalid("batch_size", "must be at least 1"));
         }
-        Ok(Self { batch_size })
+        Ok(Self {
+            batch_size,
+            ..Self::default()
+        })
+    }
+
+    /// The same scorer splitting each batch over `threads` threads (at least 1).
+    pub fn with_threads(self, threads: usize) -> Result<Self> {
+        if threads == 0 {
+            return Err(Error::invalid("threads", "must be at least 1"));
+        }
+        Ok(Self { threads, ..self })
     }
 
     /// One score per window of `data`, in order.
     pub fn score(
         &self,
-        model: &impl ReconstructionModel,
+        model: &(impl ReconstructionModel + Sync),
         score: &dyn AnomalyScore,
         data: &WindowDataset,
         device: &Device,
@@ -87,7 +106,7 @@ impl BatchScorer {
     /// [`Mahalanobis`](super::Mahalanobis) score on normal training beats.
     pub fn latents(
         &self,
-        model: &impl ReconstructionModel,
+        model: &(impl ReconstructionModel + Sync),
         data: &WindowDataset,
         device: &Device,
     ) -> Result<Latents> {
@@ -111,13 +130,16 @@ impl BatchScorer {
         if self.batch_size == 0 {
             return Err(Error::invalid("batch_size", "must be at least 1"));
         }
+        if self.threads == 0 {
+            return Err(Error::invalid("threads", "must be at least 1"));
+        }
         Ok(())
     }
 
     /// Calls `visit` with each batch `[n, seq, channels]` and its reconstruction.
     fn for_each_batch(
         &self,
-        model: &impl ReconstructionModel,
+        model: &(impl ReconstructionModel + Sync),
         data: &WindowDataset,
         device: &Device,
         mut visit: impl FnMut(Tensor<3>, Reconstruction) -> Result<()>,
@@ -137,7 +159,7 @@ impl BatchScorer {
                 TensorData::new(buffer, [end - start, seq, channels]),
                 &device,
             );
-            let rec = model.reconstruct(input.clone());
+            let rec = reconstruct_split(model, input.clone(), self.threads);
             visit(input, rec)?;
         }
         Ok(())
