@@ -10,6 +10,7 @@ use burn::nn::LstmConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use ecg_anomaly::model::parallel::{default_threads, reconstruct_split};
 use ecg_anomaly::model::{FusedLstmConfig, LstmAutoencoderConfig, ReconstructionModel};
 
 const SEQS: [usize; 2] = [256, 320];
@@ -64,6 +65,13 @@ fn inference(c: &mut Criterion) {
         group.bench_function(BenchmarkId::from_parameter(seq), |b| {
             b.iter(|| {
                 let r = model.reconstruct(input.clone());
+                black_box(sync(r.output.sum()))
+            })
+        });
+        // What `BatchScorer` runs: the batch split over the available threads.
+        group.bench_function(BenchmarkId::new("split", seq), |b| {
+            b.iter(|| {
+                let r = reconstruct_split(&model, input.clone(), default_threads());
                 black_box(sync(r.output.sum()))
             })
         });

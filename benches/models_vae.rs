@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::{Device, Distribution, Tensor};
+use burn::tensor::{Distribution, Tensor};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use ecg_anomaly::model::parallel::{default_threads, reconstruct_split};
 use ecg_anomaly::model::{ConvVaeConfig, ReconstructionModel};
 
 const SEQS: [usize; 2] = [256, 320];
@@ -53,6 +54,17 @@ fn inference(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::from_parameter(seq), &beats, |b, beats| {
             // Reading the output back forces the computation on lazy backends.
             b.iter(|| black_box(vae.reconstruct(beats.clone()).output.into_data()))
+        });
+        // What `BatchScorer` runs: the batch split over the available threads.
+        group.bench_with_input(BenchmarkId::new("split", seq), &beats, |b, beats| {
+            let threads = default_threads();
+            b.iter(|| {
+                black_box(
+                    reconstruct_split(&vae, beats.clone(), threads)
+                        .output
+                        .into_data(),
+                )
+            })
         });
     }
     group.finish();
