@@ -20,7 +20,7 @@ use std::ops::Range;
 use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
 
-use super::math::{self, FlushDenormals};
+use super::math::{self, FlushDenormals, Strided};
 
 /// Fewest batch rows worth a thread of their own.
 const MIN_ROWS_PER_THREAD: usize = 8;
@@ -137,6 +137,7 @@ fn forward_rows(
     // [x_t | h_{t-1}] for each row of the block.
     let mut lhs = vec![0.0f32; n * k];
     let mut cell = inputs.c0[rows.start * h..rows.end * h].to_vec();
+    let mut hidden = vec![0.0f32; n * h];
     for t in 0..seq {
         let shared = &inputs.gs[t.min(inputs.gs_steps - 1) * g4..][..g4];
         for (r, row) in gates.chunks_exact_mut(g4).enumerate() {
@@ -155,7 +156,7 @@ fn forward_rows(
             lhs[d..].copy_from_slice(if t == 0 {
                 &inputs.h0[b * h..][..h]
             } else {
-                &out[r * out_row + (t - 1) * h..][..h]
+                &hidden[r * h..(r + 1) * h]
             });
         }
         // SAFETY: `gates` is [n, 4H], `lhs` [n, D + H], `w` [D + H, 4H], all row-major.
@@ -182,12 +183,13 @@ fn forward_rows(
                 Parallelism::None,
             );
         }
-        for (r, row) in gates.chunks_exact_mut(g4).enumerate() {
-            let cell = &mut cell[r * h..(r + 1) * h];
-            math::step_forward(row, cell, &mut out[r * out_row + t * h..][..h]);
+        math::forward_rows(h, &mut gates, &mut cell, &mut hidden);
+        for r in 0..n {
+            let hidden = &hidden[r * h..(r + 1) * h];
+            out[r * out_row + t * h..][..h].copy_from_slice(hidden);
             if let Some(saved) = saved.as_mut() {
-                saved.gates[(r * seq + t) * g4..][..g4].copy_from_slice(row);
-                saved.cells[(r * seq + t) * h..][..h].copy_from_slice(cell);
+                saved.gates[(r * seq + t) * g4..][..g4].copy_from_slice(&gates[r * g4..][..g4]);
+                saved.cells[(r * seq + t) * h..][..h].copy_from_slice(&cell[r * h..][..h]);
             }
         }
     }
@@ -282,28 +284,40 @@ fn backward_rows(
         .flat_map(|row| &d_out[row * out_row + seq * h..][..h])
         .copied()
         .collect();
-    let mut dh = vec![0.0f32; h];
+    let mut dh = vec![0.0f32; n * h];
+    let first = rows.start;
     for t in (0..seq).rev() {
         for (r, row) in rows.clone().enumerate() {
             let incoming = &d_out[row * out_row + t * h..][..h];
             let through_next = &d_lhs[r * k + d..(r + 1) * k];
+            let dh = &mut dh[r * h..(r + 1) * h];
             for ((sum, a), b) in dh.iter_mut().zip(incoming).zip(through_next) {
                 *sum = if t + 1 < seq { a + b } else { *a };
             }
-            let cell_prev = if t == 0 {
-                &inputs.c0[row * h..][..h]
-            } else {
-                &forward.cells[(row * seq + t - 1) * h..][..h]
-            };
-            math::step_backward(
-                &forward.gates[(row * seq + t) * g4..][..g4],
-                cell_prev,
-                &forward.cells[(row * seq + t) * h..][..h],
-                &dh,
-                &mut dc[r * h..(r + 1) * h],
-                &mut d_gx[(r * seq + t) * g4..][..g4],
-            );
         }
+        let cell_prev = if t == 0 {
+            Strided {
+                values: &inputs.c0[first * h..],
+                stride: h,
+            }
+        } else {
+            Strided {
+                values: &forward.cells[(first * seq + t - 1) * h..],
+                stride: seq * h,
+            }
+        };
+        let saved = [
+            Strided {
+                values: &forward.gates[(first * seq + t) * g4..],
+                stride: seq * g4,
+            },
+            cell_prev,
+            Strided {
+                values: &forward.cells[(first * seq + t) * h..],
+                stride: seq * h,
+            },
+        ];
+        math::backward_rows(h, saved, &dh, &mut dc, &mut d_gx[t * g4..], seq * g4);
         // d[x_t | h_{t-1}] = dG_t w^T: [n, 4H] x [4H, D + H], `w` read transposed through its
         // strides (element (gate, j) sits at j 4H + gate).
         // SAFETY: `d_lhs` is [n, D + H]; step t of `d_gx` is n rows of 4H (row stride T 4H).

@@ -140,16 +140,74 @@ macro_rules! dispatch {
     };
 }
 
+/// The forward step of `n` rows held contiguously: `gates` `[n, 4H]`, `cells` and `hidden`
+/// `[n, H]` (see [`step_forward_body`]). One call per step keeps the vector units fed across
+/// rows and checks the CPU's features once.
+#[inline(always)]
+fn forward_rows_body(h: usize, gates: &mut [f32], cells: &mut [f32], hidden: &mut [f32]) {
+    let rows = gates
+        .chunks_exact_mut(4 * h)
+        .zip(cells.chunks_exact_mut(h))
+        .zip(hidden.chunks_exact_mut(h));
+    for ((gates, cell), hidden) in rows {
+        step_forward_body(gates, cell, hidden);
+    }
+}
+
+/// Where one step's rows sit for [`backward_rows`]: row `r` of a buffer starts at
+/// `r * stride`.
+#[derive(Clone, Copy)]
+pub struct Strided<'a> {
+    /// The values, row 0 first.
+    pub values: &'a [f32],
+    /// Distance between rows.
+    pub stride: usize,
+}
+
+impl<'a> Strided<'a> {
+    #[inline(always)]
+    fn row(&self, r: usize, len: usize) -> &'a [f32] {
+        &self.values[r * self.stride..][..len]
+    }
+}
+
+/// The backward step of `n = dh.len() / H` rows: saved `gates` (`4H` a row), `cell_prev` and
+/// `cell` (`H` a row) at their strides; `dh` and `dc` `[n, H]` contiguous; `d_gates` rows of
+/// `4H` at `d_stride` (see [`step_backward_body`]).
+#[inline(always)]
+fn backward_rows_body(
+    h: usize,
+    saved: [Strided<'_>; 3],
+    dh: &[f32],
+    dc: &mut [f32],
+    d_gates: &mut [f32],
+    d_stride: usize,
+) {
+    let [gates, cell_prev, cell] = saved;
+    for (r, (dh, dc)) in dh.chunks_exact(h).zip(dc.chunks_exact_mut(h)).enumerate() {
+        step_backward_body(
+            gates.row(r, 4 * h),
+            cell_prev.row(r, h),
+            cell.row(r, h),
+            dh,
+            dc,
+            &mut d_gates[r * d_stride..][..4 * h],
+        );
+    }
+}
+
 dispatch!(
-    /// One row's forward step (see the module docs), on the widest SIMD the CPU has.
-    step_forward, step_forward_body, step_forward_avx2, step_forward_avx512,
-    (gates: &mut [f32], cell: &mut [f32], hidden: &mut [f32])
+    /// The forward step of a block of rows (see [`forward_rows_body`]), on the widest SIMD the
+    /// CPU has.
+    forward_rows, forward_rows_body, forward_rows_avx2, forward_rows_avx512,
+    (h: usize, gates: &mut [f32], cells: &mut [f32], hidden: &mut [f32])
 );
 
 dispatch!(
-    /// One row's backward step (see the module docs), on the widest SIMD the CPU has.
-    step_backward, step_backward_body, step_backward_avx2, step_backward_avx512,
-    (gates: &[f32], cell_prev: &[f32], cell: &[f32], dh: &[f32], dc: &mut [f32], d_gates: &mut [f32])
+    /// The backward step of a block of rows (see [`backward_rows_body`]), on the widest SIMD
+    /// the CPU has.
+    backward_rows, backward_rows_body, backward_rows_avx2, backward_rows_avx512,
+    (h: usize, saved: [Strided<'_>; 3], dh: &[f32], dc: &mut [f32], d_gates: &mut [f32], d_stride: usize)
 );
 
 /// While alive, the current thread treats subnormal floats as zero (x86-64's FTZ and DAZ bits).
@@ -248,7 +306,7 @@ mod tests {
         let pre: Vec<f32> = (0..4 * h).map(|k| (k as f32 - 5.5) * 0.37).collect();
         let c_prev = [0.3f32, -1.2, 2.0];
         let (mut gates, mut cell, mut hidden) = (pre.clone(), c_prev, [0.0f32; 3]);
-        step_forward(&mut gates, &mut cell, &mut hidden);
+        forward_rows(h, &mut gates, &mut cell, &mut hidden);
         let s = |x: f32| 1.0 / (1.0 + (-x).exp());
         for j in 0..h {
             let (i, f, g, o) = (
@@ -268,40 +326,57 @@ mod tests {
     #[test]
     #[cfg(target_arch = "x86_64")]
     fn every_simd_variant_agrees_with_the_plain_loop() {
-        let h = 37;
-        let pre: Vec<f32> = (0..4 * h)
+        let (n, h) = (3, 37);
+        let pre: Vec<f32> = (0..n * 4 * h)
             .map(|k| ((k * 7919) % 97) as f32 * 0.13 - 6.0)
             .collect();
-        let c_prev: Vec<f32> = (0..h).map(|k| (k as f32 - 18.0) * 0.21).collect();
-        let forward = |f: &dyn Fn(&mut [f32], &mut [f32], &mut [f32])| {
-            let (mut g, mut c, mut out) = (pre.clone(), c_prev.clone(), vec![0.0; h]);
+        let c_prev: Vec<f32> = (0..n * h).map(|k| (k % 41) as f32 * 0.21 - 4.0).collect();
+        type Forward<'a> = &'a dyn Fn(&mut [f32], &mut [f32], &mut [f32]);
+        let forward = |f: Forward<'_>| {
+            let (mut g, mut c, mut out) = (pre.clone(), c_prev.clone(), vec![0.0; n * h]);
             f(&mut g, &mut c, &mut out);
             (g, c, out)
         };
-        let plain = forward(&|g, c, o| step_forward_body(g, c, o));
-        let mut variants = vec![forward(&|g, c, o| step_forward(g, c, o))];
+        let plain = forward(&|g, c, o| forward_rows_body(h, g, c, o));
+        let mut variants = vec![forward(&|g, c, o| forward_rows(h, g, c, o))];
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             // SAFETY: features checked above.
-            variants.push(forward(&|g, c, o| unsafe { step_forward_avx2(g, c, o) }));
+            variants.push(forward(&|g, c, o| unsafe { forward_rows_avx2(h, g, c, o) }));
         }
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: feature checked above.
-            variants.push(forward(&|g, c, o| unsafe { step_forward_avx512(g, c, o) }));
+            variants.push(forward(&|g, c, o| unsafe {
+                forward_rows_avx512(h, g, c, o)
+            }));
         }
         for variant in &variants {
             assert_eq!(variant, &plain);
         }
-        let backward = |f: &dyn Fn(&[f32], &[f32], &[f32], &[f32], &mut [f32], &mut [f32])| {
-            let (mut dc, mut dg) = (c_prev.clone(), vec![0.0; 4 * h]);
-            f(&plain.0, &c_prev, &plain.1, &plain.2, &mut dc, &mut dg);
+        let saved = [
+            Strided {
+                values: &plain.0,
+                stride: 4 * h,
+            },
+            Strided {
+                values: &c_prev,
+                stride: h,
+            },
+            Strided {
+                values: &plain.1,
+                stride: h,
+            },
+        ];
+        let backward = |dispatched: bool| {
+            let (mut dc, mut dg) = (c_prev.clone(), vec![0.0; n * 4 * h]);
+            if dispatched {
+                backward_rows(h, saved, &plain.2, &mut dc, &mut dg, 4 * h);
+            } else {
+                backward_rows_body(h, saved, &plain.2, &mut dc, &mut dg, 4 * h);
+            }
             (dc, dg)
         };
-        let plain_back = backward(&|a, b, c, d, e, f| step_backward_body(a, b, c, d, e, f));
-        assert_eq!(
-            backward(&|a, b, c, d, e, f| step_backward(a, b, c, d, e, f)),
-            plain_back
-        );
+        assert_eq!(backward(true), backward(false));
     }
 
     #[test]
