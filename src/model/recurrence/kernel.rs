@@ -183,7 +183,11 @@ fn forward_rows(
                 Parallelism::None,
             );
         }
-        math::forward_rows(h, &mut gates, &mut cell, &mut hidden);
+        if saved.is_some() {
+            math::forward_rows(h, &mut gates, &mut cell, &mut hidden);
+        } else {
+            math::infer_rows(h, &gates, &mut cell, &mut hidden);
+        }
         for r in 0..n {
             let hidden = &hidden[r * h..(r + 1) * h];
             out[r * out_row + t * h..][..h].copy_from_slice(hidden);

@@ -71,6 +71,40 @@ fn step_forward_body(gates: &mut [f32], cell: &mut [f32], hidden: &mut [f32]) {
     }
 }
 
+/// Inputs beyond these saturate the gates in `f32` (`sigmoid(25) = 1 - 1.4e-11`, `tanh(12.5)`
+/// rounds to 1) and keep the products of `1 + e^-x` in [`step_infer_body`] finite.
+const SIGMOID_LIMIT: f32 = 25.0;
+const TANH_LIMIT: f32 = 12.5;
+
+/// One row's forward step for inference, where the gate activations need not be kept: the
+/// same `c_t` and `h_t` as [`step_forward_body`] from five `exp` but two divisions instead of
+/// five, by putting each update over one common denominator:
+/// `c = c_prev / (1 + e_f) + (1 - e_g) / ((1 + e_i)(1 + e_g))` and
+/// `h = (1 - e_c) / ((1 + e_o)(1 + e_c))`, with `e_x = e^-x` (`e^-2x` for the tanh inputs).
+#[inline(always)]
+fn step_infer_body(gates: &[f32], cell: &mut [f32], hidden: &mut [f32]) {
+    let h = cell.len();
+    let (i, f, g, o) = (
+        &gates[..h],
+        &gates[h..2 * h],
+        &gates[2 * h..3 * h],
+        &gates[3 * h..4 * h],
+    );
+    let hidden = &mut hidden[..h];
+    let neg_exp = |x: f32, limit: f32, scale: f32| exp(-scale * x.clamp(-limit, limit));
+    for j in 0..h {
+        let pi = 1.0 + neg_exp(i[j], SIGMOID_LIMIT, 1.0);
+        let pf = 1.0 + neg_exp(f[j], SIGMOID_LIMIT, 1.0);
+        let eg = neg_exp(g[j], TANH_LIMIT, 2.0);
+        let pg = 1.0 + eg;
+        let c = (cell[j] * pi * pg + (1.0 - eg) * pf) / (pf * pi * pg);
+        let po = 1.0 + neg_exp(o[j], SIGMOID_LIMIT, 1.0);
+        let ec = neg_exp(c, TANH_LIMIT, 2.0);
+        cell[j] = c;
+        hidden[j] = (1.0 - ec) / (po * (1.0 + ec));
+    }
+}
+
 /// Backward of one row's step. Reads the saved activations `gates` (`4H`), `c_{t-1}` and `c_t`,
 /// and `dh` (the gradient reaching `h_t`, `H`); updates `dc` from the gradient reaching `c_t` to
 /// the one reaching `c_{t-1}`, and writes the pre-activation gradients to `d_gates` (`4H`).
@@ -173,6 +207,24 @@ impl<'a> Strided<'a> {
     #[inline(always)]
     fn row(&self, r: usize, len: usize) -> &'a [f32] {
         &self.values[r * self.stride..][..len]
+    }
+}
+
+dispatch!(
+    /// One row's inference step (see [`step_infer_body`]), on the widest SIMD the CPU has.
+    step_infer, step_infer_body, step_infer_avx2, step_infer_avx512,
+    (gates: &[f32], cell: &mut [f32], hidden: &mut [f32])
+);
+
+/// The inference step of a block of rows: pre-activations `gates` `[n, 4H]` (left as they
+/// are), `cells` and `hidden` `[n, H]`, one SIMD call a row.
+pub fn infer_rows(h: usize, gates: &[f32], cells: &mut [f32], hidden: &mut [f32]) {
+    let rows = gates
+        .chunks_exact(4 * h)
+        .zip(cells.chunks_exact_mut(h))
+        .zip(hidden.chunks_exact_mut(h));
+    for ((gates, cell), hidden) in rows {
+        step_infer(gates, cell, hidden);
     }
 }
 
@@ -397,6 +449,34 @@ mod tests {
             (dc, dg)
         };
         assert_eq!(backward(step_backward), backward(step_backward_body));
+    }
+
+    /// The two-division inference step equals the training step's `c` and `h`, saturated
+    /// gates included.
+    #[test]
+    fn the_inference_step_matches_the_training_step() {
+        let h = 64;
+        let mut worst = 0.0f32;
+        for seed in 0..50u32 {
+            let spread = [0.5f32, 3.0, 40.0][seed as usize % 3];
+            let value = |k: usize| {
+                let u =
+                    ((k as u32).wrapping_mul(2_654_435_761) ^ seed.wrapping_mul(40_503)) % 10_000;
+                (u as f32 / 5_000.0 - 1.0) * spread
+            };
+            let pre: Vec<f32> = (0..4 * h).map(value).collect();
+            let c_prev: Vec<f32> = (0..h).map(|k| value(k + 7919) * 0.5).collect();
+            let (mut gates, mut c_train, mut h_train) = (pre.clone(), c_prev.clone(), vec![0.0; h]);
+            step_forward(&mut gates, &mut c_train, &mut h_train);
+            let (mut c_infer, mut h_infer) = (c_prev.clone(), vec![0.0; h]);
+            infer_rows(h, &pre, &mut c_infer, &mut h_infer);
+            for j in 0..h {
+                let scale = 1.0f32.max(c_train[j].abs());
+                worst = worst.max((c_train[j] - c_infer[j]).abs() / scale);
+                worst = worst.max((h_train[j] - h_infer[j]).abs());
+            }
+        }
+        assert!(worst < 2e-6, "worst difference {worst:e}");
     }
 
     #[test]
