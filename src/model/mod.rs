@@ -10,6 +10,8 @@ mod conv_vae;
 mod fused_lstm;
 mod lstm_autoencoder;
 #[cfg(feature = "flex")]
+pub mod norm_activation;
+#[cfg(feature = "flex")]
 pub mod recurrence;
 
 pub use conv_vae::{ConvVae, ConvVaeConfig, KlWarmup, VaeLoss, kl_divergence};
