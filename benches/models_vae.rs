@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::{Device, Distribution, Tensor};
+use burn::tensor::{Distribution, Tensor};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ecg_anomaly::model::{ConvVaeConfig, ReconstructionModel};
 
