@@ -222,10 +222,17 @@ fn inference_pass_matches_plain_batch_norm_and_its_gradients() {
                 let per_channel = |t: Tensor<1>| t.reshape([1, channels, 1]);
                 leaky_relu(x * per_channel(scale) + per_channel(shift), SLOPE)
             };
+            let before = values(x.clone());
             let fused = scale_shift_leaky(x.clone(), scale.clone(), shift.clone(), SLOPE).unwrap();
             let reference = leaky_relu(batch_norm(x.clone(), gamma, beta, mean, var, EPS), SLOPE);
-            assert_close(&format!("{label} output"), fused.clone(), reference);
+            assert_close(&format!("{label} output"), fused.clone(), reference.clone());
             if !device.is_autodiff() {
+                // `x` was shared above, so left alone; held by nothing else, it is overwritten.
+                assert_eq!(values(x), before, "{label}: a shared input was overwritten");
+                let x = normal(shape, 0.0, 1.0, &device);
+                let expected = plain(x.clone(), scale.clone(), shift.clone());
+                let in_place = scale_shift_leaky(x, scale, shift, SLOPE).unwrap();
+                assert_close(&format!("{label} in place"), in_place, expected);
                 continue;
             }
             let (x, scale, shift) = (x.require_grad(), scale.require_grad(), shift.require_grad());
@@ -253,13 +260,13 @@ fn applies_on_flex_f32_only() {
     assert!(!supports(&ndarray, burn::tensor::DType::F32));
     let x = normal([2, 3, 4], 0.0, 1.0, &ndarray);
     let [gamma, beta] = params(3, &ndarray);
-    assert!(norm_leaky_dropout(x.clone(), gamma.clone(), beta.clone(), settings(0.1, 1)).is_none());
+    assert!(norm_leaky_dropout(x.clone(), gamma.clone(), beta.clone(), settings(0.1, 1)).is_err());
     // Mismatched channels and dropout out of range fall back too.
     let x = normal([2, 3, 4], 0.0, 1.0, &flex);
     let [gamma, beta] = params(4, &flex);
-    assert!(norm_leaky_dropout(x.clone(), gamma, beta, settings(0.0, 1)).is_none());
+    assert!(norm_leaky_dropout(x.clone(), gamma, beta, settings(0.0, 1)).is_err());
     let [gamma, beta] = params(3, &flex);
-    assert!(norm_leaky_dropout(x, gamma, beta, settings(1.0, 1)).is_none());
+    assert!(norm_leaky_dropout(x, gamma, beta, settings(1.0, 1)).is_err());
 }
 
 /// A small VAE trained one forward on Flex (fused blocks) and on ndarray (Burn's modules, the

@@ -111,9 +111,10 @@ fn norm_activation(
     x: Tensor<3>,
 ) -> Tensor<3> {
     #[cfg(feature = "flex")]
-    if let Some(out) = super::fused::norm_activation(norm, activation, dropout, x.clone()) {
-        return out;
-    }
+    let x = match super::fused::norm_activation(norm, activation, dropout, x) {
+        Ok(out) => return out,
+        Err(x) => x,
+    };
     dropout.forward(activation.forward(norm.forward(x)))
 }
 

@@ -11,16 +11,16 @@ use crate::model::norm_activation::{
 /// `dropout(leaky(norm(x)))` for `x` `[batch, channels, length]` in one operation, with the
 /// modes Burn's modules use: batch statistics (updating the running ones) when the device is
 /// autodiff and `norm` is training, dropout when the device is autodiff and `dropout` is
-/// training. `None` where the fused operation does not apply (then nothing is updated).
+/// training. Gives `x` back where the fused operation does not apply (then nothing is updated).
 pub(super) fn norm_activation(
     norm: &BatchNorm,
     activation: &LeakyRelu,
     dropout: &Dropout,
     x: Tensor<3>,
-) -> Option<Tensor<3>> {
+) -> Result<Tensor<3>, Tensor<3>> {
     let device = x.device();
     if !supports(&device, x.dtype()) {
-        return None;
+        return Err(x);
     }
     let autodiff = device.is_autodiff();
     let drop = if autodiff && dropout.training.is_enabled() {
@@ -30,7 +30,7 @@ pub(super) fn norm_activation(
     };
     if !(autodiff && norm.training.is_enabled()) {
         if drop > 0.0 {
-            return None;
+            return Err(x);
         }
         let mean = norm.running_mean.value().to_device(&device);
         let var = norm.running_var.value().to_device(&device);
@@ -57,5 +57,5 @@ pub(super) fn norm_activation(
         .update(running(norm.running_mean.value_sync(), result.mean));
     norm.running_var
         .update(running(norm.running_var.value_sync(), result.variance));
-    Some(result.output)
+    Ok(result.output)
 }

@@ -99,7 +99,33 @@ impl Affine {
         }
     }
 
-    /// `leaky(x * scale + shift)`.
+    /// `leaky(x * scale + shift)`, written over `x` when nothing else holds it (inference).
+    pub fn forward_in_place(self) -> FlexTensor {
+        let Affine {
+            dims,
+            mut x,
+            scale,
+            shift,
+            slope,
+        } = self;
+        let whole = x.layout().contiguous_offsets() == Some((0, x.layout().num_elements()));
+        if whole && let Some(data) = x.try_storage_mut::<f32>() {
+            if data.len() == dims.batch * dims.channels * dims.length {
+                kernel::affine_in_place(data, dims, &scale, &shift, slope);
+                return x;
+            }
+        }
+        Affine {
+            dims,
+            x,
+            scale,
+            shift,
+            slope,
+        }
+        .forward()
+    }
+
+    /// `leaky(x * scale + shift)` into a new tensor.
     pub fn forward(&self) -> FlexTensor {
         let mut out = vec![0.0f32; values(&self.x).len()];
         let x = values(&self.x);

@@ -45,6 +45,15 @@ pub struct Activation {
     pub seed: u64,
 }
 
+/// The LeakyReLU's derivative at `z`: 1 above zero, `slope` otherwise. A bit select rather
+/// than a branch, so loops over it vectorise (signs are random: a branch mispredicts half the
+/// time).
+#[inline(always)]
+fn leaky_gain(z: f32, slope: f32) -> f32 {
+    let positive = u32::from(z > 0.0).wrapping_neg();
+    f32::from_bits((1.0f32.to_bits() & positive) | (slope.to_bits() & !positive))
+}
+
 /// `sum f(a[i], b[i])` in eight `f32` lanes (vectorises), returned as `f64`.
 fn lane_sum(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f64 {
     let mut lanes = [0.0f32; 8];
@@ -175,8 +184,7 @@ pub fn forward_train(
             let input = &x[row * length..][..length];
             for ((o, g), v) in out.iter_mut().zip(gain.iter_mut()).zip(input) {
                 let z = v * a + b;
-                let slope = if z > 0.0 { 1.0 } else { activation.slope };
-                *g *= slope;
+                *g *= leaky_gain(z, activation.slope);
                 *o = z * *g;
             }
         });
@@ -200,7 +208,22 @@ pub fn forward_affine(
             let (a, b) = (scale[c], shift[c]);
             for (o, v) in out.iter_mut().zip(&x[row * length..][..length]) {
                 let z = v * a + b;
-                *o = if z > 0.0 { z } else { z * slope };
+                *o = z * leaky_gain(z, slope);
+            }
+        });
+}
+
+/// [`forward_affine`] in place: `data = leaky(data * scale + shift)` per channel.
+pub fn affine_in_place(data: &mut [f32], dims: Dims, scale: &[f32], shift: &[f32], slope: f32) {
+    data.par_chunks_mut(dims.length)
+        .enumerate()
+        .with_min_len(MIN_ROWS_PER_TASK)
+        .for_each(|(row, values)| {
+            let c = row % dims.channels;
+            let (a, b) = (scale[c], shift[c]);
+            for v in values.iter_mut() {
+                let z = *v * a + b;
+                *v = z * leaky_gain(z, slope);
             }
         });
 }
@@ -282,10 +305,11 @@ pub fn backward_affine(
         .for_each(|(row, dz)| {
             let c = row % dims.channels;
             let at = row * length;
+            let (a, b) = (scale[c], shift[c]);
             let inputs = x[at..][..length].iter().zip(&d_out[at..][..length]);
             for (dz, (x, d)) in dz.iter_mut().zip(inputs) {
-                let z = x * scale[c] + shift[c];
-                *dz = if z > 0.0 { *d } else { d * slope };
+                let z = x * a + b;
+                *dz = d * leaky_gain(z, slope);
             }
         });
     let sums: Vec<(f32, f32)> = (0..dims.channels)

@@ -12,7 +12,7 @@
 //! `device.seed(s)` still makes runs reproducible.
 //!
 //! A Burn backend extension (`#[backend_extension]`) for Flex and autodiff over Flex, `f32`
-//! only; [`supports`] says when it applies, and the wrappers return `None` otherwise, so
+//! only; [`supports`] says when it applies, and the wrappers give the input back otherwise, so
 //! callers fall back to plain tensor ops (wgpu, ndarray, other dtypes).
 
 use burn::backend::tensor::FloatTensor;
@@ -72,7 +72,7 @@ impl NormActivationBackend for burn::backend::Flex {
         shift: FloatTensor<Self>,
         slope: f64,
     ) -> FloatTensor<Self> {
-        flex::Affine::new(x, scale, shift, slope).forward()
+        flex::Affine::new(x, scale, shift, slope).forward_in_place()
     }
 }
 
@@ -131,17 +131,18 @@ fn applies(x: &Tensor<3>, per_channel: [&Tensor<1>; 2]) -> bool {
 
 /// Training pass: batch norm of `x` `[batch, channels, length]` with the batch's own mean and
 /// biased variance, `gamma` and `beta` `[channels]`, then LeakyReLU and dropout (see the module
-/// docs). Returns `None` when the device or dtype is not supported, shapes disagree, the batch
-/// is empty or the dropout probability is outside `[0, 1)`.
+/// docs). Gives `x` back as the error when the device or dtype is not supported, shapes
+/// disagree, the batch is empty or the dropout probability is outside `[0, 1)`, so the caller
+/// can fall back to plain ops without holding a second reference to `x`.
 pub fn norm_leaky_dropout(
     x: Tensor<3>,
     gamma: Tensor<1>,
     beta: Tensor<1>,
     settings: NormActivation,
-) -> Option<NormActivationOutput> {
+) -> Result<NormActivationOutput, Tensor<3>> {
     let valid = (0.0..1.0).contains(&settings.dropout) && settings.epsilon > 0.0;
     if !valid || !applies(&x, [&gamma, &beta]) {
-        return None;
+        return Err(x);
     }
     let (out, stats) = <burn::backend::Dispatch as NormActivationBackend>::norm_leaky_dropout(
         x.into_dispatch(),
@@ -154,7 +155,7 @@ pub fn norm_leaky_dropout(
     );
     let stats = Tensor::<2>::from_dispatch(stats);
     let channels = stats.dims()[1];
-    Some(NormActivationOutput {
+    Ok(NormActivationOutput {
         output: Tensor::from_dispatch(out),
         mean: stats.clone().slice([0..1]).reshape([channels]),
         variance: stats.slice([1..2]).reshape([channels]),
@@ -162,16 +163,17 @@ pub fn norm_leaky_dropout(
 }
 
 /// Inference pass: `leaky(x * scale + shift)` per channel, `x` `[batch, channels, length]`,
-/// `scale` and `shift` `[channels]`; differentiable. Returns `None` when the device or dtype is
-/// not supported, shapes disagree or the batch is empty.
+/// `scale` and `shift` `[channels]`; differentiable. On Flex without autodiff, `x` is
+/// overwritten when nothing else holds it. Gives `x` back as the error when the device or dtype
+/// is not supported, shapes disagree or the batch is empty.
 pub fn scale_shift_leaky(
     x: Tensor<3>,
     scale: Tensor<1>,
     shift: Tensor<1>,
     slope: f64,
-) -> Option<Tensor<3>> {
+) -> Result<Tensor<3>, Tensor<3>> {
     if !applies(&x, [&scale, &shift]) {
-        return None;
+        return Err(x);
     }
     let out = <burn::backend::Dispatch as NormActivationBackend>::scale_shift_leaky(
         x.into_dispatch(),
@@ -179,5 +181,5 @@ pub fn scale_shift_leaky(
         shift.into_dispatch(),
         slope,
     );
-    Some(Tensor::from_dispatch(out))
+    Ok(Tensor::from_dispatch(out))
 }
