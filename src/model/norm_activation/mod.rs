@@ -22,6 +22,7 @@ use burn::tensor::{DType, Device, Distribution, Tensor};
 mod autodiff;
 mod flex;
 mod kernel;
+mod mask;
 
 /// Backends that run batch norm, LeakyReLU and dropout as one operation.
 #[backend_extension(Flex, Autodiff)]
