@@ -11,6 +11,8 @@ mod fused_lstm;
 mod lstm_autoencoder;
 pub mod parallel;
 #[cfg(feature = "flex")]
+pub mod norm_activation;
+#[cfg(feature = "flex")]
 pub mod recurrence;
 
 pub use conv_vae::{ConvVae, ConvVaeConfig, KlWarmup, VaeLoss, kl_divergence};

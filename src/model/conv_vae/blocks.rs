@@ -63,8 +63,8 @@ impl EncoderBlock {
 
     /// `[batch, c_in, length]` → `[batch, c_out, encoded_length(length)]`.
     pub fn forward(&self, input: Tensor<3>) -> Tensor<3> {
-        let x = self.norm.forward(self.conv.forward(input));
-        self.dropout.forward(self.activation.forward(x))
+        let x = self.conv.forward(input);
+        norm_activation(&self.norm, &self.activation, &self.dropout, x)
     }
 }
 
@@ -97,9 +97,25 @@ impl DecoderBlock {
 
     /// `[batch, c_in, encoded]` → `[batch, c_out, length]`.
     pub fn forward(&self, input: Tensor<3>) -> Tensor<3> {
-        let x = self.norm.forward(self.conv.forward(input));
-        self.dropout.forward(self.activation.forward(x))
+        let x = self.conv.forward(input);
+        norm_activation(&self.norm, &self.activation, &self.dropout, x)
     }
+}
+
+/// BatchNorm → LeakyReLU → Dropout of a block: one fused operation on Flex
+/// ([`crate::model::norm_activation`]), Burn's modules one after the other elsewhere.
+fn norm_activation(
+    norm: &BatchNorm,
+    activation: &LeakyRelu,
+    dropout: &Dropout,
+    x: Tensor<3>,
+) -> Tensor<3> {
+    #[cfg(feature = "flex")]
+    let x = match super::fused::norm_activation(norm, activation, dropout, x) {
+        Ok(out) => return out,
+        Err(x) => x,
+    };
+    dropout.forward(activation.forward(norm.forward(x)))
 }
 
 /// The transposed convolution of a decoder block; alone, it is the decoder's linear output layer.

@@ -9,6 +9,8 @@
 //! configured `seq` samples, odd or even.
 
 mod blocks;
+#[cfg(feature = "flex")]
+mod fused;
 mod loss;
 #[cfg(test)]
 mod tests;

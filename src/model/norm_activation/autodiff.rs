@@ -1,0 +1,98 @@
+//! The operations under autodiff: each forward saves what its backward reads, and the
+//! backward is one pass of [`super::kernel`] (per-channel sums, then the input gradient).
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, AutodiffBackend, Flex};
+
+use super::NormActivationBackend;
+use super::flex::{self, Affine, TrainSaved};
+use super::kernel::Activation;
+
+#[derive(Debug)]
+struct NormTrain;
+
+impl Backward<Flex, 3> for NormTrain {
+    type State = TrainSaved;
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let d_out = grads.consume::<Flex>(&ops.node);
+        let gradients = flex::backward_train(&ops.state, d_out);
+        for (parent, gradient) in ops.parents.into_iter().zip(gradients) {
+            if let Some(node) = parent {
+                grads.register::<Flex>(node.id, gradient);
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+struct NormAffine;
+
+impl Backward<Flex, 3> for NormAffine {
+    type State = Affine;
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let d_out = grads.consume::<Flex>(&ops.node);
+        let gradients = ops.state.backward(d_out);
+        for (parent, gradient) in ops.parents.into_iter().zip(gradients) {
+            if let Some(node) = parent {
+                grads.register::<Flex>(node.id, gradient);
+            }
+        }
+    }
+}
+
+impl<C: CheckpointStrategy> NormActivationBackend for Autodiff<Flex, C> {
+    fn norm_leaky_dropout(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+        slope: f64,
+        dropout: f64,
+        seed: u64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        let nodes = [x.node(), gamma.node(), beta.node()];
+        let activation = Activation {
+            slope: slope as f32,
+            dropout,
+            seed,
+        };
+        let (out, stats, saved) = flex::forward_train(
+            x.into_primitive(),
+            gamma.into_primitive(),
+            beta.into_primitive(),
+            epsilon,
+            activation,
+        );
+        let out = match NormTrain.prepare::<C>(nodes).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => prep.finish(saved, out),
+            OpsKind::UnTracked(prep) => prep.finish(out),
+        };
+        (out, Self::from_inner(stats))
+    }
+
+    fn scale_shift_leaky(
+        x: FloatTensor<Self>,
+        scale: FloatTensor<Self>,
+        shift: FloatTensor<Self>,
+        slope: f64,
+    ) -> FloatTensor<Self> {
+        let nodes = [x.node(), scale.node(), shift.node()];
+        let affine = Affine::new(
+            x.into_primitive(),
+            scale.into_primitive(),
+            shift.into_primitive(),
+            slope,
+        );
+        let out = affine.forward();
+        match NormAffine.prepare::<C>(nodes).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => prep.finish(affine, out),
+            OpsKind::UnTracked(prep) => prep.finish(out),
+        }
+    }
+}
