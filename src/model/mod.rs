@@ -9,9 +9,9 @@ use burn::tensor::Tensor;
 mod conv_vae;
 mod fused_lstm;
 mod lstm_autoencoder;
-pub mod parallel;
 #[cfg(feature = "flex")]
 pub mod norm_activation;
+pub mod parallel;
 #[cfg(feature = "flex")]
 pub mod recurrence;
 

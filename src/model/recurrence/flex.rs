@@ -3,7 +3,8 @@
 use burn::tensor::TensorData;
 use burn_flex::FlexTensor;
 
-use super::kernel::{self, Dims, Forward, Grads, Inputs, Saved};
+use super::backward::{self, Forward, Grads};
+use super::kernel::{self, Dims, Inputs, Saved};
 
 /// The tensors the backward pass reads, besides the weights and initial state.
 #[derive(Debug, Clone)]
@@ -197,7 +198,7 @@ impl Operands {
             h0: &mut h0,
             c0: &mut c0,
         };
-        kernel::backward(self.dims, self.inputs(), forward, values(&d_out), grads);
+        backward::backward(self.dims, self.inputs(), forward, values(&d_out), grads);
         let gs = kernel::reduce(&gates, self.dims, false, self.gs_steps == seq);
         let gs = tensor(gs, [self.gs_steps, g4]);
         let gx = match self.gx_steps {

@@ -20,7 +20,8 @@ use std::ops::Range;
 use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
 
-use super::math::{self, FlushDenormals, Strided};
+use super::flush::FlushDenormals;
+use super::math;
 
 /// Fewest batch rows worth a thread of their own.
 const MIN_ROWS_PER_THREAD: usize = 8;
@@ -37,7 +38,7 @@ pub struct Dims {
 }
 
 impl Dims {
-    fn gates(&self) -> usize {
+    pub(super) fn gates(&self) -> usize {
         4 * self.hidden
     }
 }
@@ -74,7 +75,7 @@ pub struct Saved<'a> {
 }
 
 /// The rows each thread takes.
-fn row_blocks(batch: usize) -> Vec<Range<usize>> {
+pub(super) fn row_blocks(batch: usize) -> Vec<Range<usize>> {
     let threads = rayon::current_num_threads()
         .min(batch.div_ceil(MIN_ROWS_PER_THREAD))
         .max(1);
@@ -86,7 +87,7 @@ fn row_blocks(batch: usize) -> Vec<Range<usize>> {
 }
 
 /// Splits `data` (rows of `row_len` values) along `blocks`.
-fn split_rows<'a>(
+pub(super) fn split_rows<'a>(
     mut data: &'a mut [f32],
     blocks: &[Range<usize>],
     row_len: usize,
@@ -200,203 +201,6 @@ fn forward_rows(
     for r in 0..n {
         out[r * out_row + seq * h..][..h].copy_from_slice(&cell[r * h..(r + 1) * h]);
     }
-}
-
-/// Gradients of one recurrence.
-pub struct Grads<'a> {
-    /// `[B, T, 4H]`, of the pre-activations (reduce it over steps or rows for a `gx` or `gs`
-    /// that holds one step).
-    pub gates: &'a mut [f32],
-    /// `[B, T, D]`, of `x`.
-    pub x: &'a mut [f32],
-    /// `[D + H, 4H]`, of `w` (overwritten).
-    pub w: &'a mut [f32],
-    /// `[B, H]`, of `h0`.
-    pub h0: &'a mut [f32],
-    /// `[B, H]`, of `c0`.
-    pub c0: &'a mut [f32],
-}
-
-/// What the forward pass produced and kept, read by backward.
-#[derive(Clone, Copy)]
-pub struct Forward<'a> {
-    /// The forward output `[B, T + 1, H]`.
-    pub out: &'a [f32],
-    /// Gate activations `[B, T, 4H]`.
-    pub gates: &'a [f32],
-    /// Cell states `[B, T, H]`.
-    pub cells: &'a [f32],
-}
-
-/// Backpropagation through time from `d_out` `[B, T + 1, H]`, the gradient of the output.
-pub fn backward(
-    dims: Dims,
-    inputs: Inputs<'_>,
-    forward: Forward<'_>,
-    d_out: &[f32],
-    grads: Grads<'_>,
-) {
-    let Dims { seq, hidden: h, .. } = dims;
-    let blocks = row_blocks(dims.batch);
-    let gxs = split_rows(grads.gates, &blocks, seq * dims.gates());
-    let xs = split_rows(grads.x, &blocks, seq * inputs.d);
-    let h0s = split_rows(grads.h0, &blocks, h);
-    let c0s = split_rows(grads.c0, &blocks, h);
-    let partial: Vec<Vec<f32>> = blocks
-        .into_par_iter()
-        .zip(gxs.into_par_iter().zip(xs))
-        .zip(h0s.into_par_iter().zip(c0s))
-        .map(|((rows, (gates, x)), (h0, c0))| {
-            let block = BlockGrads { gates, x, h0, c0 };
-            backward_rows(dims, rows, inputs, forward, d_out, block)
-        })
-        .collect();
-    grads.w.fill(0.0);
-    for block in partial {
-        grads.w.iter_mut().zip(block).for_each(|(sum, v)| *sum += v);
-    }
-}
-
-/// One row block's share of [`Grads`].
-struct BlockGrads<'a> {
-    gates: &'a mut [f32],
-    x: &'a mut [f32],
-    h0: &'a mut [f32],
-    c0: &'a mut [f32],
-}
-
-/// Backward for one row block; writes its gradients of the pre-activations, `x`, `h0` and `c0`
-/// and returns its part of the gradient of `w`.
-fn backward_rows(
-    dims: Dims,
-    rows: Range<usize>,
-    inputs: Inputs<'_>,
-    forward: Forward<'_>,
-    d_out: &[f32],
-    grads: BlockGrads<'_>,
-) -> Vec<f32> {
-    let _flush = FlushDenormals::new();
-    let Dims { seq, hidden: h, .. } = dims;
-    let (n, g4, d) = (rows.len(), dims.gates(), inputs.d);
-    let k = d + h;
-    let out_row = (seq + 1) * h;
-    let d_gx = grads.gates;
-    // The gradient reaching [x_t | h_{t-1}], and the one reaching c_t.
-    let mut d_lhs = vec![0.0f32; n * k];
-    let mut dc: Vec<f32> = rows
-        .clone()
-        .flat_map(|row| &d_out[row * out_row + seq * h..][..h])
-        .copied()
-        .collect();
-    let mut dh = vec![0.0f32; n * h];
-    let first = rows.start;
-    for t in (0..seq).rev() {
-        for (r, row) in rows.clone().enumerate() {
-            let incoming = &d_out[row * out_row + t * h..][..h];
-            let through_next = &d_lhs[r * k + d..(r + 1) * k];
-            let dh = &mut dh[r * h..(r + 1) * h];
-            for ((sum, a), b) in dh.iter_mut().zip(incoming).zip(through_next) {
-                *sum = if t + 1 < seq { a + b } else { *a };
-            }
-        }
-        let cell_prev = if t == 0 {
-            Strided {
-                values: &inputs.c0[first * h..],
-                stride: h,
-            }
-        } else {
-            Strided {
-                values: &forward.cells[(first * seq + t - 1) * h..],
-                stride: seq * h,
-            }
-        };
-        let saved = [
-            Strided {
-                values: &forward.gates[(first * seq + t) * g4..],
-                stride: seq * g4,
-            },
-            cell_prev,
-            Strided {
-                values: &forward.cells[(first * seq + t) * h..],
-                stride: seq * h,
-            },
-        ];
-        math::backward_rows(h, saved, &dh, &mut dc, &mut d_gx[t * g4..], seq * g4);
-        // d[x_t | h_{t-1}] = dG_t w^T: [n, 4H] x [4H, D + H], `w` read transposed through its
-        // strides (element (gate, j) sits at j 4H + gate).
-        // SAFETY: `d_lhs` is [n, D + H]; step t of `d_gx` is n rows of 4H (row stride T 4H).
-        unsafe {
-            gemm(
-                n,
-                k,
-                g4,
-                d_lhs.as_mut_ptr(),
-                1,
-                k as isize,
-                false,
-                d_gx[t * g4..].as_ptr(),
-                1,
-                (seq * g4) as isize,
-                inputs.w.as_ptr(),
-                g4 as isize,
-                1,
-                0.0,
-                1.0,
-                false,
-                false,
-                false,
-                Parallelism::None,
-            );
-        }
-        for r in 0..n {
-            grads.x[(r * seq + t) * d..][..d].copy_from_slice(&d_lhs[r * k..r * k + d]);
-        }
-    }
-    for r in 0..n {
-        grads.h0[r * h..(r + 1) * h].copy_from_slice(&d_lhs[r * k + d..(r + 1) * k]);
-    }
-    grads.c0.copy_from_slice(&dc);
-    // d w = sum over rows and steps of [x_t | h_{t-1}]^T dG_t: one GEMM over a [n T, D + H]
-    // copy of the step inputs.
-    let mut previous = vec![0.0f32; n * seq * k];
-    for (r, row) in rows.clone().enumerate() {
-        for t in 0..seq {
-            let target = &mut previous[(r * seq + t) * k..][..k];
-            target[..d].copy_from_slice(&inputs.x[(row * seq + t) * d..][..d]);
-            target[d..].copy_from_slice(if t == 0 {
-                &inputs.h0[row * h..][..h]
-            } else {
-                &forward.out[row * out_row + (t - 1) * h..][..h]
-            });
-        }
-    }
-    let mut d_w = vec![0.0f32; k * g4];
-    // SAFETY: `d_w` is [D + H, 4H]; `previous` is [n T, D + H], read transposed (m = feature,
-    // k = row); `d_gx` is [n T, 4H].
-    unsafe {
-        gemm(
-            k,
-            g4,
-            n * seq,
-            d_w.as_mut_ptr(),
-            1,
-            g4 as isize,
-            false,
-            previous.as_ptr(),
-            k as isize,
-            1,
-            d_gx.as_ptr(),
-            1,
-            g4 as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            Parallelism::None,
-        );
-    }
-    d_w
 }
 
 /// `[B, T, G]` summed over steps to `[B, G]` (`steps` 1) or over rows to `[T, G]` (`rows` 1),

@@ -14,9 +14,11 @@ use burn::backend::{Backend, Dispatch, DispatchDevice, backend_extension};
 use burn::tensor::{DType, Device, Tensor};
 
 mod autodiff;
+mod backward;
 mod flex;
+pub(crate) mod flush;
 mod kernel;
-pub(crate) mod math;
+mod math;
 
 /// Backends that run the whole LSTM recurrence as one operation.
 #[backend_extension(Flex, Autodiff)]
