@@ -5,10 +5,13 @@
 //! a small ConvVae on Flex (fused) against the same weights on ndarray (plain ops), running
 //! statistics included.
 
+mod common;
+
 use burn::module::Module;
 use burn::tensor::activation::leaky_relu;
 use burn::tensor::module::{batch_norm, batch_norm_train};
 use burn::tensor::{Device, Distribution, Tensor};
+use common::close::{self, values};
 use ecg_anomaly::model::norm_activation::{
     NormActivation, dropout_seed, norm_leaky_dropout, scale_shift_leaky, supports,
 };
@@ -28,28 +31,9 @@ const SHAPES: [[usize; 3]; 6] = [
     [16, 32, 40],
 ];
 
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().try_to_vec::<f32>().unwrap()
-}
-
-/// Asserts `|a - b| <= tol * max(1, max |b|)` element-wise, all finite.
+/// [`close::assert_close`] at [`TOL`].
 fn assert_close<const D: usize>(what: &str, a: Tensor<D>, b: Tensor<D>) {
-    assert_eq!(a.dims(), b.dims(), "{what}: shapes differ");
-    let (a, b) = (values(a), values(b));
-    assert!(
-        a.iter().chain(&b).all(|v| v.is_finite()),
-        "{what}: non-finite"
-    );
-    let scale = b.iter().fold(1.0f32, |m, v| m.max(v.abs()));
-    let diff = a
-        .iter()
-        .zip(&b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max);
-    assert!(
-        diff <= TOL * scale,
-        "{what}: max |diff| {diff:e} > {TOL:e} x {scale}"
-    );
+    close::assert_close(what, a, b, TOL);
 }
 
 fn normal<const D: usize>(shape: [usize; D], mean: f64, std: f64, device: &Device) -> Tensor<D> {

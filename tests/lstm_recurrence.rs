@@ -3,39 +3,18 @@
 //! gradient (weights, biases, input, initial state) on random data of several shapes, stacks
 //! and input kinds; plus where the operation applies.
 
+mod common;
+
 use burn::module::Module;
 use burn::nn::LstmState;
 use burn::tensor::{DType, Device, Distribution, Tensor};
+use common::close::assert_close;
 use ecg_anomaly::model::recurrence::{lstm_recurrence, lstm_sequence, supports};
 use ecg_anomaly::model::{FusedLstm, FusedLstmConfig, LstmInput, RecurrenceKernel};
 
 /// Relative tolerance on outputs and on gradients, against the largest magnitude compared.
 const OUT_TOL: f32 = 2e-5;
 const GRAD_TOL: f32 = 1e-4;
-
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().try_to_vec::<f32>().unwrap()
-}
-
-/// Asserts `|a - b| <= tol * max(1, max |b|)` element-wise, all finite.
-fn assert_close<const D: usize>(what: &str, a: Tensor<D>, b: Tensor<D>, tol: f32) {
-    assert_eq!(a.dims(), b.dims(), "{what}: shapes differ");
-    let (a, b) = (values(a), values(b));
-    assert!(
-        a.iter().chain(&b).all(|v| v.is_finite()),
-        "{what}: non-finite values"
-    );
-    let scale = b.iter().fold(1.0f32, |m, v| m.max(v.abs()));
-    let diff = a
-        .iter()
-        .zip(&b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max);
-    assert!(
-        diff <= tol * scale,
-        "{what}: max |diff| {diff:e} > {tol:e} x {scale}"
-    );
-}
 
 fn normal<const D: usize>(shape: [usize; D], device: &Device) -> Tensor<D> {
     Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)

@@ -1,5 +1,7 @@
-//! Shared helpers for integration tests that need the MIT-BIH files.
+//! Shared helpers for integration tests: the MIT-BIH files, and comparing tensors.
 #![allow(dead_code)]
+
+pub mod close;
 
 use std::path::PathBuf;
 
