@@ -47,22 +47,33 @@ pub fn tanh(x: f32) -> f32 {
     2.0 / (1.0 + exp(-2.0 * x)) - 1.0
 }
 
+/// The four gate blocks `i, f, g, o` of a row of `4H` values, each exactly `h` long (so the
+/// loops over them need no bounds checks).
+#[inline(always)]
+fn blocks(row: &[f32], h: usize) -> [&[f32]; 4] {
+    let (i, rest) = row.split_at(h);
+    let (f, rest) = rest.split_at(h);
+    let (g, o) = rest.split_at(h);
+    [i, f, g, &o[..h]]
+}
+
+/// [`blocks`], mutable.
+#[inline(always)]
+fn blocks_mut(row: &mut [f32], h: usize) -> [&mut [f32]; 4] {
+    let (i, rest) = row.split_at_mut(h);
+    let (f, rest) = rest.split_at_mut(h);
+    let (g, o) = rest.split_at_mut(h);
+    [i, f, g, &mut o[..h]]
+}
+
 /// One row's forward step. `gates` holds the pre-activations `[i | f | g | o]` (`4H`) and is
 /// overwritten with the activations; `cell` holds `c_{t-1}` (`H`) and receives `c_t`; `hidden`
 /// receives `h_t = o * tanh(c_t)`.
 #[inline(always)]
 fn step_forward_body(gates: &mut [f32], cell: &mut [f32], hidden: &mut [f32]) {
     let h = cell.len();
-    let (i, rest) = gates.split_at_mut(h);
-    let (f, rest) = rest.split_at_mut(h);
-    let (g, o) = rest.split_at_mut(h);
-    let (i, f, g, o, hidden) = (
-        &mut i[..h],
-        &mut f[..h],
-        &mut g[..h],
-        &mut o[..h],
-        &mut hidden[..h],
-    );
+    let [i, f, g, o] = blocks_mut(gates, h);
+    let hidden = &mut hidden[..h];
     for j in 0..h {
         let (ij, fj, gj, oj) = (sigmoid(i[j]), sigmoid(f[j]), tanh(g[j]), sigmoid(o[j]));
         let c = fj * cell[j] + ij * gj;
@@ -85,12 +96,7 @@ const TANH_LIMIT: f32 = 12.5;
 #[inline(always)]
 fn step_infer_body(gates: &[f32], cell: &mut [f32], hidden: &mut [f32]) {
     let h = cell.len();
-    let (i, f, g, o) = (
-        &gates[..h],
-        &gates[h..2 * h],
-        &gates[2 * h..3 * h],
-        &gates[3 * h..4 * h],
-    );
+    let [i, f, g, o] = blocks(gates, h);
     let hidden = &mut hidden[..h];
     let neg_exp = |x: f32, limit: f32, scale: f32| exp(-scale * x.clamp(-limit, limit));
     for j in 0..h {
@@ -119,17 +125,9 @@ fn step_backward_body(
     d_gates: &mut [f32],
 ) {
     let h = dc.len();
-    let (i, f, g, o) = (
-        &gates[..h],
-        &gates[h..2 * h],
-        &gates[2 * h..3 * h],
-        &gates[3 * h..4 * h],
-    );
+    let [i, f, g, o] = blocks(gates, h);
     let (cell_prev, cell, dh) = (&cell_prev[..h], &cell[..h], &dh[..h]);
-    let (di, rest) = d_gates.split_at_mut(h);
-    let (df, rest) = rest.split_at_mut(h);
-    let (dg, d_o) = rest.split_at_mut(h);
-    let (di, df, dg, d_o) = (&mut di[..h], &mut df[..h], &mut dg[..h], &mut d_o[..h]);
+    let [di, df, dg, d_o] = blocks_mut(d_gates, h);
     for j in 0..h {
         let tc = tanh(cell[j]);
         let dcj = dh[j] * o[j] * (1.0 - tc * tc) + dc[j];
