@@ -5,11 +5,10 @@
 
 use std::ops::Range;
 
-use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
 
 use super::flush::FlushDenormals;
-use super::kernel::{Dims, Inputs, row_blocks, split_rows};
+use super::kernel::{Dims, Inputs, Operand, matmul, row_blocks, split_rows};
 use super::math::{self, Strided};
 
 /// Gradients of one recurrence.
@@ -136,27 +135,9 @@ fn backward_rows(
         // strides (element (gate, j) sits at j 4H + gate).
         // SAFETY: `d_lhs` is [n, D + H]; step t of `d_gx` is n rows of 4H (row stride T 4H).
         unsafe {
-            gemm(
-                n,
-                k,
-                g4,
-                d_lhs.as_mut_ptr(),
-                1,
-                k as isize,
-                false,
-                d_gx[t * g4..].as_ptr(),
-                1,
-                (seq * g4) as isize,
-                inputs.w.as_ptr(),
-                g4 as isize,
-                1,
-                0.0,
-                1.0,
-                false,
-                false,
-                false,
-                Parallelism::None,
-            );
+            let d_step = Operand::rows(&d_gx[t * g4..], seq * g4);
+            let w_t = Operand::transposed(inputs.w, g4);
+            matmul([n, k, g4], d_lhs.as_mut_ptr(), k, false, d_step, w_t);
         }
         for r in 0..n {
             grads.x[(r * seq + t) * d..][..d].copy_from_slice(&d_lhs[r * k..r * k + d]);
@@ -184,26 +165,15 @@ fn backward_rows(
     // SAFETY: `d_w` is [D + H, 4H]; `previous` is [n T, D + H], read transposed (m = feature,
     // k = row); `d_gx` is [n T, 4H].
     unsafe {
-        gemm(
-            k,
-            g4,
-            n * seq,
+        let previous_t = Operand::transposed(&previous, k);
+        let d_gates = Operand::rows(d_gx, g4);
+        matmul(
+            [k, g4, n * seq],
             d_w.as_mut_ptr(),
-            1,
-            g4 as isize,
+            g4,
             false,
-            previous.as_ptr(),
-            k as isize,
-            1,
-            d_gx.as_ptr(),
-            1,
-            g4 as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            Parallelism::None,
+            previous_t,
+            d_gates,
         );
     }
     d_w

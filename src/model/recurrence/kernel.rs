@@ -43,6 +43,76 @@ impl Dims {
     }
 }
 
+/// A matrix operand of [`matmul`]: where element `(0, 0)` is, and how far apart consecutive
+/// rows and columns are (a transposed read swaps the two).
+#[derive(Clone, Copy)]
+pub(super) struct Operand {
+    start: *const f32,
+    row: usize,
+    column: usize,
+}
+
+impl Operand {
+    /// `values` read as rows `row` apart, columns adjacent.
+    pub(super) fn rows(values: &[f32], row: usize) -> Self {
+        Operand {
+            start: values.as_ptr(),
+            row,
+            column: 1,
+        }
+    }
+
+    /// `values` read transposed: element `(i, j)` at `j * stride + i`.
+    pub(super) fn transposed(values: &[f32], stride: usize) -> Self {
+        Operand {
+            start: values.as_ptr(),
+            row: 1,
+            column: stride,
+        }
+    }
+}
+
+/// `dst = lhs x rhs` (or `dst += ..` when `accumulate`) for `[m, n, k]` sizes, `dst` row-major
+/// with rows `dst_row` apart, on the calling thread (the row blocks are the parallelism).
+///
+/// # Safety
+/// `dst` must hold `m` rows of `n` values at its stride, `lhs` `m x k` and `rhs` `k x n`
+/// elements at theirs, and `dst` must not overlap either operand.
+pub(super) unsafe fn matmul(
+    [m, n, k]: [usize; 3],
+    dst: *mut f32,
+    dst_row: usize,
+    accumulate: bool,
+    lhs: Operand,
+    rhs: Operand,
+) {
+    let stride = |s: usize| s as isize;
+    // SAFETY: the caller's contract; gemm computes dst = alpha dst + beta lhs rhs.
+    unsafe {
+        gemm(
+            m,
+            n,
+            k,
+            dst,
+            1,
+            stride(dst_row),
+            accumulate,
+            lhs.start,
+            stride(lhs.column),
+            stride(lhs.row),
+            rhs.start,
+            stride(rhs.column),
+            stride(rhs.row),
+            if accumulate { 1.0 } else { 0.0 },
+            1.0,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        );
+    }
+}
+
 /// The forward pass's read-only inputs.
 #[derive(Clone, Copy)]
 pub struct Inputs<'a> {
@@ -162,27 +232,8 @@ fn forward_rows(
         }
         // SAFETY: `gates` is [n, 4H], `lhs` [n, D + H], `w` [D + H, 4H], all row-major.
         unsafe {
-            gemm(
-                n,
-                g4,
-                k,
-                gates.as_mut_ptr(),
-                1,
-                g4 as isize,
-                true,
-                lhs.as_ptr(),
-                1,
-                k as isize,
-                inputs.w.as_ptr(),
-                1,
-                g4 as isize,
-                1.0,
-                1.0,
-                false,
-                false,
-                false,
-                Parallelism::None,
-            );
+            let (lhs, w) = (Operand::rows(&lhs, k), Operand::rows(inputs.w, g4));
+            matmul([n, g4, k], gates.as_mut_ptr(), g4, true, lhs, w);
         }
         if saved.is_some() {
             math::forward_rows(h, &mut gates, &mut cell, &mut hidden);
