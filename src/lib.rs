@@ -20,8 +20,9 @@
 //! - `report` (feature `report`, default): ROC/PR, confusion, score histogram, training,
 //!   reconstruction and latent-space pictures (SVG/PNG, embedded font) and a self-contained
 //!   HTML/Markdown report;
-//! - [`detector`]: a trained model with its normaliser, score, calibration and threshold, saved as one
-//!   folder, that judges raw windows;
+//! - [`detector`]: [`DetectorConfig`](detector::DetectorConfig) → `fit` → a
+//!   [`Detector`](detector::Detector) (model, normaliser, score, calibration, threshold), saved
+//!   as one folder, that judges windows, beats or a raw signal;
 //! - [`device`]: which backend runs the models (flex, ndarray or wgpu), chosen at run time.
 #![warn(missing_docs)]
 
@@ -40,6 +41,27 @@ pub mod threshold;
 pub mod train;
 
 pub use error::{Error, Result};
+
+/// What most programs need, in one `use ecg_anomaly::prelude::*;`: signals in, the beat
+/// pipeline, the detector's configuration, the fitted detector and its verdicts, devices.
+pub mod prelude {
+    pub use crate::data::Ecg;
+    pub use crate::data::batch::WindowDataset;
+    pub use crate::data::csv::{CsvOptions, read_csv};
+    pub use crate::data::synthetic::{SyntheticConfig, SyntheticLength, generate};
+    pub use crate::data::wfdb::{read_annotations, read_ecg};
+    pub use crate::detector::{
+        BeatSource, Detector, DetectorConfig, ModelSpec, NormalizationMethod, ScoreMethod,
+        Verdict,
+    };
+    pub use crate::device::{DeviceChoice, default_device};
+    pub use crate::model::{ConvVaeConfig, LstmAutoencoderConfig};
+    pub use crate::preprocess::{BeatPipeline, ProcessedSignal};
+    pub use crate::threshold::ThresholdMethod;
+    pub use crate::train::TrainingConfig;
+    pub use crate::{Error, Result};
+    pub use burn::tensor::Device;
+}
 
 /// The README's code examples, compiled as doc tests so they stay true.
 #[doc = include_str!("../README.md")]

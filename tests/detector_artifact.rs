@@ -5,11 +5,14 @@ use std::path::{Path, PathBuf};
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use ecg_anomaly::Error;
-use ecg_anomaly::detector::{AnyModel, Detector, Metadata, ModelSpec, Threshold, fingerprint};
+use ecg_anomaly::detector::{
+    AnyModel, Detector, DetectorConfig, FORMAT_VERSION, Metadata, ModelSpec, Parts, fingerprint,
+    fingerprint_bytes,
+};
 use ecg_anomaly::model::{ConvVaeConfig, LstmAutoencoderConfig, ReconstructionModel};
 use ecg_anomaly::preprocess::{Normalization, ZScore};
 use ecg_anomaly::score::{Calibration, ReconstructionError};
-use ecg_anomaly::threshold::ThresholdMethod;
+use ecg_anomaly::threshold::{Threshold, ThresholdMethod};
 
 const SEQ: usize = 24;
 
@@ -33,13 +36,31 @@ fn vae_spec() -> ModelSpec {
     )
 }
 
+/// An untrained detector built from its parts (the low-level path; `DetectorConfig::fit`
+/// fills the same parts after training).
 fn detector(spec: ModelSpec, device: &Device) -> Detector {
     let train: Vec<f32> = (0..SEQ * 5).map(|i| (i as f32 * 0.3).sin()).collect();
     let normalizer = Normalization::GlobalZScore(ZScore::fit(&train).unwrap());
-    let metadata = Metadata::new(&spec, SEQ, 360.0, "MLII", 7, fingerprint(&train));
-    Detector {
+    let metadata = Metadata {
+        format_version: FORMAT_VERSION,
+        crate_version: env!("CARGO_PKG_VERSION").into(),
+        model_kind: spec.kind(),
+        seq: SEQ,
+        channels: 1,
+        fs: Some(360.0),
+        lead: Some("MLII".into()),
+        seed: 7,
+        data_fingerprint: fingerprint(&train),
+        training_windows: 5,
+        validation_windows: 5,
+        weights_checksum: None,
+    };
+    Detector::from_parts(Parts {
         model: spec.init(device).unwrap(),
-        spec,
+        config: DetectorConfig {
+            model: spec,
+            ..Default::default()
+        },
         normalizer,
         score: ReconstructionError::Mse.into(),
         calibration: Calibration::fit(&[0.1, 0.2, 0.3, 0.4, 0.5]).unwrap(),
@@ -48,7 +69,10 @@ fn detector(spec: ModelSpec, device: &Device) -> Detector {
             method: ThresholdMethod::Percentile { q: 99.0 },
         },
         metadata,
-    }
+        history: None,
+        device: device.clone(),
+    })
+    .unwrap()
 }
 
 fn batch(device: &Device) -> Tensor<3> {
@@ -56,7 +80,7 @@ fn batch(device: &Device) -> Tensor<3> {
 }
 
 fn outputs(detector: &Detector, input: &Tensor<3>) -> (TensorData, TensorData) {
-    let rec = detector.model.reconstruct(input.clone());
+    let rec = detector.model().reconstruct(input.clone());
     (rec.output.into_data(), rec.latent.into_data())
 }
 
@@ -95,15 +119,20 @@ fn save_then_load_gives_identical_outputs_for_both_models() {
         let (out_b, lat_b) = outputs(&loaded, &input);
         assert_eq!(out_a, out_b, "{name}: outputs differ after reload");
         assert_eq!(lat_a, lat_b, "{name}: latents differ after reload");
-        assert_eq!(loaded.normalizer, original.normalizer);
-        assert_eq!(loaded.threshold, original.threshold);
-        assert_eq!(loaded.metadata, original.metadata);
-        assert_eq!(loaded.spec.kind(), original.spec.kind());
+        assert_eq!(loaded.normalizer(), original.normalizer());
+        assert_eq!(loaded.threshold(), original.threshold());
+        let checksum = loaded.metadata().weights_checksum.clone();
+        assert!(checksum.is_some(), "save records the weights' checksum");
+        let mut meta = loaded.metadata().clone();
+        meta.weights_checksum = None;
+        assert_eq!(&meta, original.metadata());
+        assert_eq!(loaded.config(), original.config());
         // A fresh model of the same spec gives other outputs: the weights really were loaded.
-        let fresh = Detector {
-            model: original.spec.init(&device).unwrap(),
-            ..original.clone()
-        };
+        let fresh = Detector::from_parts(Parts {
+            model: original.config().model.init(&device).unwrap(),
+            ..original.clone().into_parts()
+        })
+        .unwrap();
         assert_ne!(
             outputs(&fresh, &input).0,
             out_a,
@@ -116,7 +145,7 @@ fn save_then_load_gives_identical_outputs_for_both_models() {
 fn every_missing_file_is_named() {
     let device = ecg_anomaly::device::default_device();
     for file in [
-        "model.json",
+        "config.json",
         "score.json",
         "calibration.json",
         "threshold.json",
@@ -148,13 +177,13 @@ fn other_format_or_crate_version_is_refused() {
     let device = ecg_anomaly::device::default_device();
     let dir = saved("version", vae_spec(), &device);
     let meta = dir.join("metadata.json");
-    rewrite_json(&meta, |v| v["format_version"] = 2.into());
+    rewrite_json(&meta, |v| v["format_version"] = 99.into());
     let err = Detector::load(&dir, &device).unwrap_err();
-    assert!(err.to_string().contains("format version 2"), "{err}");
+    assert!(err.to_string().contains("format version 99"), "{err}");
     assert_eq!(failing_file(&err), "metadata.json");
 
     rewrite_json(&meta, |v| {
-        v["format_version"] = 1.into();
+        v["format_version"] = FORMAT_VERSION.into();
         v["crate_version"] = "99.0.0".into();
     });
     let err = Detector::load(&dir, &device).unwrap_err();
@@ -168,9 +197,30 @@ fn truncated_weights_are_an_error_naming_the_file() {
     let dir = saved("truncated", vae_spec(), &device);
     let weights = dir.join("model.bpk");
     let bytes = std::fs::read(&weights).unwrap();
-    std::fs::write(&weights, &bytes[..bytes.len() / 2]).unwrap();
+    let half = &bytes[..bytes.len() / 2];
+    std::fs::write(&weights, half).unwrap();
+    let err = Detector::load(&dir, &device).unwrap_err();
+    assert!(err.to_string().contains("checksum"), "{err}");
+    assert_eq!(failing_file(&err), "model.bpk");
+    // With a checksum that matches the damaged file, the reader itself refuses it.
+    let checksum = fingerprint_bytes(half);
+    rewrite_json(&dir.join("metadata.json"), |v| v["weights_checksum"] = checksum.into());
     let err = Detector::load(&dir, &device).unwrap_err();
     assert!(err.to_string().contains("unreadable weights"), "{err}");
+    assert_eq!(failing_file(&err), "model.bpk");
+}
+
+#[test]
+fn a_flipped_byte_in_the_weights_fails_the_checksum() {
+    let device = ecg_anomaly::device::default_device();
+    let dir = saved("flipped", lstm_spec(), &device);
+    let weights = dir.join("model.bpk");
+    let mut bytes = std::fs::read(&weights).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(&weights, &bytes).unwrap();
+    let err = Detector::load(&dir, &device).unwrap_err();
+    assert!(err.to_string().contains("checksum"), "{err}");
     assert_eq!(failing_file(&err), "model.bpk");
 }
 
@@ -178,11 +228,11 @@ fn truncated_weights_are_an_error_naming_the_file() {
 fn weights_of_another_shape_are_an_error_not_a_panic() {
     let device = ecg_anomaly::device::default_device();
     let dir = saved("shape", lstm_spec(), &device);
-    rewrite_json(&dir.join("model.json"), |v| {
-        v["config"]["hidden"] = 16.into()
+    rewrite_json(&dir.join("config.json"), |v| {
+        v["model"]["config"]["hidden"] = 16.into()
     });
     let err = Detector::load(&dir, &device).unwrap_err();
-    assert!(err.to_string().contains("do not fit model.json"), "{err}");
+    assert!(err.to_string().contains("do not fit config.json"), "{err}");
     assert_eq!(failing_file(&err), "model.bpk");
 }
 
@@ -193,7 +243,7 @@ fn input_length_disagreeing_with_the_config_is_refused() {
     rewrite_json(&dir.join("metadata.json"), |v| v["seq"] = (SEQ + 1).into());
     let err = Detector::load(&dir, &device).unwrap_err();
     assert!(err.to_string().contains("input length"), "{err}");
-    assert_eq!(failing_file(&err), "model.json");
+    assert_eq!(failing_file(&err), "config.json");
 }
 
 #[test]
@@ -211,8 +261,8 @@ fn threshold_can_be_rewritten_alone() {
     )
     .unwrap();
     let after = Detector::load(&dir, &device).unwrap();
-    assert_eq!(after.threshold, new);
-    assert_ne!(before.threshold, new);
+    assert_eq!(after.threshold(), &new);
+    assert_ne!(before.threshold(), &new);
     let input = batch(&device);
     assert_eq!(outputs(&before, &input), outputs(&after, &input));
 }
@@ -241,11 +291,7 @@ fn fingerprint_tells_training_sets_apart() {
 
 /// The full module state as burnpack bytes: every parameter, running statistic and id.
 fn state_bytes(model: &AnyModel) -> Vec<u8> {
-    let record = match model {
-        AnyModel::LstmAutoencoder(m) => (**m).clone().into_record(),
-        AnyModel::ConvVae(m) => (**m).clone().into_record(),
-    };
-    record.into_bytes().unwrap().to_vec()
+    model.clone().into_record().into_bytes().unwrap().to_vec()
 }
 
 #[test]
@@ -258,6 +304,6 @@ fn reloaded_lstm_state_is_byte_identical_ids_included() {
     let dir = temp_dir("state-lstm");
     original.save(&dir).unwrap();
     let loaded = Detector::load(&dir, &device).unwrap();
-    let same = state_bytes(&loaded.model) == state_bytes(&original.model);
+    let same = state_bytes(loaded.model()) == state_bytes(original.model());
     assert!(same, "module state differs after reload");
 }

@@ -75,6 +75,27 @@ impl WindowDataset {
     pub fn labels(&self) -> &[bool] {
         &self.anomaly
     }
+
+    /// All samples, window after window (`[n, seq, channels]`, contiguous).
+    pub fn data(&self) -> &[f32] {
+        &self.data
+    }
+
+    /// The windows at `indices` (in that order, repeats allowed) as a new set;
+    /// [`Error::InvalidArgument`] naming the first index past the end.
+    pub fn select(&self, indices: &[usize]) -> Result<Self> {
+        let width = self.seq * self.channels;
+        let mut data = Vec::with_capacity(indices.len() * width);
+        let mut anomaly = Vec::with_capacity(indices.len());
+        for &i in indices {
+            let window = self.window(i).ok_or_else(|| {
+                Error::invalid("indices", format!("window {i} of {} windows", self.len()))
+            })?;
+            data.extend_from_slice(window);
+            anomaly.push(self.anomaly[i]);
+        }
+        Self::new(data, self.seq, self.channels, anomaly)
+    }
 }
 
 impl Dataset<WindowItem> for WindowDataset {
@@ -151,6 +172,16 @@ mod tests {
     fn rejects_data_that_does_not_fill_the_windows() {
         let err = WindowDataset::new(vec![0.0; 7], 4, 2, vec![false]).unwrap_err();
         assert!(err.to_string().contains("7 samples"), "{err}");
+    }
+
+    #[test]
+    fn select_copies_windows_and_labels_in_order() {
+        let ds = dataset();
+        let picked = ds.select(&[2, 1]).unwrap();
+        assert_eq!(picked.labels(), [false, true]);
+        assert_eq!(picked.window(0), ds.window(2));
+        assert_eq!(picked.data().len(), 16);
+        assert!(ds.select(&[3]).is_err());
     }
 
     #[test]

@@ -1,76 +1,133 @@
-//! Applying a detector to raw windows: normalise, reconstruct in batches, score, calibrate, flag.
+//! Applying a detector: to windows or beats it is given, or to a raw signal it cuts itself.
 
-use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use super::Detector;
+use super::source::BeatSource;
 use crate::data::batch::WindowDataset;
 use crate::preprocess::Normalizer;
 use crate::score::BatchScorer;
 use crate::{Error, Result};
 
-/// What a detector says about one window.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// What a detector says about one beat or window. Never holds a NaN.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
+    /// The beat's index in what was judged.
+    pub index: usize,
+    /// The beat's R-peak (or window centre) in the input signal's samples, when known.
+    pub position: Option<usize>,
     /// The raw anomaly score (higher is more anomalous).
     pub score: f64,
-    /// The score's place among normal validation windows, `0..=1`: 0.99 means higher than 99 %
+    /// The score's place among held-out normal beats, `0..=1`: 0.99 means higher than 99 %
     /// of them.
     pub calibrated: f64,
     /// True when the score is above the threshold.
     pub anomaly: bool,
+    /// False when the beat failed the quality check (flat, clipped or noisy): its verdict is
+    /// less trustworthy.
+    pub usable: bool,
+    /// Per-sample error `[seq]` (channels averaged): where in the beat the score comes from.
+    pub error: Vec<f32>,
 }
 
 impl Detector {
-    /// Judges `windows`: `n` windows of `seq * channels` samples each, time-major, in the units
-    /// the detector was trained on (before its normaliser, which is applied here). `device`
-    /// must be the one the detector was loaded or built on. Windows go through the model
-    /// `batch_size` at a time.
+    /// Judges every window of `data` (raw, in the units the detector was trained on: it
+    /// normalises them itself).
     ///
-    /// [`Error::InvalidArgument`] when the length is not a whole number of windows (or zero);
-    /// [`Error::Signal`] naming the first non-finite sample.
-    pub fn detect(
-        &self,
-        windows: &[f32],
-        batch_size: usize,
-        device: &Device,
-    ) -> Result<Vec<Verdict>> {
-        let (seq, channels) = (self.metadata.seq, self.metadata.channels);
-        let width = seq * channels;
-        if windows.is_empty() || windows.len() % width != 0 {
-            return Err(Error::invalid(
-                "windows",
-                format!(
-                    "{} samples are not a whole number of windows of {seq} x {channels}",
-                    windows.len()
-                ),
-            ));
-        }
-        if let Some(sample) = windows.iter().position(|v| !v.is_finite()) {
-            return Err(Error::Signal {
-                sample,
-                message: format!("{} is not a finite value", windows[sample]),
-            });
-        }
-        let mut data = windows.to_vec();
-        for window in data.chunks_exact_mut(width) {
-            self.normalizer.normalize(window);
-        }
-        let count = data.len() / width;
-        let dataset = WindowDataset::new(data, seq, channels, vec![false; count])?;
-        let scores = BatchScorer::new(batch_size)?.score(
-            &self.model,
-            self.score.as_score(),
-            &dataset,
-            device,
+    /// Errors: windows of another shape than the detector's, non-finite samples (naming the
+    /// window and sample), a non-finite score.
+    pub fn detect(&self, data: &impl BeatSource) -> Result<Vec<Verdict>> {
+        let windows = data.windows()?;
+        let normalized = self.normalized(&windows)?;
+        let positions = data.positions();
+        let usable = data.usable();
+        let seq = normalized.seq();
+        let p = &self.parts;
+        let (scores, errors) = BatchScorer::default().score_with_errors(
+            &p.model,
+            p.score.as_score(),
+            &normalized,
+            &p.device,
         )?;
-        Ok(scores
-            .into_iter()
-            .map(|score| Verdict {
-                score,
-                calibrated: self.calibration.calibrate(score),
-                anomaly: self.threshold.apply(score),
+        scores
+            .iter()
+            .zip(errors.chunks_exact(seq.max(1)))
+            .enumerate()
+            .map(|(index, (&score, error))| {
+                if !score.is_finite() || error.iter().any(|e| !e.is_finite()) {
+                    return Err(Error::Backend(format!(
+                        "window {index}: the model gave a non-finite score or error"
+                    )));
+                }
+                Ok(Verdict {
+                    index,
+                    position: positions.as_ref().and_then(|p| p.get(index).copied()),
+                    score,
+                    calibrated: p.calibration.calibrate(score),
+                    anomaly: p.threshold.apply(score),
+                    usable: usable.as_ref().is_none_or(|u| u[index]),
+                    error: error.to_vec(),
+                })
             })
-            .collect())
+            .collect()
+    }
+
+    /// Judges beats given as one flat slice of `n * seq * channels` samples, time-major.
+    pub fn detect_beats(&self, beats: &[f32]) -> Result<Vec<Verdict>> {
+        let meta = &self.parts.metadata;
+        let width = meta.seq * meta.channels;
+        if beats.is_empty() || beats.len() % width != 0 {
+            let msg = format!(
+                "{} samples are not a whole number of beats of {} x {}",
+                beats.len(),
+                meta.seq,
+                meta.channels
+            );
+            return Err(Error::invalid("beats", msg));
+        }
+        let n = beats.len() / width;
+        let windows = WindowDataset::new(beats.to_vec(), meta.seq, meta.channels, vec![false; n])?;
+        self.detect(&windows)
+    }
+
+    /// Cleans a raw lead sampled at `fs` Hz, finds its beats and judges each, exactly as the
+    /// training beats were prepared ([`pipeline`](Self::pipeline)). Positions are samples of
+    /// `signal`. A signal with no complete beat gives no verdict.
+    pub fn detect_signal(&self, signal: &[f32], fs: f64) -> Result<Vec<Verdict>> {
+        let processed = self.pipeline().run(signal, fs)?;
+        if processed.count() == 0 {
+            return Ok(Vec::new());
+        }
+        self.detect(&processed)
+    }
+
+    /// `windows` checked against the detector's shape and normalised.
+    fn normalized(&self, windows: &WindowDataset) -> Result<WindowDataset> {
+        let meta = &self.parts.metadata;
+        if (windows.seq(), windows.channels()) != (meta.seq, meta.channels) {
+            let msg = format!(
+                "windows of {} x {} (samples x channels); this detector takes {} x {}",
+                windows.seq(),
+                windows.channels(),
+                meta.seq,
+                meta.channels
+            );
+            return Err(Error::invalid("windows", msg));
+        }
+        let width = meta.seq * meta.channels;
+        let mut data = windows.data().to_vec();
+        for (index, window) in data.chunks_exact_mut(width).enumerate() {
+            if let Some(sample) = window.iter().position(|v| !v.is_finite()) {
+                return Err(Error::Signal {
+                    sample: index * width + sample,
+                    message: format!(
+                        "window {index}, sample {sample}: {} is not a finite value",
+                        window[sample]
+                    ),
+                });
+            }
+            self.parts.normalizer.normalize(window);
+        }
+        WindowDataset::new(data, meta.seq, meta.channels, windows.labels().to_vec())
     }
 }

@@ -7,18 +7,20 @@ use burn::store::ModuleRecord;
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use super::spec::{AnyModel, ModelKind, ModelSpec};
-use crate::preprocess::Normalization;
+use super::config::DetectorConfig;
+use super::spec::{AnyModel, ModelKind};
 use crate::preprocess::normalize::{load_json, save_json};
+use crate::preprocess::{BeatPipeline, Normalization};
 use crate::score::{AnyScore, Calibration};
-pub use crate::threshold::Threshold;
+use crate::threshold::Threshold;
+use crate::train::{HISTORY_JSON, TrainingHistory};
 use crate::{Error, Result};
 
 /// Version of the folder layout; bumped when a file changes meaning. Loading refuses others.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 const WEIGHTS: &str = "model.bpk";
-const SPEC: &str = "model.json";
+const CONFIG: &str = "config.json";
 const NORMALIZER: &str = "normalizer.json";
 const THRESHOLD: &str = "threshold.json";
 const SCORE: &str = "score.json";
@@ -32,105 +34,193 @@ pub struct Metadata {
     pub format_version: u32,
     /// Version of this crate that wrote the folder.
     pub crate_version: String,
-    /// The model kind, which must match `model.json`.
+    /// The model kind, which must match `config.json`.
     pub model_kind: ModelKind,
     /// Samples per input window.
     pub seq: usize,
     /// Channels (leads) per sample.
     pub channels: usize,
-    /// Sampling rate of the inputs, in Hz.
-    pub fs: f64,
-    /// Lead the detector was trained on (e.g. `"MLII"`).
-    pub lead: String,
+    /// Sampling rate of the windows, in Hz, when known.
+    pub fs: Option<f64>,
+    /// Lead the detector was trained on (e.g. `"MLII"`), when given.
+    pub lead: Option<String>,
     /// Seed of the training run.
     pub seed: u64,
-    /// [`fingerprint`] of the training windows.
+    /// [`fingerprint`] of the raw training windows (before normalisation).
     pub data_fingerprint: String,
-}
-
-impl Metadata {
-    /// Metadata for `spec` written by this crate version; channels and kind come from `spec`.
-    pub fn new(
-        spec: &ModelSpec,
-        seq: usize,
-        fs: f64,
-        lead: impl Into<String>,
-        seed: u64,
-        data_fingerprint: impl Into<String>,
-    ) -> Self {
-        Metadata {
-            format_version: FORMAT_VERSION,
-            crate_version: env!("CARGO_PKG_VERSION").to_string(),
-            model_kind: spec.kind(),
-            seq,
-            channels: spec.channels(),
-            fs,
-            lead: lead.into(),
-            seed,
-            data_fingerprint: data_fingerprint.into(),
-        }
-    }
+    /// Windows trained on.
+    pub training_windows: usize,
+    /// Normal windows held out for early stopping, calibration and the threshold.
+    pub validation_windows: usize,
+    /// [`fingerprint_bytes`] of `model.bpk`, written by [`Detector::save`] and checked by
+    /// [`Detector::load`].
+    pub weights_checksum: Option<String>,
 }
 
 /// 64-bit FNV-1a over the little-endian bytes of `values` and then of their count, as 16 hex
 /// digits: identifies a training set without storing it.
 pub fn fingerprint(values: &[f32]) -> String {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
     let count = (values.len() as u64).to_le_bytes();
     let bytes = values.iter().flat_map(|v| v.to_le_bytes()).chain(count);
-    let hash = bytes.fold(OFFSET, |h, b| (h ^ u64::from(b)).wrapping_mul(PRIME));
-    format!("{hash:016x}")
+    format!("{:016x}", fnv1a(bytes))
 }
 
-/// A trained model with everything needed to score new windows the way it was trained.
+/// 64-bit FNV-1a of `bytes`, as 16 hex digits: the checksum of a detector's weights file.
+pub fn fingerprint_bytes(bytes: &[u8]) -> String {
+    format!("{:016x}", fnv1a(bytes.iter().copied()))
+}
+
+fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    bytes
+        .into_iter()
+        .fold(OFFSET, |h, b| (h ^ u64::from(b)).wrapping_mul(PRIME))
+}
+
+/// The parts of a [`Detector`], for [`Detector::from_parts`]; [`DetectorConfig::fit`] fills
+/// them.
 #[derive(Debug, Clone)]
-pub struct Detector {
+pub struct Parts {
     /// The model with its weights.
     pub model: AnyModel,
-    /// The model's configuration.
-    pub spec: ModelSpec,
-    /// The normaliser fitted on the training data.
+    /// The configuration it was fitted with (its pipeline resamples to the training rate).
+    pub config: DetectorConfig,
+    /// The normaliser fitted on the training beats.
     pub normalizer: Normalization,
-    /// The anomaly score the threshold and calibration apply to (fitted parts included).
+    /// The anomaly score, fitted parts included.
     pub score: AnyScore,
-    /// The score's distribution on normal validation windows: maps a score to `[0, 1]`.
+    /// The score's distribution on held-out normal beats.
     pub calibration: Calibration,
     /// The anomaly threshold on the score.
     pub threshold: Threshold,
     /// Provenance and input shape.
     pub metadata: Metadata,
+    /// The training run's epochs, when the detector was trained in this process or saved with it.
+    pub history: Option<TrainingHistory>,
+    /// The device the model lives on.
+    pub device: Device,
+}
+
+/// A fitted anomaly detector: the model with its configuration, the fitted normaliser, the
+/// score with its calibration, the threshold and what it was trained on. Made by
+/// [`DetectorConfig::fit`], saved and loaded as one folder, applied with
+/// [`detect`](Self::detect) and [`detect_signal`](Self::detect_signal).
+#[derive(Debug, Clone)]
+pub struct Detector {
+    pub(super) parts: Parts,
 }
 
 impl Detector {
+    /// Joins fitted parts, checking that they agree (kinds, shapes, a finite threshold).
+    pub fn from_parts(parts: Parts) -> Result<Detector> {
+        let detector = Detector { parts };
+        detector.check(Path::new(""))?;
+        Ok(detector)
+    }
+
+    /// The model with its weights.
+    pub fn model(&self) -> &AnyModel {
+        &self.parts.model
+    }
+
+    /// The configuration it was fitted with.
+    pub fn config(&self) -> &DetectorConfig {
+        &self.parts.config
+    }
+
+    /// The preprocessing [`detect_signal`](Self::detect_signal) runs.
+    pub fn pipeline(&self) -> &BeatPipeline {
+        &self.parts.config.pipeline
+    }
+
+    /// The fitted normaliser.
+    pub fn normalizer(&self) -> &Normalization {
+        &self.parts.normalizer
+    }
+
+    /// The anomaly score.
+    pub fn score(&self) -> &AnyScore {
+        &self.parts.score
+    }
+
+    /// The score's calibration on held-out normal beats.
+    pub fn calibration(&self) -> &Calibration {
+        &self.parts.calibration
+    }
+
+    /// The anomaly threshold.
+    pub fn threshold(&self) -> &Threshold {
+        &self.parts.threshold
+    }
+
+    /// Provenance and input shape.
+    pub fn metadata(&self) -> &Metadata {
+        &self.parts.metadata
+    }
+
+    /// The training run's epochs, when known.
+    pub fn history(&self) -> Option<&TrainingHistory> {
+        self.parts.history.as_ref()
+    }
+
+    /// The device the model runs on.
+    pub fn device(&self) -> &Device {
+        &self.parts.device
+    }
+
+    /// Replaces the threshold (e.g. re-chosen on new normal data); an error when it is not finite.
+    pub fn set_threshold(&mut self, threshold: Threshold) -> Result<()> {
+        if !threshold.value.is_finite() {
+            let msg = format!("{} is not finite", threshold.value);
+            return Err(Error::invalid("threshold", msg));
+        }
+        self.parts.threshold = threshold;
+        Ok(())
+    }
+
+    /// Gives back the parts.
+    pub fn into_parts(self) -> Parts {
+        self.parts
+    }
+
     /// Writes the detector into folder `dir` (created if needed; its files are replaced).
     /// Refuses a detector whose parts disagree, so a saved folder always loads.
     pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
         let dir = dir.as_ref();
         self.check(dir)?;
+        let p = &self.parts;
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        save_json(&self.spec, &dir.join(SPEC))?;
-        save_json(&self.normalizer, &dir.join(NORMALIZER))?;
-        save_json(&self.score, &dir.join(SCORE))?;
-        self.calibration.save_json(dir.join(CALIBRATION))?;
-        save_json(&self.threshold, &dir.join(THRESHOLD))?;
-        save_json(&self.metadata, &dir.join(METADATA))?;
+        save_json(&p.config, &dir.join(CONFIG))?;
+        save_json(&p.normalizer, &dir.join(NORMALIZER))?;
+        save_json(&p.score, &dir.join(SCORE))?;
+        p.calibration.save_json(dir.join(CALIBRATION))?;
+        save_json(&p.threshold, &dir.join(THRESHOLD))?;
+        if let Some(history) = &p.history {
+            history.save_json(dir)?;
+        }
         let weights = dir.join(WEIGHTS);
-        let saved = match &self.model {
-            AnyModel::LstmAutoencoder(m) => (**m).clone().save_file(&weights),
-            AnyModel::ConvVae(m) => (**m).clone().save_file(&weights),
+        p.model
+            .clone()
+            .save_file(&weights)
+            .map_err(|e| artifact(&weights, e.to_string()))?;
+        let bytes = std::fs::read(&weights).map_err(|e| Error::io(&weights, e))?;
+        let metadata = Metadata {
+            weights_checksum: Some(fingerprint_bytes(&bytes)),
+            ..p.metadata.clone()
         };
-        saved.map_err(|e| artifact(&weights, e.to_string()))
+        save_json(&metadata, &dir.join(METADATA))
     }
 
     /// Reads a detector saved by [`save`](Self::save) onto `device`, checking that every file
-    /// is there and readable, that the format and crate versions match this build, and that
-    /// the weights, configuration and metadata agree. Errors name the file at fault.
+    /// is there and readable, that the format and crate versions match this build, that the
+    /// weights match their checksum, and that the weights, configuration and metadata agree.
+    /// Errors name the file at fault.
     pub fn load(dir: impl AsRef<Path>, device: &Device) -> Result<Detector> {
         let dir = dir.as_ref();
         for name in [
             METADATA,
-            SPEC,
+            CONFIG,
             NORMALIZER,
             SCORE,
             CALIBRATION,
@@ -143,28 +233,46 @@ impl Detector {
             }
         }
         let metadata = load_metadata(&dir.join(METADATA))?;
-        let spec: ModelSpec = load_json(&dir.join(SPEC))?;
+        let config: DetectorConfig = load_json(&dir.join(CONFIG))?;
         let normalizer = load_json(&dir.join(NORMALIZER))?;
         let score = load_json(&dir.join(SCORE))?;
         let calibration = Calibration::load_json(dir.join(CALIBRATION))?;
         let threshold = Threshold::load_json(dir.join(THRESHOLD))?;
+        let history_path = dir.join(HISTORY_JSON);
+        let history = match history_path.is_file() {
+            true => Some(load_json(&history_path)?),
+            false => None,
+        };
         let weights = dir.join(WEIGHTS);
+        let bytes = std::fs::read(&weights).map_err(|e| Error::io(&weights, e))?;
+        let checksum = fingerprint_bytes(&bytes);
+        if metadata.weights_checksum.as_deref() != Some(checksum.as_str()) {
+            let msg = format!(
+                "checksum {checksum} differs from {METADATA}'s {:?}: the weights were changed or damaged",
+                metadata.weights_checksum
+            );
+            return Err(artifact(&weights, msg));
+        }
         // Read and apply apart, so a damaged file and a config mismatch read differently.
         let record = ModuleRecord::load(&weights)
             .map_err(|e| artifact(&weights, format!("unreadable weights: {e}")))?;
-        let model = match spec.init(device)? {
-            AnyModel::LstmAutoencoder(m) => (*m).try_load_record(record).map(AnyModel::from),
-            AnyModel::ConvVae(m) => (*m).try_load_record(record).map(AnyModel::from),
-        }
-        .map_err(|e| artifact(&weights, format!("weights do not fit {SPEC}: {e}")))?;
+        let model = config
+            .model
+            .init(device)?
+            .try_load_record(record)
+            .map_err(|e| artifact(&weights, format!("weights do not fit {CONFIG}: {e}")))?;
         let detector = Detector {
-            model,
-            spec,
-            normalizer,
-            score,
-            calibration,
-            threshold,
-            metadata,
+            parts: Parts {
+                model,
+                config,
+                normalizer,
+                score,
+                calibration,
+                threshold,
+                metadata,
+                history,
+                device: device.clone(),
+            },
         };
         detector.check(dir)?;
         Ok(detector)
@@ -172,50 +280,46 @@ impl Detector {
 
     /// Checks that the parts agree with each other; `dir` names the files in errors.
     fn check(&self, dir: &Path) -> Result<()> {
-        let meta = &self.metadata;
-        let spec_path = dir.join(SPEC);
-        if self.model.kind() != self.spec.kind() {
-            let msg = format!(
-                "holds {:?}, the model is {:?}",
-                self.spec.kind(),
-                self.model.kind()
-            );
-            return Err(artifact(&spec_path, msg));
+        let p = &self.parts;
+        let meta = &p.metadata;
+        let spec = &p.config.model;
+        let config_path = dir.join(CONFIG);
+        if p.model.kind() != spec.kind() {
+            let msg = format!("holds {:?}, the model is {:?}", spec.kind(), p.model.kind());
+            return Err(artifact(&config_path, msg));
         }
-        if meta.model_kind != self.spec.kind() {
+        if meta.model_kind != spec.kind() {
             let msg = format!(
                 "{METADATA} says {:?}, the config is {:?}",
                 meta.model_kind,
-                self.spec.kind()
+                spec.kind()
             );
-            return Err(artifact(&spec_path, msg));
+            return Err(artifact(&config_path, msg));
         }
-        if meta.channels != self.spec.channels() {
+        if meta.channels != spec.channels() {
             let msg = format!(
                 "{METADATA} says {} channels, the config {}",
                 meta.channels,
-                self.spec.channels()
+                spec.channels()
             );
-            return Err(artifact(&spec_path, msg));
+            return Err(artifact(&config_path, msg));
         }
-        if let Some(seq) = self.spec.fixed_seq()
+        if let Some(seq) = spec.fixed_seq()
             && seq != meta.seq
         {
-            let msg = format!(
-                "{METADATA} says input length {}, the config {seq}",
-                meta.seq
-            );
-            return Err(artifact(&spec_path, msg));
+            let msg = format!("{METADATA} says input length {}, the config {seq}", meta.seq);
+            return Err(artifact(&config_path, msg));
         }
-        if meta.seq == 0 || !(meta.fs.is_finite() && meta.fs > 0.0) {
+        let fs_ok = meta.fs.is_none_or(|fs| fs.is_finite() && fs > 0.0);
+        if meta.seq == 0 || meta.channels == 0 || !fs_ok {
             let msg = format!(
-                "input length {} or sampling rate {} is not positive",
-                meta.seq, meta.fs
+                "input length {}, channels {} or sampling rate {:?} is not positive",
+                meta.seq, meta.channels, meta.fs
             );
             return Err(artifact(dir.join(METADATA), msg));
         }
-        if !self.threshold.value.is_finite() {
-            let msg = format!("threshold {} is not finite", self.threshold.value);
+        if !p.threshold.value.is_finite() {
+            let msg = format!("threshold {} is not finite", p.threshold.value);
             return Err(artifact(dir.join(THRESHOLD), msg));
         }
         Ok(())

@@ -1,5 +1,6 @@
 //! Which model a detector holds: its serde configuration and the built module.
 
+use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -20,13 +21,20 @@ pub enum ModelKind {
 }
 
 /// A model's configuration, enough to rebuild it before loading its weights (`model.json`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "config", rename_all = "snake_case")]
 pub enum ModelSpec {
     /// An LSTM autoencoder.
     LstmAutoencoder(LstmAutoencoderConfig),
     /// A convolutional VAE.
     ConvVae(ConvVaeConfig),
+}
+
+impl Default for ModelSpec {
+    /// An LSTM autoencoder with its default configuration.
+    fn default() -> Self {
+        ModelSpec::LstmAutoencoder(LstmAutoencoderConfig::new())
+    }
 }
 
 impl ModelSpec {
@@ -57,19 +65,20 @@ impl ModelSpec {
     /// Builds a freshly initialised model on `device`.
     pub fn init(&self, device: &Device) -> Result<AnyModel> {
         Ok(match self {
-            ModelSpec::LstmAutoencoder(c) => AnyModel::LstmAutoencoder(Box::new(c.init(device)?)),
-            ModelSpec::ConvVae(c) => AnyModel::ConvVae(Box::new(c.init(device)?)),
+            ModelSpec::LstmAutoencoder(c) => AnyModel::LstmAutoencoder(c.init(device)?),
+            ModelSpec::ConvVae(c) => AnyModel::ConvVae(c.init(device)?),
         })
     }
 }
 
-/// One of the crate's models, behind [`ReconstructionModel`] by delegation.
-#[derive(Debug, Clone)]
+/// One of the crate's models, as one Burn [`Module`]: trained, saved and loaded like either.
+#[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)] // one per detector; boxing would hide it from `Module`
 pub enum AnyModel {
-    /// An LSTM autoencoder (boxed, as is the VAE: modules are hundreds of bytes of handles).
-    LstmAutoencoder(Box<LstmAutoencoder>),
+    /// An LSTM autoencoder.
+    LstmAutoencoder(LstmAutoencoder),
     /// A convolutional VAE.
-    ConvVae(Box<ConvVae>),
+    ConvVae(ConvVae),
 }
 
 impl AnyModel {
@@ -80,32 +89,42 @@ impl AnyModel {
             AnyModel::ConvVae(_) => ModelKind::ConvVae,
         }
     }
+
+    fn inner(&self) -> &dyn ReconstructionModel {
+        match self {
+            AnyModel::LstmAutoencoder(m) => m,
+            AnyModel::ConvVae(m) => m,
+        }
+    }
 }
 
 impl ReconstructionModel for AnyModel {
     fn reconstruct(&self, input: Tensor<3>) -> Reconstruction {
-        match self {
-            AnyModel::LstmAutoencoder(m) => m.reconstruct(input),
-            AnyModel::ConvVae(m) => m.reconstruct(input),
-        }
+        self.inner().reconstruct(input)
     }
 
     fn loss(&self, input: Tensor<3>, reconstruction: &Reconstruction) -> Tensor<1> {
-        match self {
-            AnyModel::LstmAutoencoder(m) => m.loss(input, reconstruction),
-            AnyModel::ConvVae(m) => m.loss(input, reconstruction),
-        }
+        self.inner().loss(input, reconstruction)
+    }
+
+    fn training_loss(
+        &self,
+        input: Tensor<3>,
+        reconstruction: &Reconstruction,
+        step: usize,
+    ) -> Tensor<1> {
+        self.inner().training_loss(input, reconstruction, step)
     }
 }
 
 impl From<LstmAutoencoder> for AnyModel {
     fn from(model: LstmAutoencoder) -> Self {
-        AnyModel::LstmAutoencoder(Box::new(model))
+        AnyModel::LstmAutoencoder(model)
     }
 }
 
 impl From<ConvVae> for AnyModel {
     fn from(model: ConvVae) -> Self {
-        AnyModel::ConvVae(Box::new(model))
+        AnyModel::ConvVae(model)
     }
 }

@@ -18,7 +18,7 @@ use super::{FusedLstm, FusedLstmConfig, Reconstruction, ReconstructionModel};
 use crate::{Error, Result};
 
 /// Configuration of an [`LstmAutoencoder`], created with [`LstmAutoencoderConfig::init`].
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct LstmAutoencoderConfig {
     /// Channels (leads) per time step.
     #[config(default = 1)]

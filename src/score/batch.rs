@@ -3,7 +3,7 @@
 use burn::data::dataset::Dataset;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::{AnomalyScore, to_host};
+use super::{AnomalyScore, BatchScores, squared_error_map, to_host};
 use crate::data::batch::WindowDataset;
 use crate::model::parallel::{default_threads, reconstruct_split};
 use crate::model::{Reconstruction, ReconstructionModel};
@@ -100,6 +100,52 @@ impl BatchScorer {
             ));
         }
         Ok(scores)
+    }
+
+    /// One score per window of `data` and its per-sample error (`[n, seq]`, channels
+    /// averaged, row-major: the score's own error map, or the squared error for scores
+    /// computed elsewhere), in order.
+    pub fn score_with_errors(
+        &self,
+        model: &(impl ReconstructionModel + Sync),
+        score: &dyn AnomalyScore,
+        data: &WindowDataset,
+        device: &Device,
+    ) -> Result<(Vec<f64>, Vec<f32>)> {
+        let mut scores = Vec::with_capacity(data.len());
+        let mut errors = Vec::with_capacity(data.len() * data.seq());
+        self.for_each_batch(model, data, device, |input, rec| {
+            let map = match score.score(&input, &rec)? {
+                BatchScores {
+                    scores: batch,
+                    error_map: Some(map),
+                } => {
+                    scores.extend(batch);
+                    map
+                }
+                BatchScores { scores: batch, .. } => {
+                    scores.extend(batch);
+                    squared_error_map(&input, &rec)?
+                }
+            };
+            let values = map.into_data().convert::<f32>().into_vec::<f32>();
+            errors.extend(values.map_err(|e| Error::Backend(format!("error map: {e:?}")))?);
+            Ok(())
+        })?;
+        if scores.len() != data.len() || errors.len() != data.len() * data.seq() {
+            return Err(Error::invalid(
+                "score",
+                format!(
+                    "`{}` gave {} scores and {} error samples for {} windows of {}",
+                    score.name(),
+                    scores.len(),
+                    errors.len(),
+                    data.len(),
+                    data.seq()
+                ),
+            ));
+        }
+        Ok((scores, errors))
     }
 
     /// The latent code of every window of `data`, e.g. to fit a

@@ -1,0 +1,220 @@
+//! [`DetectorConfig::fit`]: normal beats in, a [`Detector`] out, seeded before anything is built.
+
+use burn::tensor::Device;
+
+use super::artifact::{Detector, FORMAT_VERSION, Metadata, fingerprint};
+use super::config::{DetectorConfig, ScoreMethod};
+use super::source::BeatSource;
+use crate::data::batch::WindowDataset;
+use crate::preprocess::Normalizer;
+use crate::score::{
+    AnyScore, BatchScorer, Calibration, KlDivergence, Mahalanobis, ReconstructionError,
+};
+use crate::threshold::Threshold;
+use crate::train::Trainer;
+use crate::{Error, Result};
+
+impl DetectorConfig {
+    /// Fits a detector on `data`: its unlabelled (normal), usable windows, of which the last
+    /// [`validation_fraction`](Self::validation_fraction) are held out, in order, to stop
+    /// training early and to fit the calibration and threshold. No anomaly label chooses
+    /// anything: labelled windows are left out, that is all.
+    ///
+    /// The device is seeded with [`TrainingConfig::seed`](crate::train::TrainingConfig::seed)
+    /// before the model is built, so the same seed, data and device give the same detector
+    /// (bit for bit on the CPU, with at most one data-loader worker, while no other thread
+    /// draws from the device's generator).
+    ///
+    /// Errors: a bad configuration, fewer than 4 usable normal windows, a model that rejects
+    /// the windows (e.g. a ConvVae built for another length), a diverged training run.
+    pub fn fit(&self, data: &impl BeatSource, device: &Device) -> Result<Detector> {
+        self.validate()?;
+        let normal = normal_windows(data)?;
+        let n = normal.labels().len();
+        let held_out = ((n as f64 * self.validation_fraction).round() as usize).clamp(2, n);
+        if n < 4 || held_out >= n - 1 {
+            let msg = format!(
+                "{n} usable normal windows: too few to train on and hold out {:.0} %",
+                self.validation_fraction * 100.0
+            );
+            return Err(Error::invalid("data", msg));
+        }
+        let (train, valid) = split(&normal, n - held_out)?;
+        self.fit_parts(train, valid, data.fs(), device)
+    }
+
+    /// Fits a detector on the normal, usable windows of `train`, holding out those of `valid`
+    /// (e.g. other records) to stop early and to fit the calibration and threshold.
+    pub fn fit_split(
+        &self,
+        train: &impl BeatSource,
+        valid: &impl BeatSource,
+        device: &Device,
+    ) -> Result<Detector> {
+        self.validate()?;
+        let (train_windows, valid_windows) = (normal_windows(train)?, normal_windows(valid)?);
+        if valid_windows.labels().len() < 2 {
+            return Err(Error::invalid("valid", "needs at least 2 usable normal windows"));
+        }
+        self.fit_parts(train_windows, valid_windows, train.fs().or(valid.fs()), device)
+    }
+
+    /// Runs the [`pipeline`](Self::pipeline) on a raw lead sampled at `fs` Hz and fits on its
+    /// usable beats ([`fit`](Self::fit)). Use it on a recording whose beats are mostly normal.
+    pub fn fit_signal(&self, signal: &[f32], fs: f64, device: &Device) -> Result<Detector> {
+        self.validate()?;
+        let processed = self.pipeline.run(signal, fs)?;
+        self.fit(&processed, device)
+    }
+
+    /// [`fit_signal`](Self::fit_signal) over several recordings (`(lead, fs)` pairs): each is
+    /// run through the pipeline, resampled to the first one's rate unless the pipeline names
+    /// one, and their usable beats are joined in order before the last ones are held out.
+    pub fn fit_records(&self, records: &[(&[f32], f64)], device: &Device) -> Result<Detector> {
+        self.validate()?;
+        let Some(&(_, first_fs)) = records.first() else {
+            return Err(Error::invalid("records", "no recording to fit on"));
+        };
+        let mut pipeline = self.pipeline.clone();
+        pipeline.resample_to = pipeline.resample_to.or(Some(first_fs));
+        let (mut data, mut seq, mut count) = (Vec::new(), 0, 0);
+        for &(lead, fs) in records {
+            let processed = pipeline.run(lead, fs)?;
+            seq = processed.beats.len;
+            for i in processed.usable() {
+                data.extend_from_slice(processed.beats.get(i).unwrap_or_default());
+                count += 1;
+            }
+        }
+        let windows = WindowDataset::new(data, seq, 1, vec![false; count])?;
+        let config = DetectorConfig {
+            pipeline,
+            ..self.clone()
+        };
+        let fs = config.pipeline.resample_to;
+        config.fit(&WithRate { windows, fs }, device)
+    }
+
+    fn fit_parts(
+        &self,
+        train_raw: WindowDataset,
+        valid_raw: WindowDataset,
+        fs: Option<f64>,
+        device: &Device,
+    ) -> Result<Detector> {
+        if (train_raw.seq(), train_raw.channels()) != (valid_raw.seq(), valid_raw.channels()) {
+            let msg = format!(
+                "training windows are {} x {}, held-out ones {} x {}",
+                train_raw.seq(),
+                train_raw.channels(),
+                valid_raw.seq(),
+                valid_raw.channels()
+            );
+            return Err(Error::invalid("valid", msg));
+        }
+        let normalizer = self.normalization.fit(train_raw.data())?;
+        let train = normalized(&train_raw, &normalizer)?;
+        let valid = normalized(&valid_raw, &normalizer)?;
+
+        // Seed first: initial weights, dropout masks and VAE samples all draw from it.
+        device.seed(self.training.seed);
+        let model = self.model.init(device)?;
+        let trained = Trainer::new(self.training.clone())?
+            .with_devices(vec![device.clone()])
+            .fit(model, &train, &valid)?;
+        let model = trained.model;
+
+        let scorer = BatchScorer::default();
+        let score: AnyScore = match self.score {
+            ScoreMethod::Mse => ReconstructionError::Mse.into(),
+            ScoreMethod::Mae => ReconstructionError::Mae.into(),
+            ScoreMethod::MaxMovingAverage { window } => {
+                ReconstructionError::MaxMovingAverage { window }.into()
+            }
+            ScoreMethod::Mahalanobis { regularization } => {
+                let codes = scorer.latents(&model, &train, device)?;
+                Mahalanobis::fit(&codes.values, codes.dim, regularization)?.into()
+            }
+            ScoreMethod::Kl => KlDivergence.into(),
+        };
+        let valid_scores = scorer.score(&model, score.as_score(), &valid, device)?;
+        if let Some(i) = valid_scores.iter().position(|s| !s.is_finite()) {
+            let msg = format!("held-out window {i} scored {} (diverged model?)", valid_scores[i]);
+            return Err(Error::Training(msg));
+        }
+        let calibration = Calibration::fit(&valid_scores)?;
+        let threshold = Threshold::fit(self.threshold, &valid_scores)?;
+
+        let mut config = self.clone();
+        config.pipeline.resample_to = config.pipeline.resample_to.or(fs);
+        let metadata = Metadata {
+            format_version: FORMAT_VERSION,
+            crate_version: env!("CARGO_PKG_VERSION").to_string(),
+            model_kind: self.model.kind(),
+            seq: train.seq(),
+            channels: train.channels(),
+            fs: config.pipeline.resample_to,
+            lead: self.lead.clone(),
+            seed: self.training.seed,
+            data_fingerprint: fingerprint(train_raw.data()),
+            training_windows: train.labels().len(),
+            validation_windows: valid.labels().len(),
+            weights_checksum: None,
+        };
+        Detector::from_parts(super::artifact::Parts {
+            model,
+            config,
+            normalizer,
+            score,
+            calibration,
+            threshold,
+            metadata,
+            history: Some(trained.history),
+            device: device.clone(),
+        })
+    }
+}
+
+/// Windows whose rate is known.
+struct WithRate {
+    windows: WindowDataset,
+    fs: Option<f64>,
+}
+
+impl BeatSource for WithRate {
+    fn windows(&self) -> Result<std::borrow::Cow<'_, WindowDataset>> {
+        Ok(std::borrow::Cow::Borrowed(&self.windows))
+    }
+
+    fn fs(&self) -> Option<f64> {
+        self.fs
+    }
+}
+
+/// The unlabelled windows of `data` that passed its quality check, in order.
+fn normal_windows(data: &impl BeatSource) -> Result<WindowDataset> {
+    let windows = data.windows()?;
+    let usable = data.usable();
+    let keep: Vec<usize> = (0..windows.labels().len())
+        .filter(|&i| !windows.labels()[i] && usable.as_ref().is_none_or(|u| u[i]))
+        .collect();
+    windows.select(&keep)
+}
+
+/// Windows `..at` and `at..`.
+fn split(windows: &WindowDataset, at: usize) -> Result<(WindowDataset, WindowDataset)> {
+    let n = windows.labels().len();
+    let first: Vec<usize> = (0..at).collect();
+    let second: Vec<usize> = (at..n).collect();
+    Ok((windows.select(&first)?, windows.select(&second)?))
+}
+
+/// A copy of `windows` with `normalizer` applied to each window.
+fn normalized(windows: &WindowDataset, normalizer: &impl Normalizer) -> Result<WindowDataset> {
+    let mut data = windows.data().to_vec();
+    let width = windows.seq() * windows.channels();
+    for window in data.chunks_exact_mut(width) {
+        normalizer.normalize(window);
+    }
+    WindowDataset::new(data, windows.seq(), windows.channels(), windows.labels().to_vec())
+}

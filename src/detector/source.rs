@@ -1,0 +1,96 @@
+//! [`BeatSource`]: what a detector is fitted on and judges.
+
+use std::borrow::Cow;
+
+use crate::data::batch::WindowDataset;
+use crate::data::mitbih::BeatSet;
+use crate::preprocess::{Beats, ProcessedSignal};
+use crate::Result;
+
+/// Equal-length beats or windows in the signal's own units (the detector normalises them),
+/// with what is known about them. Implemented for [`WindowDataset`], [`Beats`],
+/// [`ProcessedSignal`] (a [`BeatPipeline`](crate::preprocess::BeatPipeline)'s output) and
+/// MIT-BIH's [`BeatSet`].
+pub trait BeatSource {
+    /// The windows, `[n, seq, channels]`, labelled anomalous where that is known (all false
+    /// otherwise). Fitting uses the unlabelled ones only.
+    fn windows(&self) -> Result<Cow<'_, WindowDataset>>;
+
+    /// Per window: true when it passed the quality check. Fitting skips the others.
+    fn usable(&self) -> Option<Vec<bool>> {
+        None
+    }
+
+    /// Per window: its centre in the input signal's samples, when known.
+    fn positions(&self) -> Option<Vec<usize>> {
+        None
+    }
+
+    /// Sampling rate of the windows in Hz, when known.
+    fn fs(&self) -> Option<f64> {
+        None
+    }
+}
+
+impl BeatSource for WindowDataset {
+    fn windows(&self) -> Result<Cow<'_, WindowDataset>> {
+        Ok(Cow::Borrowed(self))
+    }
+}
+
+impl BeatSource for Beats {
+    fn windows(&self) -> Result<Cow<'_, WindowDataset>> {
+        let labels = vec![false; self.count()];
+        WindowDataset::new(self.data.clone(), self.len, 1, labels).map(Cow::Owned)
+    }
+
+    fn positions(&self) -> Option<Vec<usize>> {
+        Some(self.centres.clone())
+    }
+}
+
+impl BeatSource for ProcessedSignal {
+    fn windows(&self) -> Result<Cow<'_, WindowDataset>> {
+        self.beats.windows()
+    }
+
+    fn usable(&self) -> Option<Vec<bool>> {
+        Some(self.quality.clone())
+    }
+
+    fn positions(&self) -> Option<Vec<usize>> {
+        (0..self.count()).map(|i| self.input_position(i)).collect()
+    }
+
+    fn fs(&self) -> Option<f64> {
+        Some(self.fs)
+    }
+}
+
+impl BeatSource for BeatSet {
+    fn windows(&self) -> Result<Cow<'_, WindowDataset>> {
+        self.to_window_dataset().map(Cow::Owned)
+    }
+
+    fn positions(&self) -> Option<Vec<usize>> {
+        Some(self.beats().iter().map(|b| b.sample).collect())
+    }
+}
+
+impl<T: BeatSource + ?Sized> BeatSource for &T {
+    fn windows(&self) -> Result<Cow<'_, WindowDataset>> {
+        (**self).windows()
+    }
+
+    fn usable(&self) -> Option<Vec<bool>> {
+        (**self).usable()
+    }
+
+    fn positions(&self) -> Option<Vec<usize>> {
+        (**self).positions()
+    }
+
+    fn fs(&self) -> Option<f64> {
+        (**self).fs()
+    }
+}

@@ -1,0 +1,150 @@
+//! The front door: `DetectorConfig::fit_signal` on a synthetic ECG, `detect_signal` on another
+//! recording (at another sampling rate too), save and load, and the other inputs `detect` takes.
+
+use std::sync::OnceLock;
+
+use ecg_anomaly::data::synthetic::SyntheticEcg;
+use ecg_anomaly::evaluate::Ranking;
+use ecg_anomaly::prelude::*;
+
+fn record(fs: f64, seconds: f64, anomaly_rate: f64, seed: u64) -> SyntheticEcg {
+    generate(&SyntheticConfig {
+        fs,
+        length: SyntheticLength::Seconds(seconds),
+        anomaly_rate,
+        seed,
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+/// One detector for the whole file, fitted on 6 minutes of mostly normal beats at 125 Hz.
+fn detector() -> &'static Detector {
+    static DETECTOR: OnceLock<Detector> = OnceLock::new();
+    DETECTOR.get_or_init(|| {
+        let train = record(125.0, 360.0, 0.02, 11);
+        let config = DetectorConfig {
+            model: ModelSpec::LstmAutoencoder(LstmAutoencoderConfig::new().with_hidden(32)),
+            training: TrainingConfig {
+                epochs: 8,
+                learning_rate: 3e-3,
+                batch_size: 32,
+                quiet: true,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        config
+            .fit_signal(&train.ecg.leads[0], train.ecg.fs, &default_device())
+            .unwrap()
+    })
+}
+
+/// Each verdict's truth: the generated beat nearest its position, within 100 ms.
+fn labels(verdicts: &[Verdict], truth: &SyntheticEcg) -> (Vec<f64>, Vec<bool>) {
+    let tolerance = (0.1 * truth.ecg.fs) as usize;
+    let mut scores = Vec::new();
+    let mut anomalous = Vec::new();
+    for v in verdicts {
+        let position = v.position.expect("detect_signal gives positions");
+        let nearest = truth
+            .beats
+            .iter()
+            .min_by_key(|b| b.r_peak.abs_diff(position))
+            .unwrap();
+        if nearest.r_peak.abs_diff(position) <= tolerance {
+            scores.push(v.score);
+            anomalous.push(nearest.is_anomaly());
+        }
+    }
+    (scores, anomalous)
+}
+
+#[test]
+fn fitted_detector_ranks_abnormal_beats_of_a_new_recording_first() {
+    let detector = detector();
+    let meta = detector.metadata();
+    assert_eq!(meta.fs, Some(125.0));
+    assert_eq!(meta.seq, 111, "0.389 s + 0.5 s at 125 Hz");
+    assert!(meta.training_windows > 250 && meta.validation_windows > 60, "{meta:?}");
+    assert_eq!(detector.pipeline().resample_to, Some(125.0));
+    let test = record(125.0, 180.0, 0.15, 12);
+    let verdicts = detector.detect_signal(&test.ecg.leads[0], 125.0).unwrap();
+    let (scores, anomalous) = labels(&verdicts, &test);
+    assert!(scores.len() >= verdicts.len() * 95 / 100, "most beats match a true beat");
+    let auc = Ranking::new(&scores, &anomalous).unwrap().roc_auc();
+    assert!(auc > 0.85, "ROC-AUC {auc}");
+    for v in &verdicts {
+        assert_eq!(v.error.len(), meta.seq);
+        assert!(v.score.is_finite() && (0.0..=1.0).contains(&v.calibrated));
+        assert_eq!(v.anomaly, v.score > detector.threshold().value);
+    }
+}
+
+#[test]
+fn a_recording_at_another_rate_is_resampled_to_the_detectors() {
+    let detector = detector();
+    let test = record(360.0, 120.0, 0.15, 13);
+    let verdicts = detector.detect_signal(&test.ecg.leads[0], 360.0).unwrap();
+    let (scores, anomalous) = labels(&verdicts, &test);
+    assert!(scores.len() >= verdicts.len() * 95 / 100, "positions are in the input's samples");
+    let auc = Ranking::new(&scores, &anomalous).unwrap().roc_auc();
+    assert!(auc > 0.8, "ROC-AUC {auc} at 360 Hz");
+}
+
+#[test]
+fn save_and_load_give_the_same_verdicts_and_every_input_kind_agrees() {
+    let detector = detector();
+    let dir = std::env::temp_dir().join(format!("ecg-detector-fit-{}", std::process::id()));
+    detector.save(&dir).unwrap();
+    let loaded = Detector::load(&dir, &default_device()).unwrap();
+    let test = record(125.0, 60.0, 0.1, 14);
+    let lead = &test.ecg.leads[0];
+    let before = detector.detect_signal(lead, 125.0).unwrap();
+    let after = loaded.detect_signal(lead, 125.0).unwrap();
+    assert_eq!(before, after);
+    assert_eq!(loaded.config(), detector.config());
+    assert!(loaded.history().is_some_and(|h| !h.epochs.is_empty()));
+
+    // The same beats through `detect(&ProcessedSignal)` and `detect_beats`.
+    let processed = detector.pipeline().run(lead, 125.0).unwrap();
+    let from_processed = detector.detect(&processed).unwrap();
+    assert_eq!(from_processed, before);
+    let flat = detector.detect_beats(&processed.beats.data).unwrap();
+    let scores = |v: &[Verdict]| v.iter().map(|v| v.score).collect::<Vec<_>>();
+    assert_eq!(scores(&flat), scores(&before));
+    assert!(flat.iter().all(|v| v.position.is_none()));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_input_gives_typed_errors() {
+    let detector = detector();
+    assert!(matches!(
+        detector.detect_beats(&[0.0; 7]),
+        Err(Error::InvalidArgument { .. })
+    ));
+    let mut beats = vec![0.5f32; 2 * detector.metadata().seq];
+    beats[150] = f32::NAN;
+    let err = detector.detect_beats(&beats).unwrap_err();
+    assert!(matches!(err, Error::Signal { sample: 150, .. }), "{err:?}");
+    let other = WindowDataset::new(vec![0.0; 20], 10, 1, vec![false; 2]).unwrap();
+    assert!(detector.detect(&other).unwrap_err().to_string().contains("10 x 1"));
+    assert!(detector.detect_signal(&[], 125.0).is_err());
+    assert!(detector.detect_signal(&[1.0; 500], f64::NAN).is_err());
+    // Too short for a beat: no verdict, no error.
+    assert!(detector.detect_signal(&[0.0; 50], 125.0).unwrap().is_empty());
+}
+
+#[test]
+fn fit_refuses_too_little_data_and_label_chosen_thresholds() {
+    let device = default_device();
+    let few = WindowDataset::new(vec![0.0; 3 * 40], 40, 1, vec![false; 3]).unwrap();
+    let err = DetectorConfig::default().fit(&few, &device).unwrap_err();
+    assert!(err.to_string().contains("too few"), "{err}");
+    let config = DetectorConfig {
+        threshold: ThresholdMethod::LabelledBestF1,
+        ..Default::default()
+    };
+    assert!(config.fit(&few, &device).is_err());
+}

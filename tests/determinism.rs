@@ -1,0 +1,65 @@
+//! Same seed, same detector: two fits through the public path the examples use
+//! (`DetectorConfig::fit_signal`, then `save`) give bit-identical weights and equal scores; a
+//! different seed gives different weights, so the comparison can fail.
+//!
+//! One test in its own binary: Burn's CPU generator is process-wide, so a test running in
+//! parallel in the same process would draw from it between the two fits.
+
+use ecg_anomaly::prelude::*;
+
+fn config(seed: u64) -> DetectorConfig {
+    DetectorConfig {
+        model: ModelSpec::LstmAutoencoder(LstmAutoencoderConfig::new().with_hidden(16).with_latent(8)),
+        training: TrainingConfig {
+            epochs: 2,
+            batch_size: 32,
+            seed,
+            quiet: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+fn signal() -> (Vec<f32>, f64) {
+    let record = generate(&SyntheticConfig {
+        fs: 125.0,
+        length: SyntheticLength::Seconds(150.0),
+        anomaly_rate: 0.0,
+        seed: 5,
+        ..Default::default()
+    })
+    .unwrap();
+    (record.ecg.leads[0].clone(), record.ecg.fs)
+}
+
+/// Fits, saves and reads back the weights file and the scores of the training signal.
+fn fit(seed: u64, name: &str) -> (Vec<u8>, Vec<f64>) {
+    let device = default_device();
+    let (lead, fs) = signal();
+    let detector = config(seed).fit_signal(&lead, fs, &device).unwrap();
+    let dir = std::env::temp_dir().join(format!("ecg-determinism-{}-{name}", std::process::id()));
+    detector.save(&dir).unwrap();
+    let weights = std::fs::read(dir.join("model.bpk")).unwrap();
+    let scores = Detector::load(&dir, &device)
+        .unwrap()
+        .detect_signal(&lead, fs)
+        .unwrap()
+        .iter()
+        .map(|v| v.score)
+        .collect();
+    std::fs::remove_dir_all(&dir).unwrap();
+    (weights, scores)
+}
+
+#[test]
+fn same_seed_gives_identical_weights_and_scores_and_another_seed_does_not() {
+    let (weights_a, scores_a) = fit(7, "a");
+    let (weights_b, scores_b) = fit(7, "b");
+    assert!(weights_a == weights_b, "same seed, different model.bpk");
+    assert_eq!(scores_a, scores_b, "same seed, different scores");
+    assert!(scores_a.len() > 100, "{} beats scored", scores_a.len());
+    let (weights_c, scores_c) = fit(8, "c");
+    assert!(weights_c != weights_a, "another seed gave the same weights");
+    assert_ne!(scores_c, scores_a);
+}
