@@ -135,10 +135,9 @@ mod tests {
         assert_eq!(rr[0].previous_s, None);
         assert_eq!(rr[0].local_mean_s, None);
         assert_eq!(rr[0].relative(), [1.0, 1.0, 1.0]);
-        assert_eq!(rr[11].next_s, Some(1.0));
+        assert_eq!(rr[11].next_s, None, "the last beat has no next one");
         assert_eq!(rr[11].relative()[1], 1.0);
-        let last = rr_intervals(&[0, 50, 150], 100.0).unwrap();
-        assert_eq!(last[2].next_s, None);
+        assert_eq!(rr[10].next_s, Some(1.0));
     }
 
     #[test]

@@ -128,8 +128,8 @@ impl BatchScorer {
                     squared_error_map(&input, &rec)?
                 }
             };
-            let values = map.into_data().convert::<f32>().into_vec::<f32>();
-            errors.extend(values.map_err(|e| Error::Backend(format!("error map: {e:?}")))?);
+            let values = map.try_to_vec_as::<f32>();
+            errors.extend(values.map_err(|e| Error::Backend(format!("error map: {e}")))?);
             Ok(())
         })?;
         if scores.len() != data.len() || errors.len() != data.len() * data.seq() {

@@ -10,6 +10,9 @@
 pub struct FlushDenormals {
     #[cfg(target_arch = "x86_64")]
     previous: u32,
+    /// `!Send` and `!Sync`: the guard restores the FPU state of the thread that made it, so it
+    /// must be dropped on that thread.
+    _thread_bound: std::marker::PhantomData<*const ()>,
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -22,10 +25,15 @@ impl FlushDenormals {
         {
             let previous = read_mxcsr();
             write_mxcsr(previous | FTZ_DAZ);
-            FlushDenormals { previous }
+            FlushDenormals {
+                previous,
+                _thread_bound: std::marker::PhantomData,
+            }
         }
         #[cfg(not(target_arch = "x86_64"))]
-        FlushDenormals {}
+        FlushDenormals {
+            _thread_bound: std::marker::PhantomData,
+        }
     }
 }
 
