@@ -148,9 +148,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (test, test_rows) = pick(valid_end..n, false)?;
 
     // 4. Train an LSTM autoencoder briefly, on `--device`.
-    let spec = LstmAutoencoderConfig::new()
-        .with_hidden(args.hidden)
-        .with_time_features(args.time_features);
+    let spec = LstmAutoencoderConfig {
+        hidden: args.hidden,
+        time_features: args.time_features,
+        ..Default::default()
+    };
     let config = TrainingConfig {
         epochs: args.epochs,
         learning_rate: args.lr,

@@ -26,8 +26,11 @@ fn windows(count: usize) -> Vec<f32> {
 /// `normal`, as a training run fits them on validation windows.
 fn detector(normal: &[f32]) -> Detector {
     let device = ecg_anomaly::device::default_device();
-    let spec =
-        ModelSpec::LstmAutoencoder(LstmAutoencoderConfig::new().with_hidden(8).with_latent(4));
+    let spec = ModelSpec::LstmAutoencoder(LstmAutoencoderConfig {
+        hidden: 8,
+        latent: 4,
+        ..Default::default()
+    });
     let normalizer = Normalization::GlobalZScore(ZScore::fit(normal).unwrap());
     let mut detector = Detector {
         model: spec.init(&device).unwrap(),

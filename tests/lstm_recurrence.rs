@@ -134,10 +134,14 @@ fn autodiff_device(seed: u64) -> Device {
 }
 
 fn stack(d_in: usize, h: usize, layers: usize, device: &Device) -> FusedLstm {
-    FusedLstmConfig::new(d_in, h)
-        .with_layers(layers)
-        .init(device)
-        .unwrap()
+    FusedLstmConfig {
+        d_input: d_in,
+        d_hidden: h,
+        layers,
+        ..Default::default()
+    }
+    .init(device)
+    .unwrap()
 }
 
 /// (batch, seq, input, hidden): one row, odd sizes, and batches that split over threads.

@@ -74,11 +74,13 @@ fn device() -> Device {
 }
 
 fn lstm() -> LstmAutoencoder {
-    LstmAutoencoderConfig::new()
-        .with_hidden(16)
-        .with_latent(8)
-        .init(&device())
-        .unwrap()
+    LstmAutoencoderConfig {
+        hidden: 16,
+        latent: 8,
+        ..Default::default()
+    }
+    .init(&device())
+    .unwrap()
 }
 
 fn quick(epochs: usize) -> TrainingConfig {
@@ -155,14 +157,16 @@ fn lstm_autoencoder_learns_and_keeps_its_best_epoch() {
 #[test]
 fn conv_vae_learns_with_kl_warm_up() {
     let (train, valid) = datasets(80);
-    let vae = ConvVaeConfig::new()
-        .with_seq(SEQ)
-        .with_block_channels(vec![8, 16])
-        .with_latent(8)
-        .with_dropout(0.0)
-        .with_kl_warmup(KlWarmup { steps: 10 })
-        .init(&device())
-        .unwrap();
+    let vae = ConvVaeConfig {
+        seq: SEQ,
+        block_channels: vec![8, 16],
+        latent: 8,
+        dropout: 0.0,
+        kl_warmup: KlWarmup { steps: 10 },
+        ..Default::default()
+    }
+    .init(&device())
+    .unwrap();
     let trained: TrainedModel<ConvVae> = Trainer::new(quick(8))
         .unwrap()
         .fit(vae, &train, &valid)
@@ -356,11 +360,13 @@ fn bad_inputs_are_errors() {
     let err = trainer.fit(lstm(), &train, &all_abnormal).unwrap_err();
     assert!(err.to_string().contains("normal"), "{err}");
 
-    let vae = ConvVaeConfig::new()
-        .with_seq(128)
-        .with_block_channels(vec![4])
-        .init(&device())
-        .unwrap();
+    let vae = ConvVaeConfig {
+        seq: 128,
+        block_channels: vec![4],
+        ..Default::default()
+    }
+    .init(&device())
+    .unwrap();
     let err = trainer.fit(vae, &train, &valid).unwrap_err();
     assert!(matches!(err, Error::Training(_)), "{err}");
     assert!(err.to_string().contains("64 samples"), "{err}");
@@ -405,12 +411,14 @@ fn training_loss_follows_the_kl_warm_up() {
         TensorData::new(train.window(0).unwrap().to_vec(), [1, SEQ, 1]),
         &device(),
     );
-    let vae = ConvVaeConfig::new()
-        .with_seq(SEQ)
-        .with_block_channels(vec![4])
-        .with_kl_warmup(KlWarmup { steps: 10 })
-        .init(&device())
-        .unwrap();
+    let vae = ConvVaeConfig {
+        seq: SEQ,
+        block_channels: vec![4],
+        kl_warmup: KlWarmup { steps: 10 },
+        ..Default::default()
+    }
+    .init(&device())
+    .unwrap();
     let r = vae.reconstruct(input.clone());
     let at = |step| f64::from(values(vae.training_loss(input.clone(), &r, step))[0]);
     let terms = vae.loss_at(input.clone(), &r, 5);

@@ -12,7 +12,7 @@
 //! # fn data() -> ecg_anomaly::data::batch::WindowDataset { unimplemented!() }
 //! let (train, valid) = (data(), data());
 //! let device = ecg_anomaly::device::default_device();
-//! let model = LstmAutoencoderConfig::new().init(&device)?;
+//! let model = LstmAutoencoderConfig::default().init(&device)?;
 //! let trained = Trainer::new(TrainingConfig { epochs: 20, ..Default::default() })?
 //!     .with_output_dir("runs/lstm")
 //!     .fit(model, &train, &valid)?;
