@@ -8,8 +8,8 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use super::spec::{AnyModel, ModelKind, ModelSpec};
+use crate::json::{load_json, save_json};
 use crate::preprocess::Normalization;
-use crate::preprocess::normalize::{load_json, save_json};
 use crate::score::{AnyScore, Calibration};
 pub use crate::threshold::Threshold;
 use crate::{Error, Result};

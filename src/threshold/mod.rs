@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::evaluate::Ranking;
 use crate::evaluate::input::check_scores;
-use crate::preprocess::normalize::{load_json, save_json};
+use crate::json::{load_json, save_json};
 use crate::{Error, Result};
 
 /// How a [`Threshold`] is chosen. Serialises as `{"kind": "percentile", "q": 95.0}` etc.
