@@ -31,6 +31,7 @@ pub mod detector;
 pub mod device;
 pub mod error;
 pub mod evaluate;
+mod input;
 mod json;
 pub mod model;
 pub mod preprocess;
