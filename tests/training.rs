@@ -315,19 +315,6 @@ fn trains_on_two_cpu_devices_with_the_multi_device_strategy() {
 }
 
 #[test]
-fn distributed_data_parallel_is_an_error_not_a_panic() {
-    let (train, valid) = datasets(24);
-    let err = Trainer::new(quick(1))
-        .unwrap()
-        .with_devices(vec![Device::flex(), Device::flex()])
-        .with_ddp()
-        .fit(lstm(), &train, &valid)
-        .unwrap_err();
-    assert!(matches!(err, Error::Training(_)), "{err}");
-    assert!(err.to_string().contains("CUDA"), "{err}");
-}
-
-#[test]
 fn bad_inputs_are_errors() {
     let bad = TrainingConfig {
         batch_size: 0,
@@ -370,36 +357,6 @@ fn bad_inputs_are_errors() {
     let err = trainer.fit(vae, &train, &valid).unwrap_err();
     assert!(matches!(err, Error::Training(_)), "{err}");
     assert!(err.to_string().contains("64 samples"), "{err}");
-}
-
-/// Why `with_ddp` is an error: Burn 0.22.1 panics as soon as a DDP strategy is built for flex
-/// devices (`DistributedContext::init` starts a communication server that only backends marked
-/// `distributed: true` in burn-backend-extension's catalog have). When this test starts
-/// failing, Burn supports collectives on the CPU and `Trainer::with_ddp` can be wired up.
-#[test]
-fn burn_refuses_ddp_on_flex() {
-    use burn::tensor::distributed::{DistributedConfig, ReduceOperation};
-    use burn::train::ExecutionStrategy;
-    let devices = vec![Device::flex().autodiff(), Device::flex().autodiff()];
-    let config = DistributedConfig {
-        all_reduce_op: ReduceOperation::Mean,
-    };
-    let outcome = std::panic::catch_unwind(|| {
-        ExecutionStrategy::ddp(devices, config)
-            .main_device()
-            .clone()
-    });
-    let panic = outcome.expect_err("Burn now builds a DDP strategy on flex");
-    let message = panic
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default();
-    println!("Burn's DDP on flex: {message}");
-    assert!(
-        message.contains("Distributed operations are not supported"),
-        "{message}"
-    );
 }
 
 /// The trainer's per-step loss: the VAE's KL weight ramps up with the optimizer step, other
