@@ -22,7 +22,7 @@
 //!   HTML/Markdown report;
 //! - [`detector`]: a trained model with its normaliser, score, calibration and threshold, saved as one
 //!   folder, that judges raw windows;
-//! - [`device`]: which backend runs the models (flex, ndarray or wgpu), chosen at run time.
+//! - [`device`]: which backend runs the models (flex, ndarray, wgpu or cuda), chosen at run time.
 #![warn(missing_docs)]
 
 pub mod augment;
