@@ -7,6 +7,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use ecg_anomaly::data::beat::AamiClass;
 use ecg_anomaly::evaluate::{
     ConfusionMatrix, EvaluationConfig, Ranking, class_recall, evaluate, evaluate_classes,
+    fit_labelled,
 };
 use ecg_anomaly::threshold::{Threshold, ThresholdMethod};
 use rand::rngs::Xoshiro256PlusPlus;
@@ -54,7 +55,7 @@ fn metrics(c: &mut Criterion) {
         b.iter(|| Threshold::fit(method, black_box(&normal)).unwrap())
     });
     group.bench_function("fit_labelled_best_f1", |b| {
-        b.iter(|| Threshold::fit_labelled(black_box(&scores), &labels).unwrap())
+        b.iter(|| fit_labelled(black_box(&scores), &labels).unwrap())
     });
     group.bench_function("flag_and_confusion", |b| {
         b.iter(|| ConfusionMatrix::from_flags(&threshold.flag(black_box(&scores)), &labels))

@@ -34,7 +34,7 @@ fn training_step(c: &mut Criterion) {
     group.throughput(Throughput::Elements(batch as u64));
     for seq in SEQS {
         let input = windows(batch, seq, &device);
-        let mut model = Some(LstmAutoencoderConfig::new().init(&device).unwrap());
+        let mut model = Some(LstmAutoencoderConfig::default().init(&device).unwrap());
         let mut optimizer = AdamConfig::new().init();
         group.bench_function(BenchmarkId::from_parameter(seq), |b| {
             b.iter(|| {
@@ -59,7 +59,7 @@ fn inference(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(15));
     group.throughput(Throughput::Elements(batch as u64));
-    let model = LstmAutoencoderConfig::new().init(&device).unwrap();
+    let model = LstmAutoencoderConfig::default().init(&device).unwrap();
     for seq in SEQS {
         let input = windows(batch, seq, &device);
         group.bench_function(BenchmarkId::from_parameter(seq), |b| {
@@ -84,7 +84,13 @@ fn fused_vs_burn_nn(c: &mut Criterion) {
     let (batch, seq, hidden) = (64, 320, 64);
     let device = ecg_anomaly::device::default_device().autodiff();
     let input = windows(batch, seq, &device);
-    let fused = FusedLstmConfig::new(1, hidden).init(&device).unwrap();
+    let fused = FusedLstmConfig {
+        d_input: 1,
+        d_hidden: hidden,
+        ..Default::default()
+    }
+    .init(&device)
+    .unwrap();
     let reference = LstmConfig::new(1, hidden, true).init(&device);
     let mut group = c.benchmark_group("lstm_layer_fwd_bwd_b64_s320_h64");
     group

@@ -23,7 +23,14 @@ fn training_step(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(20));
     for seq in SEQS {
         let beats = Tensor::<3>::random([64, seq, 1], Distribution::Normal(0.0, 1.0), &device);
-        let mut vae = Some(ConvVaeConfig::new().with_seq(seq).init(&device).unwrap());
+        let mut vae = Some(
+            ConvVaeConfig {
+                seq,
+                ..Default::default()
+            }
+            .init(&device)
+            .unwrap(),
+        );
         let mut optimizer = AdamConfig::new().init();
         group.bench_with_input(BenchmarkId::from_parameter(seq), &beats, |b, beats| {
             b.iter(|| {
@@ -46,11 +53,13 @@ fn inference(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(15));
     for seq in SEQS {
         let beats = Tensor::<3>::random([256, seq, 1], Distribution::Normal(0.0, 1.0), &device);
-        let vae = ConvVaeConfig::new()
-            .with_seq(seq)
-            .init(&device)
-            .unwrap()
-            .valid();
+        let vae = ConvVaeConfig {
+            seq,
+            ..Default::default()
+        }
+        .init(&device)
+        .unwrap()
+        .valid();
         group.bench_with_input(BenchmarkId::from_parameter(seq), &beats, |b, beats| {
             // Reading the output back forces the computation on lazy backends.
             b.iter(|| black_box(vae.reconstruct(beats.clone()).output.into_data()))

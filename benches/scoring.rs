@@ -88,7 +88,7 @@ fn batch_scorer(c: &mut Criterion) {
     let n = 2048;
     let data: Vec<f32> = values(n * SEQ, 3).into_iter().map(|v| v as f32).collect();
     let data = WindowDataset::new(data, SEQ, 1, vec![false; n]).unwrap();
-    let model = LstmAutoencoderConfig::new().init(&device).unwrap();
+    let model = LstmAutoencoderConfig::default().init(&device).unwrap();
     let scorer = BatchScorer::default();
     let mut group = c.benchmark_group("batch_scorer_lstm_mse");
     group

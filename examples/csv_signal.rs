@@ -231,10 +231,12 @@ pub fn run(args: Args) -> Result<Summary, Box<dyn Error>> {
     let valid = inside(train_end, valid_end)?;
 
     // 4. A small LSTM autoencoder, trained briefly.
-    let spec = LstmAutoencoderConfig::new()
-        .with_hidden(args.hidden)
-        .with_latent(args.latent)
-        .with_time_features(args.time_features);
+    let spec = LstmAutoencoderConfig {
+        hidden: args.hidden,
+        latent: args.latent,
+        time_features: args.time_features,
+        ..Default::default()
+    };
     let config = TrainingConfig {
         epochs: args.epochs,
         learning_rate: args.lr,

@@ -248,8 +248,11 @@ fn run_protocol(
         ..Default::default()
     };
 
-    let lstm = LstmAutoencoderConfig::new();
-    let vae = ConvVaeConfig::new().with_seq(seq);
+    let lstm = LstmAutoencoderConfig::default();
+    let vae = ConvVaeConfig {
+        seq,
+        ..Default::default()
+    };
     let specs = [
         (
             ModelSpec::LstmAutoencoder(lstm.clone()),

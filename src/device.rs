@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
-/// A backend and, for wgpu, which adapter.
+/// A backend and, for wgpu and CUDA, which device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DeviceChoice {
@@ -27,6 +27,8 @@ pub enum DeviceChoice {
     NdArray,
     /// A GPU through wgpu: Vulkan, Metal or DX12 (feature `wgpu`).
     Wgpu(WgpuAdapter),
+    /// The n-th NVIDIA GPU through CUDA (feature `cuda`); `cuda` alone is `cuda:0`.
+    Cuda(usize),
 }
 
 /// Which wgpu adapter to open.
@@ -57,11 +59,15 @@ impl DeviceChoice {
         if cfg!(feature = "wgpu") {
             names.extend(["wgpu", "wgpu:cpu", "wgpu:discrete:N", "wgpu:integrated:N"]);
         }
+        if cfg!(feature = "cuda") {
+            names.extend(["cuda", "cuda:N"]);
+        }
         names
     }
 
     /// The Burn device for this choice; an error when its feature was not compiled in.
-    /// Opening a wgpu adapter is lazy: a missing driver shows at the first tensor operation.
+    /// Opening a wgpu adapter or a CUDA device is lazy: a missing driver shows at the first
+    /// tensor operation.
     pub fn device(self) -> Result<Device> {
         match self {
             #[cfg(feature = "flex")]
@@ -80,6 +86,8 @@ impl DeviceChoice {
                     WgpuAdapter::Cpu => DeviceKind::Cpu,
                 }))
             }
+            #[cfg(feature = "cuda")]
+            DeviceChoice::Cuda(index) => Ok(Device::cuda(index)),
             #[allow(unreachable_patterns)]
             other => Err(Error::invalid(
                 "device",
@@ -99,12 +107,13 @@ impl DeviceChoice {
             DeviceChoice::Flex => "flex",
             DeviceChoice::NdArray => "ndarray",
             DeviceChoice::Wgpu(_) => "wgpu",
+            DeviceChoice::Cuda(_) => "cuda",
         }
     }
 }
 
 /// The crate's default device: the CPU, `flex` where compiled in, else `ndarray`, else the
-/// default wgpu adapter.
+/// default wgpu adapter, else the first CUDA GPU.
 pub fn default_device() -> Device {
     #[cfg(feature = "flex")]
     return Device::flex();
@@ -113,8 +122,20 @@ pub fn default_device() -> Device {
     return Device::ndarray();
     #[cfg(all(not(feature = "flex"), not(feature = "ndarray"), feature = "wgpu"))]
     return Device::wgpu(burn::tensor::DeviceKind::DefaultDevice);
-    #[cfg(not(any(feature = "flex", feature = "ndarray", feature = "wgpu")))]
-    compile_error!("ecg-anomaly needs a backend: enable `flex`, `ndarray` or `wgpu`");
+    #[cfg(all(
+        not(feature = "flex"),
+        not(feature = "ndarray"),
+        not(feature = "wgpu"),
+        feature = "cuda"
+    ))]
+    return Device::cuda(0);
+    #[cfg(not(any(
+        feature = "flex",
+        feature = "ndarray",
+        feature = "wgpu",
+        feature = "cuda"
+    )))]
+    compile_error!("ecg-anomaly needs a backend: enable `flex`, `ndarray`, `wgpu` or `cuda`");
 }
 
 impl fmt::Display for DeviceChoice {
@@ -126,6 +147,7 @@ impl fmt::Display for DeviceChoice {
             DeviceChoice::Wgpu(WgpuAdapter::Cpu) => f.write_str("wgpu:cpu"),
             DeviceChoice::Wgpu(WgpuAdapter::Discrete(i)) => write!(f, "wgpu:discrete:{i}"),
             DeviceChoice::Wgpu(WgpuAdapter::Integrated(i)) => write!(f, "wgpu:integrated:{i}"),
+            DeviceChoice::Cuda(i) => write!(f, "cuda:{i}"),
         }
     }
 }
@@ -134,7 +156,8 @@ impl FromStr for DeviceChoice {
     type Err = Error;
 
     /// Parses `flex` (or `cpu`), `ndarray`, `wgpu`, `wgpu:cpu`, `wgpu:discrete:N`,
-    /// `wgpu:integrated:N`, ignoring case and surrounding spaces. Parsing does not check that
+    /// `wgpu:integrated:N`, `cuda` (the same as `cuda:0`) and `cuda:N`, ignoring case and
+    /// surrounding spaces. Parsing does not check that
     /// the backend is compiled in; [`DeviceChoice::device`] does.
     fn from_str(text: &str) -> Result<Self> {
         let lower = text.trim().to_ascii_lowercase();
@@ -154,12 +177,14 @@ impl FromStr for DeviceChoice {
             ["wgpu", "cpu"] => DeviceChoice::Wgpu(WgpuAdapter::Cpu),
             ["wgpu", "discrete", i] => DeviceChoice::Wgpu(WgpuAdapter::Discrete(index(i)?)),
             ["wgpu", "integrated", i] => DeviceChoice::Wgpu(WgpuAdapter::Integrated(index(i)?)),
+            ["cuda"] => DeviceChoice::Cuda(0),
+            ["cuda", i] => DeviceChoice::Cuda(index(i)?),
             _ => {
                 return Err(Error::invalid(
                     "device",
                     format!(
                         "unknown device `{text}`; expected flex, ndarray, wgpu, wgpu:cpu, \
-                         wgpu:discrete:N or wgpu:integrated:N"
+                         wgpu:discrete:N, wgpu:integrated:N, cuda or cuda:N"
                     ),
                 ));
             }
@@ -180,16 +205,28 @@ mod tests {
             "wgpu:cpu",
             "wgpu:discrete:1",
             "wgpu:integrated:0",
+            "cuda:1",
         ] {
             let choice: DeviceChoice = text.parse().unwrap();
             assert_eq!(choice.to_string(), text);
         }
         assert_eq!(" CPU ".parse::<DeviceChoice>().unwrap(), DeviceChoice::Flex);
+        assert_eq!(
+            "CUDA".parse::<DeviceChoice>().unwrap(),
+            DeviceChoice::Cuda(0)
+        );
     }
 
     #[test]
     fn bad_spellings_are_errors_that_name_the_input() {
-        for text in ["", "cuda", "wgpu:discrete", "wgpu:discrete:x", "flex:0"] {
+        for text in [
+            "",
+            "wgpu:discrete",
+            "wgpu:discrete:x",
+            "flex:0",
+            "cuda:x",
+            "cuda:0:1",
+        ] {
             let err = text.parse::<DeviceChoice>().unwrap_err().to_string();
             assert!(err.contains("device"), "{err}");
         }
@@ -203,6 +240,7 @@ mod tests {
             DeviceChoice::Flex,
             DeviceChoice::NdArray,
             DeviceChoice::Wgpu(WgpuAdapter::Default),
+            DeviceChoice::Cuda(0),
         ] {
             let compiled = DeviceChoice::compiled().contains(&choice.feature());
             match choice.device() {

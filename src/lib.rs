@@ -23,7 +23,7 @@
 //! - [`detector`]: [`DetectorConfig`](detector::DetectorConfig) → `fit` → a
 //!   [`Detector`](detector::Detector) (model, normaliser, score, calibration, threshold), saved
 //!   as one folder, that judges windows, beats or a raw signal;
-//! - [`device`]: which backend runs the models (flex, ndarray or wgpu), chosen at run time.
+//! - [`device`]: which backend runs the models (flex, ndarray, wgpu or cuda), chosen at run time.
 #![warn(missing_docs)]
 
 pub mod augment;
@@ -32,6 +32,8 @@ pub mod detector;
 pub mod device;
 pub mod error;
 pub mod evaluate;
+mod input;
+mod json;
 pub mod model;
 pub mod preprocess;
 #[cfg(feature = "report")]

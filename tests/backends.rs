@@ -87,7 +87,11 @@ fn tensor(data: &[f32], n: usize, device: &Device) -> Tensor<3> {
 fn lstm_autoencoder_agrees_with_flex_before_and_after_training() {
     let flex = Device::flex();
     let data = beats(8, 90.0);
-    let config = LstmAutoencoderConfig::new().with_hidden(16).with_latent(8);
+    let config = LstmAutoencoderConfig {
+        hidden: 16,
+        latent: 8,
+        ..Default::default()
+    };
     let model = config.init(&flex).unwrap();
     let reference = values(model.reconstruct(tensor(&data, 8, &flex)).output);
 
@@ -137,7 +141,10 @@ fn lstm_autoencoder_agrees_with_flex_before_and_after_training() {
 fn conv_vae_agrees_with_flex_at_inference() {
     let flex = Device::flex();
     let data = beats(8, 180.0);
-    let config = ConvVaeConfig::new().with_seq(160);
+    let config = ConvVaeConfig {
+        seq: 160,
+        ..Default::default()
+    };
     let model = config.init(&flex).unwrap();
     let reference = model.reconstruct(tensor(&data, 8, &flex));
     let (out, latent) = (values(reference.output), values(reference.latent));
@@ -169,7 +176,12 @@ fn conv_vae_trains_on_every_fast_backend() {
     for (choice, device) in devices {
         let device = device.autodiff();
         device.seed(2);
-        let mut m = ConvVaeConfig::new().with_seq(160).init(&device).unwrap();
+        let mut m = ConvVaeConfig {
+            seq: 160,
+            ..Default::default()
+        }
+        .init(&device)
+        .unwrap();
         let mut optimizer = AdamConfig::new().init();
         let input = tensor(&data, 16, &device);
         let mut losses = Vec::new();

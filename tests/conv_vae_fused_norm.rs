@@ -261,11 +261,13 @@ fn conv_vae_on_flex_matches_plain_modules_on_ndarray() {
     let flex = ecg_anomaly::device::default_device().autodiff();
     let ndarray = ndarray_device().autodiff();
     flex.seed(21);
-    let config = ConvVaeConfig::new()
-        .with_seq(40)
-        .with_block_channels(vec![4, 8])
-        .with_kernel_size(5)
-        .with_dropout(0.0);
+    let config = ConvVaeConfig {
+        seq: 40,
+        block_channels: vec![4, 8],
+        kernel_size: 5,
+        dropout: 0.0,
+        ..Default::default()
+    };
     let vae = config.init(&flex).unwrap();
     // A fresh module on ndarray with the same weights (a clone would share running statistics).
     let twin = config

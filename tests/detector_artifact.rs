@@ -24,16 +24,20 @@ fn temp_dir(name: &str) -> PathBuf {
 }
 
 fn lstm_spec() -> ModelSpec {
-    ModelSpec::LstmAutoencoder(LstmAutoencoderConfig::new().with_hidden(8).with_latent(4))
+    ModelSpec::LstmAutoencoder(LstmAutoencoderConfig {
+        hidden: 8,
+        latent: 4,
+        ..Default::default()
+    })
 }
 
 fn vae_spec() -> ModelSpec {
-    ModelSpec::ConvVae(
-        ConvVaeConfig::new()
-            .with_seq(SEQ)
-            .with_block_channels(vec![4, 8])
-            .with_latent(3),
-    )
+    ModelSpec::ConvVae(ConvVaeConfig {
+        seq: SEQ,
+        block_channels: vec![4, 8],
+        latent: 3,
+        ..Default::default()
+    })
 }
 
 /// An untrained detector built from its parts (the low-level path; `DetectorConfig::fit`

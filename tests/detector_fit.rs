@@ -24,7 +24,7 @@ fn detector() -> &'static Detector {
     DETECTOR.get_or_init(|| {
         let train = record(125.0, 360.0, 0.02, 11);
         let config = DetectorConfig {
-            model: ModelSpec::LstmAutoencoder(LstmAutoencoderConfig::new().with_hidden(32)),
+            model: ModelSpec::LstmAutoencoder(LstmAutoencoderConfig { hidden: 32, ..Default::default() }),
             training: TrainingConfig {
                 epochs: 8,
                 learning_rate: 3e-3,

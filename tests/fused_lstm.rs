@@ -102,7 +102,13 @@ fn compare_one_layer(shape: (usize, usize, usize, usize), track_input: bool, see
     let (batch, seq, d_in, h) = shape;
     let device = ecg_anomaly::device::default_device().autodiff();
     device.seed(seed);
-    let fused = FusedLstmConfig::new(d_in, h).init(&device).unwrap();
+    let fused = FusedLstmConfig {
+        d_input: d_in,
+        d_hidden: h,
+        ..Default::default()
+    }
+    .init(&device)
+    .unwrap();
     let layer = &fused.layers[0];
     let reference = reference(layer, &device);
     let x = Tensor::<3>::random([batch, seq, d_in], Distribution::Normal(0.0, 1.0), &device);
@@ -193,10 +199,14 @@ fn two_layers_match_chained_burn_lstms() {
     let (batch, seq, d_in, h) = (3, 12, 2, 6);
     let device = ecg_anomaly::device::default_device().autodiff();
     device.seed(7);
-    let fused = FusedLstmConfig::new(d_in, h)
-        .with_layers(2)
-        .init(&device)
-        .unwrap();
+    let fused = FusedLstmConfig {
+        d_input: d_in,
+        d_hidden: h,
+        layers: 2,
+        ..Default::default()
+    }
+    .init(&device)
+    .unwrap();
     let refs: Vec<Lstm> = fused.layers.iter().map(|l| reference(l, &device)).collect();
     let x = Tensor::<3>::random([batch, seq, d_in], Distribution::Normal(0.0, 1.0), &device);
     let probe = Probe::new(batch, seq, h, &device);
@@ -233,10 +243,14 @@ fn constant_input_equals_repeated_sequence() {
     let (batch, seq, d_in, h) = (3, 9, 5, 7);
     let device = ecg_anomaly::device::default_device().autodiff();
     device.seed(3);
-    let fused: FusedLstm = FusedLstmConfig::new(d_in, h)
-        .with_layers(2)
-        .init(&device)
-        .unwrap();
+    let fused: FusedLstm = FusedLstmConfig {
+        d_input: d_in,
+        d_hidden: h,
+        layers: 2,
+        ..Default::default()
+    }
+    .init(&device)
+    .unwrap();
     let z =
         Tensor::<2>::random([batch, d_in], Distribution::Normal(0.0, 1.0), &device).require_grad();
     let probe = Probe::new(batch, seq, h, &device);
@@ -270,10 +284,14 @@ fn constant_with_shared_steps_equals_the_concatenated_sequence() {
     let (batch, seq, d_c, d_s, h) = (3, 11, 4, 3, 6);
     let device = ecg_anomaly::device::default_device().autodiff();
     device.seed(4);
-    let fused: FusedLstm = FusedLstmConfig::new(d_c + d_s, h)
-        .with_layers(2)
-        .init(&device)
-        .unwrap();
+    let fused: FusedLstm = FusedLstmConfig {
+        d_input: d_c + d_s,
+        d_hidden: h,
+        layers: 2,
+        ..Default::default()
+    }
+    .init(&device)
+    .unwrap();
     let z =
         Tensor::<2>::random([batch, d_c], Distribution::Normal(0.0, 1.0), &device).require_grad();
     let shared = Tensor::<2>::random([seq, d_s], Distribution::Normal(0.0, 1.0), &device);
@@ -307,7 +325,13 @@ fn inference_path_matches_burn_lstm_with_initial_state() {
     let (batch, seq, d_in, h) = (4, 20, 3, 8);
     let device = ecg_anomaly::device::default_device();
     device.seed(5);
-    let fused = FusedLstmConfig::new(d_in, h).init(&device).unwrap();
+    let fused = FusedLstmConfig {
+        d_input: d_in,
+        d_hidden: h,
+        ..Default::default()
+    }
+    .init(&device)
+    .unwrap();
     let reference = reference(&fused.layers[0], &device);
     let x = Tensor::<3>::random([batch, seq, d_in], Distribution::Normal(0.0, 1.0), &device);
     let state = || {
@@ -328,7 +352,13 @@ fn inference_path_matches_burn_lstm_with_initial_state() {
 fn saturated_gates_give_finite_gradients() {
     let device = ecg_anomaly::device::default_device().autodiff();
     device.seed(11);
-    let fused = FusedLstmConfig::new(2, 4).init(&device).unwrap();
+    let fused = FusedLstmConfig {
+        d_input: 2,
+        d_hidden: 4,
+        ..Default::default()
+    }
+    .init(&device)
+    .unwrap();
     let x = Tensor::<3>::random([2, 50, 2], Distribution::Normal(0.0, 1.0), &device)
         .mul_scalar(1e4)
         .require_grad();
@@ -348,18 +378,34 @@ fn saturated_gates_give_finite_gradients() {
 #[test]
 fn invalid_config_is_an_error() {
     let device = ecg_anomaly::device::default_device();
-    assert!(FusedLstmConfig::new(0, 4).init(&device).is_err());
     assert!(
-        FusedLstmConfig::new(1, 4)
-            .with_layers(0)
-            .init(&device)
-            .is_err()
+        FusedLstmConfig {
+            d_input: 0,
+            d_hidden: 4,
+            ..Default::default()
+        }
+        .init(&device)
+        .is_err()
     );
     assert!(
-        FusedLstmConfig::new(1, 4)
-            .with_dropout(1.0)
-            .init(&device)
-            .is_err()
+        FusedLstmConfig {
+            d_input: 1,
+            d_hidden: 4,
+            layers: 0,
+            ..Default::default()
+        }
+        .init(&device)
+        .is_err()
+    );
+    assert!(
+        FusedLstmConfig {
+            d_input: 1,
+            d_hidden: 4,
+            dropout: 1.0,
+            ..Default::default()
+        }
+        .init(&device)
+        .is_err()
     );
 }
 
@@ -367,10 +413,14 @@ fn invalid_config_is_an_error() {
 #[test]
 fn empty_sequence() {
     let device = ecg_anomaly::device::default_device();
-    let fused = FusedLstmConfig::new(3, 5)
-        .with_layers(2)
-        .init(&device)
-        .unwrap();
+    let fused = FusedLstmConfig {
+        d_input: 3,
+        d_hidden: 5,
+        layers: 2,
+        ..Default::default()
+    }
+    .init(&device)
+    .unwrap();
     let (out, finals) = fused.forward(Tensor::zeros([2, 0, 3], &device), None);
     assert_eq!(out.dims(), [2, 0, 5]);
     assert_eq!(finals.len(), 2);

@@ -16,12 +16,14 @@ fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 fn shapes_for_one_and_three_channels() {
     let device = ecg_anomaly::device::default_device();
     for channels in [1, 3] {
-        let model = LstmAutoencoderConfig::new()
-            .with_channels(channels)
-            .with_hidden(16)
-            .with_latent(8)
-            .init(&device)
-            .unwrap();
+        let model = LstmAutoencoderConfig {
+            channels,
+            hidden: 16,
+            latent: 8,
+            ..Default::default()
+        }
+        .init(&device)
+        .unwrap();
         for seq in [256, 320] {
             let input = Tensor::<3>::random([2, seq, channels], Distribution::Default, &device);
             let r = model.reconstruct(input.clone());
@@ -38,7 +40,7 @@ fn shapes_for_one_and_three_channels() {
 #[test]
 fn parameter_count_matches_the_architecture() {
     let (c, h, l, t) = (1, 64, 32, 8);
-    let model = LstmAutoencoderConfig::new()
+    let model = LstmAutoencoderConfig::default()
         .init(&ecg_anomaly::device::default_device())
         .unwrap();
     // Encoder LSTM, code layer, decoder LSTM (reading the code and the time code), read-out.
@@ -46,24 +48,28 @@ fn parameter_count_matches_the_architecture() {
     assert_eq!(model.num_params(), expected);
     assert_eq!(expected, 45_921);
 
-    let two = LstmAutoencoderConfig::new()
-        .with_layers(2)
-        .init(&ecg_anomaly::device::default_device())
-        .unwrap();
+    let two = LstmAutoencoderConfig {
+        layers: 2,
+        ..Default::default()
+    }
+    .init(&ecg_anomaly::device::default_device())
+    .unwrap();
     assert_eq!(two.num_params(), expected + 2 * 4 * h * (2 * h + 1));
 }
 
 #[test]
 fn inference_is_deterministic_even_with_dropout() {
     let device = ecg_anomaly::device::default_device();
-    let model = LstmAutoencoderConfig::new()
-        .with_channels(2)
-        .with_hidden(12)
-        .with_latent(6)
-        .with_layers(2)
-        .with_dropout(0.5)
-        .init(&device)
-        .unwrap();
+    let model = LstmAutoencoderConfig {
+        channels: 2,
+        hidden: 12,
+        latent: 6,
+        layers: 2,
+        dropout: 0.5,
+        ..Default::default()
+    }
+    .init(&device)
+    .unwrap();
     let input = Tensor::<3>::random([3, 64, 2], Distribution::Default, &device);
     let a = model.reconstruct(input.clone());
     let b = model.reconstruct(input);
@@ -75,28 +81,36 @@ fn inference_is_deterministic_even_with_dropout() {
 fn invalid_config_is_an_error() {
     let device = ecg_anomaly::device::default_device();
     assert!(
-        LstmAutoencoderConfig::new()
-            .with_channels(0)
-            .init(&device)
-            .is_err()
+        LstmAutoencoderConfig {
+            channels: 0,
+            ..Default::default()
+        }
+        .init(&device)
+        .is_err()
     );
     assert!(
-        LstmAutoencoderConfig::new()
-            .with_latent(0)
-            .init(&device)
-            .is_err()
+        LstmAutoencoderConfig {
+            latent: 0,
+            ..Default::default()
+        }
+        .init(&device)
+        .is_err()
     );
     assert!(
-        LstmAutoencoderConfig::new()
-            .with_hidden(0)
-            .init(&device)
-            .is_err()
+        LstmAutoencoderConfig {
+            hidden: 0,
+            ..Default::default()
+        }
+        .init(&device)
+        .is_err()
     );
     assert!(
-        LstmAutoencoderConfig::new()
-            .with_dropout(-0.1)
-            .init(&device)
-            .is_err()
+        LstmAutoencoderConfig {
+            dropout: -0.1,
+            ..Default::default()
+        }
+        .init(&device)
+        .is_err()
     );
 }
 
@@ -140,11 +154,13 @@ fn adam_lowers_the_loss_on_synthetic_beats() {
     device.seed(1);
     let beats = synthetic_beats(16, 90.0, &device);
     assert_eq!(beats.dims(), [16, 80, 1]);
-    let mut model: LstmAutoencoder = LstmAutoencoderConfig::new()
-        .with_hidden(16)
-        .with_latent(8)
-        .init(&device)
-        .unwrap();
+    let mut model: LstmAutoencoder = LstmAutoencoderConfig {
+        hidden: 16,
+        latent: 8,
+        ..Default::default()
+    }
+    .init(&device)
+    .unwrap();
     let mut optimizer = AdamConfig::new().init();
     let mut losses = Vec::new();
     for _ in 0..80 {

@@ -134,10 +134,14 @@ fn autodiff_device(seed: u64) -> Device {
 }
 
 fn stack(d_in: usize, h: usize, layers: usize, device: &Device) -> FusedLstm {
-    FusedLstmConfig::new(d_in, h)
-        .with_layers(layers)
-        .init(device)
-        .unwrap()
+    FusedLstmConfig {
+        d_input: d_in,
+        d_hidden: h,
+        layers,
+        ..Default::default()
+    }
+    .init(device)
+    .unwrap()
 }
 
 /// (batch, seq, input, hidden): one row, odd sizes, and batches that split over threads.
@@ -268,7 +272,9 @@ fn the_operation_applies_to_flex_f32_only() {
     assert!(supports(&flex, DType::F32));
     assert!(supports(&flex.clone().autodiff(), DType::F32));
     assert!(!supports(&flex, DType::F64));
+    #[cfg(feature = "ndarray")]
     let ndarray = Device::ndarray();
+    #[cfg(feature = "ndarray")]
     assert!(!supports(&ndarray, DType::F32));
     let (b, t, h) = (2, 3, 4);
     let op = |device: &Device, whh_rows: usize| {
@@ -282,6 +288,7 @@ fn the_operation_applies_to_flex_f32_only() {
         )
     };
     // Elsewhere, or with shapes that disagree, the caller is told to fall back.
+    #[cfg(feature = "ndarray")]
     assert!(op(&ndarray, h).is_none());
     assert!(op(&flex, h + 1).is_none());
     let out = op(&flex, h).expect("flex runs the fused recurrence");
@@ -296,12 +303,14 @@ fn the_operation_applies_to_flex_f32_only() {
             Tensor::zeros([b, h], device),
         )
     };
+    #[cfg(feature = "ndarray")]
     assert!(sequence(&ndarray, 3).is_none());
     assert!(sequence(&flex, 2).is_none());
     assert_eq!(sequence(&flex, 3).expect("flex").dims(), [b, t + 1, h]);
 }
 
 /// On ndarray, `Auto` falls back to plain ops and gives the same numbers as on flex.
+#[cfg(feature = "ndarray")]
 #[test]
 #[allow(deprecated)] // Device::ndarray: the backend is deprecated, still supported here
 fn other_backends_fall_back_to_plain_ops() {

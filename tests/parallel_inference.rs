@@ -48,20 +48,24 @@ fn a_split_batch_gives_the_same_reconstruction() {
     device.seed(3);
     // 70 rows: blocks of 24, 23, 23 on three threads (uneven on purpose).
     let input: Tensor<3> = Tensor::random([70, 64, 1], Distribution::Normal(0.0, 1.0), &device);
-    let lstm = LstmAutoencoderConfig::new()
-        .with_hidden(16)
-        .with_latent(8)
-        .init(&device)
-        .unwrap();
+    let lstm = LstmAutoencoderConfig {
+        hidden: 16,
+        latent: 8,
+        ..Default::default()
+    }
+    .init(&device)
+    .unwrap();
     assert_same(
         reconstruct_split(&lstm, input.clone(), 3),
         lstm.reconstruct(input.clone()),
     );
-    let vae = ConvVaeConfig::new()
-        .with_seq(64)
-        .with_block_channels(vec![8, 16])
-        .init(&device)
-        .unwrap();
+    let vae = ConvVaeConfig {
+        seq: 64,
+        block_channels: vec![8, 16],
+        ..Default::default()
+    }
+    .init(&device)
+    .unwrap();
     let split = reconstruct_split(&vae, input.clone(), 2);
     assert!(split.log_var.is_some());
     assert_same(split, vae.reconstruct(input.clone()));
@@ -77,11 +81,13 @@ fn a_split_batch_gives_the_same_reconstruction() {
 fn scores_do_not_depend_on_the_thread_count() {
     let device = default_device();
     device.seed(4);
-    let model = LstmAutoencoderConfig::new()
-        .with_hidden(8)
-        .with_latent(4)
-        .init(&device)
-        .unwrap();
+    let model = LstmAutoencoderConfig {
+        hidden: 8,
+        latent: 4,
+        ..Default::default()
+    }
+    .init(&device)
+    .unwrap();
     let (n, seq) = (90, 32);
     let data = (0..n * seq)
         .map(|i| ((i % seq) as f32 * 0.3 + (i / seq) as f32).sin())

@@ -420,11 +420,13 @@ fn windows(n: usize, seq: usize) -> WindowDataset {
 #[test]
 fn batch_scorer_gives_the_same_scores_in_any_batch_size() {
     let device = default_device();
-    let model = LstmAutoencoderConfig::new()
-        .with_hidden(8)
-        .with_latent(4)
-        .init(&device)
-        .unwrap();
+    let model = LstmAutoencoderConfig {
+        hidden: 8,
+        latent: 4,
+        ..Default::default()
+    }
+    .init(&device)
+    .unwrap();
     let data = windows(37, 24);
     let whole = BatchScorer::new(37).unwrap();
     let small = BatchScorer::new(5).unwrap();

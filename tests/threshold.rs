@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use ecg_anomaly::Error;
-use ecg_anomaly::evaluate::ConfusionMatrix;
+use ecg_anomaly::evaluate::{ConfusionMatrix, fit_labelled};
 use ecg_anomaly::threshold::{Threshold, ThresholdMethod};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -170,7 +170,7 @@ fn best_f1_picks_the_right_cut() {
     // Cuts from the top: F1 = 2/4, 4/5, 4/6, 6/7, 6/8, 6/9; the best flags the top four.
     let scores = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6];
     let labels = [false, false, true, false, true, true];
-    let t = Threshold::fit_labelled(&scores, &labels).unwrap();
+    let t = fit_labelled(&scores, &labels).unwrap();
     assert_eq!(t.method, ThresholdMethod::LabelledBestF1);
     assert_eq!(t.value, 0.2);
     let flags = t.flag(&scores);
@@ -184,10 +184,10 @@ fn best_f1_picks_the_right_cut() {
 #[test]
 fn best_f1_ties_keep_the_highest_threshold() {
     // Flagging the top one gives 2/3, the top four 4/6: equal, so the fewer alarms win.
-    let t = Threshold::fit_labelled(&[0.9, 0.7, 0.5, 0.3], &[true, false, false, true]).unwrap();
+    let t = fit_labelled(&[0.9, 0.7, 0.5, 0.3], &[true, false, false, true]).unwrap();
     assert_eq!(t.value, 0.7);
     // Tied scores are flagged together: the best cut flags both 0.5s (F1 2/3).
-    let t = Threshold::fit_labelled(&[0.5, 0.5, 0.2, 0.1], &[true, false, false, false]).unwrap();
+    let t = fit_labelled(&[0.5, 0.5, 0.2, 0.1], &[true, false, false, false]).unwrap();
     assert_eq!(t.value, 0.2);
 }
 
@@ -195,7 +195,7 @@ fn best_f1_ties_keep_the_highest_threshold() {
 fn best_f1_can_flag_everything() {
     // Cuts give F1 0, 2/4, 4/5: all flagged, so the threshold sits just below the minimum.
     let scores = [1.0, 2.0, 3.0];
-    let t = Threshold::fit_labelled(&scores, &[true, true, false]).unwrap();
+    let t = fit_labelled(&scores, &[true, true, false]).unwrap();
     assert!(t.value < 1.0 && t.value.is_finite());
     assert_eq!(t.flag(&scores), [true, true, true]);
 }
@@ -210,7 +210,7 @@ fn best_f1_matches_brute_force_on_random_scores() {
             .iter()
             .map(|&l| ((rng.random::<f64>() + if l { 0.3 } else { 0.0 }) * 20.0).round() / 20.0)
             .collect();
-        let best = Threshold::fit_labelled(&scores, &labels).unwrap();
+        let best = fit_labelled(&scores, &labels).unwrap();
         let f1_at = |t: f64| {
             let flags: Vec<bool> = scores.iter().map(|&s| s > t).collect();
             ConfusionMatrix::from_flags(&flags, &labels).unwrap().f1()
@@ -225,9 +225,9 @@ fn best_f1_matches_brute_force_on_random_scores() {
 
 #[test]
 fn fit_labelled_rejects_bad_labels() {
-    assert!(Threshold::fit_labelled(&[0.1, 0.2], &[true]).is_err());
-    assert!(Threshold::fit_labelled(&[0.1, 0.2], &[false, false]).is_err());
-    let err = Threshold::fit_labelled(&[0.1, f64::NAN], &[true, false]).unwrap_err();
+    assert!(fit_labelled(&[0.1, 0.2], &[true]).is_err());
+    assert!(fit_labelled(&[0.1, 0.2], &[false, false]).is_err());
+    let err = fit_labelled(&[0.1, f64::NAN], &[true, false]).unwrap_err();
     assert!(err.to_string().contains("index 1"), "{err}");
 }
 

@@ -74,11 +74,13 @@ fn device() -> Device {
 }
 
 fn lstm() -> LstmAutoencoder {
-    LstmAutoencoderConfig::new()
-        .with_hidden(16)
-        .with_latent(8)
-        .init(&device())
-        .unwrap()
+    LstmAutoencoderConfig {
+        hidden: 16,
+        latent: 8,
+        ..Default::default()
+    }
+    .init(&device())
+    .unwrap()
 }
 
 fn quick(epochs: usize) -> TrainingConfig {
@@ -155,14 +157,16 @@ fn lstm_autoencoder_learns_and_keeps_its_best_epoch() {
 #[test]
 fn conv_vae_learns_with_kl_warm_up() {
     let (train, valid) = datasets(80);
-    let vae = ConvVaeConfig::new()
-        .with_seq(SEQ)
-        .with_block_channels(vec![8, 16])
-        .with_latent(8)
-        .with_dropout(0.0)
-        .with_kl_warmup(KlWarmup { steps: 10 })
-        .init(&device())
-        .unwrap();
+    let vae = ConvVaeConfig {
+        seq: SEQ,
+        block_channels: vec![8, 16],
+        latent: 8,
+        dropout: 0.0,
+        kl_warmup: KlWarmup { steps: 10 },
+        ..Default::default()
+    }
+    .init(&device())
+    .unwrap();
     let trained: TrainedModel<ConvVae> = Trainer::new(quick(8))
         .unwrap()
         .fit(vae, &train, &valid)
@@ -311,19 +315,6 @@ fn trains_on_two_cpu_devices_with_the_multi_device_strategy() {
 }
 
 #[test]
-fn distributed_data_parallel_is_an_error_not_a_panic() {
-    let (train, valid) = datasets(24);
-    let err = Trainer::new(quick(1))
-        .unwrap()
-        .with_devices(vec![Device::flex(), Device::flex()])
-        .with_ddp()
-        .fit(lstm(), &train, &valid)
-        .unwrap_err();
-    assert!(matches!(err, Error::Training(_)), "{err}");
-    assert!(err.to_string().contains("CUDA"), "{err}");
-}
-
-#[test]
 fn bad_inputs_are_errors() {
     let bad = TrainingConfig {
         batch_size: 0,
@@ -356,44 +347,16 @@ fn bad_inputs_are_errors() {
     let err = trainer.fit(lstm(), &train, &all_abnormal).unwrap_err();
     assert!(err.to_string().contains("normal"), "{err}");
 
-    let vae = ConvVaeConfig::new()
-        .with_seq(128)
-        .with_block_channels(vec![4])
-        .init(&device())
-        .unwrap();
+    let vae = ConvVaeConfig {
+        seq: 128,
+        block_channels: vec![4],
+        ..Default::default()
+    }
+    .init(&device())
+    .unwrap();
     let err = trainer.fit(vae, &train, &valid).unwrap_err();
     assert!(matches!(err, Error::Training(_)), "{err}");
     assert!(err.to_string().contains("64 samples"), "{err}");
-}
-
-/// Why `with_ddp` is an error: Burn 0.22.1 panics as soon as a DDP strategy is built for flex
-/// devices (`DistributedContext::init` starts a communication server that only backends marked
-/// `distributed: true` in burn-backend-extension's catalog have). When this test starts
-/// failing, Burn supports collectives on the CPU and `Trainer::with_ddp` can be wired up.
-#[test]
-fn burn_refuses_ddp_on_flex() {
-    use burn::tensor::distributed::{DistributedConfig, ReduceOperation};
-    use burn::train::ExecutionStrategy;
-    let devices = vec![Device::flex().autodiff(), Device::flex().autodiff()];
-    let config = DistributedConfig {
-        all_reduce_op: ReduceOperation::Mean,
-    };
-    let outcome = std::panic::catch_unwind(|| {
-        ExecutionStrategy::ddp(devices, config)
-            .main_device()
-            .clone()
-    });
-    let panic = outcome.expect_err("Burn now builds a DDP strategy on flex");
-    let message = panic
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default();
-    println!("Burn's DDP on flex: {message}");
-    assert!(
-        message.contains("Distributed operations are not supported"),
-        "{message}"
-    );
 }
 
 /// The trainer's per-step loss: the VAE's KL weight ramps up with the optimizer step, other
@@ -405,12 +368,14 @@ fn training_loss_follows_the_kl_warm_up() {
         TensorData::new(train.window(0).unwrap().to_vec(), [1, SEQ, 1]),
         &device(),
     );
-    let vae = ConvVaeConfig::new()
-        .with_seq(SEQ)
-        .with_block_channels(vec![4])
-        .with_kl_warmup(KlWarmup { steps: 10 })
-        .init(&device())
-        .unwrap();
+    let vae = ConvVaeConfig {
+        seq: SEQ,
+        block_channels: vec![4],
+        kl_warmup: KlWarmup { steps: 10 },
+        ..Default::default()
+    }
+    .init(&device())
+    .unwrap();
     let r = vae.reconstruct(input.clone());
     let at = |step| f64::from(values(vae.training_loss(input.clone(), &r, step))[0]);
     let terms = vae.loss_at(input.clone(), &r, 5);

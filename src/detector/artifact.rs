@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::DetectorConfig;
 use super::spec::{AnyModel, ModelKind};
-use crate::preprocess::normalize::{load_json, save_json};
+use crate::json::{load_json, save_json};
 use crate::preprocess::{BeatPipeline, Normalization};
 use crate::score::{AnyScore, Calibration};
 use crate::threshold::Threshold;

@@ -116,7 +116,7 @@ impl DetectorConfig {
             return Err(Error::invalid(
                 "threshold",
                 "a detector's threshold is set on normal beats only; best-F1 on labels is for \
-                 evaluation (Threshold::fit_labelled)",
+                 evaluation (evaluate::fit_labelled)",
             ));
         }
         let fraction = self.validation_fraction;

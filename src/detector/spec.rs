@@ -33,7 +33,7 @@ pub enum ModelSpec {
 impl Default for ModelSpec {
     /// An LSTM autoencoder with its default configuration.
     fn default() -> Self {
-        ModelSpec::LstmAutoencoder(LstmAutoencoderConfig::new())
+        ModelSpec::LstmAutoencoder(LstmAutoencoderConfig::default())
     }
 }
 

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::input::check_len;
 use crate::Result;
+use crate::input::check_len;
 
 /// How many samples of one class were flagged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

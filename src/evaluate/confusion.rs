@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::input::check_len;
+use crate::input::check_len;
 use crate::{Error, Result};
 
 /// Counts of flagged/unflagged against anomalous/normal (anomalous = positive).

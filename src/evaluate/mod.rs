@@ -3,7 +3,8 @@
 //!
 //! - [`ConfusionMatrix`]: the counts at one threshold and the metrics read from them;
 //! - [`Ranking`]: threshold-free metrics from one sort (ROC/PR curves, ROC AUC, average
-//!   precision, best F1, recall at a false-alarm budget);
+//!   precision, best F1, recall at a false-alarm budget), and [`fit_labelled`], the best-F1
+//!   [`Threshold`](crate::threshold::Threshold);
 //! - [`class_recall`]: the flagged share of each beat class;
 //! - [`evaluate`] / [`evaluate_classes`]: all of it as one serialisable report.
 //!
@@ -13,11 +14,10 @@
 
 mod classes;
 mod confusion;
-pub(crate) mod input;
 mod ranking;
 mod report;
 
 pub use classes::{ClassRecall, class_recall};
 pub use confusion::{ConfusionMatrix, Metrics};
-pub use ranking::{BestF1, OperatingPoint, Ranking};
+pub use ranking::{BestF1, OperatingPoint, Ranking, fit_labelled};
 pub use report::{ClassEvaluation, EvaluationConfig, EvaluationReport, evaluate, evaluate_classes};

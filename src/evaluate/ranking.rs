@@ -10,7 +10,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::ConfusionMatrix;
-use super::input::check_pair;
+use crate::input::check_pair;
+use crate::threshold::{Threshold, ThresholdMethod};
 use crate::{Error, Result};
 
 /// One distinct score with the counts flagged by cutting just below it.
@@ -246,4 +247,16 @@ impl Ranking {
             precision: m.precision(),
         })
     }
+}
+
+/// The threshold with the best F1 on `scores` against `labels` (true = anomalous), over every
+/// cut between distinct scores; among equal F1 the highest threshold
+/// ([`Ranking::best_f1`]), as a [`Threshold`] of method [`ThresholdMethod::LabelledBestF1`].
+/// Errors on empty input, a length mismatch, a non-finite score or labels of one class only.
+pub fn fit_labelled(scores: &[f64], labels: &[bool]) -> Result<Threshold> {
+    let best = Ranking::new(scores, labels)?.best_f1();
+    Ok(Threshold {
+        value: best.threshold,
+        method: ThresholdMethod::LabelledBestF1,
+    })
 }

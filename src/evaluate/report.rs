@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::classes::{ClassRecall, class_recall};
-use super::input::check_len;
 use super::{BestF1, ConfusionMatrix, Metrics, OperatingPoint, Ranking};
+use crate::input::check_len;
 use crate::threshold::Threshold;
 use crate::{Error, Result};
 

@@ -18,10 +18,10 @@
 //! in one matmul, then one fused call forward and one backward. The plain tensor-op layer
 //! above remains for wgpu, ndarray and other dtypes, and is the fused one's test oracle.
 
-use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig, Initializer, LstmState};
 use burn::tensor::{Device, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
@@ -30,18 +30,33 @@ use crate::{Error, Result};
 const EXP_CLAMP: f32 = 30.0;
 
 /// Configuration of a [`FusedLstm`], created with [`FusedLstmConfig::init`].
-#[derive(Config, Debug)]
+/// `FusedLstmConfig::default()` holds the documented defaults; missing fields in JSON take them
+/// too: `FusedLstmConfig { d_input: 3, d_hidden: 16, ..Default::default() }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FusedLstmConfig {
-    /// Features per input step.
+    /// Features per input step. Default: 1 (one ECG lead).
     pub d_input: usize,
-    /// Size of the hidden and cell states, `H`.
+    /// Size of the hidden and cell states, `H`. Default: 64 (as
+    /// [`LstmAutoencoderConfig::hidden`](super::LstmAutoencoderConfig::hidden)).
     pub d_hidden: usize,
     /// Number of stacked layers; layer `l > 0` reads the hidden states of layer `l - 1`.
-    #[config(default = 1)]
+    /// Default: 1.
     pub layers: usize,
     /// Dropout probability on the hidden states between stacked layers (training only).
-    #[config(default = 0.0)]
+    /// Default: 0.0.
     pub dropout: f64,
+}
+
+impl Default for FusedLstmConfig {
+    fn default() -> Self {
+        Self {
+            d_input: 1,
+            d_hidden: 64,
+            layers: 1,
+            dropout: 0.0,
+        }
+    }
 }
 
 /// One fused LSTM layer. Gate blocks of `4H` columns are ordered input, forget, cell, output.

@@ -9,36 +9,48 @@
 //! mean), where eight sinusoids of the step index (`time_features`, default 8) brought it to
 //! 0.05 in the same ten epochs and the same time. Set `time_features` to 0 for the plain design.
 
-use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
 
 use super::{FusedLstm, FusedLstmConfig, Reconstruction, ReconstructionModel};
 use crate::{Error, Result};
 
 /// Configuration of an [`LstmAutoencoder`], created with [`LstmAutoencoderConfig::init`].
-#[derive(Config, Debug, PartialEq)]
+/// `LstmAutoencoderConfig::default()` holds the documented defaults; missing fields in JSON
+/// take them too. Change a few with struct update syntax:
+/// `LstmAutoencoderConfig { hidden: 32, ..Default::default() }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LstmAutoencoderConfig {
-    /// Channels (leads) per time step.
-    #[config(default = 1)]
+    /// Channels (leads) per time step. Default: 1.
     pub channels: usize,
-    /// Hidden size of the encoder and decoder LSTMs.
-    #[config(default = 64)]
+    /// Hidden size of the encoder and decoder LSTMs. Default: 64.
     pub hidden: usize,
-    /// Size of the latent code.
-    #[config(default = 32)]
+    /// Size of the latent code. Default: 32.
     pub latent: usize,
-    /// Stacked LSTM layers in the encoder and in the decoder.
-    #[config(default = 1)]
+    /// Stacked LSTM layers in the encoder and in the decoder. Default: 1.
     pub layers: usize,
     /// Dropout between stacked LSTM layers (training only; no effect with one layer).
-    #[config(default = 0.0)]
+    /// Default: 0.0.
     pub dropout: f64,
     /// Size of the time code fed to the decoder beside the latent code: `sin` and `cos` of
-    /// `2π k t / seq` for `k = 1, 2, ...` (0 feeds the latent code alone).
-    #[config(default = 8)]
+    /// `2π k t / seq` for `k = 1, 2, ...` (0 feeds the latent code alone). Default: 8.
     pub time_features: usize,
+}
+
+impl Default for LstmAutoencoderConfig {
+    fn default() -> Self {
+        Self {
+            channels: 1,
+            hidden: 64,
+            latent: 32,
+            layers: 1,
+            dropout: 0.0,
+            time_features: 8,
+        }
+    }
 }
 
 /// Encoder LSTM → last hidden state → latent code → decoder LSTM fed the code at every step →
@@ -70,10 +82,13 @@ impl LstmAutoencoderConfig {
             return Err(Error::invalid(name, "must be at least 1"));
         }
         let lstm = |d_input| {
-            FusedLstmConfig::new(d_input, self.hidden)
-                .with_layers(self.layers)
-                .with_dropout(self.dropout)
-                .init(device)
+            FusedLstmConfig {
+                d_input,
+                d_hidden: self.hidden,
+                layers: self.layers,
+                dropout: self.dropout,
+            }
+            .init(device)
         };
         Ok(LstmAutoencoder {
             encoder: lstm(self.channels)?,

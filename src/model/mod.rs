@@ -55,3 +55,67 @@ pub trait ReconstructionModel {
         self.loss(input, reconstruction)
     }
 }
+
+#[cfg(test)]
+mod config_tests {
+    use super::*;
+
+    /// The JSON keys of a config, sorted.
+    fn keys(value: impl serde::Serialize) -> Vec<String> {
+        let mut keys: Vec<String> = match serde_json::to_value(value).unwrap() {
+            serde_json::Value::Object(map) => map.keys().cloned().collect(),
+            other => panic!("expected a JSON object, got {other}"),
+        };
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn missing_json_fields_take_the_documented_defaults() {
+        let lstm: LstmAutoencoderConfig = serde_json::from_str(r#"{"hidden": 8}"#).unwrap();
+        let expected = LstmAutoencoderConfig {
+            hidden: 8,
+            ..Default::default()
+        };
+        assert_eq!(lstm, expected);
+        assert_eq!((lstm.channels, lstm.latent, lstm.time_features), (1, 32, 8));
+
+        let vae: ConvVaeConfig = serde_json::from_str(r#"{"seq": 160}"#).unwrap();
+        assert_eq!(vae.block_channels, vec![32, 64, 128, 256]);
+        assert_eq!((vae.seq, vae.latent, vae.kl_warmup.steps), (160, 16, 0));
+        assert_eq!((vae.dropout, vae.beta, vae.leaky_slope), (0.1, 1.0, 0.2));
+
+        let fused: FusedLstmConfig = serde_json::from_str(r#"{"d_input": 3}"#).unwrap();
+        assert_eq!((fused.d_input, fused.d_hidden, fused.layers), (3, 64, 1));
+        assert_eq!(fused.dropout, 0.0);
+    }
+
+    /// `model.json` files written while these were Burn `Config`s keep loading: same keys.
+    #[test]
+    fn json_field_names_are_stable() {
+        let lstm = [
+            "channels",
+            "dropout",
+            "hidden",
+            "latent",
+            "layers",
+            "time_features",
+        ];
+        assert_eq!(keys(LstmAutoencoderConfig::default()), lstm);
+        let vae = [
+            "beta",
+            "block_channels",
+            "channels",
+            "dropout",
+            "kernel_size",
+            "kl_warmup",
+            "latent",
+            "leaky_slope",
+            "seq",
+            "stride",
+        ];
+        assert_eq!(keys(ConvVaeConfig::default()), vae);
+        let fused = ["d_hidden", "d_input", "dropout", "layers"];
+        assert_eq!(keys(FusedLstmConfig::default()), fused);
+    }
+}

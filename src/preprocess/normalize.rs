@@ -1,8 +1,8 @@
 //! Amplitude normalisers: a global z-score fitted on training data, and per-window min-max and
 //! z-score that need no fitting. [`Normalization`] names whichever one a model was trained with.
 
+use crate::json::{load_json, save_json};
 use crate::{Error, Result};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -165,26 +165,6 @@ impl Normalizer for Normalization {
             Normalization::WindowZScore => WindowZScore.normalize(window),
         }
     }
-}
-
-/// Writes `value` as pretty JSON to `path`.
-pub(crate) fn save_json<T: Serialize>(value: &T, path: &Path) -> Result<()> {
-    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    let mut writer = std::io::BufWriter::new(file);
-    serde_json::to_writer_pretty(&mut writer, value).map_err(|source| Error::Json {
-        path: path.into(),
-        source,
-    })?;
-    std::io::Write::flush(&mut writer).map_err(|e| Error::io(path, e))
-}
-
-/// Reads a JSON value from `path`.
-pub(crate) fn load_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_reader(std::io::BufReader::new(file)).map_err(|source| Error::Json {
-        path: path.into(),
-        source,
-    })
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::preprocess::normalize::{load_json, save_json};
+use crate::json::{load_json, save_json};
 use crate::{Error, Result};
 
 /// Most support points kept; larger samples are thinned to this many (exact at every point

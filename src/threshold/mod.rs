@@ -2,8 +2,9 @@
 //! applying, and a JSON file so it can be re-chosen without retraining.
 //!
 //! A score is anomalous when `score > value`. Unlabelled rules look at normal (training or
-//! validation) scores only; [`ThresholdMethod::LabelledBestF1`] needs labels and is fitted with
-//! [`Threshold::fit_labelled`].
+//! validation) scores only; [`ThresholdMethod::LabelledBestF1`] needs labels and is fitted by
+//! the evaluation layer, [`evaluate::fit_labelled`](crate::evaluate::fit_labelled), from the
+//! same ranking its metrics use.
 
 mod quantile;
 
@@ -11,9 +12,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::evaluate::Ranking;
-use crate::evaluate::input::check_scores;
-use crate::preprocess::normalize::{load_json, save_json};
+use crate::input::check_scores;
+use crate::json::{load_json, save_json};
 use crate::{Error, Result};
 
 /// How a [`Threshold`] is chosen. Serialises as `{"kind": "percentile", "q": 95.0}` etc.
@@ -44,7 +44,7 @@ pub enum ThresholdMethod {
     },
     /// The cut with the best F1 on labelled scores (see
     /// [`Ranking::best_f1`](crate::evaluate::Ranking::best_f1)); only through
-    /// [`Threshold::fit_labelled`].
+    /// [`evaluate::fit_labelled`](crate::evaluate::fit_labelled).
     LabelledBestF1,
 }
 
@@ -86,13 +86,14 @@ pub struct Threshold {
 impl Threshold {
     /// Fits `method` on `scores` (higher = more anomalous). Errors on an invalid parameter, on
     /// empty scores or a non-finite score (naming its index; not for `Fixed`), and for
-    /// [`ThresholdMethod::LabelledBestF1`], which needs [`fit_labelled`](Self::fit_labelled).
+    /// [`ThresholdMethod::LabelledBestF1`], which needs
+    /// [`evaluate::fit_labelled`](crate::evaluate::fit_labelled).
     pub fn fit(method: ThresholdMethod, scores: &[f64]) -> Result<Threshold> {
         method.validate()?;
         let value = match method {
             ThresholdMethod::Fixed { value } => value,
             ThresholdMethod::LabelledBestF1 => {
-                let msg = "needs labels: use Threshold::fit_labelled";
+                let msg = "needs labels: use evaluate::fit_labelled";
                 return Err(Error::invalid("method", msg));
             }
             ThresholdMethod::Percentile { q } => {
@@ -113,17 +114,6 @@ impl Threshold {
             return Err(Error::invalid("scores", "the threshold overflows f64"));
         }
         Ok(Threshold { value, method })
-    }
-
-    /// The threshold with the best F1 on `scores` against `labels` (true = anomalous), over
-    /// every cut between distinct scores; among equal F1 the highest threshold. Errors on
-    /// empty input, a length mismatch, a non-finite score or labels of one class only.
-    pub fn fit_labelled(scores: &[f64], labels: &[bool]) -> Result<Threshold> {
-        let best = Ranking::new(scores, labels)?.best_f1();
-        Ok(Threshold {
-            value: best.threshold,
-            method: ThresholdMethod::LabelledBestF1,
-        })
     }
 
     /// Whether `score` is anomalous: `score > value` (so a NaN score is not flagged).

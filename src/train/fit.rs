@@ -34,8 +34,8 @@ impl Trainer {
     ///
     /// Errors: an empty training set or no normal validation window, windows of different
     /// shapes in the two sets, a model that rejects the windows (e.g. a [`ConvVae`] built for
-    /// another length), augmentation of multi-channel windows, a DDP request
-    /// ([`Error::Training`]), and I/O errors on the output folder.
+    /// another length, [`Error::Training`]), augmentation of multi-channel windows, and I/O
+    /// errors on the output folder.
     ///
     /// [`ConvVae`]: crate::model::ConvVae
     pub fn fit<M>(
@@ -170,9 +170,6 @@ impl Trainer {
     }
 
     fn check_inputs(&self, train: &WindowDataset, valid: &WindowDataset) -> Result<()> {
-        if self.ddp {
-            return Err(Error::Training(DDP_UNSUPPORTED.to_string()));
-        }
         if train.labels().is_empty() {
             return Err(Error::invalid("train", "the training set has no window"));
         }
@@ -195,13 +192,6 @@ impl Trainer {
         Ok(())
     }
 }
-
-/// Why [`Trainer::with_ddp`] cannot run: see the crate's notes on Burn 0.22.1.
-const DDP_UNSUPPORTED: &str = "distributed data parallel training is not available: in Burn \
-    0.22.1 collective operations exist only for CUDA (flex and ndarray are marked \
-    `distributed: false` in burn-backend-extension's backend catalog, and wgpu's cubecl runtime \
-    panics in all_reduce), and this crate builds flex, ndarray and wgpu; use with_devices \
-    (multi-device data parallelism with the optimizer on the first device) instead";
 
 /// The windows of `valid` labelled normal, or an error when there is none.
 fn normal_windows(valid: &WindowDataset) -> Result<WindowDataset> {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::json::save_json;
 use crate::{Error, Result};
 
 /// File name of the per-epoch CSV log (`epoch,train_loss,valid_loss,seconds`).
@@ -48,13 +49,7 @@ impl TrainingHistory {
     /// Writes `history.json` into `dir`.
     pub fn save_json(&self, dir: &Path) -> Result<PathBuf> {
         let path = dir.join(HISTORY_JSON);
-        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
-        let mut writer = BufWriter::new(file);
-        serde_json::to_writer_pretty(&mut writer, self).map_err(|source| Error::Json {
-            path: path.clone(),
-            source,
-        })?;
-        writer.flush().map_err(|e| Error::io(&path, e))?;
+        save_json(self, &path)?;
         Ok(path)
     }
 }

@@ -12,7 +12,7 @@
 //! # fn data() -> ecg_anomaly::data::batch::WindowDataset { unimplemented!() }
 //! let (train, valid) = (data(), data());
 //! let device = ecg_anomaly::device::default_device();
-//! let model = LstmAutoencoderConfig::new().init(&device)?;
+//! let model = LstmAutoencoderConfig::default().init(&device)?;
 //! let trained = Trainer::new(TrainingConfig { epochs: 20, ..Default::default() })?
 //!     .with_output_dir("runs/lstm")
 //!     .fit(model, &train, &valid)?;
@@ -47,7 +47,6 @@ pub struct Trainer {
     config: TrainingConfig,
     output_dir: Option<PathBuf>,
     devices: Vec<Device>,
-    ddp: bool,
 }
 
 impl Trainer {
@@ -59,7 +58,6 @@ impl Trainer {
             config,
             output_dir: None,
             devices: vec![crate::device::default_device()],
-            ddp: false,
         })
     }
 
@@ -71,20 +69,14 @@ impl Trainer {
     }
 
     /// Trains on these devices: one runs alone, several run burn-train's multi-device strategy
-    /// (each batch's gradients computed on a device in turn, the optimizer on the first). The
-    /// model is returned on the first device, without autodiff. An empty list is ignored.
+    /// (one worker thread per device computes a batch's gradients, the gradients are moved to
+    /// the first device, and the optimizer steps there). The model is returned on the first
+    /// device, without autodiff. An empty list is ignored. The README's "Several GPUs" section
+    /// says how this relates to Burn's distributed data parallel strategy.
     pub fn with_devices(mut self, devices: Vec<Device>) -> Self {
         if !devices.is_empty() {
             self.devices = devices;
         }
-        self
-    }
-
-    /// Asks for distributed data parallel training. Burn 0.22.1 implements its collective
-    /// operations for CUDA only, which this crate does not build, so [`fit`](Self::fit) then
-    /// returns [`Error::Training`](crate::Error::Training) saying so; kept so callers get that error, not a panic.
-    pub fn with_ddp(mut self) -> Self {
-        self.ddp = true;
         self
     }
 

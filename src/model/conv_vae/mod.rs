@@ -15,59 +15,69 @@ mod loss;
 #[cfg(test)]
 mod tests;
 
-use burn::config::Config;
 use burn::module::{Flag, Module, Param};
 use burn::nn::conv::ConvTranspose1d;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Distribution, Tensor};
+use serde::{Deserialize, Serialize};
 
 use self::blocks::{BlockShape, DecoderBlock, EncoderBlock};
 pub use self::loss::{KlWarmup, VaeLoss, kl_divergence};
 use super::{Reconstruction, ReconstructionModel};
 use crate::{Error, Result};
 
-/// Settings of [`ConvVae`]; every field has a documented default.
-#[derive(Config, Debug, PartialEq)]
+/// Settings of [`ConvVae`]. `ConvVaeConfig::default()` holds the documented defaults; missing
+/// fields in JSON take them too. Change a few with struct update syntax:
+/// `ConvVaeConfig { seq: 160, ..Default::default() }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ConvVaeConfig {
     /// Input channels (leads). Default: 1.
-    #[config(default = 1)]
     pub channels: usize,
     /// Samples per window. The flattened encoder shape, hence the Linear layers, depend on it:
     /// a model is built for one window length. Default: 320 (140 + 180 samples around the R
     /// peak at 360 Hz, [`BeatWindow::for_fs`](crate::preprocess::BeatWindow::for_fs)).
-    #[config(default = 320)]
     pub seq: usize,
     /// Output channels of the encoder blocks, in order; the decoder mirrors them.
     /// Default: `[32, 64, 128, 256]`.
-    #[config(default = "vec![32, 64, 128, 256]")]
     pub block_channels: Vec<usize>,
     /// Kernel size of every (transposed) convolution; padding is `kernel_size / 2`. Default: 7
     /// (about 20 ms at 360 Hz in the first block, a QRS-wide view by the last).
-    #[config(default = 7)]
     pub kernel_size: usize,
     /// Stride of every (transposed) convolution. Default: 2 (each block halves the length).
-    #[config(default = 2)]
     pub stride: usize,
     /// Dropout probability after every block but the decoder's last, in `[0, 1)`. Acts only in
     /// training (autodiff device, module not frozen or made `valid`). Default: 0.1, light
     /// regularisation that leaves the reconstruction of normal beats sharp.
-    #[config(default = 0.1)]
     pub dropout: f64,
     /// Dimensions of the latent code. Default: 16.
-    #[config(default = 16)]
     pub latent: usize,
     /// Weight of the KL term in the loss (β-VAE), finite and `>= 0`. Default: 1.0 (the plain
     /// VAE evidence lower bound, with the MSE as reconstruction term).
-    #[config(default = 1.0)]
     pub beta: f64,
     /// Linear KL warm-up applied by [`ConvVae::loss_at`]. Default: none (`steps = 0`).
-    #[config(default = "KlWarmup { steps: 0 }")]
     pub kl_warmup: KlWarmup,
     /// Negative slope of every LeakyReLU, finite. Default: 0.2, the usual choice for
     /// convolutional autoencoders: it keeps gradients alive below zero, where ECG deflections
     /// (Q, S, inverted T) carry as much information as positive ones.
-    #[config(default = 0.2)]
     pub leaky_slope: f64,
+}
+
+impl Default for ConvVaeConfig {
+    fn default() -> Self {
+        Self {
+            channels: 1,
+            seq: 320,
+            block_channels: vec![32, 64, 128, 256],
+            kernel_size: 7,
+            stride: 2,
+            dropout: 0.1,
+            latent: 16,
+            beta: 1.0,
+            kl_warmup: KlWarmup { steps: 0 },
+            leaky_slope: 0.2,
+        }
+    }
 }
 
 impl ConvVaeConfig {
@@ -187,7 +197,7 @@ impl ConvVaeConfig {
 /// use burn::tensor::{Device, Tensor};
 /// use ecg_anomaly::model::{ConvVaeConfig, ReconstructionModel};
 /// let device = ecg_anomaly::device::default_device();
-/// let vae = ConvVaeConfig::new().with_seq(256).init(&device)?;
+/// let vae = ConvVaeConfig { seq: 256, ..Default::default() }.init(&device)?;
 /// let beats = Tensor::<3>::zeros([4, 256, 1], &device);      // [batch, seq, channels]
 /// let r = vae.reconstruct(beats);
 /// assert_eq!(r.output.dims(), [4, 256, 1]);

@@ -23,11 +23,13 @@ fn output_has_the_input_shape_for_even_and_odd_lengths() {
     let device = crate::device::default_device();
     for seq in [256, 320, 250, 321] {
         for channels in [1, 2] {
-            let vae = ConvVaeConfig::new()
-                .with_seq(seq)
-                .with_channels(channels)
-                .init(&device)
-                .unwrap();
+            let vae = ConvVaeConfig {
+                seq,
+                channels,
+                ..Default::default()
+            }
+            .init(&device)
+            .unwrap();
             let r = vae.reconstruct(random_input(3, seq, channels, &device));
             assert_eq!(
                 r.output.dims(),
@@ -44,20 +46,24 @@ fn output_has_the_input_shape_for_even_and_odd_lengths() {
 fn encoder_lengths_halve_rounding_up() {
     // Conv1d, kernel 7, padding 3, stride 2: floor((l + 6 - 7) / 2) + 1 = ceil(l / 2).
     let lengths = |seq| {
-        ConvVaeConfig::new()
-            .with_seq(seq)
-            .encoder_lengths()
-            .unwrap()
+        ConvVaeConfig {
+            seq,
+            ..Default::default()
+        }
+        .encoder_lengths()
+        .unwrap()
     };
     assert_eq!(lengths(320), vec![320, 160, 80, 40, 20]);
     assert_eq!(lengths(256), vec![256, 128, 64, 32, 16]);
     assert_eq!(lengths(321), vec![321, 161, 81, 41, 21]);
     assert_eq!(lengths(250), vec![250, 125, 63, 32, 16]);
     assert!(
-        ConvVaeConfig::new()
-            .with_stride(0)
-            .encoder_lengths()
-            .is_err()
+        ConvVaeConfig {
+            stride: 0,
+            ..Default::default()
+        }
+        .encoder_lengths()
+        .is_err()
     );
 }
 
@@ -66,13 +72,15 @@ fn exact_length_holds_for_other_kernels_and_strides() {
     let device = crate::device::default_device();
     for (kernel, stride) in [(4, 2), (5, 3), (8, 2), (3, 1)] {
         for seq in [97, 100] {
-            let vae = ConvVaeConfig::new()
-                .with_seq(seq)
-                .with_kernel_size(kernel)
-                .with_stride(stride)
-                .with_block_channels(vec![4, 8, 8])
-                .init(&device)
-                .unwrap();
+            let vae = ConvVaeConfig {
+                seq,
+                kernel_size: kernel,
+                stride,
+                block_channels: vec![4, 8, 8],
+                ..Default::default()
+            }
+            .init(&device)
+            .unwrap();
             let out = vae.reconstruct(random_input(2, seq, 1, &device)).output;
             assert_eq!(out.dims(), [2, seq, 1], "kernel {kernel}, stride {stride}");
         }
@@ -83,15 +91,42 @@ fn exact_length_holds_for_other_kernels_and_strides() {
 fn invalid_settings_and_shapes_are_errors() {
     let device = crate::device::default_device();
     let bad = [
-        ConvVaeConfig::new().with_seq(0),
-        ConvVaeConfig::new().with_block_channels(vec![]),
-        ConvVaeConfig::new().with_block_channels(vec![8, 0]),
-        ConvVaeConfig::new().with_dropout(1.0),
-        ConvVaeConfig::new().with_beta(-1.0),
-        ConvVaeConfig::new().with_latent(0),
-        ConvVaeConfig::new().with_stride(0),
-        ConvVaeConfig::new().with_kernel_size(0),
-        ConvVaeConfig::new().with_leaky_slope(f64::NAN),
+        ConvVaeConfig {
+            seq: 0,
+            ..Default::default()
+        },
+        ConvVaeConfig {
+            block_channels: vec![],
+            ..Default::default()
+        },
+        ConvVaeConfig {
+            block_channels: vec![8, 0],
+            ..Default::default()
+        },
+        ConvVaeConfig {
+            dropout: 1.0,
+            ..Default::default()
+        },
+        ConvVaeConfig {
+            beta: -1.0,
+            ..Default::default()
+        },
+        ConvVaeConfig {
+            latent: 0,
+            ..Default::default()
+        },
+        ConvVaeConfig {
+            stride: 0,
+            ..Default::default()
+        },
+        ConvVaeConfig {
+            kernel_size: 0,
+            ..Default::default()
+        },
+        ConvVaeConfig {
+            leaky_slope: f64::NAN,
+            ..Default::default()
+        },
     ];
     for config in bad {
         assert!(
@@ -99,7 +134,12 @@ fn invalid_settings_and_shapes_are_errors() {
             "{config:?}"
         );
     }
-    let vae = ConvVaeConfig::new().with_seq(64).init(&device).unwrap();
+    let vae = ConvVaeConfig {
+        seq: 64,
+        ..Default::default()
+    }
+    .init(&device)
+    .unwrap();
     let err = vae
         .try_reconstruct(random_input(2, 65, 1, &device))
         .unwrap_err();
@@ -113,7 +153,10 @@ fn invalid_settings_and_shapes_are_errors() {
 
 #[test]
 fn inference_is_deterministic_and_training_is_stochastic() {
-    let config = ConvVaeConfig::new().with_seq(128);
+    let config = ConvVaeConfig {
+        seq: 128,
+        ..Default::default()
+    };
     let plain = crate::device::default_device();
     let input = random_input(4, 128, 1, &plain);
 
@@ -149,11 +192,13 @@ fn inference_is_deterministic_and_training_is_stochastic() {
 #[test]
 fn training_samples_the_latent_even_without_dropout() {
     let device = crate::device::default_device().autodiff();
-    let vae = ConvVaeConfig::new()
-        .with_seq(64)
-        .with_dropout(0.0)
-        .init(&device)
-        .unwrap();
+    let vae = ConvVaeConfig {
+        seq: 64,
+        dropout: 0.0,
+        ..Default::default()
+    }
+    .init(&device)
+    .unwrap();
     let input = random_input(4, 64, 1, &device);
     let (a, b) = (
         vae.reconstruct(input.clone()),
@@ -197,12 +242,14 @@ fn kl_warmup_rises_linearly_to_beta() {
     assert_eq!(weights, vec![0.0, 0.25, 0.5, 1.0, 1.0]);
     assert_eq!(KlWarmup::default().weight(0), 1.0);
 
-    let vae = ConvVaeConfig::new()
-        .with_seq(32)
-        .with_beta(0.5)
-        .with_kl_warmup(KlWarmup { steps: 10 })
-        .init(&crate::device::default_device())
-        .unwrap();
+    let vae = ConvVaeConfig {
+        seq: 32,
+        beta: 0.5,
+        kl_warmup: KlWarmup { steps: 10 },
+        ..Default::default()
+    }
+    .init(&crate::device::default_device())
+    .unwrap();
     assert_eq!(vae.kl_weight(0), 0.0);
     assert_eq!(vae.kl_weight(5), 0.25);
     assert_eq!(vae.kl_weight(20), 0.5);
@@ -211,12 +258,14 @@ fn kl_warmup_rises_linearly_to_beta() {
 #[test]
 fn loss_is_mse_plus_weighted_kl() {
     let device = crate::device::default_device();
-    let vae = ConvVaeConfig::new()
-        .with_seq(32)
-        .with_beta(2.0)
-        .with_kl_warmup(KlWarmup { steps: 4 })
-        .init(&device)
-        .unwrap();
+    let vae = ConvVaeConfig {
+        seq: 32,
+        beta: 2.0,
+        kl_warmup: KlWarmup { steps: 4 },
+        ..Default::default()
+    }
+    .init(&device)
+    .unwrap();
     let input = random_input(3, 32, 1, &device);
     // Output off by 1 everywhere: MSE 1. mu = 1, log_var = 0: KL = 0.5 per dimension, 8 in all.
     let r = Reconstruction {
@@ -258,7 +307,12 @@ fn hand_count(seq_after_encoder: usize, channels: usize) -> (usize, usize) {
 fn parameter_count_matches_the_layer_arithmetic() {
     let device = crate::device::default_device();
     for (seq, deepest, trainable) in [(320, 20, 855_585), (256, 16, 805_409)] {
-        let vae = ConvVaeConfig::new().with_seq(seq).init(&device).unwrap();
+        let vae = ConvVaeConfig {
+            seq,
+            ..Default::default()
+        }
+        .init(&device)
+        .unwrap();
         let n = vae.num_params();
         println!("ConvVae, seq {seq}, 1 channel: {n} parameters ({trainable} trainable)");
         let (hand, running_stats) = hand_count(deepest, 1);
@@ -269,7 +323,12 @@ fn parameter_count_matches_the_layer_arithmetic() {
         // 0.8 M and 0.9 M for the usual beat lengths.
         assert!((800_000..900_000).contains(&n), "{n}");
     }
-    let two = ConvVaeConfig::new().with_channels(2).init(&device).unwrap();
+    let two = ConvVaeConfig {
+        channels: 2,
+        ..Default::default()
+    }
+    .init(&device)
+    .unwrap();
     let (hand, running_stats) = hand_count(20, 2);
     assert_eq!(two.num_params(), hand + running_stats);
 }
@@ -297,7 +356,7 @@ fn synthetic_beats(device: &Device) -> Tensor<3> {
 fn adam_lowers_the_loss_on_synthetic_beats() {
     let device = crate::device::default_device().autodiff();
     let beats = synthetic_beats(&device);
-    let mut vae = ConvVaeConfig::new().init(&device).unwrap();
+    let mut vae = ConvVaeConfig::default().init(&device).unwrap();
     let mut optimizer = AdamConfig::new().init();
     let (mut totals, mut mses) = (Vec::new(), Vec::new());
     let start = std::time::Instant::now();

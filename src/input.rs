@@ -1,5 +1,6 @@
-//! Checks shared by every metric and threshold rule: non-empty, finite scores and labels of
-//! the same length.
+//! Checks shared by every metric ([`crate::evaluate`]) and threshold rule ([`crate::threshold`]):
+//! non-empty, finite scores and labels of the same length. A module of its own so that the
+//! threshold layer needs nothing from the evaluation layer above it.
 
 use crate::{Error, Result};
 
