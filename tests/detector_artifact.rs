@@ -311,3 +311,83 @@ fn reloaded_lstm_state_is_byte_identical_ids_included() {
     let same = state_bytes(loaded.model()) == state_bytes(original.model());
     assert!(same, "module state differs after reload");
 }
+
+/// Edits `file` of a saved LSTM detector and returns the load error.
+fn load_after(name: &str, file: &str, edit: impl FnOnce(&mut serde_json::Value)) -> Error {
+    let device = ecg_anomaly::device::default_device();
+    let dir = saved(name, lstm_spec(), &device);
+    rewrite_json(&dir.join(file), edit);
+    Detector::load(&dir, &device).unwrap_err()
+}
+
+#[test]
+fn absurd_layer_sizes_are_refused_before_anything_is_allocated() {
+    let err = load_after("huge", "config.json", |v| {
+        v["model"]["config"]["hidden"] = (1u64 << 40).into()
+    });
+    assert!(err.to_string().contains("hidden"), "{err}");
+    assert_eq!(failing_file(&err), "config.json");
+    let err = load_after("layers", "config.json", |v| {
+        v["model"]["config"]["layers"] = 1_000_000.into()
+    });
+    assert!(err.to_string().contains("layers"), "{err}");
+}
+
+#[test]
+fn an_input_shape_that_overflows_is_refused() {
+    let err = load_after("overflow", "metadata.json", |v| {
+        v["seq"] = (usize::MAX / 2).into();
+        v["channels"] = 4.into();
+    });
+    assert_eq!(failing_file(&err), "metadata.json", "{err}");
+}
+
+#[test]
+fn a_normalizer_with_zero_or_negative_std_is_refused() {
+    for std in [0.0, -1.0] {
+        let err = load_after("std", "normalizer.json", |v| v["std"] = std.into());
+        assert!(matches!(err, Error::Artifact { .. }), "{err}");
+        assert!(err.to_string().contains("std"), "{err}");
+        assert_eq!(failing_file(&err), "normalizer.json");
+    }
+}
+
+#[test]
+fn a_score_json_that_does_not_fit_is_refused() {
+    let err = load_after("window", "score.json", |v| {
+        *v = serde_json::json!({"reconstruction": {"max_moving_average": {"window": SEQ + 1}}})
+    });
+    assert_eq!(failing_file(&err), "score.json", "{err}");
+    let err = load_after("maha", "score.json", |v| {
+        *v = serde_json::json!({"mahalanobis": {
+            "dim": 2, "mean": [], "cholesky": [1.0, 0.0, 0.0, 1.0],
+            "regularization": {"shrinkage": 0.01}}})
+    });
+    assert!(matches!(err, Error::Artifact { .. }), "parsed, then refused: {err}");
+    assert!(err.to_string().contains("mahalanobis"), "{err}");
+    assert_eq!(failing_file(&err), "score.json");
+}
+
+#[test]
+fn nan_weights_are_refused_even_with_a_matching_checksum() {
+    use burn::module::{ModuleMapper, Param};
+    struct Poison;
+    impl ModuleMapper for Poison {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            param.map(|t| t.mul_scalar(f32::NAN))
+        }
+    }
+    let device = ecg_anomaly::device::default_device();
+    let good = detector(lstm_spec(), &device);
+    let parts = good.into_parts();
+    let poisoned = Detector::from_parts(Parts {
+        model: parts.model.clone().map(&mut Poison),
+        ..parts
+    })
+    .unwrap();
+    let dir = temp_dir("nan");
+    poisoned.save(&dir).unwrap();
+    let err = Detector::load(&dir, &device).unwrap_err();
+    assert!(err.to_string().contains("NaN"), "{err}");
+    assert_eq!(failing_file(&err), "model.bpk");
+}

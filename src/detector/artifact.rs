@@ -2,13 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::store::ModuleRecord;
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::config::DetectorConfig;
-use super::spec::{AnyModel, ModelKind};
+use super::spec::{AnyModel, ModelKind, ModelLimits};
 use crate::json::{load_json, save_json};
 use crate::preprocess::{BeatPipeline, Normalization};
 use crate::score::{AnyScore, Calibration};
@@ -234,8 +234,8 @@ impl Detector {
         }
         let metadata = load_metadata(&dir.join(METADATA))?;
         let config: DetectorConfig = load_json(&dir.join(CONFIG))?;
-        let normalizer = load_json(&dir.join(NORMALIZER))?;
-        let score = load_json(&dir.join(SCORE))?;
+        let normalizer: Normalization = load_json(&dir.join(NORMALIZER))?;
+        let score: AnyScore = load_json(&dir.join(SCORE))?;
         let calibration = Calibration::load_json(dir.join(CALIBRATION))?;
         let threshold = Threshold::load_json(dir.join(THRESHOLD))?;
         let history_path = dir.join(HISTORY_JSON);
@@ -243,6 +243,23 @@ impl Detector {
             true => Some(load_json(&history_path)?),
             false => None,
         };
+        let config_path = dir.join(CONFIG);
+        config
+            .model
+            .check_limits(&ModelLimits::default())
+            .map_err(|e| artifact(&config_path, e.to_string()))?;
+        normalizer
+            .validate()
+            .map_err(|e| artifact(dir.join(NORMALIZER), e.to_string()))?;
+        let seq = metadata.seq;
+        if metadata.seq.checked_mul(metadata.channels).is_none_or(|w| w == 0 || w > MAX_WINDOW) {
+            let msg = format!(
+                "input of {} samples x {} channels is empty or over {MAX_WINDOW} values",
+                metadata.seq, metadata.channels
+            );
+            return Err(artifact(dir.join(METADATA), msg));
+        }
+        score.validate(seq).map_err(|m| artifact(dir.join(SCORE), m))?;
         let weights = dir.join(WEIGHTS);
         let bytes = std::fs::read(&weights).map_err(|e| Error::io(&weights, e))?;
         let checksum = fingerprint_bytes(&bytes);
@@ -261,6 +278,9 @@ impl Detector {
             .init(device)?
             .try_load_record(record)
             .map_err(|e| artifact(&weights, format!("weights do not fit {CONFIG}: {e}")))?;
+        if let Some(name) = non_finite_parameter(&model) {
+            return Err(artifact(&weights, format!("parameter {name} holds a NaN or infinite value")));
+        }
         let detector = Detector {
             parts: Parts {
                 model,
@@ -311,7 +331,8 @@ impl Detector {
             return Err(artifact(&config_path, msg));
         }
         let fs_ok = meta.fs.is_none_or(|fs| fs.is_finite() && fs > 0.0);
-        if meta.seq == 0 || meta.channels == 0 || !fs_ok {
+        let width = meta.seq.checked_mul(meta.channels);
+        if width.is_none_or(|w| w == 0 || w > MAX_WINDOW) || !fs_ok {
             let msg = format!(
                 "input length {}, channels {} or sampling rate {:?} is not positive",
                 meta.seq, meta.channels, meta.fs
@@ -324,6 +345,34 @@ impl Detector {
         }
         Ok(())
     }
+}
+
+/// Most values in one input window (`seq * channels`) a loaded detector may take.
+pub const MAX_WINDOW: usize = 1 << 20;
+
+/// The first float parameter of `model` holding a NaN or infinity, by its index in visiting order.
+fn non_finite_parameter(model: &AnyModel) -> Option<String> {
+    struct Finite {
+        index: usize,
+        bad: Option<usize>,
+    }
+    impl ModuleVisitor for Finite {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if self.bad.is_none() {
+                let finite = param
+                    .val()
+                    .try_to_vec_as::<f32>()
+                    .is_ok_and(|v| v.iter().all(|x| x.is_finite()));
+                if !finite {
+                    self.bad = Some(self.index);
+                }
+            }
+            self.index += 1;
+        }
+    }
+    let mut visitor = Finite { index: 0, bad: None };
+    model.visit(&mut visitor);
+    visitor.bad.map(|i| format!("#{i}"))
 }
 
 /// Reads `metadata.json`, checking the format and crate versions before the other fields so a

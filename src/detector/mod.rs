@@ -30,7 +30,9 @@ mod source;
 mod spec;
 
 pub use apply::Verdict;
-pub use artifact::{Detector, FORMAT_VERSION, Metadata, Parts, fingerprint, fingerprint_bytes};
+pub use artifact::{
+    Detector, FORMAT_VERSION, MAX_WINDOW, Metadata, Parts, fingerprint, fingerprint_bytes,
+};
 pub use config::{DetectorConfig, NormalizationMethod, ScoreMethod};
 pub use source::BeatSource;
-pub use spec::{AnyModel, ModelKind, ModelSpec};
+pub use spec::{AnyModel, ModelKind, ModelLimits, ModelSpec};

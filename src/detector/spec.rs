@@ -30,6 +30,34 @@ pub enum ModelSpec {
     ConvVae(ConvVaeConfig),
 }
 
+/// Largest model a detector folder may describe: a `config.json` beyond these is refused
+/// before any weight is allocated. Raise them (struct update syntax) for a bigger model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelLimits {
+    /// Most units in any layer (LSTM hidden size, latent size, convolution channels). 4096.
+    pub width: usize,
+    /// Most stacked LSTM layers or convolution blocks. 16.
+    pub depth: usize,
+    /// Most input channels (leads). 64.
+    pub channels: usize,
+    /// Most samples in a window the model is built for. 65,536.
+    pub seq: usize,
+    /// Most convolution kernel taps. 255.
+    pub kernel: usize,
+}
+
+impl Default for ModelLimits {
+    fn default() -> Self {
+        Self {
+            width: 4096,
+            depth: 16,
+            channels: 64,
+            seq: 65_536,
+            kernel: 255,
+        }
+    }
+}
+
 impl Default for ModelSpec {
     /// An LSTM autoencoder with its default configuration.
     fn default() -> Self {
@@ -38,6 +66,41 @@ impl Default for ModelSpec {
 }
 
 impl ModelSpec {
+    /// Checks every size against `limits` (and that none is 0); [`crate::Error::InvalidArgument`]
+    /// names the field.
+    pub fn check_limits(&self, limits: &ModelLimits) -> Result<()> {
+        let mut sizes: Vec<(&'static str, usize, usize)> = Vec::new();
+        match self {
+            ModelSpec::LstmAutoencoder(c) => {
+                sizes.push(("channels", c.channels, limits.channels));
+                sizes.push(("hidden", c.hidden, limits.width));
+                sizes.push(("latent", c.latent, limits.width));
+                sizes.push(("layers", c.layers, limits.depth));
+                if c.time_features > limits.width {
+                    sizes.push(("time_features", c.time_features, limits.width));
+                }
+            }
+            ModelSpec::ConvVae(c) => {
+                sizes.push(("channels", c.channels, limits.channels));
+                sizes.push(("seq", c.seq, limits.seq));
+                sizes.push(("latent", c.latent, limits.width));
+                sizes.push(("kernel_size", c.kernel_size, limits.kernel));
+                sizes.push(("stride", c.stride, limits.kernel));
+                sizes.push(("block_channels", c.block_channels.len(), limits.depth));
+                for &b in &c.block_channels {
+                    sizes.push(("block_channels", b, limits.width));
+                }
+            }
+        }
+        for (name, value, max) in sizes {
+            if value == 0 || value > max {
+                let msg = format!("{value} is not in 1..={max} (see detector::ModelLimits)");
+                return Err(crate::Error::invalid(name, msg));
+            }
+        }
+        Ok(())
+    }
+
     /// The model kind.
     pub fn kind(&self) -> ModelKind {
         match self {

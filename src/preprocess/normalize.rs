@@ -156,6 +156,20 @@ pub enum Normalization {
     WindowZScore,
 }
 
+impl Normalization {
+    /// Checks a loaded value: a fitted z-score needs a finite mean and a finite std of at
+    /// least [`NORM_EPS`] (a std of 0 would turn every sample into NaN).
+    pub fn validate(&self) -> Result<()> {
+        if let Normalization::GlobalZScore(z) = self
+            && !(z.mean.is_finite() && z.std.is_finite() && z.std >= NORM_EPS)
+        {
+            let msg = format!("z-score mean {} and std {}: need finite values, std >= {NORM_EPS}", z.mean, z.std);
+            return Err(Error::invalid("normalizer", msg));
+        }
+        Ok(())
+    }
+}
+
 impl Normalizer for Normalization {
     fn normalize(&self, window: &mut [f32]) {
         match self {

@@ -23,6 +23,21 @@ pub enum AnyScore {
 }
 
 impl AnyScore {
+    /// Checks a loaded score against windows of `seq` samples (a moving-average window inside
+    /// them, a Mahalanobis fit of consistent shape, finite values); the message says what is wrong.
+    pub fn validate(&self, seq: usize) -> std::result::Result<(), String> {
+        match self {
+            AnyScore::Reconstruction(ReconstructionError::MaxMovingAverage { window })
+                if *window == 0 || *window > seq =>
+            {
+                Err(format!("moving-average window {window} is not in 1..={seq}"))
+            }
+            AnyScore::Mahalanobis(m) => m.validate(),
+            AnyScore::Ensemble(e) => e.validate(seq),
+            _ => Ok(()),
+        }
+    }
+
     /// The score as a trait object.
     pub fn as_score(&self) -> &dyn AnomalyScore {
         match self {

@@ -130,7 +130,7 @@ impl Calibration {
     }
 
     /// Support points ascending, fractions in `[0, 1]` and non-decreasing, lengths equal.
-    fn check(&self) -> std::result::Result<(), String> {
+    pub(crate) fn check(&self) -> std::result::Result<(), String> {
         let ok = !self.values.is_empty()
             && self.values.len() == self.below.len()
             && self.values.windows(2).all(|w| w[0] < w[1])

@@ -38,6 +38,25 @@ pub struct Ensemble {
 }
 
 impl Ensemble {
+    /// Checks a loaded value: at least one member, each valid, with a valid calibration and a
+    /// finite mean and positive standard deviation; the message says which member is wrong.
+    pub fn validate(&self, seq: usize) -> std::result::Result<(), String> {
+        if self.members.is_empty() {
+            return Err("ensemble: no member".into());
+        }
+        for (i, m) in self.members.iter().enumerate() {
+            m.score.validate(seq).map_err(|e| format!("ensemble member {i}: {e}"))?;
+            m.calibration.check().map_err(|e| format!("ensemble member {i}: {e}"))?;
+            if !(m.mean.is_finite() && m.std.is_finite() && m.std > 0.0) {
+                return Err(format!(
+                    "ensemble member {i}: mean {} and std {} must be finite, std > 0",
+                    m.mean, m.std
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Fits the normalisation of each member on `normal_scores[i]`, member `i`'s scores on
     /// normal validation beats (at least 2, finite, not all equal).
     pub fn fit(
