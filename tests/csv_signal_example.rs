@@ -1,5 +1,6 @@
-//! Runs `examples/csv_signal.rs` end to end on the shipped demo CSV (few epochs) and checks the
-//! CSV of windows it writes, its detector folder and its flags against the generator's truth.
+//! Runs `examples/csv_signal.rs` end to end on the shipped demo CSV (its default settings, as the
+//! README reports them) and checks the CSV of beats it writes, its saved detector and its flags
+//! against the generator's truth.
 
 #[path = "../examples/csv_signal.rs"]
 #[allow(dead_code)]
@@ -8,8 +9,7 @@ mod csv_signal;
 use std::path::PathBuf;
 
 use clap::Parser;
-use ecg_anomaly::detector::Detector;
-use ecg_anomaly::device::default_device;
+use ecg_anomaly::prelude::*;
 
 fn manifest(path: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -19,77 +19,155 @@ fn manifest(path: &str) -> String {
 }
 
 #[test]
-fn csv_signal_flags_windows_and_writes_them_all() {
+fn csv_signal_judges_every_beat_and_writes_them_all() {
     let dir = std::env::temp_dir().join(format!("ecg-csv-signal-{}", std::process::id()));
     let out = dir.join("flagged.csv");
+    let signal = manifest("datasets/synthetic_ecg.csv");
     let args = csv_signal::Args::parse_from([
         "csv_signal",
         "--csv",
-        &manifest("datasets/synthetic_ecg.csv"),
+        &signal,
         "--truth",
         &manifest("datasets/synthetic_ecg_beats.csv"),
-        "--epochs",
-        "3",
         "--quiet",
         "--out",
         out.to_str().unwrap(),
     ]);
     let summary = csv_signal::run(args).unwrap();
+    let verdicts = &summary.verdicts;
 
-    // 45,000 samples, windows of 250 every 125: (45,000 - 250) / 125 + 1.
-    assert_eq!((summary.window, summary.stride), (250, 125));
-    assert_eq!(summary.windows, 359);
-    // Training: windows inside the first 27,000 samples; validation: inside 27,000..33,750.
-    assert_eq!(summary.train_windows, 215);
-    assert_eq!(summary.valid_windows, 53);
-    assert!((1..=3).contains(&summary.epochs));
+    // The demo holds 210 beats; the pipeline finds them all (today), each within 0.1 s of one.
+    assert!(
+        (208..=210).contains(&verdicts.len()),
+        "{} beats",
+        verdicts.len()
+    );
+    let truth: Vec<usize> = csv::Reader::from_path(manifest("datasets/synthetic_ecg_beats.csv"))
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap()[0].parse().unwrap())
+        .collect();
+    let mut last = None;
+    for (i, v) in verdicts.iter().enumerate() {
+        assert_eq!(v.index, i);
+        let at = v.position.expect("detect_signal knows every beat's R-peak");
+        assert!(
+            last.is_none_or(|l| at > l),
+            "beat {i} at {at} after {last:?}"
+        );
+        assert!(
+            truth.iter().any(|&r| r.abs_diff(at) <= 25),
+            "beat {i} at {at}: no true beat"
+        );
+        last = Some(at);
+        assert!(
+            v.score.is_finite() && v.score >= 0.0,
+            "beat {i}: score {}",
+            v.score
+        );
+        assert!(
+            (0.0..=1.0).contains(&v.calibrated),
+            "beat {i}: {}",
+            v.calibrated
+        );
+        assert_eq!(
+            v.anomaly,
+            v.score > summary.threshold,
+            "beat {i}: score {}",
+            v.score
+        );
+    }
+    let flagged = verdicts.iter().filter(|v| v.anomaly).count();
+    // A 95th-percentile threshold flags some beats, not most of them.
+    assert!(
+        flagged > 0 && flagged < verdicts.len() / 4,
+        "{flagged} flagged"
+    );
 
+    // One row per beat, in order, with the verdict's values (scores to 6 decimals).
     let mut reader = csv::Reader::from_path(&out).unwrap();
-    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let header = reader.headers().unwrap().clone();
     assert_eq!(
-        header,
+        header.iter().collect::<Vec<_>>(),
         [
-            "window",
-            "start_sample",
-            "end_sample",
-            "start_s",
+            "beat",
+            "sample",
+            "time_s",
             "score",
             "calibrated",
-            "anomaly"
+            "anomaly",
+            "usable"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), summary.windows);
-    let mut flagged = 0;
-    for (i, row) in rows.iter().enumerate() {
-        let field = |c: usize| row.get(c).unwrap();
-        let num = |c: usize| field(c).parse::<f64>().unwrap();
-        assert_eq!(field(0), i.to_string());
-        assert_eq!(num(1), (i * 125) as f64);
-        assert_eq!(num(2), (i * 125 + 250) as f64);
-        assert!((num(3) - i as f64 * 0.5).abs() < 1e-9);
-        let (score, calibrated) = (num(4), num(5));
-        assert!(score.is_finite() && score >= 0.0, "row {i}: score {score}");
-        assert!((0.0..=1.0).contains(&calibrated), "row {i}: {calibrated}");
-        let anomaly: bool = field(6).parse().unwrap();
-        // Scores are written to 6 decimals: skip rows too close to the threshold to tell.
-        if (score - summary.threshold).abs() > 1e-5 {
-            assert_eq!(anomaly, score > summary.threshold, "row {i}: score {score}");
-        }
-        flagged += usize::from(anomaly);
+    assert_eq!(rows.len(), verdicts.len());
+    for (row, v) in rows.iter().zip(verdicts) {
+        let num = |c: usize| row[c].parse::<f64>().unwrap();
+        let at = v.position.unwrap();
+        assert_eq!(
+            (row[0].parse::<usize>().unwrap(), num(1)),
+            (v.index, at as f64)
+        );
+        assert!((num(2) - at as f64 / 250.0).abs() < 1e-3, "{row:?}");
+        assert!((num(3) - v.score).abs() <= 1e-6 && (num(4) - v.calibrated).abs() <= 1e-4);
+        assert_eq!(
+            [&row[5], &row[6]],
+            [v.anomaly.to_string(), v.usable.to_string()]
+        );
     }
-    assert_eq!(flagged, summary.flagged);
-    // A 95th-percentile threshold flags some windows, not most of them.
-    assert!(flagged > 0 && flagged < summary.windows / 2, "{flagged}");
 
-    // The saved detector loads, with the threshold the flags were set by.
-    let device = default_device();
-    let detector = Detector::load(&summary.detector, &device).unwrap();
-    assert_eq!(detector.threshold.value, summary.threshold);
+    // The saved detector loads and judges the signal exactly as the run did.
+    let detector = Detector::load(&summary.detector, &default_device()).unwrap();
+    assert_eq!(detector.threshold().value, summary.threshold);
+    let lead = &read_csv(&signal, 250.0, &CsvOptions::default())
+        .unwrap()
+        .leads[0];
+    assert_eq!(&detector.detect_signal(lead, 250.0).unwrap(), verdicts);
 
-    let truth = summary.truth.expect("--truth was given");
-    assert_eq!(truth.abnormal_beats, 13);
-    assert!(truth.caught > 0, "no abnormal beat flagged: {truth:?}");
-    assert!(truth.flagged_with_abnormal <= flagged);
+    // After the training part (sample 27,000): 4 abnormal beats and 80 normal ones. The scores
+    // rank them well; the threshold, set on held-out beats of which 3 in 25 are abnormal, is
+    // high, so few are flagged - but abnormal ones far more often than normal ones.
+    let t = summary.truth.expect("--truth was given");
+    assert_eq!(t.abnormal, 4, "{t:?}");
+    assert!((78..=80).contains(&t.normal), "{t:?}");
+    assert!(t.roc_auc.unwrap() > 0.95, "{t:?}");
+    let recall = t.abnormal_flagged as f64 / t.abnormal as f64;
+    let false_alarms = t.normal_flagged as f64 / t.normal as f64;
+    assert!(
+        t.abnormal_flagged >= 1 && recall >= false_alarms + 0.2,
+        "{t:?}"
+    );
+
+    // --only-flagged writes the flagged rows only (a one-epoch run: its flags, whatever they are).
+    let only = dir.join("only.csv");
+    let out_only = [
+        "--out",
+        only.to_str().unwrap(),
+        "--only-flagged",
+        "--epochs",
+        "1",
+    ];
+    let args = csv_signal::Args::parse_from(
+        ["csv_signal", "--csv", &signal, "--quiet"]
+            .into_iter()
+            .chain(out_only),
+    );
+    let quick = csv_signal::run(args).unwrap();
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_path(&only)
+        .unwrap()
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    let flagged: Vec<String> = quick
+        .verdicts
+        .iter()
+        .filter(|v| v.anomaly)
+        .map(|v| v.index.to_string())
+        .collect();
+    assert_eq!(
+        rows.iter().map(|r| r[0].to_string()).collect::<Vec<_>>(),
+        flagged
+    );
+    assert!(rows.iter().all(|r| &r[5] == "true"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
