@@ -201,10 +201,9 @@ fn reconstructions(
             TensorData::new(input.clone(), [1, seq, 1]),
             detector.device(),
         );
-        let output = (detector.model().reconstruct(tensor).output.into_data())
-            .convert::<f32>()
-            .into_vec::<f32>()
-            .map_err(|e| Error::Backend(format!("reconstruction: {e:?}")))?;
+        let output = (detector.model().reconstruct(tensor).output)
+            .try_to_vec_as::<f32>()
+            .map_err(|e| Error::Backend(format!("reconstruction: {e}")))?;
         let score = scores[i];
         samples.push(ReconstructionSample {
             class,
