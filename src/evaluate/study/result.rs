@@ -121,7 +121,8 @@ pub struct LatentSample {
 }
 
 impl fmt::Display for StudyResult {
-    /// The results table, the flagged share per class and the recall at 5 % false alarms.
+    /// The beats used, the results table (with the recall at 5 % false alarms) and the flagged
+    /// share per class.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = self.config.protocol.name();
         writeln!(
@@ -129,6 +130,13 @@ impl fmt::Display for StudyResult {
             "{name} ({}), {:.1} min",
             self.protocol,
             self.seconds / 60.0
+        )?;
+        let b = &self.beats;
+        writeln!(
+            f,
+            "beats of {} samples at {} Hz: trained on {} of {} normal, validated on {} of {}, \
+             tested on {}",
+            b.beat_len, b.fs, b.train, b.train_pool, b.validation, b.validation_pool, b.test
         )?;
         let columns = [
             "ROC-AUC", "AP", "R@1%FPR", "R@5%FPR", "prec.", "recall", "F1",

@@ -123,4 +123,5 @@ fn the_printed_table_has_a_row_per_model_and_the_class_shares() {
         assert_eq!(text.matches(model).count(), 2, "{text}");
     }
     assert!(text.contains("R@5%FPR") && text.contains("flagged share per class: N "));
+    assert!(text.contains("trained on 500 of 1000 normal"), "{text}");
 }
