@@ -15,9 +15,10 @@ pub struct BeatConfig {
     /// Name of the lead to cut beats from, matched exactly (default `MLII`; MIT-BIH records 102
     /// and 104 have none and give [`crate::Error::Dataset`]).
     pub lead: String,
-    /// Rate in Hz the lead is resampled to (windowed sinc, [`crate::preprocess::resample`])
-    /// before it is filtered and cut, as [`BeatPipeline::resample_to`] does; `None` (the
-    /// default) keeps the record's rate. [`BeatConfig::resampled`] sets it with the window.
+    /// Rate in Hz the lead is resampled to (windowed sinc,
+    /// [`resample`](fn@crate::preprocess::resample)) before it is filtered and cut, as
+    /// [`BeatPipeline::resample_to`] does; `None` (the default) keeps the record's rate.
+    /// [`BeatConfig::resampled`] sets it with the window.
     pub resample_to: Option<f64>,
     /// Samples taken around each annotation, at the rate beats are cut at (the record's, or
     /// `resample_to`); default 140 before and 180 from the annotation on, 0.39 s + 0.5 s at
