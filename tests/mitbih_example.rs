@@ -1,6 +1,7 @@
 //! The MIT-BIH example end to end in its `--quick` mode (6 records for P1, 3 + 3 for P2, one
-//! epoch): both reports are written, hold every figure, and every model ranks abnormal beats
-//! above normal ones better than chance.
+//! epoch): both reports are written, hold every figure, the saved detectors load and cut a raw
+//! record's beats as the study did, and every model ranks abnormal beats above normal ones
+//! better than chance.
 
 mod common;
 
@@ -9,6 +10,10 @@ mod common;
 mod mitbih;
 
 use clap::Parser;
+use ecg_anomaly::data::mitbih::{BeatConfig, find_mitdb, load_record_beats};
+use ecg_anomaly::data::wfdb::read_ecg;
+use ecg_anomaly::detector::Detector;
+use ecg_anomaly::evaluate::study::StudyConfig;
 
 #[test]
 fn quick_run_writes_both_reports_with_auc_above_chance() {
@@ -31,20 +36,49 @@ fn quick_run_writes_both_reports_with_auc_above_chance() {
         let folder = report.parent().unwrap();
         assert!(folder.join("report.md").is_file());
         assert!(folder.join("figures/roc.png").is_file());
+        assert!(folder.join("results.json").is_file());
+        let study: StudyConfig =
+            serde_json::from_str(&std::fs::read_to_string(folder.join("study.json")).unwrap())
+                .unwrap();
+        assert!(study.quick);
         for model in ["lstm-ae", "convvae"] {
-            assert!(folder.join(model).join("detector/model.bpk").is_file());
-            assert!(
-                folder
-                    .join(model)
-                    .join("training/training_log.csv")
-                    .is_file()
-            );
+            let detector = folder.join(model).join("detector");
+            assert!(detector.join("model.bpk").is_file());
+            assert!(detector.join("history.json").is_file());
         }
     }
+    same_beats_from_a_raw_record(&out.join("p2/lstm-ae/detector"));
     assert_eq!(summary.rows.len(), 6, "2 protocols x (2 models + ensemble)");
     for (protocol, model, auc, ap) in &summary.rows {
         println!("{protocol} {model}: AUC {auc:.3}, AP {ap:.3}");
         assert!(*auc > 0.6, "{protocol} {model}: AUC {auc}");
     }
     std::fs::remove_dir_all(out).unwrap();
+}
+
+/// The saved detector's pipeline, run on record 100's raw MLII at its annotations, gives the
+/// beats the study trained and tested on.
+fn same_beats_from_a_raw_record(folder: &std::path::Path) {
+    let device = ecg_anomaly::device::default_device();
+    let detector = Detector::load(folder, &device).unwrap();
+    let pipeline = detector.pipeline();
+    assert_eq!(pipeline.resample_to, Some(180.0));
+    assert_eq!(detector.metadata().seq, 160);
+    let dir = find_mitdb().unwrap();
+    let study = BeatConfig::default().resampled(360.0, 180.0).unwrap();
+    let beats = load_record_beats(&dir, "100", &study).unwrap().beats;
+    let ecg = read_ecg(dir.join("100")).unwrap();
+    let centres: Vec<usize> = beats.beats().iter().map(|b| b.sample).collect();
+    let processed = pipeline
+        .run_at(ecg.lead("MLII").unwrap(), ecg.fs, &centres)
+        .unwrap();
+    assert_eq!(processed.beats.data, beats.data());
+    let verdicts = detector
+        .detect_signal(ecg.lead("MLII").unwrap(), ecg.fs)
+        .unwrap();
+    assert!(
+        verdicts.len() > 2_000,
+        "{} beats found in record 100",
+        verdicts.len()
+    );
 }

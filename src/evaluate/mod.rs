@@ -6,7 +6,8 @@
 //!   precision, best F1, recall at a false-alarm budget), and [`fit_labelled`], the best-F1
 //!   [`Threshold`](crate::threshold::Threshold);
 //! - [`class_recall`]: the flagged share of each beat class;
-//! - [`evaluate`] / [`evaluate_classes`]: all of it as one serialisable report.
+//! - [`evaluate`] / [`evaluate_classes`]: all of it as one serialisable report;
+//! - [`study`]: the MIT-BIH study, detectors fitted and judged per AAMI class on a protocol.
 //!
 //! Inputs are checked: empty, mismatched lengths and non-finite scores are errors, and so are
 //! labels of one class only wherever ROC or PR are needed. No metric is ever NaN (see
@@ -16,6 +17,7 @@ mod classes;
 mod confusion;
 mod ranking;
 mod report;
+pub mod study;
 
 pub use classes::{ClassRecall, class_recall};
 pub use confusion::{ConfusionMatrix, Metrics};

@@ -1,7 +1,8 @@
 //! Pictures and a self-contained report (feature `report`, on by default).
 //!
 //! Every plot is a plain-data struct implementing [`Plot`]; nothing here depends on the models
-//! or metrics, so callers pass numbers in. [`render_svg`] / [`render_png`] write one picture;
+//! or metrics, so callers pass numbers in. [`study_report`] assembles the MIT-BIH study's
+//! report from its plain result structs. [`render_svg`] / [`render_png`] write one picture;
 //! [`Report`] gathers [`Section`]s of paragraphs, [`Table`]s and [`Figure`]s into one HTML file
 //! (CSS and figures inlined, no external URLs) plus a Markdown twin whose figures live in
 //! `figures/`.
@@ -18,6 +19,7 @@ mod pca;
 mod reconstruction;
 mod render;
 mod style;
+mod study;
 mod training;
 
 pub use confusion::ConfusionPlot;
@@ -32,4 +34,5 @@ pub use render::{
     render_svg_string,
 };
 pub use style::PALETTE;
+pub use study::study_report;
 pub use training::TrainingCurvePlot;

@@ -13,14 +13,16 @@ use crate::{Error, Result};
 pub struct BeatInfo {
     /// Record name (e.g. `"100"`), shared by all beats of the record.
     pub record: Arc<str>,
-    /// Sample of the beat's annotation in the record: the window's centre.
+    /// Sample of the beat's annotation in the record, at the record's rate: the window's
+    /// centre (mapped to the new rate when the beats were resampled).
     pub sample: usize,
     /// Annotation symbol (e.g. `N`, `V`, `e`).
     pub symbol: &'static str,
     /// AAMI class of the symbol under the mapping the set was built with.
     pub class: AamiClass,
-    /// The detected R-peak nearest to `sample` within the R-peak filter's tolerance; `None`
-    /// when no peak is that close or the set was built without R-peak detection.
+    /// The detected R-peak nearest to `sample` within the R-peak filter's tolerance, in the
+    /// record's samples; `None` when no peak is that close or the set was built without
+    /// R-peak detection.
     pub r_peak: Option<usize>,
 }
 

@@ -12,7 +12,7 @@ use super::records::{ALL_RECORDS, NO_MLII_RECORDS};
 use crate::data::Ecg;
 use crate::data::wfdb::{Annotation, Record, read_annotations};
 use crate::preprocess::rpeak::detect_r_peaks;
-use crate::preprocess::{SignalFilter, segment_beats};
+use crate::preprocess::{SignalFilter, resample, resample_index, segment_beats};
 use crate::{Error, Result};
 
 /// The beats of one or several records and what happened to their annotations.
@@ -26,12 +26,15 @@ pub struct LoadedBeats {
 
 /// Beats of lead `config.lead` of `ecg`, one per beat annotation the mapping lists.
 ///
-/// Steps: filter the lead ([`BeatConfig::filter`]); when [`BeatConfig::r_peak_filter`] is set,
-/// detect R-peaks on the filtered lead; cut a window around each annotation sample whose window
-/// lies inside the record; drop the beats the R-peak filter rejects; normalise each beat. The
-/// beats are centred on the annotation, not on the detected peak. `record` names the beats and
-/// the errors. Errors: [`Error::Dataset`] when the lead is absent or holds NaN or infinite
-/// values, [`Error::InvalidArgument`] for a bad filter or window.
+/// Steps, in the order of [`BeatPipeline::run_at`](crate::preprocess::BeatPipeline::run_at):
+/// resample the lead when [`BeatConfig::resample_to`] is set; filter it
+/// ([`BeatConfig::filter`]); when [`BeatConfig::r_peak_filter`] is set, detect R-peaks on the
+/// filtered lead; cut a window around each annotation sample (mapped to the new rate) whose
+/// window lies inside the lead; drop the beats the R-peak filter rejects; normalise each beat.
+/// The beats are centred on the annotation, not on the detected peak; [`BeatInfo`]'s samples
+/// stay the record's. `record` names the beats and the errors. Errors: [`Error::Dataset`] when
+/// the lead is absent or holds NaN or infinite values, [`Error::InvalidArgument`] for a bad
+/// filter or window.
 pub fn extract_beats(
     record: &str,
     ecg: &Ecg,
@@ -131,16 +134,26 @@ fn extract_from_lead(
     annotations: &[Annotation],
     config: &BeatConfig,
 ) -> Result<LoadedBeats> {
+    // The order of BeatPipeline::run_at: resample, filter, cut around the mapped centres.
+    let rate = config.resample_to.unwrap_or(fs);
+    let resampled;
+    let lead = match config.resample_to {
+        Some(to) if to != fs => {
+            resampled = resample(lead, fs, to).map_err(|e| in_record(record, e))?;
+            &resampled[..]
+        }
+        _ => lead,
+    };
     let filtered;
     let signal = match &config.filter {
         Some(f) => {
-            filtered = f.apply(lead, fs).map_err(|e| in_record(record, e))?;
+            filtered = f.apply(lead, rate).map_err(|e| in_record(record, e))?;
             &filtered[..]
         }
         None => lead,
     };
     let peaks = match &config.r_peak_filter {
-        Some(f) => detect_r_peaks(signal, fs, f.method).map_err(|e| in_record(record, e))?,
+        Some(f) => detect_r_peaks(signal, rate, f.method).map_err(|e| in_record(record, e))?,
         None => Vec::new(),
     };
     let name: Arc<str> = record.into();
@@ -154,8 +167,9 @@ fn extract_from_lead(
             continue;
         };
         counts.annotated.add(class);
-        let fits = a.sample >= window.before
-            && a.sample
+        let centre = resample_index(a.sample, fs, rate);
+        let fits = centre >= window.before
+            && centre
                 .checked_add(window.after)
                 .is_some_and(|end| end <= signal.len());
         if !fits {
@@ -165,7 +179,8 @@ fn extract_from_lead(
         let r_peak = config
             .r_peak_filter
             .as_ref()
-            .and_then(|f| nearest_within(&peaks, a.sample, f.tolerance));
+            .and_then(|f| nearest_within(&peaks, centre, f.tolerance))
+            .map(|p| resample_index(p, rate, fs));
         let rejected = config
             .r_peak_filter
             .as_ref()
@@ -174,7 +189,7 @@ fn extract_from_lead(
             continue;
         }
         counts.kept.add(class);
-        centres.push(a.sample);
+        centres.push(centre);
         infos.push(BeatInfo {
             record: Arc::clone(&name),
             sample: a.sample,
@@ -217,5 +232,51 @@ fn in_record(record: &str, error: Error) -> Error {
     match error {
         Error::Signal { .. } => Error::Dataset(format!("record {record}: {error}")),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::mitbih::tests::{annotations, config, synthetic};
+
+    #[test]
+    fn resampled_beats_are_the_pipelines_beats_at_the_annotations() {
+        let record = synthetic(7, 30.0);
+        let anns = annotations(&record);
+        let cfg = config().resampled(360.0, 180.0).unwrap();
+        assert_eq!((cfg.window.before, cfg.window.after), (70, 90));
+        let set = extract_beats("syn", &record.ecg, &anns, &cfg)
+            .unwrap()
+            .beats;
+        assert_eq!(set.beat_len(), 160);
+        let samples: Vec<usize> = set.beats().iter().map(|b| b.sample).collect();
+        assert!(samples.iter().all(|s| anns.iter().any(|a| a.sample == *s)));
+        let pipeline = cfg.pipeline(360.0).unwrap();
+        let processed = pipeline
+            .run_at(&record.ecg.leads[0], 360.0, &samples)
+            .unwrap();
+        assert_eq!(processed.fs, 180.0);
+        assert_eq!(processed.beats.len, 160);
+        assert_eq!(processed.beats.data, set.data(), "one preprocessing path");
+    }
+
+    #[test]
+    fn the_r_peak_filter_reports_peaks_in_record_samples_after_resampling() {
+        let record = synthetic(8, 30.0);
+        let mut cfg = config();
+        cfg.r_peak_filter = Some(super::super::RPeakFilter::default());
+        let cfg = cfg.resampled(360.0, 180.0).unwrap();
+        assert_eq!(cfg.r_peak_filter.as_ref().unwrap().tolerance, 5);
+        let set = extract_beats("syn", &record.ecg, &annotations(&record), &cfg)
+            .unwrap()
+            .beats;
+        let peaks: Vec<_> = set
+            .beats()
+            .iter()
+            .filter_map(|b| b.r_peak.map(|p| (p, b.sample)))
+            .collect();
+        assert!(peaks.len() > set.count() * 9 / 10);
+        assert!(peaks.iter().all(|(p, s)| p.abs_diff(*s) <= 11), "{peaks:?}");
     }
 }

@@ -45,6 +45,9 @@ pub use records::{ALL_RECORDS, DS1, DS2, NO_MLII_RECORDS, NON_PACED_RECORDS, PAC
 use crate::data::DATA_DIR_ENV;
 use crate::{Error, Result};
 
+/// Sampling rate of every MIT-BIH record, Hz.
+pub const MITDB_FS: f64 = 360.0;
+
 /// Name of the MIT-BIH folder inside the data folder.
 pub const MITDB_FOLDER: &str = "mitdb";
 

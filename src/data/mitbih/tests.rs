@@ -7,7 +7,7 @@ use crate::data::synthetic::{LEAD_NAME, SyntheticConfig, SyntheticEcg, Synthetic
 use crate::data::wfdb::{Annotation, codes};
 use crate::preprocess::{BandPass, BeatWindow, Normalization, SignalFilter};
 
-fn synthetic(seed: u64, seconds: f64) -> SyntheticEcg {
+pub(super) fn synthetic(seed: u64, seconds: f64) -> SyntheticEcg {
     let config = SyntheticConfig {
         seed,
         length: SyntheticLength::Seconds(seconds),
@@ -29,7 +29,7 @@ fn annotation(sample: usize, symbol: &str) -> Annotation {
 }
 
 /// One beat annotation per synthetic beat, at its R apex, with its MIT-BIH symbol.
-fn annotations(record: &SyntheticEcg) -> Vec<Annotation> {
+pub(super) fn annotations(record: &SyntheticEcg) -> Vec<Annotation> {
     let symbol = |b: &crate::data::synthetic::SyntheticBeat| b.kind.aami_symbol().to_string();
     record
         .beats
@@ -38,7 +38,7 @@ fn annotations(record: &SyntheticEcg) -> Vec<Annotation> {
         .collect()
 }
 
-fn config() -> BeatConfig {
+pub(super) fn config() -> BeatConfig {
     BeatConfig {
         lead: LEAD_NAME.into(),
         ..BeatConfig::default()

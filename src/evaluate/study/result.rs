@@ -1,0 +1,177 @@
+//! What a study found: plain data for tables, reports and tests.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::config::StudyConfig;
+use crate::data::beat::AamiClass;
+use crate::data::mitbih::ClassCounts;
+use crate::detector::ModelKind;
+use crate::evaluate::{ClassEvaluation, OperatingPoint};
+use crate::train::TrainingHistory;
+
+/// One study on one protocol: its settings, beats and every model's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct StudyResult {
+    /// The settings run.
+    pub config: StudyConfig,
+    /// The protocol as one line (records, fold, lead, seed).
+    pub protocol: String,
+    /// How many beats each set held and how many were used.
+    pub beats: BeatCounts,
+    /// Each model's results, in [`StudyConfig::models`] order, then their ensemble (when there
+    /// are two models or more).
+    pub models: Vec<ModelResult>,
+    /// The AAMI class of each test beat, in the order of the scores.
+    pub test_classes: Vec<AamiClass>,
+    /// The first model's reconstruction of the first test beat of class N, S and V.
+    pub reconstructions: Vec<ReconstructionSample>,
+    /// The first ConvVae's latent means of up to 3,000 test beats, when there is one.
+    pub latents: Option<LatentSample>,
+    /// Wall-clock seconds of the whole study.
+    pub seconds: f64,
+}
+
+/// Beats of the protocol's sets: in the pool, and used.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BeatCounts {
+    /// Normal beats of the training pool.
+    pub train_pool: usize,
+    /// Of which trained on (evenly spaced).
+    pub train: usize,
+    /// Normal beats held out of the pool.
+    pub validation_pool: usize,
+    /// Of which used to stop early and set thresholds and calibrations.
+    pub validation: usize,
+    /// Test beats scored, per class.
+    pub test: ClassCounts,
+    /// Samples per beat.
+    pub beat_len: usize,
+    /// Their rate, Hz.
+    pub fs: f64,
+}
+
+/// One model's (or the ensemble's) results on the test beats. No anomaly label chose its
+/// checkpoint, setting or threshold: the test labels only measure.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelResult {
+    /// The model's name; `"Ensemble (rank mean)"` for the ensemble.
+    pub name: String,
+    /// The model kind; `None` for the ensemble.
+    pub kind: Option<ModelKind>,
+    /// ROC-AUC, AP, metrics at the threshold, recall at 1 % false alarms on N, the best F1
+    /// chosen with the test labels (a bound, not a result) and the flagged share per class.
+    pub evaluation: ClassEvaluation<AamiClass>,
+    /// The best recall with at most 5 % of the normal test beats flagged.
+    pub recall_at_5_percent_fpr: OperatingPoint,
+    /// The score of every test beat.
+    #[serde(skip)]
+    pub test_scores: Vec<f64>,
+    /// The training run; `None` for the ensemble.
+    pub history: Option<TrainingHistory>,
+    /// Trainable parameters (summed over the members for the ensemble).
+    pub params: usize,
+    /// Wall-clock seconds of fitting (summed over the members for the ensemble).
+    pub train_seconds: f64,
+    /// Seed of the training run.
+    pub seed: u64,
+    /// The saved detector's folder; `None` for the ensemble.
+    pub detector: Option<PathBuf>,
+}
+
+impl ModelResult {
+    /// Epochs run, and the one whose weights were kept (0 and 0 for the ensemble).
+    pub fn epochs(&self) -> (usize, usize) {
+        self.history
+            .as_ref()
+            .map_or((0, 0), |h| (h.epochs.len(), h.best_epoch))
+    }
+
+    /// The flagged share of `class` at the threshold (for N, the false-alarm rate).
+    pub fn class_recall(&self, class: AamiClass) -> Option<f64> {
+        let classes = &self.evaluation.classes;
+        classes.iter().find(|c| c.class == class).map(|c| c.recall)
+    }
+}
+
+/// A test beat as the model saw it (normalised) and as it rebuilt it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReconstructionSample {
+    /// The beat's class.
+    pub class: AamiClass,
+    /// Its anomaly score.
+    pub score: f64,
+    /// The normalised beat.
+    pub input: Vec<f32>,
+    /// The model's reconstruction.
+    pub output: Vec<f32>,
+}
+
+/// Latent means of test beats with their classes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LatentSample {
+    /// The model they come from.
+    pub model: String,
+    /// One code per beat.
+    pub codes: Vec<Vec<f64>>,
+    /// The class of each beat.
+    pub classes: Vec<AamiClass>,
+}
+
+impl fmt::Display for StudyResult {
+    /// The beats used, the results table (with the recall at 5 % false alarms) and the flagged
+    /// share per class.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self.config.protocol.name();
+        writeln!(
+            f,
+            "{name} ({}), {:.1} min",
+            self.protocol,
+            self.seconds / 60.0
+        )?;
+        let b = &self.beats;
+        writeln!(
+            f,
+            "beats of {} samples at {} Hz: trained on {} of {} normal, validated on {} of {}, \
+             tested on {}",
+            b.beat_len, b.fs, b.train, b.train_pool, b.validation, b.validation_pool, b.test
+        )?;
+        let columns = [
+            "ROC-AUC", "AP", "R@1%FPR", "R@5%FPR", "prec.", "recall", "F1",
+        ];
+        write!(f, "{name:<6}{:<22}", "model")?;
+        for (i, column) in columns.iter().enumerate() {
+            write!(f, " {column:<w$}", w = if i < 4 { 7 } else { 6 })?;
+        }
+        writeln!(f, "(thresholds set on normal validation beats)")?;
+        for r in &self.models {
+            let e = &r.evaluation.report;
+            writeln!(
+                f,
+                "      {:<22} {:.4}  {:.4}  {:.4}  {:.4}  {:.3}  {:.3}  {:.3}",
+                r.name,
+                e.roc_auc,
+                e.average_precision,
+                e.recall_at_fpr.recall,
+                r.recall_at_5_percent_fpr.recall,
+                e.metrics.precision,
+                e.metrics.recall,
+                e.metrics.f1
+            )?;
+        }
+        for r in &self.models {
+            let classes: Vec<String> = (r.evaluation.classes.iter())
+                .map(|c| format!("{:?} {:.3}", c.class, c.recall))
+                .collect();
+            writeln!(
+                f,
+                "      {:<22} flagged share per class: {}",
+                r.name,
+                classes.join(", ")
+            )?;
+        }
+        Ok(())
+    }
+}

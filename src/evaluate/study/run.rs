@@ -1,0 +1,287 @@
+//! [`run_study`]: beats of a protocol in, fitted detectors, scores and per-class results out.
+
+use std::path::Path;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor, TensorData};
+
+use super::config::StudyConfig;
+use super::result::{BeatCounts, LatentSample, ModelResult, ReconstructionSample, StudyResult};
+use crate::data::beat::AamiClass;
+use crate::data::mitbih::BeatSet;
+use crate::detector::{Detector, ModelKind};
+use crate::evaluate::{
+    ClassEvaluation, EvaluationConfig, OperatingPoint, Ranking, evaluate_classes,
+};
+use crate::model::ReconstructionModel;
+use crate::preprocess::Normalizer;
+use crate::preprocess::normalize::save_json;
+use crate::score::{AnyScore, BatchScorer, Ensemble, EnsembleMethod};
+use crate::threshold::{Threshold, ThresholdMethod};
+use crate::{Error, Result};
+
+/// File of the settings run, in the output folder.
+pub const STUDY_JSON: &str = "study.json";
+/// File of every model's evaluation, in the output folder.
+pub const RESULTS_JSON: &str = "results.json";
+
+/// Runs one study: cuts the protocol's beats from the MIT-BIH records in `dir`
+/// ([`Protocol::build`](crate::data::mitbih::Protocol::build)), fits each model with
+/// [`DetectorConfig::fit_split`](crate::detector::DetectorConfig::fit_split) on normal training
+/// beats, holding out the normal validation beats (early stopping, calibration, threshold),
+/// saves it in `out/<model>/detector`, scores the test beats with [`Detector::detect`] and
+/// evaluates them per AAMI class; then fits the rank-mean ensemble of the models on their
+/// validation scores only. No anomaly label chooses a checkpoint, a setting or a threshold.
+/// Writes `out/study.json` (the settings) and `out/results.json` (the evaluations).
+///
+/// Errors: bad settings, missing or unreadable records, a failed fit, an unwritable `out`.
+pub fn run_study(
+    config: &StudyConfig,
+    dir: &Path,
+    out: &Path,
+    device: &Device,
+) -> Result<StudyResult> {
+    let started = Instant::now();
+    config.validate()?;
+    let protocol = config.protocol()?;
+    let data = protocol.build(dir)?;
+    let (max_train, max_test) = config.limits();
+    let train = data.train.select(&spaced(data.train.count(), max_train))?;
+    let valid_max = (max_train / 4).max(2);
+    let valid = data
+        .validation
+        .select(&spaced(data.validation.count(), valid_max))?;
+    let test = data.test.select(&spaced(data.test.count(), max_test))?;
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    save_json(config, &out.join(STUDY_JSON))?;
+
+    let labels = test.anomaly_labels();
+    let classes: Vec<AamiClass> = test.beats().iter().map(|b| b.class).collect();
+    let (mut models, mut detectors, mut valid_scores) = (Vec::new(), Vec::new(), Vec::new());
+    for model in &config.models {
+        let fitting = Instant::now();
+        let detector = config
+            .detector(model, &protocol)?
+            .fit_split(&train, &valid, device)?;
+        let train_seconds = fitting.elapsed().as_secs_f64();
+        let folder = out.join(model.folder()).join("detector");
+        detector.save(&folder)?;
+        let test_scores = scores(&detector, &test)?;
+        valid_scores.push(scores(&detector, &valid)?);
+        let (evaluation, recall_at_5) =
+            judge(&test_scores, &labels, &classes, detector.threshold())?;
+        models.push(ModelResult {
+            name: model.name.clone(),
+            kind: Some(detector.metadata().model_kind),
+            evaluation,
+            recall_at_5_percent_fpr: recall_at_5,
+            test_scores,
+            history: detector.history().cloned(),
+            params: detector.model().num_params(),
+            train_seconds,
+            seed: config.seed,
+            detector: Some(folder),
+        });
+        detectors.push(detector);
+    }
+    if models.len() > 1 {
+        let members = detectors.iter().map(|d| d.score().clone()).collect();
+        let tested: Vec<Vec<f64>> = models.iter().map(|m| m.test_scores.clone()).collect();
+        let rule = detectors[0].config().threshold;
+        let (test_scores, threshold) = ensemble(members, &valid_scores, &tested, rule)?;
+        let (evaluation, recall_at_5) = judge(&test_scores, &labels, &classes, &threshold)?;
+        models.push(ModelResult {
+            name: "Ensemble (rank mean)".into(),
+            kind: None,
+            evaluation,
+            recall_at_5_percent_fpr: recall_at_5,
+            test_scores,
+            history: None,
+            params: models.iter().map(|m| m.params).sum(),
+            train_seconds: models.iter().map(|m| m.train_seconds).sum(),
+            seed: config.seed,
+            detector: None,
+        });
+    }
+    let reconstructions = reconstructions(&detectors[0], &test, &models[0].test_scores)?;
+    let vae = detectors
+        .iter()
+        .position(|d| d.metadata().model_kind == ModelKind::ConvVae);
+    let latents = match vae {
+        Some(i) => Some(latents(&config.models[i].name, &detectors[i], &test)?),
+        None => None,
+    };
+    save_json(&models, &out.join(RESULTS_JSON))?;
+    Ok(StudyResult {
+        config: config.clone(),
+        protocol: protocol.to_string(),
+        beats: BeatCounts {
+            train_pool: data.train.count(),
+            train: train.count(),
+            validation_pool: data.validation.count(),
+            validation: valid.count(),
+            test: test.class_counts(),
+            beat_len: test.beat_len(),
+            fs: config.sample_rate,
+        },
+        models,
+        test_classes: classes,
+        reconstructions,
+        latents,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// At most `max` indices out of `0..n`, evenly spaced, ascending.
+pub(super) fn spaced(n: usize, max: usize) -> Vec<usize> {
+    if n <= max {
+        return (0..n).collect();
+    }
+    (0..max).map(|k| k * n / max).collect()
+}
+
+/// The detector's score of every beat of `beats`, in order.
+fn scores(detector: &Detector, beats: &BeatSet) -> Result<Vec<f64>> {
+    Ok(detector.detect(beats)?.iter().map(|v| v.score).collect())
+}
+
+/// The rank-mean ensemble of members scored `valid` (normal validation beats) and `test`:
+/// fitted and thresholded by `rule` on the validation scores only. Gives the combined test
+/// scores and the threshold.
+fn ensemble(
+    members: Vec<AnyScore>,
+    valid: &[Vec<f64>],
+    test: &[Vec<f64>],
+    rule: ThresholdMethod,
+) -> Result<(Vec<f64>, Threshold)> {
+    let ensemble = Ensemble::fit(members, valid, EnsembleMethod::RankMean)?;
+    let threshold = Threshold::fit(rule, &ensemble.combine(valid)?)?;
+    Ok((ensemble.combine(test)?, threshold))
+}
+
+/// Test scores measured against the labels: every metric at `threshold` and per class, and
+/// the recall at 5 % false alarms.
+fn judge(
+    scores: &[f64],
+    labels: &[bool],
+    classes: &[AamiClass],
+    threshold: &Threshold,
+) -> Result<(ClassEvaluation<AamiClass>, OperatingPoint)> {
+    let config = EvaluationConfig::default();
+    let evaluation = evaluate_classes(scores, labels, classes, threshold, &config)?;
+    let at_5 = Ranking::new(scores, labels)?.recall_at_fpr(0.05)?;
+    Ok((evaluation, at_5))
+}
+
+/// Beat `i` of `beats` normalised as `detector` normalises its input.
+fn normalized(detector: &Detector, beats: &BeatSet, i: usize) -> Result<Vec<f32>> {
+    let mut beat = beats
+        .samples(i)
+        .ok_or_else(|| Error::invalid("beats", format!("no beat {i}")))?
+        .to_vec();
+    detector.normalizer().normalize(&mut beat);
+    Ok(beat)
+}
+
+/// The first test beat of classes N, S and V (those present) rebuilt by `detector`.
+fn reconstructions(
+    detector: &Detector,
+    test: &BeatSet,
+    scores: &[f64],
+) -> Result<Vec<ReconstructionSample>> {
+    let seq = test.beat_len();
+    let mut samples = Vec::new();
+    for class in [AamiClass::N, AamiClass::S, AamiClass::V] {
+        let Some(i) = test.beats().iter().position(|b| b.class == class) else {
+            continue;
+        };
+        let input = normalized(detector, test, i)?;
+        let tensor = Tensor::<3>::from_data(
+            TensorData::new(input.clone(), [1, seq, 1]),
+            detector.device(),
+        );
+        let output = (detector.model().reconstruct(tensor).output)
+            .try_to_vec_as::<f32>()
+            .map_err(|e| Error::Backend(format!("reconstruction: {e}")))?;
+        let score = scores[i];
+        samples.push(ReconstructionSample {
+            class,
+            score,
+            input,
+            output,
+        });
+    }
+    Ok(samples)
+}
+
+/// The latent means of up to 3,000 evenly spaced test beats.
+fn latents(name: &str, detector: &Detector, test: &BeatSet) -> Result<LatentSample> {
+    let keep = spaced(test.count(), 3_000);
+    let mut data = Vec::with_capacity(keep.len() * test.beat_len());
+    for &i in &keep {
+        data.extend(normalized(detector, test, i)?);
+    }
+    let labels = vec![false; keep.len()];
+    let subset = crate::data::batch::WindowDataset::new(data, test.beat_len(), 1, labels)?;
+    let latents = BatchScorer::default().latents(detector.model(), &subset, detector.device())?;
+    let dim = latents.dim.max(1);
+    Ok(LatentSample {
+        model: name.into(),
+        codes: latents.values.chunks(dim).map(<[f64]>::to_vec).collect(),
+        classes: keep.iter().map(|&i| test.beats()[i].class).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score::ReconstructionError;
+
+    #[test]
+    fn spaced_keeps_all_or_evenly_spread_ascending_indices() {
+        assert_eq!(spaced(3, 10), [0, 1, 2]);
+        assert_eq!(spaced(10, 5), [0, 2, 4, 6, 8]);
+        let picked = spaced(100_003, 12_000);
+        assert_eq!(picked.len(), 12_000);
+        assert!(picked.windows(2).all(|w| w[0] < w[1]) && picked[11_999] < 100_003);
+    }
+
+    #[test]
+    fn the_ensemble_is_fitted_and_thresholded_on_validation_scores_only() {
+        let mse = || AnyScore::from(ReconstructionError::Mse);
+        let valid_a: Vec<f64> = (0..100).map(f64::from).collect();
+        let valid_b: Vec<f64> = (0..100).map(|i| 1e3 * f64::from(i)).collect();
+        let valid = [valid_a, valid_b];
+        // Test beats: 3 normal low in the normal range, 2 anomalies beyond it in one member.
+        let test = [
+            vec![10.0, 20.0, 30.0, 500.0, 40.0],
+            vec![1e4, 2e4, 3e4, 4e4, 1e6],
+        ];
+        let rule = ThresholdMethod::Percentile { q: 95.0 };
+        let (scores, threshold) = ensemble(vec![mse(), mse()], &valid, &test, rule).unwrap();
+        assert_eq!(scores.len(), 5);
+        let labels = [false, false, false, true, true];
+        let ranking = Ranking::new(&scores, &labels).unwrap();
+        assert_eq!(ranking.roc_auc(), 1.0);
+        // The threshold sits at the 95th percentile of the combined normal validation scores,
+        // whatever the test scores are.
+        let (_, same) =
+            ensemble(vec![mse(), mse()], &valid, &[vec![0.0], vec![0.0]], rule).unwrap();
+        assert_eq!(threshold, same);
+        let classes = [
+            AamiClass::N,
+            AamiClass::N,
+            AamiClass::N,
+            AamiClass::V,
+            AamiClass::S,
+        ];
+        let (evaluation, at_5) = judge(&scores, &labels, &classes, &threshold).unwrap();
+        assert_eq!(evaluation.classes.len(), 3);
+        assert_eq!((at_5.target_fpr, at_5.recall), (0.05, 1.0));
+        assert!(
+            ensemble(vec![mse()], &valid, &test, rule).is_err(),
+            "one member, two lists"
+        );
+    }
+}

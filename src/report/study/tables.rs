@@ -1,0 +1,116 @@
+//! The tables and text of a study's report.
+
+use crate::data::beat::AamiClass;
+use crate::detector::{DetectorConfig, ModelSpec};
+use crate::evaluate::study::StudyResult;
+use crate::report::Table;
+
+/// ROC-AUC, AP, recall at 1 % and 5 % false alarms, the metrics at the threshold and the
+/// best F1 chosen with the test labels, one row per model.
+pub(super) fn results_table(result: &StudyResult) -> Table {
+    let mut table = Table::new([
+        "model",
+        "ROC-AUC",
+        "AP",
+        "recall @ 1% FPR",
+        "recall @ 5% FPR",
+        "precision",
+        "recall",
+        "F1",
+        "best F1 (test labels)",
+    ]);
+    for r in &result.models {
+        let e = &r.evaluation.report;
+        table = table.row(
+            std::iter::once(r.name.clone()).chain(
+                [
+                    e.roc_auc,
+                    e.average_precision,
+                    e.recall_at_fpr.recall,
+                    r.recall_at_5_percent_fpr.recall,
+                    e.metrics.precision,
+                    e.metrics.recall,
+                    e.metrics.f1,
+                    e.oracle_best_f1.f1,
+                ]
+                .map(|v| format!("{v:.4}")),
+            ),
+        );
+    }
+    table
+}
+
+/// The flagged share of each AAMI class at the threshold, with its counts.
+pub(super) fn class_table(result: &StudyResult) -> Table {
+    let mut table = Table::new(["model", "N (false alarms)", "S", "V", "F", "Q"]);
+    for r in &result.models {
+        let cell = |c: AamiClass| {
+            let found = r.evaluation.classes.iter().find(|x| x.class == c);
+            found.map_or("-".to_string(), |x| {
+                format!("{:.3} ({}/{})", x.recall, x.detected, x.n)
+            })
+        };
+        let cells = AamiClass::ALL.iter().map(|&c| cell(c));
+        table = table.row(std::iter::once(r.name.clone()).chain(cells));
+    }
+    table
+}
+
+/// Parameters, epochs, best epoch, training time and seed, one row per model.
+pub(super) fn models_table(result: &StudyResult) -> Table {
+    let mut table = Table::new([
+        "model",
+        "parameters",
+        "epochs run",
+        "best epoch",
+        "training time",
+        "seed",
+    ]);
+    for r in &result.models {
+        let (run, best) = match r.epochs() {
+            (0, _) => ("-".to_string(), "-".to_string()),
+            (run, best) => (run.to_string(), best.to_string()),
+        };
+        table = table.row([
+            r.name.clone(),
+            r.params.to_string(),
+            run,
+            best,
+            format!("{:.0} s", r.train_seconds),
+            r.seed.to_string(),
+        ]);
+    }
+    table
+}
+
+/// One sentence per model: its architecture, training and score, as fitted.
+pub(super) fn model_description(name: &str, d: &DetectorConfig) -> String {
+    let t = &d.training;
+    let architecture = match &d.model {
+        ModelSpec::LstmAutoencoder(c) => format!(
+            "LSTM autoencoder, hidden {}, latent {}, {} layer(s), decoder time code {}",
+            c.hidden, c.latent, c.layers, c.time_features
+        ),
+        ModelSpec::ConvVae(c) => format!(
+            "convolutional VAE, blocks {:?}, kernel {}, stride {}, latent {}, beta {}",
+            c.block_channels, c.kernel_size, c.stride, c.latent, c.beta
+        ),
+    };
+    let patience = t.patience.map_or("none".into(), |p| p.to_string());
+    format!(
+        "{}: {architecture}. Adam, learning rate {}, batch {}, at most {} epochs, early-stopping \
+         patience {patience} on the normal validation loss; {:?} normalisation, score {:?}, \
+         threshold {:?} of the normal validation scores.",
+        name, t.learning_rate, t.batch_size, t.epochs, d.normalization, d.score, d.threshold
+    )
+}
+
+/// `N 1234, S 56, ...` for the classes present.
+pub(super) fn class_counts(result: &StudyResult) -> String {
+    let counts = result.beats.test;
+    AamiClass::ALL
+        .iter()
+        .map(|&c| format!("{c:?} {}", counts[c]))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
