@@ -220,11 +220,32 @@ mod tests {
         let m = ec57.label_positions(&positions, &annotations, 54);
         assert_eq!(
             m.annotation,
-            [Some(0), Some(0), Some(2), None, Some(4), Some(5), None, None],
+            [
+                Some(0),
+                Some(0),
+                Some(2),
+                None,
+                Some(4),
+                Some(5),
+                None,
+                None
+            ],
             "150 ties 100 and 200: the earlier; 302 is 98 from a beat; 10 is 90 from one"
         );
         use AamiClass::*;
-        assert_eq!(m.class, [Some(N), Some(N), Some(V), None, Some(S), Some(Q), None, None]);
+        assert_eq!(
+            m.class,
+            [
+                Some(N),
+                Some(N),
+                Some(V),
+                None,
+                Some(S),
+                Some(Q),
+                None,
+                None
+            ]
+        );
         assert_eq!(m.unmatched_beats, 1, "only the beat at 700 is never judged");
         let none = ec57.label_positions(&[], &annotations, 54);
         assert_eq!(none.unmatched_beats, 5);

@@ -256,7 +256,10 @@ mod tests {
         assert_eq!(record.path, dir.join("rec"));
         let csv = SignalPath::classify(dir.join("signal.csv"));
         assert_eq!(csv.kind, InputKind::Csv);
-        assert_eq!(SignalPath::classify(dir.join("missing")).kind, InputKind::Csv);
+        assert_eq!(
+            SignalPath::classify(dir.join("missing")).kind,
+            InputKind::Csv
+        );
     }
 
     #[test]
@@ -265,12 +268,19 @@ mod tests {
         write_record(&dir);
         let record = SignalPath::wfdb(dir.join("rec.hea"));
         let mlii = record.read_lead(None, Some(1.0)).unwrap();
-        assert_eq!((mlii.name.as_str(), mlii.fs), ("MLII", 100.0), "fs comes from the header");
+        assert_eq!(
+            (mlii.name.as_str(), mlii.fs),
+            ("MLII", 100.0),
+            "fs comes from the header"
+        );
         assert_eq!(mlii.samples, [1.0, 2.0, 0.0, 0.5]);
         let v5 = record.read_lead(Some("V5"), None).unwrap();
         assert_eq!(v5.samples, [-1.0, 0.0, 1.0, 0.5]);
         let err = record.read_lead(Some("V1"), None).unwrap_err().to_string();
-        assert!(err.contains("rec") && err.contains("V1") && err.contains("MLII, V5"), "{err}");
+        assert!(
+            err.contains("rec") && err.contains("V1") && err.contains("MLII, V5"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -280,16 +290,27 @@ mod tests {
         std::fs::write(&path, "time,II\n0,0.5\n1,0.25\n").unwrap();
         let input = SignalPath::csv(&path);
         let first = input.read_lead(None, Some(250.0)).unwrap();
-        assert_eq!((first.name.as_str(), first.samples.as_slice()), ("time", &[0.0, 1.0][..]));
+        assert_eq!(
+            (first.name.as_str(), first.samples.as_slice()),
+            ("time", &[0.0, 1.0][..])
+        );
         let by_name = input.read_lead(Some("II"), Some(250.0)).unwrap();
         assert_eq!(by_name.samples, [0.5, 0.25]);
         assert_eq!(input.read_lead(Some("1"), Some(250.0)).unwrap(), by_name);
         let err = input.read_lead(None, None).unwrap_err().to_string();
-        assert!(err.contains("two.csv") && err.contains("sampling rate"), "{err}");
+        assert!(
+            err.contains("two.csv") && err.contains("sampling rate"),
+            "{err}"
+        );
         let err = input.read_lead(None, Some(0.0)).unwrap_err().to_string();
         assert!(err.contains("two.csv") && err.contains("fs"), "{err}");
-        let err = SignalPath::csv(dir.join("none.csv")).read_lead(None, Some(1.0)).unwrap_err();
-        assert!(matches!(&err, Error::Io { path, .. } if path.ends_with("none.csv")), "{err}");
+        let err = SignalPath::csv(dir.join("none.csv"))
+            .read_lead(None, Some(1.0))
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Io { path, .. } if path.ends_with("none.csv")),
+            "{err}"
+        );
     }
 
     #[test]
@@ -305,13 +326,22 @@ mod tests {
         assert!(inputs.iter().all(|i| i.kind == InputKind::Wfdb));
         let empty = scratch("empty");
         let err = SignalPath::expand(&empty).unwrap_err().to_string();
-        assert!(err.contains("ecg-input-empty") && err.contains("*.hea"), "{err}");
+        assert!(
+            err.contains("ecg-input-empty") && err.contains("*.hea"),
+            "{err}"
+        );
         std::fs::write(dir.join("x.csv"), "1\n2\n").unwrap();
         let csv = SignalPath::expand(dir.join("x.csv")).unwrap();
         assert_eq!(csv, [SignalPath::csv(dir.join("x.csv"))]);
-        assert_eq!(SignalPath::expand(dir.join("rec")).unwrap(), [SignalPath::wfdb(dir.join("rec"))]);
+        assert_eq!(
+            SignalPath::expand(dir.join("rec")).unwrap(),
+            [SignalPath::wfdb(dir.join("rec"))]
+        );
         let err = SignalPath::expand(dir.join("nothing")).unwrap_err();
-        assert!(matches!(&err, Error::Io { path, .. } if path.ends_with("nothing")), "{err}");
+        assert!(
+            matches!(&err, Error::Io { path, .. } if path.ends_with("nothing")),
+            "{err}"
+        );
     }
 
     #[test]
@@ -320,7 +350,9 @@ mod tests {
         write_record(&dir);
         // One N beat at sample 2 (code 1, interval 2), then the end-of-file word.
         std::fs::write(dir.join("rec.atr"), [2u8, 4, 0, 0]).unwrap();
-        let annotations = SignalPath::wfdb(dir.join("rec")).annotations("atr").unwrap();
+        let annotations = SignalPath::wfdb(dir.join("rec"))
+            .annotations("atr")
+            .unwrap();
         assert_eq!(annotations.len(), 1);
         assert_eq!((annotations[0].sample, annotations[0].symbol()), (2, "N"));
         assert!(SignalPath::csv("x.csv").annotations("atr").is_err());

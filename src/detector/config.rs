@@ -178,7 +178,10 @@ impl DetectorConfig {
 /// Fills the fields missing from `value`'s `model.config` with those of its kind's default
 /// configuration (Burn's `Config` derive requires every field when deserialising).
 fn fill_model_defaults(value: &mut serde_json::Value) {
-    let Some(model) = value.get_mut("model").and_then(serde_json::Value::as_object_mut) else {
+    let Some(model) = value
+        .get_mut("model")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
         return;
     };
     let kind = model.get("kind").cloned();
@@ -213,12 +216,21 @@ fn fill_defaults(given: &mut serde_json::Value, defaults: &serde_json::Value) {
 
 /// Appends to `out` the dotted path of every object key of `given` that `known` (the same
 /// value parsed and written back, so holding every field it has) lacks at the same place.
-fn unknown_keys(given: &serde_json::Value, known: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+fn unknown_keys(
+    given: &serde_json::Value,
+    known: &serde_json::Value,
+    at: &str,
+    out: &mut Vec<String>,
+) {
     use serde_json::Value;
     match (given, known) {
         (Value::Object(given), Value::Object(known)) => {
             for (key, value) in given {
-                let path = if at.is_empty() { key.clone() } else { format!("{at}.{key}") };
+                let path = if at.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{at}.{key}")
+                };
                 match known.get(key) {
                     Some(k) => unknown_keys(value, k, &path, out),
                     None => out.push(format!("`{path}`")),
@@ -266,20 +278,37 @@ mod tests {
         assert_eq!(DetectorConfig::load_json(&path).unwrap(), config);
         std::fs::write(&path, r#"{"validation_fraction": 2.0}"#).unwrap();
         let err = DetectorConfig::load_json(&path).unwrap_err().to_string();
-        assert!(err.contains("config.json") && err.contains("validation_fraction"), "{err}");
+        assert!(
+            err.contains("config.json") && err.contains("validation_fraction"),
+            "{err}"
+        );
         std::fs::write(&path, r#"{"epochs": 3}"#).unwrap();
         let err = DetectorConfig::load_json(&path).unwrap_err().to_string();
-        assert!(err.contains("config.json") && err.contains("`epochs`"), "{err}");
+        assert!(
+            err.contains("config.json") && err.contains("`epochs`"),
+            "{err}"
+        );
         let typo = r#"{"training": {"epoch": 3}, "model": {"kind": "lstm_autoencoder",
             "config": {"hidden": 16, "hiden": 8}}, "threshold": {"kind": "percentile", "q": 99}}"#;
         std::fs::write(&path, typo).unwrap();
         let err = DetectorConfig::load_json(&path).unwrap_err().to_string();
-        assert!(err.contains("`training.epoch`") && err.contains("`model.config.hiden`"), "{err}");
-        assert!(!err.contains("hidden`") && !err.contains("`threshold"), "{err}");
-        std::fs::write(&path, "{\"model\": {\"kind\": \"lstm_autoencoder\", \"config\": {\"hidden\": 16}}}")
-            .unwrap();
+        assert!(
+            err.contains("`training.epoch`") && err.contains("`model.config.hiden`"),
+            "{err}"
+        );
+        assert!(
+            !err.contains("hidden`") && !err.contains("`threshold"),
+            "{err}"
+        );
+        std::fs::write(
+            &path,
+            "{\"model\": {\"kind\": \"lstm_autoencoder\", \"config\": {\"hidden\": 16}}}",
+        )
+        .unwrap();
         let config = DetectorConfig::load_json(&path).unwrap();
-        assert!(matches!(&config.model, ModelSpec::LstmAutoencoder(c) if c.hidden == 16 && c.latent == 32));
+        assert!(
+            matches!(&config.model, ModelSpec::LstmAutoencoder(c) if c.hidden == 16 && c.latent == 32)
+        );
         let vae = r#"{"model": {"kind": "conv_vae", "config": {"seq": 222}}}"#;
         std::fs::write(&path, vae).unwrap();
         let config = DetectorConfig::load_json(&path).unwrap();

@@ -77,7 +77,10 @@ impl DetectionReport {
             return Err(Error::invalid("classes", msg));
         }
         if let Some(i) = input.scores.iter().position(|s| !s.is_finite()) {
-            let msg = format!("{}: score {} of beat {i} is not finite", input.name, input.scores[i]);
+            let msg = format!(
+                "{}: score {} of beat {i} is not finite",
+                input.name, input.scores[i]
+            );
             return Err(Error::invalid("scores", msg));
         }
         self.inputs.push(input);
@@ -94,7 +97,9 @@ impl DetectionReport {
         let mut scores = Vec::new();
         let mut classes = Vec::new();
         for input in &self.inputs {
-            let Some(labels) = &input.classes else { continue };
+            let Some(labels) = &input.classes else {
+                continue;
+            };
             for (&score, class) in input.scores.iter().zip(labels) {
                 if let Some(class) = class {
                     scores.push(score);
@@ -117,7 +122,9 @@ impl DetectionReport {
         } else {
             self.unlabelled_section()?
         };
-        Ok(Report::new(self.title.clone()).section(about).section(results))
+        Ok(Report::new(self.title.clone())
+            .section(about)
+            .section(results))
     }
 
     fn inputs_table(&self) -> Table {
@@ -129,7 +136,11 @@ impl DetectionReport {
         let mut table = Table::new(headers);
         for input in &self.inputs {
             let n = input.scores.len();
-            let flagged = input.scores.iter().filter(|&&s| self.threshold.apply(s)).count();
+            let flagged = input
+                .scores
+                .iter()
+                .filter(|&&s| self.threshold.apply(s))
+                .count();
             let mut row = vec![
                 input.name.clone(),
                 n.to_string(),
@@ -138,7 +149,10 @@ impl DetectionReport {
             ];
             if labelled {
                 let (matched, missed) = match &input.classes {
-                    Some(c) => (c.iter().flatten().count().to_string(), input.unmatched_beats.to_string()),
+                    Some(c) => (
+                        c.iter().flatten().count().to_string(),
+                        input.unmatched_beats.to_string(),
+                    ),
                     None => ("-".to_string(), "-".to_string()),
                 };
                 row.extend([matched, missed]);
@@ -150,7 +164,12 @@ impl DetectionReport {
 
     fn labelled_section(&self) -> Result<Section> {
         let (scores, classes) = self.labelled_beats();
-        let judged: usize = self.inputs.iter().filter(|i| i.classes.is_some()).map(|i| i.scores.len()).sum();
+        let judged: usize = self
+            .inputs
+            .iter()
+            .filter(|i| i.classes.is_some())
+            .map(|i| i.scores.len())
+            .sum();
         let missed: usize = self.inputs.iter().map(|i| i.unmatched_beats).sum();
         let counts: ClassCounts = classes.iter().copied().collect();
         let t = &self.threshold;
@@ -168,13 +187,16 @@ impl DetectionReport {
                 judged - scores.len()
             ));
         if scores.is_empty() {
-            return Ok(section.paragraph("No judged beat matched a reference beat: nothing to measure."));
+            return Ok(
+                section.paragraph("No judged beat matched a reference beat: nothing to measure.")
+            );
         }
         let labels: Vec<bool> = classes.iter().map(|c| c.is_abnormal()).collect();
         let flags = t.flag(&scores);
         let two_classes = counts.normal() > 0 && counts.abnormal() > 0;
         let (confusion, recall) = if two_classes {
-            let eval = evaluate_classes(&scores, &labels, &classes, t, &EvaluationConfig::default())?;
+            let eval =
+                evaluate_classes(&scores, &labels, &classes, t, &EvaluationConfig::default())?;
             let e = &eval.report;
             let metrics = Table::new([
                 "beats",
@@ -205,7 +227,11 @@ impl DetectionReport {
                 e.roc_auc,
             );
             let pr = PrPlot::new("Precision-recall of the judged beats")
-                .curve("detector", e.pr_curve.iter().map(|p| (p.0, p.1)).collect(), e.average_precision)
+                .curve(
+                    "detector",
+                    e.pr_curve.iter().map(|p| (p.0, p.1)).collect(),
+                    e.average_precision,
+                )
                 .prevalence(prevalence);
             section = section
                 .paragraph(
@@ -222,12 +248,19 @@ impl DetectionReport {
                 )?);
             (e.confusion, eval.classes)
         } else {
-            let only = if counts.abnormal() == 0 { "normal" } else { "abnormal" };
+            let only = if counts.abnormal() == 0 {
+                "normal"
+            } else {
+                "abnormal"
+            };
             section = section.paragraph(format!(
                 "ROC and precision-recall curves need both normal and abnormal beats; these are \
                  all {only}."
             ));
-            (ConfusionMatrix::from_flags(&flags, &labels)?, class_recall(&flags, &classes)?)
+            (
+                ConfusionMatrix::from_flags(&flags, &labels)?,
+                class_recall(&flags, &classes)?,
+            )
         };
         let mut per_class = Table::new(["class", "beats", "flagged", "flagged share"]);
         for c in &recall {
@@ -261,7 +294,12 @@ impl DetectionReport {
         Ok(section
             .paragraph("Flagged share per AAMI class (for N, the false-alarm rate):")
             .table(per_class)
-            .figure(Figure::render("confusion", "Confusion matrix", &plot, (560, 480))?)
+            .figure(Figure::render(
+                "confusion",
+                "Confusion matrix",
+                &plot,
+                (560, 480),
+            )?)
             .figure(Figure::render(
                 "scores",
                 "Score histogram per class (share of each class per bin), threshold dashed",
@@ -271,7 +309,11 @@ impl DetectionReport {
     }
 
     fn unlabelled_section(&self) -> Result<Section> {
-        let scores: Vec<f64> = self.inputs.iter().flat_map(|i| i.scores.iter().copied()).collect();
+        let scores: Vec<f64> = self
+            .inputs
+            .iter()
+            .flat_map(|i| i.scores.iter().copied())
+            .collect();
         let flagged = scores.iter().filter(|&&s| self.threshold.apply(s)).count();
         let t = &self.threshold;
         let section = Section::new("Scores").paragraph(format!(
@@ -333,31 +375,55 @@ mod tests {
     fn labelled_report_measures_matched_beats_only() {
         let mut run = DetectionReport::new("run", threshold()).paragraph("about");
         let classes = [Some(N), Some(N), Some(V), None, Some(S), Some(N)];
-        run.push(input("r1", &[0.1, 0.2, 0.9, 0.95, 0.6, 0.7], Some(&classes))).unwrap();
+        run.push(input(
+            "r1",
+            &[0.1, 0.2, 0.9, 0.95, 0.6, 0.7],
+            Some(&classes),
+        ))
+        .unwrap();
         let (scores, kept) = run.labelled_beats();
         assert_eq!(scores, [0.1, 0.2, 0.9, 0.6, 0.7]);
         assert_eq!(kept, [N, N, V, S, N]);
         let html = run.to_report().unwrap().to_html().unwrap();
         assert!(html.contains(LABELS_ONLY_MEASURE), "the sentence is there");
-        assert!(html.contains("<td>r1</td><td>6</td><td>4</td><td>66.7 %</td><td>5</td><td>1</td>"));
-        assert!(html.contains("<td>N</td><td>3</td><td>1</td><td>0.3333</td>"), "N row");
-        assert!(html.contains("<td>V</td><td>1</td><td>1</td><td>1.0000</td>"), "V row");
-        assert!(html.contains("ROC-AUC") && html.contains("<svg"), "curves drawn");
+        assert!(
+            html.contains("<td>r1</td><td>6</td><td>4</td><td>66.7 %</td><td>5</td><td>1</td>")
+        );
+        assert!(
+            html.contains("<td>N</td><td>3</td><td>1</td><td>0.3333</td>"),
+            "N row"
+        );
+        assert!(
+            html.contains("<td>V</td><td>1</td><td>1</td><td>1.0000</td>"),
+            "V row"
+        );
+        assert!(
+            html.contains("ROC-AUC") && html.contains("<svg"),
+            "curves drawn"
+        );
     }
 
     #[test]
     fn one_class_only_skips_the_curves_and_no_labels_gives_the_histogram() {
         let mut normal = DetectionReport::new("run", threshold());
-        normal.push(input("r", &[0.1, 0.7], Some(&[Some(N), Some(N)]))).unwrap();
+        normal
+            .push(input("r", &[0.1, 0.7], Some(&[Some(N), Some(N)])))
+            .unwrap();
         let html = normal.to_report().unwrap().to_html().unwrap();
-        assert!(html.contains("all normal") && !html.contains("ROC-AUC"), "no curves");
+        assert!(
+            html.contains("all normal") && !html.contains("ROC-AUC"),
+            "no curves"
+        );
         assert!(html.contains("<td>N</td><td>2</td><td>1</td><td>0.5000</td>"));
 
         let mut plain = DetectionReport::new("run", threshold());
         plain.push(input("a.csv", &[0.1, 0.7, 0.8], None)).unwrap();
         assert!(!plain.is_labelled());
         let html = plain.to_report().unwrap().to_html().unwrap();
-        assert!(html.contains("No reference labels: 2 of 3 judged beats"), "{html}");
+        assert!(
+            html.contains("No reference labels: 2 of 3 judged beats"),
+            "{html}"
+        );
         assert!(!html.contains(LABELS_ONLY_MEASURE));
     }
 

@@ -183,12 +183,24 @@ mod tests {
     fn methods_read_as_words() {
         let shown = |m: ThresholdMethod| m.to_string();
         assert_eq!(shown(ThresholdMethod::default()), "95th percentile");
-        assert_eq!(shown(ThresholdMethod::Percentile { q: 99.5 }), "99.5th percentile");
-        assert_eq!(shown(ThresholdMethod::Percentile { q: 91.0 }), "91st percentile");
-        assert_eq!(shown(ThresholdMethod::Percentile { q: 12.0 }), "12th percentile");
+        assert_eq!(
+            shown(ThresholdMethod::Percentile { q: 99.5 }),
+            "99.5th percentile"
+        );
+        assert_eq!(
+            shown(ThresholdMethod::Percentile { q: 91.0 }),
+            "91st percentile"
+        );
+        assert_eq!(
+            shown(ThresholdMethod::Percentile { q: 12.0 }),
+            "12th percentile"
+        );
         assert_eq!(shown(ThresholdMethod::MeanStd { k: 3.0 }), "mean + 3 std");
         assert_eq!(shown(ThresholdMethod::Fixed { value: 0.2 }), "fixed");
-        assert_eq!(shown(ThresholdMethod::Contamination { fraction: 0.05 }), "contamination 0.05");
+        assert_eq!(
+            shown(ThresholdMethod::Contamination { fraction: 0.05 }),
+            "contamination 0.05"
+        );
         assert_eq!(shown(ThresholdMethod::LabelledBestF1), "best F1 on labels");
     }
 }

@@ -109,7 +109,10 @@ pub fn run(args: DetectArgs) -> Result<(), Failure> {
             let file = File::create(path).map_err(|e| Error::io(path, e))?;
             (path.display().to_string(), Box::new(BufWriter::new(file)))
         }
-        None => ("<stdout>".into(), Box::new(BufWriter::new(std::io::stdout().lock()))),
+        None => (
+            "<stdout>".into(),
+            Box::new(BufWriter::new(std::io::stdout().lock())),
+        ),
     };
     let mut sink = Sink::new(args.format, out, &destination)?;
     let (mut beats, mut flagged) = (0, 0);
@@ -136,7 +139,11 @@ pub fn run(args: DetectArgs) -> Result<(), Failure> {
         eprintln!(
             "{name}: {} beats, {n_flagged} flagged{}",
             verdicts.len(),
-            if args.only_flagged { String::new() } else { format!(", {kept} rows") }
+            if args.only_flagged {
+                String::new()
+            } else {
+                format!(", {kept} rows")
+            }
         );
         beats += verdicts.len();
         flagged += n_flagged;
@@ -183,8 +190,12 @@ impl Sink {
         let path = PathBuf::from(destination);
         Ok(match format {
             Format::Csv => {
-                let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(out);
-                writer.write_record(COLUMNS).map_err(|e| csv_error(&path, e))?;
+                let mut writer = csv::WriterBuilder::new()
+                    .has_headers(false)
+                    .from_writer(out);
+                writer
+                    .write_record(COLUMNS)
+                    .map_err(|e| csv_error(&path, e))?;
                 Sink::Csv { writer, path }
             }
             Format::Json => {

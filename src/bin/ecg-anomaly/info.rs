@@ -38,8 +38,12 @@ pub fn run(args: InfoArgs) -> Result<(), Failure> {
 pub fn describe(detector: &Detector) -> Vec<(&'static str, String)> {
     let meta = detector.metadata();
     let config = detector.config();
-    let fs = meta.fs.map_or("unknown rate".to_string(), |fs| format!("{fs} Hz"));
-    let seconds = meta.fs.map_or(String::new(), |fs| format!(" ({:.3} s)", meta.seq as f64 / fs));
+    let fs = meta
+        .fs
+        .map_or("unknown rate".to_string(), |fs| format!("{fs} Hz"));
+    let seconds = meta.fs.map_or(String::new(), |fs| {
+        format!(" ({:.3} s)", meta.seq as f64 / fs)
+    });
     let threshold = detector.threshold();
     let mut lines = vec![
         ("model:", meta.model_kind.to_string()),
@@ -56,15 +60,32 @@ pub fn describe(detector: &Detector) -> Vec<(&'static str, String)> {
         ("pipeline:", json(&config.pipeline)),
         ("normalization:", json(&config.normalization)),
         ("score:", json(&config.score)),
-        ("threshold:", format!("{} ({})", threshold.value, threshold.method)),
+        (
+            "threshold:",
+            format!("{} ({})", threshold.value, threshold.method),
+        ),
         (
             "training windows:",
-            format!("{} ({} more held out)", meta.training_windows, meta.validation_windows),
+            format!(
+                "{} ({} more held out)",
+                meta.training_windows, meta.validation_windows
+            ),
         ),
         ("seed:", meta.seed.to_string()),
         ("data fingerprint:", meta.data_fingerprint.clone()),
-        ("weights checksum:", meta.weights_checksum.clone().unwrap_or_else(|| "none".into())),
-        ("crate version:", format!("{} (folder format {})", meta.crate_version, meta.format_version)),
+        (
+            "weights checksum:",
+            meta.weights_checksum
+                .clone()
+                .unwrap_or_else(|| "none".into()),
+        ),
+        (
+            "crate version:",
+            format!(
+                "{} (folder format {})",
+                meta.crate_version, meta.format_version
+            ),
+        ),
         ("training config:", json(&config.training)),
     ];
     lines.push((
@@ -72,10 +93,21 @@ pub fn describe(detector: &Detector) -> Vec<(&'static str, String)> {
         match detector.history() {
             Some(h) => {
                 let best = h.best().map_or(String::new(), |b| {
-                    format!(" (train loss {:.6}, valid loss {:.6})", b.train_loss, b.valid_loss)
+                    format!(
+                        " (train loss {:.6}, valid loss {:.6})",
+                        b.train_loss, b.valid_loss
+                    )
                 });
-                let early = if h.stopped_early { ", stopped early" } else { "" };
-                format!("{} epochs, best epoch {}{best}{early}", h.epochs.len(), h.best_epoch)
+                let early = if h.stopped_early {
+                    ", stopped early"
+                } else {
+                    ""
+                };
+                format!(
+                    "{} epochs, best epoch {}{best}{early}",
+                    h.epochs.len(),
+                    h.best_epoch
+                )
             }
             None => "no history saved".to_string(),
         },

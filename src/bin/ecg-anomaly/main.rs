@@ -157,15 +157,16 @@ pub fn device(choice: Option<DeviceChoice>) -> Result<Device, Failure> {
 pub fn usage_error(subcommand: &str, message: impl Display) -> ! {
     let mut command = Cli::command();
     command.build();
-    let command = command.find_subcommand_mut(subcommand).unwrap_or_else(|| unreachable!());
+    let command = command
+        .find_subcommand_mut(subcommand)
+        .unwrap_or_else(|| unreachable!());
     command
         .error(clap::error::ErrorKind::MissingRequiredArgument, message)
         .exit()
 }
 
 /// The hint for a detector folder that does not load.
-pub const DETECTOR_HINT: &str =
-    "--detector must be a folder written by `ecg-anomaly train` (or Detector::save) with this version";
+pub const DETECTOR_HINT: &str = "--detector must be a folder written by `ecg-anomaly train` (or Detector::save) with this version";
 
 #[cfg(test)]
 mod tests {
@@ -180,10 +181,16 @@ mod tests {
     fn failures_name_the_input_once_and_keep_the_first_hint() {
         let err: Result<(), Error> = Err(Error::invalid("fs", "0 is not positive"));
         let failure = err.about("a.csv").hint("first").hint("second").unwrap_err();
-        assert_eq!(failure.to_string(), "error: a.csv: invalid fs: 0 is not positive\nhint: first");
+        assert_eq!(
+            failure.to_string(),
+            "error: a.csv: invalid fs: 0 is not positive\nhint: first"
+        );
         let io = std::io::Error::new(ErrorKind::NotFound, "gone");
         let err: Result<(), Error> = Err(Error::io("b.csv", io));
         let failure = err.about("b.csv").unwrap_err();
-        assert_eq!(failure.to_string(), "error: b.csv: gone\nhint: check the path");
+        assert_eq!(
+            failure.to_string(),
+            "error: b.csv: gone\nhint: check the path"
+        );
     }
 }

@@ -75,7 +75,11 @@ pub fn run(args: ReportArgs) -> Result<(), Failure> {
     let lead = args.lead.as_deref();
 
     let mut run = DetectionReport::new(
-        format!("ecg-anomaly: {} on {} record(s)", args.detector.display(), inputs.len()),
+        format!(
+            "ecg-anomaly: {} on {} record(s)",
+            args.detector.display(),
+            inputs.len()
+        ),
         threshold.clone(),
     )
     .paragraph(format!(
@@ -117,13 +121,18 @@ pub fn run(args: ReportArgs) -> Result<(), Failure> {
             .hint("is --lead a lead like the one the detector was trained on?")?;
         let scores: Vec<f64> = verdicts.iter().map(|v| v.score).collect();
         let flagged = verdicts.iter().filter(|v| v.anomaly).count();
-        let mut line = format!("{input}: {} beats judged, {flagged} flagged", verdicts.len());
+        let mut line = format!(
+            "{input}: {} beats judged, {flagged} flagged",
+            verdicts.len()
+        );
         let (classes, unmatched_beats) = if args.labels {
-            let annotations = input
-                .annotations("atr")
-                .hint("--labels reads the reference beat annotations <record>.atr beside each record")?;
-            let positions: Vec<usize> =
-                verdicts.iter().map(|v| v.position.unwrap_or(usize::MAX)).collect();
+            let annotations = input.annotations("atr").hint(
+                "--labels reads the reference beat annotations <record>.atr beside each record",
+            )?;
+            let positions: Vec<usize> = verdicts
+                .iter()
+                .map(|v| v.position.unwrap_or(usize::MAX))
+                .collect();
             let tolerance = (BEAT_MATCH_TOLERANCE_S * signal.fs).round() as usize;
             let matches = mapping.label_positions(&positions, &annotations, tolerance);
             let counts: ClassCounts = matches.class.iter().flatten().copied().collect();

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{ArgGroup, Args, ValueEnum};
+use ecg_anomaly::Error;
 use ecg_anomaly::data::input::{InputKind, Lead, SignalPath};
 use ecg_anomaly::detector::{DetectorConfig, ModelKind, ModelSpec};
 use ecg_anomaly::device::DeviceChoice;
 use ecg_anomaly::model::{ConvVaeConfig, LstmAutoencoderConfig};
-use ecg_anomaly::Error;
 
 use crate::{Context, EXIT_STATUS, Failure};
 
@@ -72,8 +72,9 @@ enum ModelArg {
 /// Trains and saves; prints one line per input read, per epoch and a summary.
 pub fn run(args: TrainArgs) -> Result<(), Failure> {
     let mut config = match &args.config {
-        Some(path) => DetectorConfig::load_json(path)
-            .hint("--config must hold a DetectorConfig as JSON; missing fields take their defaults")?,
+        Some(path) => DetectorConfig::load_json(path).hint(
+            "--config must hold a DetectorConfig as JSON; missing fields take their defaults",
+        )?,
         None => DetectorConfig::default(),
     };
     match args.model {
@@ -125,12 +126,10 @@ pub fn run(args: TrainArgs) -> Result<(), Failure> {
 
     let records: Vec<(&[f32], f64)> = leads.iter().map(|l| (l.samples.as_slice(), l.fs)).collect();
     let started = Instant::now();
-    let detector = config
-        .fit_records(&records, &device)
-        .map_err(|e| {
-            let hint = fit_hint(&e, inputs[0].kind);
-            Failure::from(e).hint_or(hint)
-        })?;
+    let detector = config.fit_records(&records, &device).map_err(|e| {
+        let hint = fit_hint(&e, inputs[0].kind);
+        Failure::from(e).hint_or(hint)
+    })?;
     let seconds = started.elapsed().as_secs_f64();
     drop(records);
     drop(leads);
@@ -153,7 +152,9 @@ pub fn run(args: TrainArgs) -> Result<(), Failure> {
     let meta = detector.metadata();
     let threshold = detector.threshold();
     let epochs = history.map_or(String::new(), |h| {
-        let best = h.best().map_or(String::new(), |b| format!(" (valid loss {:.6})", b.valid_loss));
+        let best = h.best().map_or(String::new(), |b| {
+            format!(" (valid loss {:.6})", b.valid_loss)
+        });
         format!("{} epochs, best {}{best}, ", h.epochs.len(), h.best_epoch)
     });
     println!(
