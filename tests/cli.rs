@@ -426,12 +426,10 @@ fn bad_inputs_exit_1_naming_the_file_with_a_hint() {
         stderr.contains("garbage-detector") && stderr.contains("calibration.json"),
         "{stderr}"
     );
-    for stderr in [&stderr] {
-        assert!(
-            !stderr.contains("Error {") && !stderr.contains("Os {"),
-            "Display, not Debug: {stderr}"
-        );
-    }
+    assert!(
+        !stderr.contains("Error {") && !stderr.contains("Os {"),
+        "Display, not Debug: {stderr}"
+    );
 
     let not_ecg = scratch("not-ecg").join("words.csv");
     std::fs::write(&not_ecg, "lead\n1.0\nhello\n").unwrap();
@@ -473,7 +471,11 @@ fn usage_errors_exit_2_and_help_documents_the_exit_codes() {
     let stderr = fails(&["detect", "--detector", d, CSV], 2);
     assert!(stderr.contains("--fs"), "a CSV input needs --fs: {stderr}");
     fails(&[], 2);
-    for args in [&["--help"][..], &["detect", "--help"], &["train", "--help"]] {
+    for args in [
+        &["--help"][..],
+        &["detect", "--help"][..],
+        &["train", "--help"][..],
+    ] {
         let help = ok(args);
         assert!(
             help.contains("Exit status:") && help.contains("2  usage error"),
