@@ -8,9 +8,7 @@ use ecg_anomaly::device::DeviceChoice;
 
 use crate::{Context, DETECTOR_HINT, EXIT_STATUS, Failure};
 
-/// Describe a saved detector: its model and configuration, the input it takes, its score and
-/// threshold, the training run and its provenance. The folder is loaded and checked as
-/// `detect` would (every file, versions, weights checksum).
+/// Arguments of `info` (its help text is on `Command::Info`).
 #[derive(Args, Debug)]
 #[command(after_help = EXIT_STATUS)]
 pub struct InfoArgs {
@@ -117,5 +115,9 @@ pub fn describe(detector: &Detector) -> Vec<(&'static str, String)> {
 
 /// One line of JSON.
 fn json(value: &impl serde::Serialize) -> String {
-    serde_json::to_string(value).unwrap_or_else(|e| format!("<{e}>"))
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(text)) => text,
+        Ok(other) => other.to_string(),
+        Err(e) => format!("<{e}>"),
+    }
 }

@@ -35,13 +35,30 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Fit a detector on ECG recordings (CSV files or WFDB records) and save it as a folder.
+    ///
+    /// Each recording is band-passed, its R-peaks found and one window cut per beat (the
+    /// configuration's pipeline); the last share of the beats is held out to stop training
+    /// early and to set the threshold. No label is read.
     Train(train::TrainArgs),
     /// Judge every beat of CSV files, WFDB records or folders of records; one row per beat.
+    ///
+    /// Each row holds the beat's score, its calibrated score (its rank among held-out normal
+    /// beats, 0 to 1) and whether it is flagged. Inputs are read and judged one at a time and
+    /// each one's rows written as soon as it is done: memory holds the largest input, however
+    /// many there are.
     Detect(detect::DetectArgs),
     /// Judge WFDB records and write a self-contained HTML report, measured against the
     /// records' reference beat labels with --labels (needs the `report` feature).
+    ///
+    /// The report has a table of the records and, with --labels, the detector measured against
+    /// each record's beat annotations (<record>.atr): ROC and precision-recall curves,
+    /// confusion matrix, score histogram and flagged share per AAMI class. The labels only
+    /// measure: they choose nothing.
     Report(report::ReportArgs),
     /// Describe a saved detector: model, input, threshold, training run, provenance.
+    ///
+    /// The folder is loaded and checked as `detect` would (every file, versions, weights
+    /// checksum).
     Info(info::InfoArgs),
 }
 

@@ -13,11 +13,7 @@ use ecg_anomaly::model::{ConvVaeConfig, LstmAutoencoderConfig};
 
 use crate::{Context, EXIT_STATUS, Failure};
 
-/// Fit a detector on recordings whose beats are mostly normal, and save it as a folder.
-///
-/// Each recording is band-passed, its R-peaks found and one window cut per beat (the
-/// configuration's pipeline); the last share of the beats is held out to stop training early
-/// and to set the threshold. No label is read.
+/// Arguments of `train` (its help text is on `Command::Train`).
 #[derive(Args, Debug)]
 #[command(
     after_help = EXIT_STATUS,
