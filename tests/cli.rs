@@ -396,6 +396,14 @@ fn bad_inputs_exit_1_naming_the_file_with_a_hint() {
         stderr.contains("hint: is --fs the CSV's sampling rate"),
         "{stderr}"
     );
+    // A wrong but valid rate runs, and says that most beats look abnormal.
+    let out = run(&["detect", "--detector", d, "--fs", "20", CSV]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: ") && stderr.contains("--fs"),
+        "{stderr}"
+    );
 
     let garbage = scratch("garbage-detector");
     let stderr = fails(&["info", path(&garbage)], 1);
@@ -519,6 +527,22 @@ fn report_without_labels_draws_the_scores() {
         1,
     );
     assert!(stderr.contains("rec.atr"), "{stderr}");
+    let stderr = fails(
+        &[
+            "report",
+            "--detector",
+            detector(),
+            "--wfdb",
+            path(&dir.join("rec")),
+            "--out",
+            "/nonexistent-folder/r.html",
+        ],
+        1,
+    );
+    assert!(
+        stderr.contains("/nonexistent-folder"),
+        "checked before any work: {stderr}"
+    );
 }
 
 /// MIT-BIH record 100 (2,239 N, 33 A, 1 V beats annotated): trained on, judged, reported.

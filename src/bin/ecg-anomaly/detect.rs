@@ -14,11 +14,7 @@ use serde::Serialize;
 
 use crate::{Context, DETECTOR_HINT, EXIT_STATUS, Failure};
 
-/// Judge every beat of the inputs with a saved detector: one row per beat with its score, its
-/// calibrated score (its rank among held-out normal beats, 0 to 1) and whether it is flagged.
-///
-/// Inputs are read and judged one at a time, and each one's rows are written as soon as it is
-/// done: memory holds the largest input, however many there are.
+/// Arguments of `detect` (its help text is on `Command::Detect`).
 #[derive(Args, Debug)]
 #[command(after_help = EXIT_STATUS)]
 pub struct DetectArgs {
@@ -145,6 +141,14 @@ pub fn run(args: DetectArgs) -> Result<(), Failure> {
                 format!(", {kept} rows")
             }
         );
+        if verdicts.len() >= 20 && n_flagged * 2 > verdicts.len() {
+            eprintln!(
+                "warning: {name}: {n_flagged} of {} beats flagged; is it like the training \
+                 recordings (--fs its rate, --lead the detector's lead {})?",
+                verdicts.len(),
+                detector.metadata().lead.as_deref().unwrap_or("?")
+            );
+        }
         beats += verdicts.len();
         flagged += n_flagged;
     }

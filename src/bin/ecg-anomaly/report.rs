@@ -8,10 +8,7 @@ use ecg_anomaly::device::DeviceChoice;
 
 use crate::{EXIT_STATUS, Failure};
 
-/// Judge WFDB records with a saved detector and write a self-contained HTML report: a table of
-/// the records, and with --labels the detector measured against each record's reference beat
-/// annotations (<record>.atr): ROC and precision-recall curves, confusion matrix, score
-/// histogram and flagged share per AAMI class. The labels only measure: they choose nothing.
+/// Arguments of `report` (its help text is on `Command::Report`).
 #[derive(Args, Debug)]
 #[command(after_help = EXIT_STATUS)]
 #[cfg_attr(not(feature = "report"), allow(dead_code))]
@@ -58,6 +55,12 @@ pub fn run(args: ReportArgs) -> Result<(), Failure> {
 
     use crate::{Context, DETECTOR_HINT};
 
+    if let Some(folder) = args.out.parent().filter(|p| !p.as_os_str().is_empty())
+        && !folder.is_dir()
+    {
+        let source = std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder");
+        return Err(Error::io(folder, source)).hint("--out must be in an existing folder");
+    }
     let mut inputs = Vec::new();
     for path in &args.wfdb {
         match path.is_dir() {
