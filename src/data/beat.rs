@@ -1,4 +1,5 @@
-//! AAMI beat classes and mappings from WFDB beat symbols to them.
+//! AAMI beat classes, mappings from WFDB beat symbols to them, and the labelling of beat
+//! positions found by a detector with a record's reference beat annotations.
 
 use std::collections::BTreeMap;
 
@@ -98,6 +99,68 @@ impl AamiMapping {
     }
 }
 
+/// How far a found beat may lie from a reference beat annotation and still be that beat, in
+/// seconds: 150 ms, AAMI EC57's matching window for beat detection (54 samples at 360 Hz).
+pub const BEAT_MATCH_TOLERANCE_S: f64 = 0.15;
+
+/// Beat positions (e.g. the R-peaks a detector judged) paired with a record's beat annotations
+/// by [`AamiMapping::label_positions`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BeatMatches {
+    /// Per position: the index, among the annotations given, of the nearest beat annotation
+    /// within the tolerance; `None` when there is none.
+    pub annotation: Vec<Option<usize>>,
+    /// Per position: the class of that annotation; `None` when no beat annotation is near or
+    /// the mapping does not list its symbol.
+    pub class: Vec<Option<AamiClass>>,
+    /// Beat annotations with a class that no position matched: beats that were never judged
+    /// (missed by the R-peak detector, or too near the record's ends to cut).
+    pub unmatched_beats: usize,
+}
+
+impl AamiMapping {
+    /// Labels each of `positions` (samples, in any order) with the nearest beat annotation
+    /// (see [`Annotation::is_beat`]; rhythm, noise and comment annotations never match) at most
+    /// `tolerance` samples away, and that annotation's class; on a tie, the earlier
+    /// annotation. Several positions may match one annotation. At 360 Hz, 150 ms is 54 samples.
+    pub fn label_positions(
+        &self,
+        positions: &[usize],
+        annotations: &[Annotation],
+        tolerance: usize,
+    ) -> BeatMatches {
+        let mut beats: Vec<(usize, usize)> = (annotations.iter().enumerate())
+            .filter(|(_, a)| a.is_beat())
+            .map(|(i, a)| (a.sample, i))
+            .collect();
+        beats.sort_unstable();
+        let nearest = |p: usize| {
+            let k = beats.partition_point(|&(sample, _)| sample < p);
+            [k.checked_sub(1), Some(k)]
+                .into_iter()
+                .flatten()
+                .filter_map(|j| beats.get(j))
+                .filter(|(sample, _)| sample.abs_diff(p) <= tolerance)
+                .min_by_key(|(sample, _)| sample.abs_diff(p))
+                .map(|&(_, i)| i)
+        };
+        let annotation: Vec<Option<usize>> = positions.iter().map(|&p| nearest(p)).collect();
+        let class = (annotation.iter())
+            .map(|m| m.and_then(|i| self.classify(&annotations[i])))
+            .collect();
+        let mut matched = vec![false; annotations.len()];
+        annotation.iter().flatten().for_each(|&i| matched[i] = true);
+        let unmatched_beats = (beats.iter())
+            .filter(|&&(_, i)| !matched[i] && self.classify(&annotations[i]).is_some())
+            .count();
+        BeatMatches {
+            annotation,
+            class,
+            unmatched_beats,
+        }
+    }
+}
+
 impl Default for AamiMapping {
     /// The standard [`AamiMapping::aami_ec57`] mapping.
     fn default() -> Self {
@@ -127,6 +190,67 @@ mod tests {
         assert_eq!(ec57.class_of_code(codes::PVC), Some(AamiClass::V));
         assert_eq!(bg.class_of_code(codes::NESC), Some(AamiClass::S));
         assert_eq!(ec57.class_of_code(codes::NESC), Some(AamiClass::N));
+    }
+
+    fn ann(sample: usize, symbol: &str) -> Annotation {
+        Annotation {
+            sample,
+            code: codes::code_of(symbol).unwrap(),
+            subtype: 0,
+            chan: 0,
+            num: 0,
+            aux: None,
+        }
+    }
+
+    #[test]
+    fn positions_take_the_nearest_beat_within_the_tolerance() {
+        // A rhythm change (+) and a noise mark (~) sit nearer some positions than any beat.
+        let annotations = [
+            ann(100, "N"),
+            ann(195, "+"),
+            ann(200, "V"),
+            ann(300, "~"),
+            ann(400, "A"),
+            ann(500, "Q"),
+            ann(700, "N"),
+        ];
+        let ec57 = AamiMapping::aami_ec57();
+        let positions = [105, 150, 196, 302, 395, 510, 599, 10];
+        let m = ec57.label_positions(&positions, &annotations, 54);
+        assert_eq!(
+            m.annotation,
+            [
+                Some(0),
+                Some(0),
+                Some(2),
+                None,
+                Some(4),
+                Some(5),
+                None,
+                None
+            ],
+            "150 ties 100 and 200: the earlier; 302 is 98 from a beat; 10 is 90 from one"
+        );
+        use AamiClass::*;
+        assert_eq!(
+            m.class,
+            [
+                Some(N),
+                Some(N),
+                Some(V),
+                None,
+                Some(S),
+                Some(Q),
+                None,
+                None
+            ]
+        );
+        assert_eq!(m.unmatched_beats, 1, "only the beat at 700 is never judged");
+        let none = ec57.label_positions(&[], &annotations, 54);
+        assert_eq!(none.unmatched_beats, 5);
+        let unlisted = AamiMapping::new([("N", N)]).label_positions(&[401], &annotations, 54);
+        assert_eq!((unlisted.annotation[0], unlisted.class[0]), (Some(4), None));
     }
 
     #[test]

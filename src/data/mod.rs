@@ -1,8 +1,10 @@
-//! Data in: WFDB records, CSV signals, synthetic ECG, beat classes, protocols, Burn glue.
+//! Data in: WFDB records, CSV signals, synthetic ECG, beat classes, protocols, Burn glue, and
+//! [`input`]: a record, a CSV file or a folder of records named by a path.
 
 pub mod batch;
 pub mod beat;
 pub mod csv;
+pub mod input;
 pub mod mitbih;
 mod signal;
 pub mod synthetic;

@@ -1,8 +1,12 @@
 //! [`DetectorConfig`]: everything chosen before a detector is fitted, as one serde value.
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 
 use super::spec::{ModelKind, ModelSpec};
+use crate::model::{ConvVaeConfig, LstmAutoencoderConfig};
+use crate::preprocess::normalize::{load_json, save_json};
 use crate::preprocess::{BeatPipeline, Normalization, ZScore};
 use crate::score::CovarianceRegularization;
 use crate::threshold::ThresholdMethod;
@@ -108,6 +112,39 @@ impl Default for DetectorConfig {
 }
 
 impl DetectorConfig {
+    /// Reads a configuration from a JSON file and [validates](Self::validate) it. Missing
+    /// fields take their defaults, the model's own settings too (`{"model": {"kind":
+    /// "lstm_autoencoder", "config": {"hidden": 16}}}` is enough). A field this version does not know, at any depth (a
+    /// typo such as `"epoch"`), is an error rather than silently ignored. Errors name the file.
+    pub fn load_json(path: impl AsRef<Path>) -> Result<DetectorConfig> {
+        let path = path.as_ref();
+        let bad = |message: String| Error::Artifact {
+            path: path.into(),
+            message,
+        };
+        let mut value: serde_json::Value = load_json(path)?;
+        fill_model_defaults(&mut value);
+        let config: DetectorConfig =
+            serde_json::from_value(value.clone()).map_err(|source| Error::Json {
+                path: path.into(),
+                source,
+            })?;
+        let known = serde_json::to_value(&config).map_err(|e| bad(e.to_string()))?;
+        let mut unknown = Vec::new();
+        unknown_keys(&value, &known, "", &mut unknown);
+        if !unknown.is_empty() {
+            let msg = format!("unknown field(s) {}: a typo?", unknown.join(", "));
+            return Err(bad(msg));
+        }
+        config.validate().map_err(|e| bad(e.to_string()))?;
+        Ok(config)
+    }
+
+    /// Writes the configuration as pretty-printed JSON. Errors name the file.
+    pub fn save_json(&self, path: impl AsRef<Path>) -> Result<()> {
+        save_json(self, path.as_ref())
+    }
+
     /// Checks every setting; [`Error::InvalidArgument`] names the first one out of range.
     pub fn validate(&self) -> Result<()> {
         self.training.validate()?;
@@ -138,6 +175,77 @@ impl DetectorConfig {
     }
 }
 
+/// Fills the fields missing from `value`'s `model.config` with those of its kind's default
+/// configuration (Burn's `Config` derive requires every field when deserialising).
+fn fill_model_defaults(value: &mut serde_json::Value) {
+    let Some(model) = value
+        .get_mut("model")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return;
+    };
+    let kind = model.get("kind").cloned();
+    let defaults = [
+        ModelSpec::LstmAutoencoder(LstmAutoencoderConfig::new()),
+        ModelSpec::ConvVae(ConvVaeConfig::new()),
+    ]
+    .into_iter()
+    .filter_map(|spec| serde_json::to_value(spec).ok())
+    .find(|spec| spec.get("kind") == kind.as_ref());
+    if let Some(mut defaults) = defaults {
+        let given = model.entry("config").or_insert(serde_json::json!({}));
+        if let Some(config) = defaults.get_mut("config") {
+            fill_defaults(given, config);
+        }
+    }
+}
+
+/// Copies into `given` every object key of `defaults` it lacks, at any depth.
+fn fill_defaults(given: &mut serde_json::Value, defaults: &serde_json::Value) {
+    if let (Some(given), Some(defaults)) = (given.as_object_mut(), defaults.as_object()) {
+        for (key, default) in defaults {
+            match given.get_mut(key) {
+                Some(value) => fill_defaults(value, default),
+                None => {
+                    given.insert(key.clone(), default.clone());
+                }
+            }
+        }
+    }
+}
+
+/// Appends to `out` the dotted path of every object key of `given` that `known` (the same
+/// value parsed and written back, so holding every field it has) lacks at the same place.
+fn unknown_keys(
+    given: &serde_json::Value,
+    known: &serde_json::Value,
+    at: &str,
+    out: &mut Vec<String>,
+) {
+    use serde_json::Value;
+    match (given, known) {
+        (Value::Object(given), Value::Object(known)) => {
+            for (key, value) in given {
+                let path = if at.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{at}.{key}")
+                };
+                match known.get(key) {
+                    Some(k) => unknown_keys(value, k, &path, out),
+                    None => out.push(format!("`{path}`")),
+                }
+            }
+        }
+        (Value::Array(given), Value::Array(known)) => {
+            for (i, (g, k)) in given.iter().zip(known).enumerate() {
+                unknown_keys(g, k, &format!("{at}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +263,57 @@ mod tests {
         let back: DetectorConfig =
             serde_json::from_str(&serde_json::to_string(&config).unwrap()).unwrap();
         assert_eq!(back, config);
+    }
+
+    #[test]
+    fn json_files_round_trip_and_bad_ones_name_the_file() {
+        let dir = std::env::temp_dir().join(format!("ecg-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config.json");
+        let config = DetectorConfig {
+            validation_fraction: 0.3,
+            ..Default::default()
+        };
+        config.save_json(&path).unwrap();
+        assert_eq!(DetectorConfig::load_json(&path).unwrap(), config);
+        std::fs::write(&path, r#"{"validation_fraction": 2.0}"#).unwrap();
+        let err = DetectorConfig::load_json(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("config.json") && err.contains("validation_fraction"),
+            "{err}"
+        );
+        std::fs::write(&path, r#"{"epochs": 3}"#).unwrap();
+        let err = DetectorConfig::load_json(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("config.json") && err.contains("`epochs`"),
+            "{err}"
+        );
+        let typo = r#"{"training": {"epoch": 3}, "model": {"kind": "lstm_autoencoder",
+            "config": {"hidden": 16, "hiden": 8}}, "threshold": {"kind": "percentile", "q": 99}}"#;
+        std::fs::write(&path, typo).unwrap();
+        let err = DetectorConfig::load_json(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("`training.epoch`") && err.contains("`model.config.hiden`"),
+            "{err}"
+        );
+        assert!(
+            !err.contains("hidden`") && !err.contains("`threshold"),
+            "{err}"
+        );
+        std::fs::write(
+            &path,
+            "{\"model\": {\"kind\": \"lstm_autoencoder\", \"config\": {\"hidden\": 16}}}",
+        )
+        .unwrap();
+        let config = DetectorConfig::load_json(&path).unwrap();
+        assert!(
+            matches!(&config.model, ModelSpec::LstmAutoencoder(c) if c.hidden == 16 && c.latent == 32)
+        );
+        let vae = r#"{"model": {"kind": "conv_vae", "config": {"seq": 222}}}"#;
+        std::fs::write(&path, vae).unwrap();
+        let config = DetectorConfig::load_json(&path).unwrap();
+        let want = ModelSpec::ConvVae(ConvVaeConfig::new().with_seq(222));
+        assert_eq!(config.model, want);
     }
 
     #[test]

@@ -20,6 +20,16 @@ pub enum ModelKind {
     ConvVae,
 }
 
+impl std::fmt::Display for ModelKind {
+    /// As in JSON: `lstm_autoencoder`, `conv_vae`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ModelKind::LstmAutoencoder => "lstm_autoencoder",
+            ModelKind::ConvVae => "conv_vae",
+        })
+    }
+}
+
 /// A model's configuration, enough to rebuild it before loading its weights (`model.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "config", rename_all = "snake_case")]
@@ -189,5 +199,18 @@ impl From<LstmAutoencoder> for AnyModel {
 impl From<ConvVae> for AnyModel {
     fn from(model: ConvVae) -> Self {
         AnyModel::ConvVae(model)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_display_as_their_json_names() {
+        for kind in [ModelKind::LstmAutoencoder, ModelKind::ConvVae] {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{kind}\""));
+        }
     }
 }

@@ -7,10 +7,15 @@
 //! (CSS and figures inlined, no external URLs) plus a Markdown twin whose figures live in
 //! `figures/`.
 //!
+//! [`DetectionReport`] is the one part that knows of detectors' runs: it turns their scores,
+//! threshold and (optional) reference beat classes into a [`Report`] with the metrics of
+//! [`evaluate`](crate::evaluate), as `ecg-anomaly report` writes it.
+//!
 //! Text is drawn with an embedded DejaVu Sans subset, so no system fonts are needed.
 
 mod confusion;
 mod curves;
+mod detection;
 mod document;
 mod format;
 mod histogram;
@@ -24,6 +29,7 @@ mod training;
 
 pub use confusion::ConfusionPlot;
 pub use curves::{Curve, PrPlot, RocPlot};
+pub use detection::{DetectionReport, InputScores, LABELS_ONLY_MEASURE};
 pub use document::{Figure, Report, Section, Table};
 pub use histogram::ScoreHistogramPlot;
 pub use latent::LatentPlot;

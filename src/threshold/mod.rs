@@ -54,6 +54,30 @@ impl Default for ThresholdMethod {
     }
 }
 
+impl std::fmt::Display for ThresholdMethod {
+    /// `95th percentile`, `mean + 3 std`, `fixed`, `contamination 0.05`, `best F1 on labels`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            ThresholdMethod::Percentile { q } => {
+                let suffix = match (q.fract() == 0.0, q as u64 % 100) {
+                    (true, 11..=13) | (false, _) => "th",
+                    (true, n) => match n % 10 {
+                        1 => "st",
+                        2 => "nd",
+                        3 => "rd",
+                        _ => "th",
+                    },
+                };
+                write!(f, "{q}{suffix} percentile")
+            }
+            ThresholdMethod::MeanStd { k } => write!(f, "mean + {k} std"),
+            ThresholdMethod::Fixed { .. } => f.write_str("fixed"),
+            ThresholdMethod::Contamination { fraction } => write!(f, "contamination {fraction}"),
+            ThresholdMethod::LabelledBestF1 => f.write_str("best F1 on labels"),
+        }
+    }
+}
+
 impl ThresholdMethod {
     /// Errors on a parameter out of range or not finite.
     pub fn validate(&self) -> Result<()> {
@@ -148,5 +172,35 @@ impl Threshold {
             return Err(bad(format!("threshold {} is not finite", threshold.value)));
         }
         Ok(threshold)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_read_as_words() {
+        let shown = |m: ThresholdMethod| m.to_string();
+        assert_eq!(shown(ThresholdMethod::default()), "95th percentile");
+        assert_eq!(
+            shown(ThresholdMethod::Percentile { q: 99.5 }),
+            "99.5th percentile"
+        );
+        assert_eq!(
+            shown(ThresholdMethod::Percentile { q: 91.0 }),
+            "91st percentile"
+        );
+        assert_eq!(
+            shown(ThresholdMethod::Percentile { q: 12.0 }),
+            "12th percentile"
+        );
+        assert_eq!(shown(ThresholdMethod::MeanStd { k: 3.0 }), "mean + 3 std");
+        assert_eq!(shown(ThresholdMethod::Fixed { value: 0.2 }), "fixed");
+        assert_eq!(
+            shown(ThresholdMethod::Contamination { fraction: 0.05 }),
+            "contamination 0.05"
+        );
+        assert_eq!(shown(ThresholdMethod::LabelledBestF1), "best F1 on labels");
     }
 }

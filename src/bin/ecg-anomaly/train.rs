@@ -1,0 +1,223 @@
+//! `ecg-anomaly train`: read the recordings, fit with `DetectorConfig::fit_records`, save.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{ArgGroup, Args, ValueEnum};
+use ecg_anomaly::Error;
+use ecg_anomaly::data::input::{InputKind, Lead, SignalPath};
+use ecg_anomaly::detector::{DetectorConfig, ModelKind, ModelSpec};
+use ecg_anomaly::device::DeviceChoice;
+use ecg_anomaly::model::{ConvVaeConfig, LstmAutoencoderConfig};
+
+use crate::{Context, EXIT_STATUS, Failure};
+
+/// Arguments of `train` (its help text is on `Command::Train`).
+#[derive(Args, Debug)]
+#[command(
+    after_help = EXIT_STATUS,
+    group(ArgGroup::new("inputs").required(true).args(["csv", "wfdb"])),
+)]
+pub struct TrainArgs {
+    /// CSV files, one sample a row (a header row is fine); needs --fs.
+    #[arg(long, value_name = "PATH", num_args = 1.., requires = "fs")]
+    csv: Vec<PathBuf>,
+    /// Sampling rate of the CSV files, in Hz.
+    #[arg(long, value_name = "HZ")]
+    fs: Option<f64>,
+    /// WFDB records (path with or without .hea), or folders of records.
+    #[arg(long, value_name = "RECORD", num_args = 1..)]
+    wfdb: Vec<PathBuf>,
+    /// The lead to read: a WFDB signal name (default MLII), or a CSV column name or 0-based
+    /// index (default the first column).
+    #[arg(long, value_name = "NAME")]
+    lead: Option<String>,
+    /// The model [default: the --config file's, else lstm].
+    #[arg(long, value_enum)]
+    model: Option<ModelArg>,
+    /// Most training epochs (early stopping may end sooner) [default: the config's, 50].
+    #[arg(long, value_name = "N")]
+    epochs: Option<usize>,
+    /// Seed of the weights, the shuffling and augmentation [default: the config's, 42].
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// A DetectorConfig as JSON (model, pipeline, normalization, training, score, threshold,
+    /// validation_fraction, lead); missing fields take their defaults; flags override it.
+    #[arg(long, value_name = "FILE.json")]
+    config: Option<PathBuf>,
+    /// Where the model trains: flex (the CPU), ndarray, wgpu, wgpu:cpu, ... [default: flex]
+    #[arg(long)]
+    device: Option<DeviceChoice>,
+    /// Folder the detector is saved into (created if needed; its files are replaced).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+/// The `--model` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ModelArg {
+    /// LSTM autoencoder.
+    #[value(alias = "lstm_autoencoder")]
+    Lstm,
+    /// Convolutional variational autoencoder.
+    #[value(alias = "conv_vae")]
+    Vae,
+}
+
+/// Trains and saves; prints one line per input read, per epoch and a summary.
+pub fn run(args: TrainArgs) -> Result<(), Failure> {
+    let mut config = match &args.config {
+        Some(path) => DetectorConfig::load_json(path).hint(
+            "--config must hold a DetectorConfig as JSON; missing fields take their defaults",
+        )?,
+        None => DetectorConfig::default(),
+    };
+    match args.model {
+        Some(ModelArg::Lstm) if config.model.kind() != ModelKind::LstmAutoencoder => {
+            config.model = ModelSpec::LstmAutoencoder(LstmAutoencoderConfig::new());
+        }
+        Some(ModelArg::Vae) if config.model.kind() != ModelKind::ConvVae => {
+            config.model = ModelSpec::ConvVae(ConvVaeConfig::new());
+        }
+        _ => {}
+    }
+    if let Some(epochs) = args.epochs {
+        config.training.epochs = epochs;
+    }
+    if let Some(seed) = args.seed {
+        config.training.seed = seed;
+    }
+    let device = crate::device(args.device)?;
+
+    let inputs = inputs(&args)?;
+    let wanted = args.lead.clone().or(config.lead.clone());
+    let mut leads: Vec<Lead> = Vec::with_capacity(inputs.len());
+    for input in &inputs {
+        let lead = input
+            .read_lead(wanted.as_deref(), args.fs)
+            .about(input)
+            .hint(read_hint(input.kind))?;
+        println!(
+            "read {input}: lead {}, {} samples at {} Hz ({:.1} min)",
+            lead.name,
+            lead.samples.len(),
+            lead.fs,
+            lead.samples.len() as f64 / lead.fs / 60.0
+        );
+        leads.push(lead);
+    }
+    let first = &leads[0];
+    config.lead = Some(first.name.clone());
+    if let ModelSpec::ConvVae(vae) = &mut config.model {
+        // A ConvVae is built for one input length: the beats the pipeline cuts.
+        let fs = config.pipeline.output_fs(first.fs);
+        vae.seq = config.pipeline.window(fs).about("pipeline")?.len();
+    }
+    // The trainer draws a progress bar and prints each epoch on a terminal; into a file or a
+    // pipe it stays quiet and the epochs are printed below, once, from the history.
+    let on_terminal = std::io::stdout().is_terminal();
+    let print_epochs = !on_terminal && !config.training.quiet;
+    config.training.quiet |= !on_terminal;
+
+    let records: Vec<(&[f32], f64)> = leads.iter().map(|l| (l.samples.as_slice(), l.fs)).collect();
+    let started = Instant::now();
+    let detector = config.fit_records(&records, &device).map_err(|e| {
+        let hint = fit_hint(&e, inputs[0].kind);
+        Failure::from(e).hint_or(hint)
+    })?;
+    let seconds = started.elapsed().as_secs_f64();
+    drop(records);
+    drop(leads);
+
+    let history = detector.history();
+    if print_epochs && let Some(history) = history {
+        let best = history.best_epoch;
+        for e in &history.epochs {
+            let mark = if e.epoch == best { " (best)" } else { "" };
+            println!(
+                "epoch {}/{}: train loss {:.6}, valid loss {:.6}, {:.2} s{mark}",
+                e.epoch, config.training.epochs, e.train_loss, e.valid_loss, e.seconds
+            );
+        }
+    }
+    detector
+        .save(&args.out)
+        .hint("--out must be a folder this user can create and write")?;
+
+    let meta = detector.metadata();
+    let threshold = detector.threshold();
+    let epochs = history.map_or(String::new(), |h| {
+        let best = h.best().map_or(String::new(), |b| {
+            format!(" (valid loss {:.6})", b.valid_loss)
+        });
+        format!("{} epochs, best {}{best}, ", h.epochs.len(), h.best_epoch)
+    });
+    println!(
+        "trained {} on {} beats of {} input(s) ({} held out), {} samples at {} Hz, lead {}: \
+         {epochs}{seconds:.1} s; threshold {} ({}); saved to {}",
+        meta.model_kind,
+        meta.training_windows + meta.validation_windows,
+        inputs.len(),
+        meta.validation_windows,
+        meta.seq,
+        meta.fs.map_or("?".to_string(), |f| f.to_string()),
+        meta.lead.as_deref().unwrap_or("?"),
+        threshold.value,
+        threshold.method,
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// The inputs named by --csv or --wfdb (folders expanded to their records).
+fn inputs(args: &TrainArgs) -> Result<Vec<SignalPath>, Failure> {
+    let mut inputs = Vec::new();
+    for path in &args.csv {
+        if !path.is_file() {
+            let source = std::io::Error::new(std::io::ErrorKind::NotFound, "no such CSV file");
+            return Err(Error::io(path, source).into());
+        }
+        inputs.push(SignalPath::csv(path));
+    }
+    for path in &args.wfdb {
+        match path.is_dir() {
+            true => inputs.extend(SignalPath::expand(path)?),
+            false => inputs.push(SignalPath::wfdb(path)),
+        }
+    }
+    Ok(inputs)
+}
+
+/// The hint for an input that cannot be read.
+pub fn read_hint(kind: InputKind) -> &'static str {
+    match kind {
+        InputKind::Csv => {
+            "is --fs the CSV's sampling rate, and --lead one of its columns (name or 0-based index)?"
+        }
+        InputKind::Wfdb => {
+            "a WFDB record is named by its path without extension (mitdb/100) or its .hea file; \
+             --lead picks the signal (default MLII)"
+        }
+    }
+}
+
+/// The hint for a training run that fails.
+fn fit_hint(error: &Error, kind: InputKind) -> &'static str {
+    match error {
+        Error::Training(_) => "try a smaller learning rate or fewer epochs in --config",
+        Error::InvalidArgument { name: "data", .. } => {
+            "too few usable beats: give longer recordings, or check --fs and --lead"
+        }
+        _ if kind == InputKind::Csv => "is --fs the CSV's sampling rate?",
+        _ => "check the recordings and --config",
+    }
+}
+
+impl Failure {
+    /// Adds `hint` unless there is one already.
+    fn hint_or(mut self, hint: &str) -> Self {
+        self.hint.get_or_insert_with(|| hint.to_string());
+        self
+    }
+}

@@ -1,0 +1,360 @@
+//! Signals named by a path, as a command line names them: a WFDB record, a CSV file, or a
+//! folder of records, and the one lead of each that a detector reads.
+//!
+//! ```no_run
+//! use ecg_anomaly::data::input::SignalPath;
+//! // `mitdb/100`, `mitdb/100.hea`, `my.csv`, or a folder holding `*.hea` records.
+//! for input in SignalPath::expand("mitdb")? {
+//!     let lead = input.read_lead(None, None)?; // MLII of each record
+//!     println!("{}: {} samples of {} at {} Hz", input, lead.samples.len(), lead.name, lead.fs);
+//! }
+//! # Ok::<(), ecg_anomaly::Error>(())
+//! ```
+//!
+//! Reading is one input at a time, so a caller that handles each before reading the next holds
+//! one record in memory, whatever the number of records.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use super::csv::{Column, CsvOptions, read_csv};
+use super::wfdb::{Annotation, read_annotations, read_ecg};
+use crate::{Error, Result};
+
+/// The lead read from a WFDB record when none is named.
+pub const DEFAULT_WFDB_LEAD: &str = "MLII";
+
+/// How a [`SignalPath`] is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// A WFDB record: a `.hea` header and its signal files.
+    Wfdb,
+    /// Delimited text, one sample a row, one lead a column (see [`read_csv`]); it has no
+    /// sampling rate of its own.
+    Csv,
+}
+
+/// One input signal: a path and how to read it. For a WFDB record the path has no `.hea`
+/// extension (`mitdb/100`), so the signal and annotation files sit beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignalPath {
+    /// The file (CSV) or the record's path without extension (WFDB).
+    pub path: PathBuf,
+    /// How it is read.
+    pub kind: InputKind,
+}
+
+/// One lead of an input, in physical units, sampled at `fs` Hz.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lead {
+    /// The lead's name: the WFDB signal description (`MLII`), the CSV header name, or `colN`
+    /// for the `N`-th (0-based) column of a CSV file without a header.
+    pub name: String,
+    /// Sampling rate, Hz.
+    pub fs: f64,
+    /// The samples.
+    pub samples: Vec<f32>,
+}
+
+impl SignalPath {
+    /// A CSV file.
+    pub fn csv(path: impl Into<PathBuf>) -> Self {
+        SignalPath {
+            path: path.into(),
+            kind: InputKind::Csv,
+        }
+    }
+
+    /// A WFDB record, named with or without its `.hea` extension.
+    pub fn wfdb(path: impl AsRef<Path>) -> Self {
+        SignalPath {
+            path: record_stem(path.as_ref()),
+            kind: InputKind::Wfdb,
+        }
+    }
+
+    /// Reads what `path` names: a path ending in `.hea`, or one beside which `<path>.hea`
+    /// exists, is a WFDB record; anything else is read as CSV (so a missing file is reported
+    /// by the CSV reader, naming it). A folder is not a signal: see [`expand`](Self::expand).
+    pub fn classify(path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref();
+        let is_hea = path.extension().is_some_and(|e| e == "hea");
+        if is_hea || with_extension(path, "hea").is_file() {
+            SignalPath::wfdb(path)
+        } else {
+            SignalPath::csv(path)
+        }
+    }
+
+    /// The inputs `path` names: for a folder, every WFDB record in it (each `*.hea` file, in
+    /// name order, not descending into sub-folders); otherwise [`classify`](Self::classify)'s
+    /// one input. Errors: a path that names nothing ([`Error::Io`], not found), an unreadable
+    /// folder, or one that holds no `.hea` file.
+    pub fn expand(path: impl AsRef<Path>) -> Result<Vec<SignalPath>> {
+        let path = path.as_ref();
+        if !path.exists() && !with_extension(path, "hea").is_file() {
+            let msg = "no such file, folder or WFDB record";
+            let source = std::io::Error::new(std::io::ErrorKind::NotFound, msg);
+            return Err(Error::io(path, source));
+        }
+        if path.is_dir() {
+            let records = records_in(path)?;
+            if records.is_empty() {
+                let msg = "a folder input must hold WFDB records (*.hea files); it holds none";
+                return Err(Error::Dataset(format!("{}: {msg}", path.display())));
+            }
+            Ok(records.into_iter().map(SignalPath::wfdb).collect())
+        } else {
+            Ok(vec![SignalPath::classify(path)])
+        }
+    }
+
+    /// Reads one lead.
+    ///
+    /// - WFDB: the signal called `lead` (default [`DEFAULT_WFDB_LEAD`]) at the header's rate;
+    ///   `fs` is ignored. Errors name the record and its leads when there is no such signal.
+    /// - CSV: the column called `lead`, or the `lead`-th (0-based) when it is all digits
+    ///   (default the first column), at `fs` Hz, which must be given.
+    pub fn read_lead(&self, lead: Option<&str>, fs: Option<f64>) -> Result<Lead> {
+        match self.kind {
+            InputKind::Wfdb => {
+                let ecg = read_ecg(&self.path)?;
+                let name = lead.unwrap_or(DEFAULT_WFDB_LEAD);
+                let index = ecg.lead_index(name).ok_or_else(|| {
+                    let msg = format!(
+                        "record has no lead {name:?} (its leads: {})",
+                        ecg.lead_names.join(", ")
+                    );
+                    Error::Dataset(format!("{}: {msg}", self.path.display()))
+                })?;
+                let fs = ecg.fs;
+                let samples = ecg.leads.into_iter().nth(index).unwrap_or_default();
+                Ok(Lead {
+                    name: name.to_string(),
+                    fs,
+                    samples,
+                })
+            }
+            InputKind::Csv => {
+                let Some(fs) = fs else {
+                    let msg = format!(
+                        "{}: a CSV file has no sampling rate of its own; give it",
+                        self.path.display()
+                    );
+                    return Err(Error::invalid("fs", msg));
+                };
+                let column = match lead {
+                    None => Column::Index(0),
+                    Some(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                        Column::Index(s.parse().unwrap_or(usize::MAX))
+                    }
+                    Some(s) => Column::Name(s.to_string()),
+                };
+                let ecg = read_csv(&self.path, fs, &CsvOptions::default().lead(column))
+                    .map_err(|e| name_file(e, &self.path))?;
+                Ok(Lead {
+                    name: ecg.lead_names.into_iter().next().unwrap_or_default(),
+                    fs,
+                    samples: ecg.leads.into_iter().next().unwrap_or_default(),
+                })
+            }
+        }
+    }
+
+    /// The record's annotations by `annotator` (e.g. `"atr"` for MIT-BIH's reference beat
+    /// labels): the file `<record>.<annotator>`. Errors for a CSV input.
+    pub fn annotations(&self, annotator: &str) -> Result<Vec<Annotation>> {
+        match self.kind {
+            InputKind::Wfdb => read_annotations(with_extension(&self.path, annotator)),
+            InputKind::Csv => Err(Error::Unsupported {
+                path: self.path.clone(),
+                message: "a CSV file has no WFDB annotations".into(),
+            }),
+        }
+    }
+}
+
+impl fmt::Display for SignalPath {
+    /// The path as given (a record without its `.hea`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())
+    }
+}
+
+/// The WFDB records in folder `dir`: one path without extension per `*.hea` file, sorted by
+/// name. Sub-folders are not searched.
+pub fn records_in(dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
+    let dir = dir.as_ref();
+    let mut records = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        if path.extension().is_some_and(|e| e == "hea") && path.is_file() {
+            records.push(path.with_extension(""));
+        }
+    }
+    records.sort();
+    Ok(records)
+}
+
+/// `path` without a trailing `.hea`.
+fn record_stem(path: &Path) -> PathBuf {
+    if path.extension().is_some_and(|e| e == "hea") {
+        path.with_extension("")
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// `path` with `.ext` appended (not replacing an extension: `mitdb/100` → `mitdb/100.atr`,
+/// `data/rec.v2` → `data/rec.v2.hea`).
+fn with_extension(path: &Path, ext: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".");
+    p.push(ext);
+    PathBuf::from(p)
+}
+
+/// Prefixes the file to an error that does not name it (e.g. a bad sampling rate).
+fn name_file(error: Error, path: &Path) -> Error {
+    match error {
+        Error::InvalidArgument { name, message } => Error::InvalidArgument {
+            name,
+            message: format!("{}: {message}", path.display()),
+        },
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh folder under the system's temporary folder.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ecg-input-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// A two-signal format-16 record `rec` in `dir`: 4 samples, gain 200, leads MLII and V5.
+    fn write_record(dir: &Path) {
+        let hea = "rec 2 100 4\nrec.dat 16 200 16 0 0 0 0 MLII\nrec.dat 16 200 16 0 0 0 0 V5\n";
+        std::fs::write(dir.join("rec.hea"), hea).unwrap();
+        let samples: [i16; 8] = [200, -200, 400, 0, 0, 200, 100, 100];
+        let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+        std::fs::write(dir.join("rec.dat"), bytes).unwrap();
+    }
+
+    #[test]
+    fn classify_tells_records_from_csv_files() {
+        let dir = scratch("classify");
+        write_record(&dir);
+        let record = SignalPath::classify(dir.join("rec"));
+        assert_eq!(record.kind, InputKind::Wfdb);
+        assert_eq!(SignalPath::classify(dir.join("rec.hea")), record);
+        assert_eq!(record.path, dir.join("rec"));
+        let csv = SignalPath::classify(dir.join("signal.csv"));
+        assert_eq!(csv.kind, InputKind::Csv);
+        assert_eq!(
+            SignalPath::classify(dir.join("missing")).kind,
+            InputKind::Csv
+        );
+    }
+
+    #[test]
+    fn reads_the_named_wfdb_lead_and_names_the_leads_it_lacks() {
+        let dir = scratch("wfdb");
+        write_record(&dir);
+        let record = SignalPath::wfdb(dir.join("rec.hea"));
+        let mlii = record.read_lead(None, Some(1.0)).unwrap();
+        assert_eq!(
+            (mlii.name.as_str(), mlii.fs),
+            ("MLII", 100.0),
+            "fs comes from the header"
+        );
+        assert_eq!(mlii.samples, [1.0, 2.0, 0.0, 0.5]);
+        let v5 = record.read_lead(Some("V5"), None).unwrap();
+        assert_eq!(v5.samples, [-1.0, 0.0, 1.0, 0.5]);
+        let err = record.read_lead(Some("V1"), None).unwrap_err().to_string();
+        assert!(
+            err.contains("rec") && err.contains("V1") && err.contains("MLII, V5"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn reads_a_csv_column_by_name_or_index_and_needs_a_rate() {
+        let dir = scratch("csv");
+        let path = dir.join("two.csv");
+        std::fs::write(&path, "time,II\n0,0.5\n1,0.25\n").unwrap();
+        let input = SignalPath::csv(&path);
+        let first = input.read_lead(None, Some(250.0)).unwrap();
+        assert_eq!(
+            (first.name.as_str(), first.samples.as_slice()),
+            ("time", &[0.0, 1.0][..])
+        );
+        let by_name = input.read_lead(Some("II"), Some(250.0)).unwrap();
+        assert_eq!(by_name.samples, [0.5, 0.25]);
+        assert_eq!(input.read_lead(Some("1"), Some(250.0)).unwrap(), by_name);
+        let err = input.read_lead(None, None).unwrap_err().to_string();
+        assert!(
+            err.contains("two.csv") && err.contains("sampling rate"),
+            "{err}"
+        );
+        let err = input.read_lead(None, Some(0.0)).unwrap_err().to_string();
+        assert!(err.contains("two.csv") && err.contains("fs"), "{err}");
+        let err = SignalPath::csv(dir.join("none.csv"))
+            .read_lead(None, Some(1.0))
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Io { path, .. } if path.ends_with("none.csv")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_folder_expands_to_its_records_in_name_order() {
+        let dir = scratch("folder");
+        write_record(&dir);
+        std::fs::copy(dir.join("rec.hea"), dir.join("a.hea")).unwrap();
+        std::fs::write(dir.join("notes.txt"), "not a record").unwrap();
+        let inputs = SignalPath::expand(&dir).unwrap();
+        let names: Vec<String> = inputs.iter().map(|i| i.to_string()).collect();
+        let want = [dir.join("a"), dir.join("rec")].map(|p| p.display().to_string());
+        assert_eq!(names, want);
+        assert!(inputs.iter().all(|i| i.kind == InputKind::Wfdb));
+        let empty = scratch("empty");
+        let err = SignalPath::expand(&empty).unwrap_err().to_string();
+        assert!(
+            err.contains("ecg-input-empty") && err.contains("*.hea"),
+            "{err}"
+        );
+        std::fs::write(dir.join("x.csv"), "1\n2\n").unwrap();
+        let csv = SignalPath::expand(dir.join("x.csv")).unwrap();
+        assert_eq!(csv, [SignalPath::csv(dir.join("x.csv"))]);
+        assert_eq!(
+            SignalPath::expand(dir.join("rec")).unwrap(),
+            [SignalPath::wfdb(dir.join("rec"))]
+        );
+        let err = SignalPath::expand(dir.join("nothing")).unwrap_err();
+        assert!(
+            matches!(&err, Error::Io { path, .. } if path.ends_with("nothing")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn annotations_sit_beside_the_record() {
+        let dir = scratch("atr");
+        write_record(&dir);
+        // One N beat at sample 2 (code 1, interval 2), then the end-of-file word.
+        std::fs::write(dir.join("rec.atr"), [2u8, 4, 0, 0]).unwrap();
+        let annotations = SignalPath::wfdb(dir.join("rec"))
+            .annotations("atr")
+            .unwrap();
+        assert_eq!(annotations.len(), 1);
+        assert_eq!((annotations[0].sample, annotations[0].symbol()), (2, "N"));
+        assert!(SignalPath::csv("x.csv").annotations("atr").is_err());
+    }
+}
