@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::spec::{ModelKind, ModelSpec};
 use crate::model::{ConvVaeConfig, LstmAutoencoderConfig};
-use crate::preprocess::normalize::{load_json, save_json};
+use crate::json::{load_json, save_json};
 use crate::preprocess::{BeatPipeline, Normalization, ZScore};
 use crate::score::CovarianceRegularization;
 use crate::threshold::ThresholdMethod;
@@ -186,8 +186,8 @@ fn fill_model_defaults(value: &mut serde_json::Value) {
     };
     let kind = model.get("kind").cloned();
     let defaults = [
-        ModelSpec::LstmAutoencoder(LstmAutoencoderConfig::new()),
-        ModelSpec::ConvVae(ConvVaeConfig::new()),
+        ModelSpec::LstmAutoencoder(LstmAutoencoderConfig::default()),
+        ModelSpec::ConvVae(ConvVaeConfig::default()),
     ]
     .into_iter()
     .filter_map(|spec| serde_json::to_value(spec).ok())
@@ -312,7 +312,7 @@ mod tests {
         let vae = r#"{"model": {"kind": "conv_vae", "config": {"seq": 222}}}"#;
         std::fs::write(&path, vae).unwrap();
         let config = DetectorConfig::load_json(&path).unwrap();
-        let want = ModelSpec::ConvVae(ConvVaeConfig::new().with_seq(222));
+        let want = ModelSpec::ConvVae(ConvVaeConfig { seq: 222, ..Default::default() });
         assert_eq!(config.model, want);
     }
 

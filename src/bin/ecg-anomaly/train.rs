@@ -75,10 +75,10 @@ pub fn run(args: TrainArgs) -> Result<(), Failure> {
     };
     match args.model {
         Some(ModelArg::Lstm) if config.model.kind() != ModelKind::LstmAutoencoder => {
-            config.model = ModelSpec::LstmAutoencoder(LstmAutoencoderConfig::new());
+            config.model = ModelSpec::LstmAutoencoder(LstmAutoencoderConfig::default());
         }
         Some(ModelArg::Vae) if config.model.kind() != ModelKind::ConvVae => {
-            config.model = ModelSpec::ConvVae(ConvVaeConfig::new());
+            config.model = ModelSpec::ConvVae(ConvVaeConfig::default());
         }
         _ => {}
     }

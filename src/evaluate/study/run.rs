@@ -16,7 +16,7 @@ use crate::evaluate::{
 };
 use crate::model::ReconstructionModel;
 use crate::preprocess::Normalizer;
-use crate::preprocess::normalize::save_json;
+use crate::json::save_json;
 use crate::score::{AnyScore, BatchScorer, Ensemble, EnsembleMethod};
 use crate::threshold::{Threshold, ThresholdMethod};
 use crate::{Error, Result};
