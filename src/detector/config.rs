@@ -5,7 +5,6 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::spec::{ModelKind, ModelSpec};
-use crate::model::{ConvVaeConfig, LstmAutoencoderConfig};
 use crate::json::{load_json, save_json};
 use crate::preprocess::{BeatPipeline, Normalization, ZScore};
 use crate::score::CovarianceRegularization;
@@ -122,8 +121,7 @@ impl DetectorConfig {
             path: path.into(),
             message,
         };
-        let mut value: serde_json::Value = load_json(path)?;
-        fill_model_defaults(&mut value);
+        let value: serde_json::Value = load_json(path)?;
         let config: DetectorConfig =
             serde_json::from_value(value.clone()).map_err(|source| Error::Json {
                 path: path.into(),
@@ -175,45 +173,6 @@ impl DetectorConfig {
     }
 }
 
-/// Fills the fields missing from `value`'s `model.config` with those of its kind's default
-/// configuration (Burn's `Config` derive requires every field when deserialising).
-fn fill_model_defaults(value: &mut serde_json::Value) {
-    let Some(model) = value
-        .get_mut("model")
-        .and_then(serde_json::Value::as_object_mut)
-    else {
-        return;
-    };
-    let kind = model.get("kind").cloned();
-    let defaults = [
-        ModelSpec::LstmAutoencoder(LstmAutoencoderConfig::default()),
-        ModelSpec::ConvVae(ConvVaeConfig::default()),
-    ]
-    .into_iter()
-    .filter_map(|spec| serde_json::to_value(spec).ok())
-    .find(|spec| spec.get("kind") == kind.as_ref());
-    if let Some(mut defaults) = defaults {
-        let given = model.entry("config").or_insert(serde_json::json!({}));
-        if let Some(config) = defaults.get_mut("config") {
-            fill_defaults(given, config);
-        }
-    }
-}
-
-/// Copies into `given` every object key of `defaults` it lacks, at any depth.
-fn fill_defaults(given: &mut serde_json::Value, defaults: &serde_json::Value) {
-    if let (Some(given), Some(defaults)) = (given.as_object_mut(), defaults.as_object()) {
-        for (key, default) in defaults {
-            match given.get_mut(key) {
-                Some(value) => fill_defaults(value, default),
-                None => {
-                    given.insert(key.clone(), default.clone());
-                }
-            }
-        }
-    }
-}
-
 /// Appends to `out` the dotted path of every object key of `given` that `known` (the same
 /// value parsed and written back, so holding every field it has) lacks at the same place.
 fn unknown_keys(
@@ -249,6 +208,7 @@ fn unknown_keys(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ConvVaeConfig;
 
     #[test]
     fn json_with_missing_fields_takes_the_defaults() {
