@@ -51,7 +51,7 @@ enum Command {
     /// records' reference beat labels with --labels (needs the `report` feature).
     ///
     /// The report has a table of the records and, with --labels, the detector measured against
-    /// each record's beat annotations (<record>.atr): ROC and precision-recall curves,
+    /// each record's beat annotations (RECORD.atr): ROC and precision-recall curves,
     /// confusion matrix, score histogram and flagged share per AAMI class. The labels only
     /// measure: they choose nothing.
     Report(report::ReportArgs),

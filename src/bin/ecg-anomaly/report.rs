@@ -19,7 +19,7 @@ pub struct ReportArgs {
     /// WFDB records (path with or without .hea), or folders of records.
     #[arg(long, value_name = "RECORD", num_args = 1.., required = true)]
     wfdb: Vec<PathBuf>,
-    /// Match each judged beat to the nearest beat annotation of <record>.atr within 150 ms
+    /// Match each judged beat to the nearest beat annotation of RECORD.atr within 150 ms
     /// and measure the detector against their AAMI EC57 classes (N normal; S, V, F, Q abnormal).
     #[arg(long)]
     labels: bool,
