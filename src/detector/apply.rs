@@ -115,8 +115,7 @@ impl Detector {
             return Err(Error::invalid("windows", msg));
         }
         let width = meta.seq * meta.channels;
-        let mut data = windows.data().to_vec();
-        for (index, window) in data.chunks_exact_mut(width).enumerate() {
+        for (index, window) in windows.data().chunks_exact(width).enumerate() {
             if let Some(sample) = window.iter().position(|v| !v.is_finite()) {
                 return Err(Error::Signal {
                     sample: index * width + sample,
@@ -126,8 +125,25 @@ impl Detector {
                     ),
                 });
             }
-            self.parts.normalizer.normalize(window);
         }
-        WindowDataset::new(data, meta.seq, meta.channels, windows.labels().to_vec())
+        normalized(windows, &self.parts.normalizer)
     }
+}
+
+/// A copy of `windows` with `normalizer` applied to each window.
+pub(super) fn normalized(
+    windows: &WindowDataset,
+    normalizer: &impl Normalizer,
+) -> Result<WindowDataset> {
+    let mut data = windows.data().to_vec();
+    let width = windows.seq() * windows.channels();
+    for window in data.chunks_exact_mut(width) {
+        normalizer.normalize(window);
+    }
+    WindowDataset::new(
+        data,
+        windows.seq(),
+        windows.channels(),
+        windows.labels().to_vec(),
+    )
 }

@@ -2,11 +2,11 @@
 
 use burn::tensor::Device;
 
+use super::apply::normalized;
 use super::artifact::{Detector, FORMAT_VERSION, Metadata, fingerprint};
 use super::config::{DetectorConfig, ScoreMethod};
 use super::source::BeatSource;
 use crate::data::batch::WindowDataset;
-use crate::preprocess::Normalizer;
 use crate::score::{
     AnyScore, BatchScorer, Calibration, KlDivergence, Mahalanobis, ReconstructionError,
 };
@@ -54,9 +54,17 @@ impl DetectorConfig {
         self.validate()?;
         let (train_windows, valid_windows) = (normal_windows(train)?, normal_windows(valid)?);
         if valid_windows.labels().len() < 2 {
-            return Err(Error::invalid("valid", "needs at least 2 usable normal windows"));
+            return Err(Error::invalid(
+                "valid",
+                "needs at least 2 usable normal windows",
+            ));
         }
-        self.fit_parts(train_windows, valid_windows, train.fs().or(valid.fs()), device)
+        self.fit_parts(
+            train_windows,
+            valid_windows,
+            train.fs().or(valid.fs()),
+            device,
+        )
     }
 
     /// Runs the [`pipeline`](Self::pipeline) on a raw lead sampled at `fs` Hz and fits on its
@@ -139,7 +147,10 @@ impl DetectorConfig {
         };
         let valid_scores = scorer.score(&model, score.as_score(), &valid, device)?;
         if let Some(i) = valid_scores.iter().position(|s| !s.is_finite()) {
-            let msg = format!("held-out window {i} scored {} (diverged model?)", valid_scores[i]);
+            let msg = format!(
+                "held-out window {i} scored {} (diverged model?)",
+                valid_scores[i]
+            );
             return Err(Error::Training(msg));
         }
         let calibration = Calibration::fit(&valid_scores)?;
@@ -207,14 +218,4 @@ fn split(windows: &WindowDataset, at: usize) -> Result<(WindowDataset, WindowDat
     let first: Vec<usize> = (0..at).collect();
     let second: Vec<usize> = (at..n).collect();
     Ok((windows.select(&first)?, windows.select(&second)?))
-}
-
-/// A copy of `windows` with `normalizer` applied to each window.
-fn normalized(windows: &WindowDataset, normalizer: &impl Normalizer) -> Result<WindowDataset> {
-    let mut data = windows.data().to_vec();
-    let width = windows.seq() * windows.channels();
-    for window in data.chunks_exact_mut(width) {
-        normalizer.normalize(window);
-    }
-    WindowDataset::new(data, windows.seq(), windows.channels(), windows.labels().to_vec())
 }
