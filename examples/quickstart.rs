@@ -69,7 +69,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let (lead, fs) = (&ecg.leads[0], ecg.fs);
     let cut = lead.len() * 3 / 4;
-    println!("signal    {:.1} min at {fs} Hz; fit on the first 75 %", ecg.duration_s() / 60.0);
+    println!(
+        "signal    {:.1} min at {fs} Hz; fit on the first 75 %",
+        ecg.duration_s() / 60.0
+    );
 
     // 2. Configure and fit: clean, find beats, train, threshold - one call, seeded.
     let config = DetectorConfig {
@@ -99,7 +102,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let detector = Detector::load(&args.out, &device)?;
     let verdicts = detector.detect_signal(&lead[cut..], fs)?;
     let flagged = verdicts.iter().filter(|v| v.anomaly).count();
-    println!("detect    {} beats, {flagged} flagged; saved to {}", verdicts.len(), args.out.display());
+    println!(
+        "detect    {} beats, {flagged} flagged; saved to {}",
+        verdicts.len(),
+        args.out.display()
+    );
     if let Some(truth) = truth {
         measure(&verdicts, &truth, cut, (0.1 * fs) as usize)?;
     }
@@ -114,8 +121,12 @@ fn measure(verdicts: &[Verdict], truth: &[SyntheticBeat], offset: usize, tol: us
     for v in verdicts {
         let at = v.position.unwrap_or_default() + offset;
         let i = truth.partition_point(|b| b.r_peak < at);
-        let near = [i.wrapping_sub(1), i].into_iter().filter_map(|j| truth.get(j));
-        let Some(beat) = near.min_by_key(|b| b.r_peak.abs_diff(at)) else { continue };
+        let near = [i.wrapping_sub(1), i]
+            .into_iter()
+            .filter_map(|j| truth.get(j));
+        let Some(beat) = near.min_by_key(|b| b.r_peak.abs_diff(at)) else {
+            continue;
+        };
         if beat.r_peak.abs_diff(at) <= tol {
             flags.push(v.anomaly);
             labels.push(beat.kind.is_anomaly());

@@ -53,8 +53,7 @@ pub mod prelude {
     pub use crate::data::synthetic::{SyntheticConfig, SyntheticLength, generate};
     pub use crate::data::wfdb::{read_annotations, read_ecg};
     pub use crate::detector::{
-        BeatSource, Detector, DetectorConfig, ModelSpec, NormalizationMethod, ScoreMethod,
-        Verdict,
+        BeatSource, Detector, DetectorConfig, ModelSpec, NormalizationMethod, ScoreMethod, Verdict,
     };
     pub use crate::device::{DeviceChoice, default_device};
     pub use crate::model::{ConvVaeConfig, LstmAutoencoderConfig};

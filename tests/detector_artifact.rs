@@ -208,7 +208,9 @@ fn truncated_weights_are_an_error_naming_the_file() {
     assert_eq!(failing_file(&err), "model.bpk");
     // With a checksum that matches the damaged file, the reader itself refuses it.
     let checksum = fingerprint_bytes(half);
-    rewrite_json(&dir.join("metadata.json"), |v| v["weights_checksum"] = checksum.into());
+    rewrite_json(&dir.join("metadata.json"), |v| {
+        v["weights_checksum"] = checksum.into()
+    });
     let err = Detector::load(&dir, &device).unwrap_err();
     assert!(err.to_string().contains("unreadable weights"), "{err}");
     assert_eq!(failing_file(&err), "model.bpk");
@@ -354,16 +356,21 @@ fn a_normalizer_with_zero_or_negative_std_is_refused() {
 
 #[test]
 fn a_score_json_that_does_not_fit_is_refused() {
-    let err = load_after("window", "score.json", |v| {
-        *v = serde_json::json!({"reconstruction": {"max_moving_average": {"window": SEQ + 1}}})
-    });
+    let err = load_after(
+        "window",
+        "score.json",
+        |v| *v = serde_json::json!({"reconstruction": {"max_moving_average": {"window": SEQ + 1}}}),
+    );
     assert_eq!(failing_file(&err), "score.json", "{err}");
     let err = load_after("maha", "score.json", |v| {
         *v = serde_json::json!({"mahalanobis": {
             "dim": 2, "mean": [], "cholesky": [1.0, 0.0, 0.0, 1.0],
             "regularization": {"shrinkage": 0.01}}})
     });
-    assert!(matches!(err, Error::Artifact { .. }), "parsed, then refused: {err}");
+    assert!(
+        matches!(err, Error::Artifact { .. }),
+        "parsed, then refused: {err}"
+    );
     assert!(err.to_string().contains("mahalanobis"), "{err}");
     assert_eq!(failing_file(&err), "score.json");
 }

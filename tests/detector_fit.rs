@@ -24,7 +24,10 @@ fn detector() -> &'static Detector {
     DETECTOR.get_or_init(|| {
         let train = record(125.0, 360.0, 0.02, 11);
         let config = DetectorConfig {
-            model: ModelSpec::LstmAutoencoder(LstmAutoencoderConfig { hidden: 32, ..Default::default() }),
+            model: ModelSpec::LstmAutoencoder(LstmAutoencoderConfig {
+                hidden: 32,
+                ..Default::default()
+            }),
             training: TrainingConfig {
                 epochs: 8,
                 learning_rate: 3e-3,
@@ -66,12 +69,18 @@ fn fitted_detector_ranks_abnormal_beats_of_a_new_recording_first() {
     let meta = detector.metadata();
     assert_eq!(meta.fs, Some(125.0));
     assert_eq!(meta.seq, 49 + 63, "0.389 s + 0.5 s at 125 Hz, rounded");
-    assert!(meta.training_windows > 250 && meta.validation_windows > 60, "{meta:?}");
+    assert!(
+        meta.training_windows > 250 && meta.validation_windows > 60,
+        "{meta:?}"
+    );
     assert_eq!(detector.pipeline().resample_to, Some(125.0));
     let test = record(125.0, 180.0, 0.15, 12);
     let verdicts = detector.detect_signal(&test.ecg.leads[0], 125.0).unwrap();
     let (scores, anomalous) = labels(&verdicts, &test);
-    assert!(scores.len() >= verdicts.len() * 95 / 100, "most beats match a true beat");
+    assert!(
+        scores.len() >= verdicts.len() * 95 / 100,
+        "most beats match a true beat"
+    );
     let auc = Ranking::new(&scores, &anomalous).unwrap().roc_auc();
     assert!(auc > 0.85, "ROC-AUC {auc}");
     for v in &verdicts {
@@ -87,7 +96,10 @@ fn a_recording_at_another_rate_is_resampled_to_the_detectors() {
     let test = record(360.0, 120.0, 0.15, 13);
     let verdicts = detector.detect_signal(&test.ecg.leads[0], 360.0).unwrap();
     let (scores, anomalous) = labels(&verdicts, &test);
-    assert!(scores.len() >= verdicts.len() * 95 / 100, "positions are in the input's samples");
+    assert!(
+        scores.len() >= verdicts.len() * 95 / 100,
+        "positions are in the input's samples"
+    );
     let auc = Ranking::new(&scores, &anomalous).unwrap().roc_auc();
     assert!(auc > 0.8, "ROC-AUC {auc} at 360 Hz");
 }
@@ -129,11 +141,22 @@ fn bad_input_gives_typed_errors() {
     let err = detector.detect_beats(&beats).unwrap_err();
     assert!(matches!(err, Error::Signal { sample: 150, .. }), "{err:?}");
     let other = WindowDataset::new(vec![0.0; 20], 10, 1, vec![false; 2]).unwrap();
-    assert!(detector.detect(&other).unwrap_err().to_string().contains("10 x 1"));
+    assert!(
+        detector
+            .detect(&other)
+            .unwrap_err()
+            .to_string()
+            .contains("10 x 1")
+    );
     assert!(detector.detect_signal(&[], 125.0).is_err());
     assert!(detector.detect_signal(&[1.0; 500], f64::NAN).is_err());
     // Too short for a beat: no verdict, no error.
-    assert!(detector.detect_signal(&[0.0; 50], 125.0).unwrap().is_empty());
+    assert!(
+        detector
+            .detect_signal(&[0.0; 50], 125.0)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]

@@ -23,7 +23,11 @@ impl ModuleVisitor for Bits {
 
 fn config(seed: u64) -> DetectorConfig {
     DetectorConfig {
-        model: ModelSpec::LstmAutoencoder(LstmAutoencoderConfig { hidden: 16, latent: 8, ..Default::default() }),
+        model: ModelSpec::LstmAutoencoder(LstmAutoencoderConfig {
+            hidden: 16,
+            latent: 8,
+            ..Default::default()
+        }),
         training: TrainingConfig {
             epochs: 2,
             batch_size: 32,

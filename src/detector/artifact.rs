@@ -252,14 +252,20 @@ impl Detector {
             .validate()
             .map_err(|e| artifact(dir.join(NORMALIZER), e.to_string()))?;
         let seq = metadata.seq;
-        if metadata.seq.checked_mul(metadata.channels).is_none_or(|w| w == 0 || w > MAX_WINDOW) {
+        if metadata
+            .seq
+            .checked_mul(metadata.channels)
+            .is_none_or(|w| w == 0 || w > MAX_WINDOW)
+        {
             let msg = format!(
                 "input of {} samples x {} channels is empty or over {MAX_WINDOW} values",
                 metadata.seq, metadata.channels
             );
             return Err(artifact(dir.join(METADATA), msg));
         }
-        score.validate(seq).map_err(|m| artifact(dir.join(SCORE), m))?;
+        score
+            .validate(seq)
+            .map_err(|m| artifact(dir.join(SCORE), m))?;
         let weights = dir.join(WEIGHTS);
         let bytes = std::fs::read(&weights).map_err(|e| Error::io(&weights, e))?;
         let checksum = fingerprint_bytes(&bytes);
@@ -279,7 +285,10 @@ impl Detector {
             .try_load_record(record)
             .map_err(|e| artifact(&weights, format!("weights do not fit {CONFIG}: {e}")))?;
         if let Some(name) = non_finite_parameter(&model) {
-            return Err(artifact(&weights, format!("parameter {name} holds a NaN or infinite value")));
+            return Err(artifact(
+                &weights,
+                format!("parameter {name} holds a NaN or infinite value"),
+            ));
         }
         let detector = Detector {
             parts: Parts {
@@ -327,7 +336,10 @@ impl Detector {
         if let Some(seq) = spec.fixed_seq()
             && seq != meta.seq
         {
-            let msg = format!("{METADATA} says input length {}, the config {seq}", meta.seq);
+            let msg = format!(
+                "{METADATA} says input length {}, the config {seq}",
+                meta.seq
+            );
             return Err(artifact(&config_path, msg));
         }
         let fs_ok = meta.fs.is_none_or(|fs| fs.is_finite() && fs > 0.0);
@@ -370,7 +382,10 @@ fn non_finite_parameter(model: &AnyModel) -> Option<String> {
             self.index += 1;
         }
     }
-    let mut visitor = Finite { index: 0, bad: None };
+    let mut visitor = Finite {
+        index: 0,
+        bad: None,
+    };
     model.visit(&mut visitor);
     visitor.bad.map(|i| format!("#{i}"))
 }

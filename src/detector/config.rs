@@ -32,7 +32,9 @@ impl NormalizationMethod {
     pub fn fit(self, training: &[f32]) -> Result<Normalization> {
         Ok(match self {
             NormalizationMethod::None => Normalization::None,
-            NormalizationMethod::GlobalZScore => Normalization::GlobalZScore(ZScore::fit(training)?),
+            NormalizationMethod::GlobalZScore => {
+                Normalization::GlobalZScore(ZScore::fit(training)?)
+            }
             NormalizationMethod::MinMax => Normalization::MinMax,
             NormalizationMethod::WindowZScore => Normalization::WindowZScore,
         })
@@ -166,9 +168,13 @@ impl DetectorConfig {
             ));
         }
         if let ScoreMethod::MaxMovingAverage { window: 0 } = self.score {
-            return Err(Error::invalid("score", "moving-average window must be at least 1"));
+            return Err(Error::invalid(
+                "score",
+                "moving-average window must be at least 1",
+            ));
         }
-        self.pipeline.window(self.pipeline.resample_to.unwrap_or(360.0))?;
+        self.pipeline
+            .window(self.pipeline.resample_to.unwrap_or(360.0))?;
         Ok(())
     }
 }
@@ -212,11 +218,15 @@ mod tests {
 
     #[test]
     fn json_with_missing_fields_takes_the_defaults() {
-        let config: DetectorConfig =
-            serde_json::from_str(r#"{"score": {"kind": "mahalanobis"}, "training": {"epochs": 3}}"#)
-                .unwrap();
+        let config: DetectorConfig = serde_json::from_str(
+            r#"{"score": {"kind": "mahalanobis"}, "training": {"epochs": 3}}"#,
+        )
+        .unwrap();
         assert_eq!(config.training.epochs, 3);
-        assert_eq!(config.training.learning_rate, TrainingConfig::default().learning_rate);
+        assert_eq!(
+            config.training.learning_rate,
+            TrainingConfig::default().learning_rate
+        );
         assert!(matches!(config.score, ScoreMethod::Mahalanobis { .. }));
         assert_eq!(config.validation_fraction, 0.2);
         config.validate().unwrap();
@@ -272,7 +282,10 @@ mod tests {
         let vae = r#"{"model": {"kind": "conv_vae", "config": {"seq": 222}}}"#;
         std::fs::write(&path, vae).unwrap();
         let config = DetectorConfig::load_json(&path).unwrap();
-        let want = ModelSpec::ConvVae(ConvVaeConfig { seq: 222, ..Default::default() });
+        let want = ModelSpec::ConvVae(ConvVaeConfig {
+            seq: 222,
+            ..Default::default()
+        });
         assert_eq!(config.model, want);
     }
 

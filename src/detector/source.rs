@@ -2,10 +2,10 @@
 
 use std::borrow::Cow;
 
+use crate::Result;
 use crate::data::batch::WindowDataset;
 use crate::data::mitbih::BeatSet;
 use crate::preprocess::{Beats, ProcessedSignal};
-use crate::Result;
 
 /// Equal-length beats or windows in the signal's own units (the detector normalises them),
 /// with what is known about them. Implemented for [`WindowDataset`], [`Beats`],

@@ -163,7 +163,10 @@ impl Normalization {
         if let Normalization::GlobalZScore(z) = self
             && !(z.mean.is_finite() && z.std.is_finite() && z.std >= NORM_EPS)
         {
-            let msg = format!("z-score mean {} and std {}: need finite values, std >= {NORM_EPS}", z.mean, z.std);
+            let msg = format!(
+                "z-score mean {} and std {}: need finite values, std >= {NORM_EPS}",
+                z.mean, z.std
+            );
             return Err(Error::invalid("normalizer", msg));
         }
         Ok(())

@@ -110,7 +110,10 @@ impl BeatPipeline {
         check_fs(fs)?;
         for (name, seconds) in [("before_s", self.before_s), ("after_s", self.after_s)] {
             if !(seconds.is_finite() && seconds >= 0.0) {
-                return Err(Error::invalid(name, format!("{seconds} s must be finite and >= 0")));
+                return Err(Error::invalid(
+                    name,
+                    format!("{seconds} s must be finite and >= 0"),
+                ));
             }
         }
         let window = BeatWindow::new(
@@ -118,7 +121,10 @@ impl BeatPipeline {
             (self.after_s * fs).round() as usize,
         );
         if window.is_empty() {
-            return Err(Error::invalid("window", format!("holds no sample at {fs} Hz")));
+            return Err(Error::invalid(
+                "window",
+                format!("holds no sample at {fs} Hz"),
+            ));
         }
         Ok(window)
     }
@@ -144,7 +150,10 @@ impl BeatPipeline {
     pub fn run_at(&self, signal: &[f32], fs: f64, centres: &[usize]) -> Result<ProcessedSignal> {
         let (raw, rate) = self.resampled(signal, fs)?;
         let clean = self.clean(&raw, rate)?;
-        let peaks: Vec<usize> = centres.iter().map(|&c| resample_index(c, fs, rate)).collect();
+        let peaks: Vec<usize> = centres
+            .iter()
+            .map(|&c| resample_index(c, fs, rate))
+            .collect();
         if let Some(i) = peaks.windows(2).position(|w| w[1] <= w[0]) {
             let msg = format!(
                 "centre {} (sample {}) does not come after centre {i} (sample {}) at {rate} Hz",
@@ -227,14 +236,19 @@ mod tests {
     #[test]
     fn finds_the_generated_beats_and_cuts_default_windows() {
         let record = ecg(360.0);
-        let out = BeatPipeline::default().run(&record.ecg.leads[0], 360.0).unwrap();
+        let out = BeatPipeline::default()
+            .run(&record.ecg.leads[0], 360.0)
+            .unwrap();
         assert_eq!(out.beats.len, 320, "140 + 180 samples at 360 Hz");
         let truth: Vec<usize> = record.beats.iter().map(|b| b.r_peak).collect();
         let matched = crate::preprocess::match_peaks(&truth, &out.peaks, 54);
         assert!(matched.sensitivity() > 0.98, "{matched:?}");
         assert_eq!(out.quality.len(), out.count());
         assert_eq!(out.rr.len(), out.count());
-        assert!(out.usable().len() > out.count() * 9 / 10, "clean synthetic beats are usable");
+        assert!(
+            out.usable().len() > out.count() * 9 / 10,
+            "clean synthetic beats are usable"
+        );
     }
 
     #[test]
@@ -248,7 +262,9 @@ mod tests {
         assert_eq!((out.fs, out.input_fs), (180.0, 250.0));
         assert_eq!(out.beats.len, 70 + 90);
         let truth: Vec<usize> = record.beats.iter().map(|b| b.r_peak).collect();
-        let back: Vec<usize> = (0..out.count()).filter_map(|i| out.input_position(i)).collect();
+        let back: Vec<usize> = (0..out.count())
+            .filter_map(|i| out.input_position(i))
+            .collect();
         let matched = crate::preprocess::match_peaks(&truth, &back, 38);
         assert!(matched.sensitivity() > 0.95, "{matched:?}");
     }
@@ -258,19 +274,31 @@ mod tests {
         let record = ecg(360.0);
         let lead = &record.ecg.leads[0];
         let centres = [1000, 1400, 1800];
-        let out = BeatPipeline::default().run_at(lead, 360.0, &centres).unwrap();
+        let out = BeatPipeline::default()
+            .run_at(lead, 360.0, &centres)
+            .unwrap();
         assert_eq!(out.beats.centres, centres);
         assert_eq!(out.rr[1].previous_s, Some(400.0 / 360.0));
-        assert!(BeatPipeline::default().run_at(lead, 360.0, &[10, 5]).is_err());
+        assert!(
+            BeatPipeline::default()
+                .run_at(lead, 360.0, &[10, 5])
+                .is_err()
+        );
     }
 
     #[test]
     fn rejects_bad_input_with_typed_errors() {
         let pipeline = BeatPipeline::default();
-        assert!(matches!(pipeline.run(&[], 360.0), Err(Error::InvalidArgument { .. })));
+        assert!(matches!(
+            pipeline.run(&[], 360.0),
+            Err(Error::InvalidArgument { .. })
+        ));
         let mut lead = ecg(360.0).ecg.leads[0].clone();
         lead[77] = f32::NAN;
-        assert!(matches!(pipeline.run(&lead, 360.0), Err(Error::Signal { sample: 77, .. })));
+        assert!(matches!(
+            pipeline.run(&lead, 360.0),
+            Err(Error::Signal { sample: 77, .. })
+        ));
         let bad = BeatPipeline {
             before_s: -1.0,
             ..Default::default()

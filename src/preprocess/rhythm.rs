@@ -126,7 +126,10 @@ mod tests {
         assert!((rr[5].prematurity() - 0.3).abs() < 1e-12);
         let [previous, next, _] = rr[6].relative();
         assert!((previous - 1.3).abs() < 1e-12 && (next - 1.0).abs() < 1e-12);
-        assert!(rr[6].prematurity() < 0.0, "the beat after a premature one is late");
+        assert!(
+            rr[6].prematurity() < 0.0,
+            "the beat after a premature one is late"
+        );
     }
 
     #[test]
@@ -156,8 +159,16 @@ mod tests {
         long[1] -= 50;
         let rr = rr_intervals(&long, 100.0).unwrap();
         // Beat 11: rr[1..11] holds the 1.5 s interval; beat 12's window has moved past it.
-        assert!((rr[11].local_mean_s.unwrap() - 1.05).abs() < 1e-12, "{:?}", rr[11]);
-        assert!((rr[12].local_mean_s.unwrap() - 1.0).abs() < 1e-12, "{:?}", rr[12]);
+        assert!(
+            (rr[11].local_mean_s.unwrap() - 1.05).abs() < 1e-12,
+            "{:?}",
+            rr[11]
+        );
+        assert!(
+            (rr[12].local_mean_s.unwrap() - 1.0).abs() < 1e-12,
+            "{:?}",
+            rr[12]
+        );
     }
 
     #[test]

@@ -23,8 +23,8 @@ mod latent;
 mod pca;
 mod reconstruction;
 mod render;
-mod style;
 mod study;
+mod style;
 mod training;
 
 pub use confusion::ConfusionPlot;
@@ -39,6 +39,6 @@ pub use render::{
     FONT_FAMILY, Plot, ensure_font, render_png, render_png_bytes, render_rgb, render_svg,
     render_svg_string,
 };
-pub use style::PALETTE;
 pub use study::study_report;
+pub use style::PALETTE;
 pub use training::TrainingCurvePlot;

@@ -30,7 +30,9 @@ impl AnyScore {
             AnyScore::Reconstruction(ReconstructionError::MaxMovingAverage { window })
                 if *window == 0 || *window > seq =>
             {
-                Err(format!("moving-average window {window} is not in 1..={seq}"))
+                Err(format!(
+                    "moving-average window {window} is not in 1..={seq}"
+                ))
             }
             AnyScore::Mahalanobis(m) => m.validate(),
             AnyScore::Ensemble(e) => e.validate(seq),

@@ -45,8 +45,12 @@ impl Ensemble {
             return Err("ensemble: no member".into());
         }
         for (i, m) in self.members.iter().enumerate() {
-            m.score.validate(seq).map_err(|e| format!("ensemble member {i}: {e}"))?;
-            m.calibration.check().map_err(|e| format!("ensemble member {i}: {e}"))?;
+            m.score
+                .validate(seq)
+                .map_err(|e| format!("ensemble member {i}: {e}"))?;
+            m.calibration
+                .check()
+                .map_err(|e| format!("ensemble member {i}: {e}"))?;
             if !(m.mean.is_finite() && m.std.is_finite() && m.std > 0.0) {
                 return Err(format!(
                     "ensemble member {i}: mean {} and std {} must be finite, std > 0",

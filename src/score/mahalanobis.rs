@@ -125,15 +125,19 @@ impl Mahalanobis {
     /// with a positive diagonal; the message says what is wrong.
     pub fn validate(&self) -> std::result::Result<(), String> {
         let dim = self.dim;
-        if dim == 0 || self.mean.len() != dim || Some(self.cholesky.len()) != dim.checked_mul(dim)
-        {
+        if dim == 0 || self.mean.len() != dim || Some(self.cholesky.len()) != dim.checked_mul(dim) {
             return Err(format!(
                 "mahalanobis: dim {dim} with a mean of {} and a factor of {} values",
                 self.mean.len(),
                 self.cholesky.len()
             ));
         }
-        if self.mean.iter().chain(&self.cholesky).any(|v| !v.is_finite()) {
+        if self
+            .mean
+            .iter()
+            .chain(&self.cholesky)
+            .any(|v| !v.is_finite())
+        {
             return Err("mahalanobis: a non-finite mean or factor value".into());
         }
         if (0..dim).any(|i| self.cholesky[i * dim + i] <= 0.0) {
@@ -144,7 +148,8 @@ impl Mahalanobis {
 
     /// Squared distance `(z - μ)ᵀ Σ⁻¹ (z - μ)` of one code; an error when `z.len() != dim`.
     pub fn squared_distance(&self, z: &[f64]) -> Result<f64> {
-        self.validate().map_err(|m| Error::invalid("mahalanobis", m))?;
+        self.validate()
+            .map_err(|m| Error::invalid("mahalanobis", m))?;
         if z.len() != self.dim {
             return Err(Error::invalid(
                 "latent",
@@ -165,7 +170,8 @@ impl Mahalanobis {
 
     /// Distances of `n` codes, row-major `[n, dim]`.
     pub fn distances(&self, latents: &[f64]) -> Result<Vec<f64>> {
-        self.validate().map_err(|m| Error::invalid("mahalanobis", m))?;
+        self.validate()
+            .map_err(|m| Error::invalid("mahalanobis", m))?;
         if latents.len() % self.dim != 0 {
             return Err(Error::invalid(
                 "latents",

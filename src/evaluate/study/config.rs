@@ -95,7 +95,10 @@ impl Default for StudyConfig {
             },
         };
         let lstm = ModelSpec::LstmAutoencoder(LstmAutoencoderConfig::default());
-        let vae = ModelSpec::ConvVae(ConvVaeConfig { seq: 160, ..Default::default() });
+        let vae = ModelSpec::ConvVae(ConvVaeConfig {
+            seq: 160,
+            ..Default::default()
+        });
         Self {
             protocol: StudyProtocol::IntraPatient { fold: 0 },
             seed: 42,

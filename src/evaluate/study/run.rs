@@ -14,9 +14,9 @@ use crate::detector::{Detector, ModelKind};
 use crate::evaluate::{
     ClassEvaluation, EvaluationConfig, OperatingPoint, Ranking, evaluate_classes,
 };
+use crate::json::save_json;
 use crate::model::ReconstructionModel;
 use crate::preprocess::Normalizer;
-use crate::json::save_json;
 use crate::score::{AnyScore, BatchScorer, Ensemble, EnsembleMethod};
 use crate::threshold::{Threshold, ThresholdMethod};
 use crate::{Error, Result};
