@@ -16,8 +16,12 @@ pub struct Verdict {
     pub index: usize,
     /// The beat's R-peak (or window centre) in the input signal's samples, when known.
     pub position: Option<usize>,
-    /// The raw anomaly score (higher is more anomalous).
+    /// The anomaly score (higher is more anomalous): the model's score put in context
+    /// ([`ContextScore`](crate::score::ContextScore)); the model's own score when the detector's
+    /// context is plain.
     pub score: f64,
+    /// The model's own score of the beat, before context.
+    pub model_score: f64,
     /// The score's place among held-out normal beats, `0..=1`: 0.99 means higher than 99 %
     /// of them.
     pub calibrated: f64,
@@ -34,6 +38,10 @@ impl Detector {
     /// Judges every window of `data` (raw, in the units the detector was trained on: it
     /// normalises them itself).
     ///
+    /// Beats are put in the context the source knows ([`BeatSource::context`]): judged
+    /// against their own recording and rhythm when the detector's
+    /// [`context`](super::DetectorConfig::context) asks for it.
+    ///
     /// Errors: windows of another shape than the detector's, non-finite samples (naming the
     /// window and sample), a non-finite score.
     pub fn detect(&self, data: &impl BeatSource) -> Result<Vec<Verdict>> {
@@ -49,20 +57,31 @@ impl Detector {
             &normalized,
             &p.device,
         )?;
+        for (index, (&score, error)) in scores.iter().zip(errors.chunks_exact(seq.max(1))).enumerate() {
+            if !score.is_finite() || error.iter().any(|e| !e.is_finite()) {
+                return Err(Error::Backend(format!(
+                    "window {index}: the model gave a non-finite score or error"
+                )));
+            }
+        }
+        let context = data.context();
+        let in_context = p.context.apply(&scores, context.as_deref())?;
         scores
             .iter()
+            .zip(in_context)
             .zip(errors.chunks_exact(seq.max(1)))
             .enumerate()
-            .map(|(index, (&score, error))| {
-                if !score.is_finite() || error.iter().any(|e| !e.is_finite()) {
+            .map(|(index, ((&model_score, score), error))| {
+                if !score.is_finite() {
                     return Err(Error::Backend(format!(
-                        "window {index}: the model gave a non-finite score or error"
+                        "window {index}: the score in context is {score}"
                     )));
                 }
                 Ok(Verdict {
                     index,
                     position: positions.as_ref().and_then(|p| p.get(index).copied()),
                     score,
+                    model_score,
                     calibrated: p.calibration.calibrate(score),
                     anomaly: p.threshold.apply(score),
                     usable: usable.as_ref().is_none_or(|u| u[index]),

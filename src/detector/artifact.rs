@@ -11,13 +11,13 @@ use super::config::DetectorConfig;
 use super::spec::{AnyModel, ModelKind, ModelLimits};
 use crate::json::{load_json, save_json};
 use crate::preprocess::{BeatPipeline, Normalization};
-use crate::score::{AnyScore, Calibration};
+use crate::score::{AnyScore, Calibration, ContextScore};
 use crate::threshold::Threshold;
 use crate::train::{HISTORY_JSON, TrainingHistory};
 use crate::{Error, Result};
 
 /// Version of the folder layout; bumped when a file changes meaning. Loading refuses others.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 const WEIGHTS: &str = "model.bpk";
 const CONFIG: &str = "config.json";
@@ -25,6 +25,7 @@ const NORMALIZER: &str = "normalizer.json";
 const THRESHOLD: &str = "threshold.json";
 const SCORE: &str = "score.json";
 const CALIBRATION: &str = "calibration.json";
+const CONTEXT: &str = "context.json";
 const METADATA: &str = "metadata.json";
 
 /// What a detector was trained on and by which version (`metadata.json`).
@@ -90,6 +91,8 @@ pub struct Parts {
     pub normalizer: Normalization,
     /// The anomaly score, fitted parts included.
     pub score: AnyScore,
+    /// How the score is put in context, fitted on held-out normal beats.
+    pub context: ContextScore,
     /// The score's distribution on held-out normal beats.
     pub calibration: Calibration,
     /// The anomaly threshold on the score.
@@ -144,6 +147,11 @@ impl Detector {
         &self.parts.score
     }
 
+    /// How the model's score is put in context (recording, rhythm).
+    pub fn context(&self) -> &ContextScore {
+        &self.parts.context
+    }
+
     /// The score's calibration on held-out normal beats.
     pub fn calibration(&self) -> &Calibration {
         &self.parts.calibration
@@ -194,6 +202,7 @@ impl Detector {
         save_json(&p.config, &dir.join(CONFIG))?;
         save_json(&p.normalizer, &dir.join(NORMALIZER))?;
         save_json(&p.score, &dir.join(SCORE))?;
+        save_json(&p.context, &dir.join(CONTEXT))?;
         p.calibration.save_json(dir.join(CALIBRATION))?;
         save_json(&p.threshold, &dir.join(THRESHOLD))?;
         if let Some(history) = &p.history {
@@ -223,6 +232,7 @@ impl Detector {
             CONFIG,
             NORMALIZER,
             SCORE,
+            CONTEXT,
             CALIBRATION,
             THRESHOLD,
             WEIGHTS,
@@ -236,6 +246,7 @@ impl Detector {
         let config: DetectorConfig = load_json(&dir.join(CONFIG))?;
         let normalizer: Normalization = load_json(&dir.join(NORMALIZER))?;
         let score: AnyScore = load_json(&dir.join(SCORE))?;
+        let context: ContextScore = load_json(&dir.join(CONTEXT))?;
         let calibration = Calibration::load_json(dir.join(CALIBRATION))?;
         let threshold = Threshold::load_json(dir.join(THRESHOLD))?;
         let history_path = dir.join(HISTORY_JSON);
@@ -296,6 +307,7 @@ impl Detector {
                 config,
                 normalizer,
                 score,
+                context,
                 calibration,
                 threshold,
                 metadata,
@@ -355,6 +367,13 @@ impl Detector {
             let msg = format!("threshold {} is not finite", p.threshold.value);
             return Err(artifact(dir.join(THRESHOLD), msg));
         }
+        if p.context.config != p.config.context {
+            let msg = format!("{CONTEXT} differs from the config's context settings");
+            return Err(artifact(dir.join(CONTEXT), msg));
+        }
+        p.context
+            .validate()
+            .map_err(|m| artifact(dir.join(CONTEXT), m))?;
         Ok(())
     }
 }

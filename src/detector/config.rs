@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::spec::{ModelKind, ModelSpec};
 use crate::json::{load_json, save_json};
 use crate::preprocess::{BeatPipeline, Normalization, ZScore};
-use crate::score::CovarianceRegularization;
+use crate::score::{ContextConfig, CovarianceRegularization};
 use crate::threshold::ThresholdMethod;
 use crate::train::TrainingConfig;
 use crate::{Error, Result};
@@ -87,6 +87,9 @@ pub struct DetectorConfig {
     pub training: TrainingConfig,
     /// The anomaly score. Default: [`ScoreMethod::Mse`].
     pub score: ScoreMethod,
+    /// How the model's score is put in context (the beat's recording, its rhythm) before it is
+    /// calibrated and thresholded. Default: not at all, the model's score as it is.
+    pub context: ContextConfig,
     /// How the threshold is set on the held-out normal beats' scores; label-based rules are
     /// refused. Default: the 95th percentile.
     pub threshold: ThresholdMethod,
@@ -108,6 +111,7 @@ impl Default for DetectorConfig {
             threshold: ThresholdMethod::default(),
             validation_fraction: 0.2,
             lead: None,
+            context: ContextConfig::default(),
         }
     }
 }
@@ -149,6 +153,7 @@ impl DetectorConfig {
     pub fn validate(&self) -> Result<()> {
         self.training.validate()?;
         self.threshold.validate()?;
+        self.context.validate()?;
         if matches!(self.threshold, ThresholdMethod::LabelledBestF1) {
             return Err(Error::invalid(
                 "threshold",

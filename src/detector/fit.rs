@@ -8,7 +8,8 @@ use super::config::{DetectorConfig, ScoreMethod};
 use super::source::BeatSource;
 use crate::data::batch::WindowDataset;
 use crate::score::{
-    AnyScore, BatchScorer, Calibration, KlDivergence, Mahalanobis, ReconstructionError,
+    AnyScore, BatchScorer, BeatContext, Calibration, ContextScore, KlDivergence, Mahalanobis,
+    ReconstructionError,
 };
 use crate::threshold::Threshold;
 use crate::train::Trainer;
@@ -29,7 +30,7 @@ impl DetectorConfig {
     /// the windows (e.g. a ConvVae built for another length), a diverged training run.
     pub fn fit(&self, data: &impl BeatSource, device: &Device) -> Result<Detector> {
         self.validate()?;
-        let normal = normal_windows(data)?;
+        let (normal, context) = normal_windows(data)?;
         let n = normal.labels().len();
         let held_out = ((n as f64 * self.validation_fraction).round() as usize).clamp(2, n);
         if n < 4 || held_out >= n - 1 {
@@ -40,7 +41,8 @@ impl DetectorConfig {
             return Err(Error::invalid("data", msg));
         }
         let (train, valid) = split(&normal, n - held_out)?;
-        self.fit_parts(train, valid, data.fs(), device)
+        let valid_context = context.map(|c| c[n - held_out..].to_vec());
+        self.fit_parts(train, (valid, valid_context), data.fs(), device)
     }
 
     /// Fits a detector on the normal, usable windows of `train`, holding out those of `valid`
@@ -52,8 +54,9 @@ impl DetectorConfig {
         device: &Device,
     ) -> Result<Detector> {
         self.validate()?;
-        let (train_windows, valid_windows) = (normal_windows(train)?, normal_windows(valid)?);
-        if valid_windows.labels().len() < 2 {
+        let (train_windows, _) = normal_windows(train)?;
+        let valid_windows = normal_windows(valid)?;
+        if valid_windows.0.labels().len() < 2 {
             return Err(Error::invalid(
                 "valid",
                 "needs at least 2 usable normal windows",
@@ -85,28 +88,35 @@ impl DetectorConfig {
         };
         let mut pipeline = self.pipeline.clone();
         pipeline.resample_to = pipeline.resample_to.or(Some(first_fs));
-        let (mut data, mut seq, mut count) = (Vec::new(), 0, 0);
-        for &(lead, fs) in records {
+        let (mut data, mut seq, mut context) = (Vec::new(), 0, Vec::new());
+        for (group, &(lead, fs)) in records.iter().enumerate() {
             let processed = pipeline.run(lead, fs)?;
             seq = processed.beats.len;
             for i in processed.usable() {
                 data.extend_from_slice(processed.beats.get(i).unwrap_or_default());
-                count += 1;
+                let rr = processed.rr.get(i).copied();
+                context.push(BeatContext { group, rr });
             }
         }
+        let count = context.len();
         let windows = WindowDataset::new(data, seq, 1, vec![false; count])?;
         let config = DetectorConfig {
             pipeline,
             ..self.clone()
         };
         let fs = config.pipeline.resample_to;
-        config.fit(&WithRate { windows, fs }, device)
+        let data = WithRate {
+            windows,
+            fs,
+            context,
+        };
+        config.fit(&data, device)
     }
 
     fn fit_parts(
         &self,
         train_raw: WindowDataset,
-        valid_raw: WindowDataset,
+        (valid_raw, valid_context): (WindowDataset, Option<Vec<BeatContext>>),
         fs: Option<f64>,
         device: &Device,
     ) -> Result<Detector> {
@@ -153,6 +163,8 @@ impl DetectorConfig {
             );
             return Err(Error::Training(msg));
         }
+        let context = ContextScore::fit(self.context, &valid_scores, valid_context.as_deref())?;
+        let valid_scores = context.apply(&valid_scores, valid_context.as_deref())?;
         let calibration = Calibration::fit(&valid_scores)?;
         let threshold = Threshold::fit(self.threshold, &valid_scores)?;
 
@@ -177,6 +189,7 @@ impl DetectorConfig {
             config,
             normalizer,
             score,
+            context,
             calibration,
             threshold,
             metadata,
@@ -186,10 +199,11 @@ impl DetectorConfig {
     }
 }
 
-/// Windows whose rate is known.
+/// Windows whose rate and context are known.
 struct WithRate {
     windows: WindowDataset,
     fs: Option<f64>,
+    context: Vec<BeatContext>,
 }
 
 impl BeatSource for WithRate {
@@ -200,16 +214,29 @@ impl BeatSource for WithRate {
     fn fs(&self) -> Option<f64> {
         self.fs
     }
+
+    fn context(&self) -> Option<Vec<BeatContext>> {
+        Some(self.context.clone())
+    }
 }
 
-/// The unlabelled windows of `data` that passed its quality check, in order.
-fn normal_windows(data: &impl BeatSource) -> Result<WindowDataset> {
+/// The unlabelled windows of `data` that passed its quality check, in order, with their
+/// context when known.
+fn normal_windows(data: &impl BeatSource) -> Result<(WindowDataset, Option<Vec<BeatContext>>)> {
     let windows = data.windows()?;
     let usable = data.usable();
     let keep: Vec<usize> = (0..windows.labels().len())
         .filter(|&i| !windows.labels()[i] && usable.as_ref().is_none_or(|u| u[i]))
         .collect();
-    windows.select(&keep)
+    let context = match data.context() {
+        Some(c) if c.len() == windows.labels().len() => Some(keep.iter().map(|&i| c[i]).collect()),
+        Some(c) => {
+            let msg = format!("{} beats of context for {} windows", c.len(), windows.labels().len());
+            return Err(Error::invalid("data", msg));
+        }
+        None => None,
+    };
+    Ok((windows.select(&keep)?, context))
 }
 
 /// Windows `..at` and `at..`.

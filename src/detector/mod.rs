@@ -16,7 +16,8 @@
 //! metadata), `config.json` ([`DetectorConfig`]: the model, the preprocessing pipeline, the
 //! training run, the score and threshold rules), `normalizer.json`
 //! ([`Normalization`](crate::preprocess::Normalization)), `score.json`
-//! ([`AnyScore`](crate::score::AnyScore)), `calibration.json`
+//! ([`AnyScore`](crate::score::AnyScore)), `context.json`
+//! ([`ContextScore`](crate::score::ContextScore)), `calibration.json`
 //! ([`Calibration`](crate::score::Calibration)), `threshold.json`
 //! ([`Threshold`](crate::threshold::Threshold), apart so it can be re-chosen without
 //! retraining), `metadata.json` ([`Metadata`]) and `history.json` (the training epochs).

@@ -6,6 +6,7 @@ use crate::Result;
 use crate::data::batch::WindowDataset;
 use crate::data::mitbih::BeatSet;
 use crate::preprocess::{Beats, ProcessedSignal};
+use crate::score::BeatContext;
 
 /// Equal-length beats or windows in the signal's own units (the detector normalises them),
 /// with what is known about them. Implemented for [`WindowDataset`], [`Beats`],
@@ -28,6 +29,12 @@ pub trait BeatSource {
 
     /// Sampling rate of the windows in Hz, when known.
     fn fs(&self) -> Option<f64> {
+        None
+    }
+
+    /// Per window: its recording and RR intervals, when known (what
+    /// [`ContextScore`](crate::score::ContextScore) judges it in).
+    fn context(&self) -> Option<Vec<BeatContext>> {
         None
     }
 }
@@ -65,6 +72,14 @@ impl BeatSource for ProcessedSignal {
     fn fs(&self) -> Option<f64> {
         Some(self.fs)
     }
+
+    fn context(&self) -> Option<Vec<BeatContext>> {
+        let rr = self.rr.iter().map(|&rr| BeatContext {
+            group: 0,
+            rr: Some(rr),
+        });
+        Some(rr.collect())
+    }
 }
 
 impl BeatSource for BeatSet {
@@ -74,6 +89,25 @@ impl BeatSource for BeatSet {
 
     fn positions(&self) -> Option<Vec<usize>> {
         Some(self.beats().iter().map(|b| b.sample).collect())
+    }
+
+    /// Beats of one record share a group, numbered in order of first appearance.
+    fn context(&self) -> Option<Vec<BeatContext>> {
+        let mut records: Vec<&str> = Vec::new();
+        let context = self.beats().iter().map(|b| {
+            let group = match records.iter().position(|&r| r == &*b.record) {
+                Some(g) => g,
+                None => {
+                    records.push(&b.record);
+                    records.len() - 1
+                }
+            };
+            BeatContext {
+                group,
+                rr: Some(b.rr),
+            }
+        });
+        Some(context.collect())
     }
 }
 
@@ -92,5 +126,9 @@ impl<T: BeatSource + ?Sized> BeatSource for &T {
 
     fn fs(&self) -> Option<f64> {
         (**self).fs()
+    }
+
+    fn context(&self) -> Option<Vec<BeatContext>> {
+        (**self).context()
     }
 }

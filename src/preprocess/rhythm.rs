@@ -46,6 +46,16 @@ impl RrIntervals {
     pub fn prematurity(&self) -> f64 {
         1.0 - self.relative()[0]
     }
+
+    /// How much earlier than the recent rhythm the beat came: `1 - previous / local mean`
+    /// (0 for the first beat). Unlike [`prematurity`](Self::prematurity) it needs no
+    /// whole-record median, so a stream has it at once, and it follows slow rate changes.
+    pub fn local_prematurity(&self) -> f64 {
+        match (self.previous_s, self.local_mean_s) {
+            (Some(previous), Some(mean)) if mean > 0.0 => 1.0 - previous / mean,
+            _ => 0.0,
+        }
+    }
 }
 
 /// RR intervals of every beat of `peaks` (R-peak samples at `fs` Hz, strictly increasing).
@@ -124,6 +134,9 @@ mod tests {
         assert_eq!(rr[5].previous_s, Some(0.7));
         assert_eq!(rr[5].next_s, Some(1.3));
         assert!((rr[5].prematurity() - 0.3).abs() < 1e-12);
+        // Local mean at beat 5: four intervals of 1.0 s and the 0.7 s one, 0.94 s.
+        assert!((rr[5].local_prematurity() - (1.0 - 0.7 / 0.94)).abs() < 1e-12);
+        assert_eq!(rr[0].local_prematurity(), 0.0);
         let [previous, next, _] = rr[6].relative();
         assert!((previous - 1.3).abs() < 1e-12 && (next - 1.0).abs() < 1e-12);
         assert!(

@@ -17,6 +17,7 @@ use crate::{Error, Result};
 mod any;
 mod batch;
 mod calibration;
+mod context;
 mod ensemble;
 mod kl;
 mod mahalanobis;
@@ -25,6 +26,10 @@ mod reconstruction;
 pub use any::AnyScore;
 pub use batch::{BatchScorer, Latents};
 pub use calibration::Calibration;
+pub use context::{
+    BeatContext, ContextConfig, ContextScore, MIN_REFERENCE_BEATS, Reference, RobustScale,
+    rhythm_component, shape_component, standardize,
+};
 pub use ensemble::{Ensemble, EnsembleMethod, majority_vote};
 pub use kl::KlDivergence;
 pub use mahalanobis::{CovarianceRegularization, Mahalanobis};

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use super::counts::ClassCounts;
 use crate::data::batch::WindowDataset;
 use crate::data::beat::AamiClass;
-use crate::preprocess::{BeatWindow, Normalizer};
+use crate::preprocess::{BeatWindow, Normalizer, RrIntervals};
 use crate::{Error, Result};
 
 /// Where a beat comes from and what it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BeatInfo {
     /// Record name (e.g. `"100"`), shared by all beats of the record.
     pub record: Arc<str>,
@@ -24,6 +24,9 @@ pub struct BeatInfo {
     /// record's samples; `None` when no peak is that close or the set was built without
     /// R-peak detection.
     pub r_peak: Option<usize>,
+    /// Its RR intervals among all beat annotations of the record (whatever their class, and
+    /// whether or not they were kept), in seconds.
+    pub rr: RrIntervals,
 }
 
 impl BeatInfo {

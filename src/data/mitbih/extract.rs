@@ -12,7 +12,7 @@ use super::records::{ALL_RECORDS, NO_MLII_RECORDS};
 use crate::data::Ecg;
 use crate::data::wfdb::{Annotation, Record, read_annotations};
 use crate::preprocess::rpeak::detect_r_peaks;
-use crate::preprocess::{SignalFilter, resample, resample_index, segment_beats};
+use crate::preprocess::{SignalFilter, resample, resample_index, rr_intervals, segment_beats};
 use crate::{Error, Result};
 
 /// The beats of one or several records and what happened to their annotations.
@@ -158,6 +158,14 @@ fn extract_from_lead(
     };
     let name: Arc<str> = record.into();
     let window = config.window;
+    // Rhythm among all beat annotations, at the record's rate (any class, kept or not).
+    let mut beat_samples: Vec<usize> = (annotations.iter())
+        .filter(|a| a.is_beat())
+        .map(|a| a.sample)
+        .collect();
+    beat_samples.sort_unstable();
+    beat_samples.dedup();
+    let rhythm = rr_intervals(&beat_samples, fs).map_err(|e| in_record(record, e))?;
     let mut counts = BuildCounts::default();
     let mut centres = Vec::with_capacity(annotations.len());
     let mut infos = Vec::with_capacity(annotations.len());
@@ -196,6 +204,7 @@ fn extract_from_lead(
             symbol: a.symbol(),
             class,
             r_peak,
+            rr: rhythm[beat_samples.partition_point(|&s| s < a.sample)],
         });
     }
     let cut = segment_beats(signal, &centres, window).map_err(|e| in_record(record, e))?;

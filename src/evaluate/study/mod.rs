@@ -22,10 +22,12 @@
 //! has the same rate, filter and window, so `detect_signal` on a raw record cuts its beats the
 //! same way (around detected R-peaks instead of annotations).
 
+mod ablation;
 mod config;
 mod result;
 mod run;
 
+pub use ablation::{AblationRow, RUNNING_BEATS, Scored, markdown, row, variants};
 pub use config::{StudyConfig, StudyModel, StudyProtocol};
 pub use result::{BeatCounts, LatentSample, ModelResult, ReconstructionSample, StudyResult};
-pub use run::{RESULTS_JSON, STUDY_JSON, run_study};
+pub use run::{ABLATION_JSON, RESULTS_JSON, STUDY_JSON, run_study};

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::ablation::{AblationRow, markdown};
 use super::config::StudyConfig;
 use crate::data::beat::AamiClass;
 use crate::data::mitbih::ClassCounts;
@@ -24,6 +25,9 @@ pub struct StudyResult {
     /// Each model's results, in [`StudyConfig::models`] order, then their ensemble (when there
     /// are two models or more).
     pub models: Vec<ModelResult>,
+    /// Each scoring lever on and off, per model ([`variants`](super::variants)), the rhythm
+    /// alone and the ensemble.
+    pub ablation: Vec<AblationRow>,
     /// The AAMI class of each test beat, in the order of the scores.
     pub test_classes: Vec<AamiClass>,
     /// The first model's reconstruction of the first test beat of class N, S and V.
@@ -172,6 +176,10 @@ impl fmt::Display for StudyResult {
                 classes.join(", ")
             )?;
         }
-        Ok(())
+        writeln!(
+            f,
+            "\n{name} ablation (thresholds on normal validation beats; labels only measure):\n"
+        )?;
+        write!(f, "{}", markdown(&self.ablation))
     }
 }

@@ -10,7 +10,11 @@ use super::config::StudyConfig;
 use super::result::{BeatCounts, LatentSample, ModelResult, ReconstructionSample, StudyResult};
 use crate::data::beat::AamiClass;
 use crate::data::mitbih::BeatSet;
-use crate::detector::{Detector, ModelKind};
+use std::collections::HashSet;
+
+use super::ablation::{Scored, row, variants};
+use crate::detector::{BeatSource, Detector, ModelKind, Verdict};
+use crate::score::{BeatContext, ContextConfig, Reference};
 use crate::evaluate::{
     ClassEvaluation, EvaluationConfig, OperatingPoint, Ranking, evaluate_classes,
 };
@@ -25,6 +29,8 @@ use crate::{Error, Result};
 pub const STUDY_JSON: &str = "study.json";
 /// File of every model's evaluation, in the output folder.
 pub const RESULTS_JSON: &str = "results.json";
+/// File of the ablation rows, in the output folder.
+pub const ABLATION_JSON: &str = "ablation.json";
 
 /// Runs one study: cuts the protocol's beats from the MIT-BIH records in `dir`
 /// ([`Protocol::build`](crate::data::mitbih::Protocol::build)), fits each model with
@@ -45,20 +51,30 @@ pub fn run_study(
     let started = Instant::now();
     config.validate()?;
     let protocol = config.protocol()?;
-    let data = protocol.build(dir)?;
+    let loaded = protocol.load(dir)?;
+    let data = protocol.assemble(&loaded)?;
+    let split = protocol.split(&loaded.beats)?;
     let (max_train, max_test) = config.limits();
     let train = data.train.select(&spaced(data.train.count(), max_train))?;
     let valid_max = (max_train / 4).max(2);
     let valid = data
         .validation
         .select(&spaced(data.validation.count(), valid_max))?;
-    let test = data.test.select(&spaced(data.test.count(), max_test))?;
+    let tested: Vec<usize> = (spaced(split.test.len(), max_test).into_iter())
+        .map(|k| split.test[k])
+        .collect();
+    let test = loaded.beats.select(&tested)?;
+    let (whole, test_in_whole) = whole_records(&loaded.beats, &tested, config.quick)?;
+    let whole_context = context_of(&whole)?;
+    let valid_context = context_of(&valid)?;
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     save_json(config, &out.join(STUDY_JSON))?;
 
     let labels = test.anomaly_labels();
     let classes: Vec<AamiClass> = test.beats().iter().map(|b| b.class).collect();
     let (mut models, mut detectors, mut valid_scores) = (Vec::new(), Vec::new(), Vec::new());
+    let mut ablation = Vec::new();
+    let rule = config.models[0].detector.threshold;
     for model in &config.models {
         let fitting = Instant::now();
         let detector = config
@@ -67,8 +83,41 @@ pub fn run_study(
         let train_seconds = fitting.elapsed().as_secs_f64();
         let folder = out.join(model.folder()).join("detector");
         detector.save(&folder)?;
-        let test_scores = scores(&detector, &test)?;
-        valid_scores.push(scores(&detector, &valid)?);
+        // Whole recordings are scored, so that each is its own reference.
+        let whole_verdicts = detector.detect(&whole)?;
+        let valid_verdicts = detector.detect(&valid)?;
+        let test_scores: Vec<f64> = test_in_whole
+            .iter()
+            .map(|&i| whole_verdicts[i].score)
+            .collect();
+        valid_scores.push(valid_verdicts.iter().map(|v| v.score).collect());
+        let model_scores = |v: &[Verdict]| v.iter().map(|v| v.model_score).collect::<Vec<_>>();
+        let (valid_model, whole_model) = (model_scores(&valid_verdicts), model_scores(&whole_verdicts));
+        let scored = Scored {
+            valid: &valid_model,
+            valid_context: &valid_context,
+            whole: &whole_model,
+            whole_context: &whole_context,
+            test: &test_in_whole,
+        };
+        if ablation.is_empty() {
+            let (valid_one, whole_one) = Scored::rhythm_only(&valid_model, &whole_model);
+            let alone = Scored {
+                valid: &valid_one,
+                whole: &whole_one,
+                ..scored
+            };
+            let rhythm = ContextConfig {
+                rhythm: true,
+                reference: Reference::Record,
+            };
+            let (scores, threshold) = alone.in_context(rhythm, rule)?;
+            ablation.push(row("none", "rhythm, per record", &scores, &classes, &threshold)?);
+        }
+        for (variant, context) in variants() {
+            let (scores, threshold) = scored.in_context(context, rule)?;
+            ablation.push(row(&model.name, variant, &scores, &classes, &threshold)?);
+        }
         let (evaluation, recall_at_5) =
             judge(&test_scores, &labels, &classes, detector.threshold())?;
         models.push(ModelResult {
@@ -88,8 +137,10 @@ pub fn run_study(
     if models.len() > 1 {
         let members = detectors.iter().map(|d| d.score().clone()).collect();
         let tested: Vec<Vec<f64>> = models.iter().map(|m| m.test_scores.clone()).collect();
-        let rule = detectors[0].config().threshold;
+
         let (test_scores, threshold) = ensemble(members, &valid_scores, &tested, rule)?;
+        let name = "rank mean of the models' scores";
+        ablation.push(row("ensemble", name, &test_scores, &classes, &threshold)?);
         let (evaluation, recall_at_5) = judge(&test_scores, &labels, &classes, &threshold)?;
         models.push(ModelResult {
             name: "Ensemble (rank mean)".into(),
@@ -113,6 +164,7 @@ pub fn run_study(
         None => None,
     };
     save_json(&models, &out.join(RESULTS_JSON))?;
+    save_json(&ablation, &out.join(ABLATION_JSON))?;
     Ok(StudyResult {
         config: config.clone(),
         protocol: protocol.to_string(),
@@ -126,6 +178,7 @@ pub fn run_study(
             fs: config.sample_rate,
         },
         models,
+        ablation,
         test_classes: classes,
         reconstructions,
         latents,
@@ -141,9 +194,30 @@ pub(super) fn spaced(n: usize, max: usize) -> Vec<usize> {
     (0..max).map(|k| k * n / max).collect()
 }
 
-/// The detector's score of every beat of `beats`, in order.
-fn scores(detector: &Detector, beats: &BeatSet) -> Result<Vec<f64>> {
-    Ok(detector.detect(beats)?.iter().map(|v| v.score).collect())
+/// Every beat of the recordings that `tested` (ascending indices into `all`) come from, and
+/// where each tested beat is in it; when `quick`, the tested beats alone.
+fn whole_records(all: &BeatSet, tested: &[usize], quick: bool) -> Result<(BeatSet, Vec<usize>)> {
+    let whole: Vec<usize> = match quick {
+        true => tested.to_vec(),
+        false => {
+            let records: HashSet<&str> = tested.iter().map(|&i| &*all.beats()[i].record).collect();
+            (0..all.count())
+                .filter(|&i| records.contains(&*all.beats()[i].record))
+                .collect()
+        }
+    };
+    let positions = tested
+        .iter()
+        .map(|i| whole.binary_search(i).map_err(|_| Error::invalid("tested", "indices not ascending")))
+        .collect::<Result<Vec<usize>>>()?;
+    Ok((all.select(&whole)?, positions))
+}
+
+/// The context of every beat of `beats` (its record and RR intervals).
+fn context_of(beats: &BeatSet) -> Result<Vec<BeatContext>> {
+    beats
+        .context()
+        .ok_or_else(|| Error::invalid("beats", "no context"))
 }
 
 /// The rank-mean ensemble of members scored `valid` (normal validation beats) and `test`:

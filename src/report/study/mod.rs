@@ -73,6 +73,8 @@ fn results_section(result: &StudyResult) -> Result<Section> {
         .paragraph("Thresholds are set on each model's scores of held-out normal training-pool beats; no anomaly label chose a checkpoint, a setting or a threshold: the test labels only measure. In the first table, the last column is the best F1 over all thresholds, chosen with the test labels: an optimistic bound, not a result. The second table gives the share of each AAMI class flagged at the threshold (for N, the false-alarm rate).")
         .table(tables::results_table(result))
         .table(tables::class_table(result))
+        .paragraph("The ablation: every row scores the same test beats with the same fitted model, each scoring lever on or off (shape: the model's score; per record: each beat z-scored against its own recording's beats; rhythm: fused with how early the beat came against its last RR intervals; running: against the recording's last beats, as a stream would). Each row's threshold is the same rule fitted on the normal validation beats' scores in the same way; the columns at 1 % and 5 % N are operating points read off the test beats (measurements, not settings).")
+        .table(tables::ablation_table(result))
         .figure(Figure::render("roc", "ROC curves of the test beats", &roc, SIZE)?)
         .figure(Figure::render(
             "pr",

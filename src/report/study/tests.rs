@@ -4,7 +4,7 @@ use super::*;
 use crate::data::mitbih::ClassCounts;
 use crate::detector::ModelKind;
 use crate::evaluate::study::{
-    BeatCounts, LatentSample, ReconstructionSample, StudyConfig, StudyProtocol,
+    AblationRow, BeatCounts, LatentSample, ReconstructionSample, StudyConfig, StudyProtocol, row,
 };
 use crate::evaluate::{EvaluationConfig, Ranking, evaluate_classes};
 use crate::threshold::{Threshold, ThresholdMethod};
@@ -53,6 +53,19 @@ fn model(name: &str, trained: bool, noise: f64) -> ModelResult {
     }
 }
 
+/// Two ablation rows: scores that rank the abnormal beats first, and the reverse.
+fn ablation(classes: &[AamiClass]) -> Vec<AblationRow> {
+    let good: Vec<f64> = (classes.iter().enumerate())
+        .map(|(i, c)| f64::from(u8::from(c.is_abnormal())) + i as f64 * 1e-3)
+        .collect();
+    let bad: Vec<f64> = good.iter().map(|s| -s).collect();
+    let threshold = Threshold::fit(ThresholdMethod::Percentile { q: 95.0 }, &good).unwrap();
+    vec![
+        row("LSTM-AE", "shape", &good, classes, &threshold).unwrap(),
+        row("LSTM-AE", "reversed", &bad, classes, &threshold).unwrap(),
+    ]
+}
+
 fn result() -> StudyResult {
     let wave = |phase: f32| {
         (0..160)
@@ -95,6 +108,7 @@ fn result() -> StudyResult {
                 .collect(),
             classes: classes.clone(),
         }),
+        ablation: ablation(&classes),
         test_classes: classes,
         seconds: 60.0,
     }
@@ -112,6 +126,7 @@ fn the_report_holds_every_table_and_figure_and_no_external_link() {
     assert_eq!(html.matches("<svg").count(), 12);
     assert!(html.contains("ROC-AUC") && html.contains("best F1 (test labels)"));
     assert!(html.contains("recall @ 5% FPR") && html.contains("resampled to 180 Hz"));
+    assert!(html.contains("S / V / F % at 1 % N") && html.contains("reversed"));
     assert!(!html.contains("src=\"http"));
 }
 
@@ -119,9 +134,11 @@ fn the_report_holds_every_table_and_figure_and_no_external_link() {
 fn the_printed_table_has_a_row_per_model_and_the_class_shares() {
     let text = result().to_string();
     assert!(text.starts_with("P2 (inter-patient, made up)"), "{text}");
+    let (results, _ablation) = text.split_once("P2 ablation").unwrap();
     for model in ["LSTM-AE", "ConvVae", "Ensemble (rank mean)"] {
-        assert_eq!(text.matches(model).count(), 2, "{text}");
+        assert_eq!(results.matches(model).count(), 2, "{text}");
     }
     assert!(text.contains("R@5%FPR") && text.contains("flagged share per class: N "));
     assert!(text.contains("trained on 500 of 1000 normal"), "{text}");
+    assert!(text.contains("P2 ablation") && text.contains("| LSTM-AE | reversed | 0.000 |"), "{text}");
 }

@@ -1,0 +1,454 @@
+//! Scores in context: a beat judged against its own recording and its rhythm, not only its
+//! shape.
+//!
+//! A model trained on other people rebuilds a new patient's normal beats worse than its
+//! training beats, so their raw scores sit high; and a premature supraventricular beat often
+//! has a normal shape and betrays itself only by its timing. [`ContextScore`] answers both,
+//! without labels: each beat's score has two components, the model's score (its logarithm,
+//! the *shape* component) and, optionally, its [`local_prematurity`](RrIntervals::local_prematurity)
+//! (the *rhythm* component); each is robustly z-scored ([`RobustScale`]) against a
+//! [`Reference`] — the held-out normal beats, the beat's own recording, or the recording's
+//! last beats (a stream) — and the z-scores are averaged. Most beats of any recording are
+//! normal, so a recording's median and spread are those of its normal beats.
+
+use std::collections::{HashMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use crate::preprocess::RrIntervals;
+use crate::{Error, Result};
+
+/// Fewest beats a recording (or a stream's recent past) needs before it is its own reference;
+/// with fewer, the held-out normal beats are.
+pub const MIN_REFERENCE_BEATS: usize = 20;
+
+/// Smallest spread of the shape component (natural log of the model's score): 0.001, a 0.1 %
+/// change of the score.
+const SHAPE_FLOOR: f64 = 1e-3;
+/// Smallest spread of the rhythm component: 0.02, 2 % of the RR interval (beat-to-beat
+/// jitter of a steady sinus rhythm).
+const RHYTHM_FLOOR: f64 = 0.02;
+/// Scores below this are taken as this before their logarithm.
+const SCORE_FLOOR: f64 = 1e-12;
+/// 1.4826 × MAD estimates a normal distribution's standard deviation.
+const MAD_TO_SIGMA: f64 = 1.4826;
+
+/// What each beat's components are compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reference {
+    /// The held-out normal beats the detector was fitted with (the default): every beat on
+    /// its own, whatever else is scored with it.
+    #[default]
+    Normal,
+    /// The other beats of its recording (a whole record scored at once): the recording's
+    /// median and spread. Recordings with fewer than [`MIN_REFERENCE_BEATS`] beats fall back to
+    /// [`Reference::Normal`].
+    Record,
+    /// The last `beats` beats of its recording before it (a stream; causal). Until
+    /// [`MIN_REFERENCE_BEATS`] beats have passed, the held-out normal beats.
+    Running {
+        /// Beats in the running window, at least [`MIN_REFERENCE_BEATS`].
+        beats: usize,
+    },
+}
+
+/// How a detector puts its model's score in context. The default, no rhythm against the
+/// held-out normal beats, leaves the model's score as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContextConfig {
+    /// Adds the rhythm component: how early the beat came against its recent RR intervals.
+    /// Beats without RR intervals (plain windows) get the shape component alone.
+    pub rhythm: bool,
+    /// What each component is z-scored against.
+    pub reference: Reference,
+}
+
+impl ContextConfig {
+    /// True when the score is the model's own: no rhythm, against the held-out normal beats.
+    pub fn is_plain(&self) -> bool {
+        !self.rhythm && self.reference == Reference::Normal
+    }
+
+    /// Checks the settings: a running window of at least [`MIN_REFERENCE_BEATS`] beats.
+    pub fn validate(&self) -> Result<()> {
+        match self.reference {
+            Reference::Running { beats } if beats < MIN_REFERENCE_BEATS => Err(Error::invalid(
+                "context.reference.beats",
+                format!("{beats} beats; at least {MIN_REFERENCE_BEATS}"),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What is known about one beat beyond its samples.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BeatContext {
+    /// Which recording it belongs to: beats sharing a number are one recording, in time order.
+    pub group: usize,
+    /// Its RR intervals, when known.
+    pub rr: Option<RrIntervals>,
+}
+
+/// A robust location and spread: the median and 1.4826 × the median absolute deviation (the
+/// standard deviation, for normally distributed values), never below a floor.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RobustScale {
+    /// The median.
+    pub median: f64,
+    /// The spread, finite and `> 0`.
+    pub scale: f64,
+}
+
+impl RobustScale {
+    /// Fits on `values` (finite), the spread at least `floor` (`> 0`); `None` when empty.
+    pub fn fit(values: &[f64], floor: f64) -> Option<Self> {
+        let mut work = values.to_vec();
+        let median = median_in_place(&mut work)?;
+        work.iter_mut().for_each(|v| *v = (*v - median).abs());
+        let mad = median_in_place(&mut work)?;
+        Some(Self {
+            median,
+            scale: (MAD_TO_SIGMA * mad).max(floor),
+        })
+    }
+
+    /// `(value - median) / scale`.
+    pub fn z(&self, value: f64) -> f64 {
+        (value - self.median) / self.scale
+    }
+
+    fn check(&self, name: &str) -> std::result::Result<(), String> {
+        if !self.median.is_finite() || !(self.scale.is_finite() && self.scale > 0.0) {
+            return Err(format!(
+                "{name}: median {} and scale {} must be finite, the scale > 0",
+                self.median, self.scale
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Median of `values`, reordering them; `None` when empty.
+fn median_in_place(values: &mut [f64]) -> Option<f64> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let (below, &mut upper, _) = values.select_nth_unstable_by(n / 2, f64::total_cmp);
+    if n % 2 == 1 {
+        return Some(upper);
+    }
+    let lower = below.iter().copied().max_by(f64::total_cmp)?;
+    Some((lower + upper) / 2.0)
+}
+
+/// The shape component of a model score: its natural logarithm (scores are `>= 0` and
+/// skewed; the logarithm makes their spread comparable between recordings).
+pub fn shape_component(score: f64) -> f64 {
+    score.max(SCORE_FLOOR).ln()
+}
+
+/// The rhythm component of a beat: its [`local_prematurity`](RrIntervals::local_prematurity),
+/// 0 when its intervals are unknown.
+pub fn rhythm_component(rr: Option<&RrIntervals>) -> f64 {
+    rr.map_or(0.0, RrIntervals::local_prematurity)
+}
+
+/// Each of `values` z-scored against `reference`: `fallback` (fitted on normal beats) for
+/// [`Reference::Normal`], the value's group (from `groups`, one per value) otherwise, falling
+/// back to `fallback` where the group has too few beats. Spreads never fall below `floor`.
+pub fn standardize(
+    values: &[f64],
+    groups: &[usize],
+    reference: Reference,
+    fallback: RobustScale,
+    floor: f64,
+) -> Result<Vec<f64>> {
+    if groups.len() != values.len() {
+        let msg = format!("{} groups for {} values", groups.len(), values.len());
+        return Err(Error::invalid("groups", msg));
+    }
+    Ok(match reference {
+        Reference::Normal => values.iter().map(|&v| fallback.z(v)).collect(),
+        Reference::Record => {
+            let mut members: HashMap<usize, Vec<f64>> = HashMap::new();
+            for (&v, &g) in values.iter().zip(groups) {
+                members.entry(g).or_default().push(v);
+            }
+            let scales: HashMap<usize, RobustScale> = members
+                .into_iter()
+                .map(|(g, vs)| {
+                    let own = (vs.len() >= MIN_REFERENCE_BEATS)
+                        .then(|| RobustScale::fit(&vs, floor))
+                        .flatten();
+                    (g, own.unwrap_or(fallback))
+                })
+                .collect();
+            values
+                .iter()
+                .zip(groups)
+                .map(|(&v, g)| scales.get(g).unwrap_or(&fallback).z(v))
+                .collect()
+        }
+        Reference::Running { beats } => {
+            let mut recent: HashMap<usize, VecDeque<f64>> = HashMap::new();
+            let mut work = Vec::with_capacity(beats);
+            let mut out = Vec::with_capacity(values.len());
+            for (&v, &g) in values.iter().zip(groups) {
+                let past = recent.entry(g).or_default();
+                let scale = match past.len() >= MIN_REFERENCE_BEATS {
+                    true => {
+                        work.clear();
+                        work.extend(past.iter().copied());
+                        RobustScale::fit(&work, floor).unwrap_or(fallback)
+                    }
+                    false => fallback,
+                };
+                out.push(scale.z(v));
+                if past.len() == beats.max(1) {
+                    past.pop_front();
+                }
+                past.push_back(v);
+            }
+            out
+        }
+    })
+}
+
+/// A fitted [`ContextConfig`]: the spread of each component on held-out normal beats (the
+/// [`Reference::Normal`] reference and every other reference's fallback). Saved with the
+/// detector as `context.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextScore {
+    /// The settings.
+    pub config: ContextConfig,
+    /// The shape component on the normal beats.
+    pub shape: RobustScale,
+    /// The rhythm component on the normal beats, when the rhythm is used.
+    pub rhythm: Option<RobustScale>,
+}
+
+impl ContextScore {
+    /// Fits on the model scores of held-out normal beats and their context (`None`: one
+    /// recording without RR intervals). Errors: no score, a non-finite one, or a context of
+    /// another length.
+    pub fn fit(
+        config: ContextConfig,
+        normal_scores: &[f64],
+        context: Option<&[BeatContext]>,
+    ) -> Result<Self> {
+        config.validate()?;
+        check_scores(normal_scores, context)?;
+        let shape: Vec<f64> = normal_scores.iter().map(|&s| shape_component(s)).collect();
+        let empty = || Error::invalid("normal_scores", "need at least one score");
+        let rhythm = match config.rhythm {
+            true => {
+                let values = rhythm_values(normal_scores.len(), context);
+                Some(RobustScale::fit(&values, RHYTHM_FLOOR).ok_or_else(empty)?)
+            }
+            false => None,
+        };
+        Ok(Self {
+            config,
+            shape: RobustScale::fit(&shape, SHAPE_FLOOR).ok_or_else(empty)?,
+            rhythm,
+        })
+    }
+
+    /// The scores in context, one per model score: the model's scores themselves when the
+    /// configuration [`is_plain`](ContextConfig::is_plain), else the mean of each component's
+    /// z-score. Beats without context form one recording without RR intervals.
+    pub fn apply(&self, scores: &[f64], context: Option<&[BeatContext]>) -> Result<Vec<f64>> {
+        check_scores(scores, context)?;
+        if self.config.is_plain() {
+            return Ok(scores.to_vec());
+        }
+        let groups: Vec<usize> = match context {
+            Some(c) => c.iter().map(|b| b.group).collect(),
+            None => vec![0; scores.len()],
+        };
+        let reference = self.config.reference;
+        let shape: Vec<f64> = scores.iter().map(|&s| shape_component(s)).collect();
+        let mut fused = standardize(&shape, &groups, reference, self.shape, SHAPE_FLOOR)?;
+        let has_rr = context.is_some_and(|c| c.iter().any(|b| b.rr.is_some()));
+        if let (Some(fallback), true) = (self.rhythm, has_rr) {
+            let values = rhythm_values(scores.len(), context);
+            let rhythm = standardize(&values, &groups, reference, fallback, RHYTHM_FLOOR)?;
+            for (f, r) in fused.iter_mut().zip(rhythm) {
+                *f = (*f + r) / 2.0;
+            }
+        }
+        Ok(fused)
+    }
+
+    /// Checks a loaded value: finite medians, positive spreads, a rhythm spread exactly when
+    /// the rhythm is used.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        self.config.validate().map_err(|e| e.to_string())?;
+        self.shape.check("shape")?;
+        match (self.config.rhythm, &self.rhythm) {
+            (true, Some(r)) => r.check("rhythm"),
+            (false, None) => Ok(()),
+            (true, None) => Err("the rhythm is used but has no fitted scale".into()),
+            (false, Some(_)) => Err("a rhythm scale, but the rhythm is not used".into()),
+        }
+    }
+}
+
+fn rhythm_values(n: usize, context: Option<&[BeatContext]>) -> Vec<f64> {
+    match context {
+        Some(c) => c.iter().map(|b| rhythm_component(b.rr.as_ref())).collect(),
+        None => vec![0.0; n],
+    }
+}
+
+fn check_scores(scores: &[f64], context: Option<&[BeatContext]>) -> Result<()> {
+    if let Some(i) = scores.iter().position(|s| !s.is_finite()) {
+        return Err(Error::invalid("scores", format!("score {i} is {}", scores[i])));
+    }
+    if let Some(c) = context
+        && c.len() != scores.len()
+    {
+        let msg = format!("{} beats of context for {} scores", c.len(), scores.len());
+        return Err(Error::invalid("context", msg));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::preprocess::rr_intervals;
+
+    #[test]
+    fn robust_scale_is_the_median_and_scaled_mad_with_a_floor() {
+        let s = RobustScale::fit(&[1.0, 2.0, 3.0, 4.0, 100.0], 1e-3).unwrap();
+        // Median 3; deviations 2, 1, 0, 1, 97 → MAD 1.
+        assert_eq!(s.median, 3.0);
+        assert!((s.scale - 1.4826).abs() < 1e-12);
+        let even = RobustScale::fit(&[4.0, 1.0, 3.0, 2.0], 1e-3).unwrap();
+        assert_eq!(even.median, 2.5);
+        let flat = RobustScale::fit(&[5.0; 10], 0.5).unwrap();
+        assert_eq!((flat.median, flat.scale), (5.0, 0.5));
+        assert!(RobustScale::fit(&[], 1.0).is_none());
+    }
+
+    #[test]
+    fn each_record_is_its_own_reference_and_small_ones_fall_back() {
+        // Record 0: 30 values around 10; record 1: 30 around 100; record 2: 5 values.
+        let mut values = Vec::new();
+        let mut groups = Vec::new();
+        for (g, centre, n) in [(0, 10.0, 30), (1, 100.0, 30), (2, 50.0, 5)] {
+            for i in 0..n {
+                values.push(centre + f64::from(i % 3) - 1.0);
+                groups.push(g);
+            }
+        }
+        let fallback = RobustScale {
+            median: 0.0,
+            scale: 10.0,
+        };
+        let z = standardize(&values, &groups, Reference::Record, fallback, 1e-3).unwrap();
+        // Each big record's own median is its centre: its centre values score 0.
+        assert_eq!(z[1], 0.0);
+        assert_eq!(z[31], 0.0);
+        // The small record uses the fallback: (50 - 0) / 10.
+        assert_eq!(z[61], 5.0);
+        let normal = standardize(&values, &groups, Reference::Normal, fallback, 1e-3).unwrap();
+        assert_eq!(normal[31], 10.0);
+        assert!(standardize(&values, &groups[1..], Reference::Record, fallback, 1e-3).is_err());
+    }
+
+    #[test]
+    fn a_running_reference_uses_only_the_past() {
+        let fallback = RobustScale {
+            median: 0.0,
+            scale: 1.0,
+        };
+        // 40 beats at 1.0 then a jump to 5.0: the jump is judged against the ones before it.
+        let mut values = vec![1.0; 40];
+        values.push(5.0);
+        let groups = vec![0; values.len()];
+        let reference = Reference::Running { beats: 30 };
+        let z = standardize(&values, &groups, reference, fallback, 0.5).unwrap();
+        // Before 20 beats have passed: the fallback (1 - 0) / 1.
+        assert_eq!(z[0], 1.0);
+        assert_eq!(z[19], 1.0);
+        // From beat 20 on: median 1, spread floored at 0.5.
+        assert_eq!(z[20], 0.0);
+        assert_eq!(z[40], 8.0);
+        // Changing a later value never changes an earlier z-score.
+        let mut later = values.clone();
+        later[40] = 100.0;
+        let z2 = standardize(&later, &groups, reference, fallback, 0.5).unwrap();
+        assert_eq!(z[..40], z2[..40]);
+    }
+
+    /// Regular beats every second at 100 Hz with one 30 % early beat, as beat contexts.
+    fn train_with_early_beat(n: usize, early: usize) -> Vec<BeatContext> {
+        let mut peaks: Vec<usize> = (0..n).map(|i| i * 100 + (i % 2)).collect();
+        peaks[early] -= 30;
+        rr_intervals(&peaks, 100.0)
+            .unwrap()
+            .into_iter()
+            .map(|rr| BeatContext {
+                group: 0,
+                rr: Some(rr),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_rhythm_lifts_a_premature_beat_whose_shape_is_normal() {
+        let context = train_with_early_beat(60, 40);
+        // Every beat has the same shape score but for a slight spread.
+        let scores: Vec<f64> = (0..60).map(|i| 1.0 + 0.01 * f64::from(i % 5)).collect();
+        let config = ContextConfig {
+            rhythm: true,
+            reference: Reference::Record,
+        };
+        let fitted = ContextScore::fit(config, &scores, Some(&context)).unwrap();
+        fitted.validate().unwrap();
+        let fused = fitted.apply(&scores, Some(&context)).unwrap();
+        let top = (0..60).max_by(|&a, &b| fused[a].total_cmp(&fused[b])).unwrap();
+        assert_eq!(top, 40, "{fused:?}");
+        // Without the rhythm the early beat is unremarkable.
+        let shape_only = ContextConfig {
+            rhythm: false,
+            ..config
+        };
+        let plain = ContextScore::fit(shape_only, &scores, Some(&context)).unwrap();
+        let shape = plain.apply(&scores, Some(&context)).unwrap();
+        assert!(shape[40] < 2.0, "{}", shape[40]);
+        // Without context the rhythm is left out: the shape z-score alone.
+        let alone = fitted.apply(&scores, None).unwrap();
+        assert_eq!(alone, shape);
+    }
+
+    #[test]
+    fn the_plain_configuration_keeps_the_model_score_and_bad_input_is_named() {
+        let scores = [0.5, 1.0, 2.0];
+        let fitted = ContextScore::fit(ContextConfig::default(), &scores, None).unwrap();
+        assert_eq!(fitted.apply(&scores, None).unwrap(), scores);
+        let err = fitted.apply(&[1.0, f64::NAN], None).unwrap_err();
+        assert!(err.to_string().contains("score 1"), "{err}");
+        let context = train_with_early_beat(2, 1);
+        let err = fitted.apply(&scores, Some(&context)).unwrap_err();
+        assert!(err.to_string().contains("2 beats of context"), "{err}");
+        let short = ContextConfig {
+            rhythm: false,
+            reference: Reference::Running { beats: 5 },
+        };
+        assert!(ContextScore::fit(short, &scores, None).is_err());
+        let mut broken = fitted.clone();
+        broken.shape.scale = 0.0;
+        assert!(broken.validate().is_err());
+        broken.shape.scale = 1.0;
+        broken.config.rhythm = true;
+        assert!(broken.validate().unwrap_err().contains("rhythm"));
+    }
+}
