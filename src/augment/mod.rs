@@ -19,6 +19,7 @@
 
 mod amplitude;
 mod noise;
+mod stress;
 mod time;
 
 use rand::rngs::Xoshiro256PlusPlus;
@@ -29,6 +30,7 @@ use crate::{Error, Result};
 
 pub use amplitude::{AmplitudeScale, BaselineWander};
 pub use noise::{GaussianNoise, NoiseLevel};
+pub use stress::StressNoise;
 pub use time::{EdgeFill, MAX_WARP_KNOTS, TimeShift, TimeWarp};
 
 /// The generator augmentations draw from: xoshiro256++, whose output is the same on every

@@ -1,10 +1,11 @@
-//! Data in: WFDB records, CSV signals, synthetic ECG, beat classes, protocols, Burn glue, and
+//! Data in: WFDB records, CSV signals, beat matrices ([`matrix`]), synthetic ECG, beat classes, protocols, Burn glue, and
 //! [`input`]: a record, a CSV file or a folder of records named by a path.
 
 pub mod batch;
 pub mod beat;
 pub mod csv;
 pub mod input;
+pub mod matrix;
 pub mod mitbih;
 mod signal;
 pub mod synthetic;

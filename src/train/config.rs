@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::augment::{
-    AmplitudeScale, Augment, BaselineWander, Compose, GaussianNoise, TimeShift, TimeWarp,
+    AmplitudeScale, Augment, BaselineWander, Compose, GaussianNoise, StressNoise, TimeShift,
+    TimeWarp,
 };
 use crate::{Error, Result};
 
@@ -21,6 +22,8 @@ pub enum Transform {
     TimeShift(TimeShift),
     /// Smooth time warp, [`TimeWarp`].
     TimeWarp(TimeWarp),
+    /// Recorded-style noise at a fixed SNR, [`StressNoise`].
+    StressNoise(StressNoise),
 }
 
 impl Transform {
@@ -31,6 +34,7 @@ impl Transform {
             Transform::GaussianNoise(t) => Box::new(t),
             Transform::TimeShift(t) => Box::new(t),
             Transform::TimeWarp(t) => Box::new(t),
+            Transform::StressNoise(t) => Box::new(t),
         }
     }
 }
@@ -56,6 +60,12 @@ impl From<GaussianNoise> for Transform {
 impl From<TimeShift> for Transform {
     fn from(t: TimeShift) -> Self {
         Transform::TimeShift(t)
+    }
+}
+
+impl From<StressNoise> for Transform {
+    fn from(t: StressNoise) -> Self {
+        Transform::StressNoise(t)
     }
 }
 
@@ -115,6 +125,29 @@ pub struct TrainingConfig {
     pub augmentation: Vec<AugmentStep>,
     /// No progress bar or per-epoch lines on the terminal. Default: false.
     pub quiet: bool,
+    /// How the learning rate changes over the run. Default: constant.
+    pub lr_schedule: LrSchedule,
+    /// Gradients whose L2 norm exceeds this are scaled down to it before each step, finite and
+    /// `> 0`; `None` never clips. Default: `None`.
+    pub gradient_clip_norm: Option<f64>,
+}
+
+/// How the learning rate changes over a training run.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LrSchedule {
+    /// [`TrainingConfig::learning_rate`] throughout (the default).
+    #[default]
+    Constant,
+    /// A linear warm-up from a tenth of the learning rate over `warmup_epochs`, then a cosine
+    /// decay to `final_factor` times it at the last of [`TrainingConfig::epochs`]. Needs a
+    /// learning rate in `(0, 1]`.
+    WarmupCosine {
+        /// Epochs of warm-up, fewer than the run's epochs (0: none).
+        warmup_epochs: usize,
+        /// Final learning rate as a share of the initial one, `0..=1`.
+        final_factor: f64,
+    },
 }
 
 impl Default for TrainingConfig {
@@ -130,6 +163,8 @@ impl Default for TrainingConfig {
             num_workers: 1,
             augmentation: Vec::new(),
             quiet: false,
+            lr_schedule: LrSchedule::Constant,
+            gradient_clip_norm: None,
         }
     }
 }
@@ -159,6 +194,30 @@ impl TrainingConfig {
                 "patience",
                 "must be at least 1 epoch (None disables early stopping)",
             ));
+        }
+        if let Some(norm) = self.gradient_clip_norm
+            && !(norm.is_finite() && norm > 0.0)
+        {
+            let msg = format!("{norm}: must be finite and > 0 (None does not clip)");
+            return Err(Error::invalid("gradient_clip_norm", msg));
+        }
+        if let LrSchedule::WarmupCosine {
+            warmup_epochs,
+            final_factor,
+        } = self.lr_schedule
+        {
+            if warmup_epochs >= self.epochs {
+                let msg = format!("{warmup_epochs} warm-up epochs of {} in all", self.epochs);
+                return Err(Error::invalid("lr_schedule.warmup_epochs", msg));
+            }
+            if !(0.0..=1.0).contains(&final_factor) {
+                let msg = format!("{final_factor} is not in [0, 1]");
+                return Err(Error::invalid("lr_schedule.final_factor", msg));
+            }
+            if !(self.learning_rate > 0.0 && self.learning_rate <= 1.0) {
+                let msg = format!("{}: a schedule needs it in (0, 1]", self.learning_rate);
+                return Err(Error::invalid("learning_rate", msg));
+            }
         }
         for (i, step) in self.augmentation.iter().enumerate() {
             if !(0.0..=1.0).contains(&step.probability) {
@@ -219,7 +278,35 @@ mod tests {
 
     #[test]
     fn out_of_range_settings_are_named() {
-        let cases: [(&str, TrainingConfig); 5] = [
+        let cases: [(&str, TrainingConfig); 8] = [
+            (
+                "gradient_clip_norm",
+                TrainingConfig {
+                    gradient_clip_norm: Some(0.0),
+                    ..Default::default()
+                },
+            ),
+            (
+                "warmup_epochs",
+                TrainingConfig {
+                    epochs: 3,
+                    lr_schedule: LrSchedule::WarmupCosine {
+                        warmup_epochs: 3,
+                        final_factor: 0.1,
+                    },
+                    ..Default::default()
+                },
+            ),
+            (
+                "final_factor",
+                TrainingConfig {
+                    lr_schedule: LrSchedule::WarmupCosine {
+                        warmup_epochs: 1,
+                        final_factor: 1.5,
+                    },
+                    ..Default::default()
+                },
+            ),
             (
                 "batch_size",
                 TrainingConfig {

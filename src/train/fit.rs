@@ -11,12 +11,19 @@ use burn::data::dataloader::batcher::Batcher;
 use burn::module::{Module, ModuleDisplay};
 use burn::optim::AdamConfig;
 use burn::optim::decay::WeightDecayConfig;
+use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::optim::lr_scheduler::constant::ConstantLr;
+use burn::optim::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
+use burn::optim::lr_scheduler::linear::LinearLrSchedulerConfig;
+use burn::optim::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
+use burn::optim::lr_scheduler::sequential::SequentialLrSchedulerConfig;
+use burn::optim::lr_scheduler::LrSchedulerConfig;
 use burn::tensor::Device;
 use burn::train::logger::InMemoryMetricLogger;
 use burn::train::metric::LossMetric;
 use burn::train::{ExecutionStrategy, Learner, MultiDeviceOptim, SupervisedTraining};
 
+use super::config::{LrSchedule, TrainingConfig};
 use super::log::{CsvLog, TrainingHistory};
 use super::monitor::{
     Discard, KeepBest, ModelCheckpoints, Monitor, MonitorSettings, StopOnPlateau,
@@ -125,9 +132,14 @@ impl Trainer {
 
         let weight_decay =
             (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay as f32));
-        let optimizer = AdamConfig::new().with_weight_decay(weight_decay).init();
+        let clipping = (config.gradient_clip_norm).map(|n| GradientClippingConfig::Norm(n as f32));
+        let optimizer = AdamConfig::new()
+            .with_weight_decay(weight_decay)
+            .with_grad_clipping(clipping)
+            .init();
         let trainee = Trainee { model }.fork(&autodiff).train();
-        let learner = Learner::new(trainee, optimizer, ConstantLr::new(config.learning_rate));
+        let steps_per_epoch = train.labels().len().div_ceil(config.batch_size);
+        let learner = Learner::new(trainee, optimizer, scheduler(config, steps_per_epoch)?);
         let result = training.launch(learner);
 
         if let Some(error) = result.error {
@@ -244,4 +256,32 @@ fn probe<M: ReconstructionModel + Module>(
             )))
         }
     }
+}
+
+/// The learning-rate scheduler of `config` for `steps_per_epoch` optimizer steps an epoch.
+fn scheduler(config: &TrainingConfig, steps_per_epoch: usize) -> Result<ModuleLrScheduler> {
+    let lr = config.learning_rate;
+    let LrSchedule::WarmupCosine {
+        warmup_epochs,
+        final_factor,
+    } = config.lr_schedule
+    else {
+        return Ok(ConstantLr::new(lr).into());
+    };
+    let steps = steps_per_epoch.max(1);
+    let warmup = warmup_epochs * steps;
+    let decay = (config.epochs - warmup_epochs).max(1) * steps;
+    let cosine = CosineAnnealingLrSchedulerConfig::new(lr, decay).with_min_lr(lr * final_factor);
+    let built = match warmup {
+        0 => cosine.init(),
+        _ => SequentialLrSchedulerConfig::new(
+            vec![
+                LrSchedulerConfig::Linear(LinearLrSchedulerConfig::new(lr / 10.0, lr, warmup)),
+                LrSchedulerConfig::Cosine(cosine),
+            ],
+            vec![warmup],
+        )
+        .init(),
+    };
+    built.map_err(|e| Error::invalid("lr_schedule", e))
 }

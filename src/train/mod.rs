@@ -36,7 +36,7 @@ use std::time::Duration;
 
 use burn::tensor::Device;
 
-pub use config::{AugmentStep, TrainingConfig, Transform};
+pub use config::{AugmentStep, LrSchedule, TrainingConfig, Transform};
 pub use log::{EpochLog, HISTORY_JSON, TRAINING_LOG_CSV, TrainingHistory};
 
 use crate::Result;

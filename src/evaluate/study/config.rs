@@ -75,6 +75,9 @@ pub struct StudyConfig {
     /// The detectors, fitted in order; the first one's reconstructions and the first ConvVae's
     /// latent space are pictured. Two or more also give their rank-mean ensemble.
     pub models: Vec<StudyModel>,
+    /// SNRs in dB at which the test beats are scored again with recorded-style noise added
+    /// ([`StressNoise`](crate::augment::StressNoise)); empty (the default) for none.
+    pub noise_snr_db: Vec<f64>,
     /// A check, not a result: 6 records for P1, 3 + 3 for P2, at most 1,500 training and
     /// 3,000 test beats, one epoch per model.
     pub quick: bool,
@@ -116,6 +119,7 @@ impl Default for StudyConfig {
                 model("LSTM-AE", lstm, training(12, 3e-3)),
                 model("ConvVae", vae, training(20, 1e-3)),
             ],
+            noise_snr_db: Vec::new(),
             quick: false,
         }
     }
@@ -131,6 +135,9 @@ impl StudyConfig {
         check_fs(self.sample_rate)?;
         if self.max_train_beats < 8 {
             return Err(Error::invalid("max_train_beats", "must be at least 8"));
+        }
+        if let Some(db) = self.noise_snr_db.iter().find(|db| !db.is_finite()) {
+            return Err(Error::invalid("noise_snr_db", format!("{db} is not finite")));
         }
         if self.models.is_empty() {
             return Err(Error::invalid("models", "no model to fit"));

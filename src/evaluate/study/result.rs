@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::ablation::{AblationRow, markdown};
+use super::noise::{NoiseRow, noise_markdown};
 use super::config::StudyConfig;
 use crate::data::beat::AamiClass;
 use crate::data::mitbih::ClassCounts;
@@ -28,6 +29,8 @@ pub struct StudyResult {
     /// Each scoring lever on and off, per model ([`variants`](super::variants)), the rhythm
     /// alone and the ensemble.
     pub ablation: Vec<AblationRow>,
+    /// Each detector clean and at every noise level asked for (empty when none was).
+    pub robustness: Vec<NoiseRow>,
     /// The AAMI class of each test beat, in the order of the scores.
     pub test_classes: Vec<AamiClass>,
     /// The first model's reconstruction of the first test beat of class N, S and V.
@@ -180,6 +183,14 @@ impl fmt::Display for StudyResult {
             f,
             "\n{name} ablation (thresholds on normal validation beats; labels only measure):\n"
         )?;
-        write!(f, "{}", markdown(&self.ablation))
+        write!(f, "{}", markdown(&self.ablation))?;
+        if !self.robustness.is_empty() {
+            writeln!(
+                f,
+                "\n{name} noise robustness (recorded-style noise on the test beats; clean thresholds):\n"
+            )?;
+            write!(f, "{}", noise_markdown(&self.robustness))?;
+        }
+        Ok(())
     }
 }

@@ -13,6 +13,7 @@ use crate::data::mitbih::BeatSet;
 use std::collections::HashSet;
 
 use super::ablation::{Scored, row, variants};
+use super::noise::{NoiseRow, with_noise};
 use crate::detector::{BeatSource, Detector, ModelKind, Verdict};
 use crate::score::{BeatContext, ContextConfig, Reference};
 use crate::evaluate::{
@@ -31,6 +32,8 @@ pub const STUDY_JSON: &str = "study.json";
 pub const RESULTS_JSON: &str = "results.json";
 /// File of the ablation rows, in the output folder.
 pub const ABLATION_JSON: &str = "ablation.json";
+/// File of the noise robustness rows, in the output folder (when noise levels were asked for).
+pub const ROBUSTNESS_JSON: &str = "robustness.json";
 
 /// Runs one study: cuts the protocol's beats from the MIT-BIH records in `dir`
 /// ([`Protocol::build`](crate::data::mitbih::Protocol::build)), fits each model with
@@ -155,6 +158,7 @@ pub fn run_study(
             detector: None,
         });
     }
+    let robustness = robustness(config, &detectors, &models, &whole, &test_in_whole, &labels)?;
     let reconstructions = reconstructions(&detectors[0], &test, &models[0].test_scores)?;
     let vae = detectors
         .iter()
@@ -165,6 +169,9 @@ pub fn run_study(
     };
     save_json(&models, &out.join(RESULTS_JSON))?;
     save_json(&ablation, &out.join(ABLATION_JSON))?;
+    if !robustness.is_empty() {
+        save_json(&robustness, &out.join(ROBUSTNESS_JSON))?;
+    }
     Ok(StudyResult {
         config: config.clone(),
         protocol: protocol.to_string(),
@@ -179,6 +186,7 @@ pub fn run_study(
         },
         models,
         ablation,
+        robustness,
         test_classes: classes,
         reconstructions,
         latents,
@@ -211,6 +219,38 @@ fn whole_records(all: &BeatSet, tested: &[usize], quick: bool) -> Result<(BeatSe
         .map(|i| whole.binary_search(i).map_err(|_| Error::invalid("tested", "indices not ascending")))
         .collect::<Result<Vec<usize>>>()?;
     Ok((all.select(&whole)?, positions))
+}
+
+/// Each detector's test results clean and at every SNR of the study (the whole recordings
+/// noised, scored in context, flagged at the detector's clean threshold).
+fn robustness(
+    config: &StudyConfig,
+    detectors: &[Detector],
+    models: &[ModelResult],
+    whole: &BeatSet,
+    test_in_whole: &[usize],
+    labels: &[bool],
+) -> Result<Vec<NoiseRow>> {
+    let mut rows = Vec::new();
+    if config.noise_snr_db.is_empty() {
+        return Ok(rows);
+    }
+    for (detector, model) in detectors.iter().zip(models) {
+        let flags: Vec<bool> = (model.test_scores.iter())
+            .map(|&s| detector.threshold().apply(s))
+            .collect();
+        rows.push(NoiseRow::measure(&model.name, None, &model.test_scores, labels, &flags)?);
+    }
+    for &db in &config.noise_snr_db {
+        let noisy = with_noise(whole, config.sample_rate, db, config.seed)?;
+        for (detector, model) in detectors.iter().zip(models) {
+            let verdicts = detector.detect(&noisy)?;
+            let scores: Vec<f64> = test_in_whole.iter().map(|&i| verdicts[i].score).collect();
+            let flags: Vec<bool> = test_in_whole.iter().map(|&i| verdicts[i].anomaly).collect();
+            rows.push(NoiseRow::measure(&model.name, Some(db), &scores, labels, &flags)?);
+        }
+    }
+    Ok(rows)
 }
 
 /// The context of every beat of `beats` (its record and RR intervals).

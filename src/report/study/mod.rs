@@ -82,6 +82,11 @@ fn results_section(result: &StudyResult) -> Result<Section> {
             &pr,
             SIZE,
         )?);
+    if !result.robustness.is_empty() {
+        section = section
+            .paragraph("Noise robustness: the test recordings' beats with synthesised recorded-style noise (baseline wander, muscle artefact and electrode motion in equal power) at each SNR, scored by the detectors fitted on clean beats and flagged at their clean thresholds.")
+            .table(tables::robustness_table(result));
+    }
     for (i, r) in result.models.iter().enumerate() {
         for figure in model_figures(&format!("model{i}"), r, &result.test_classes)? {
             section = section.figure(figure);

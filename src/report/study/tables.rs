@@ -91,6 +91,21 @@ pub(super) fn ablation_table(result: &StudyResult) -> Table {
     table
 }
 
+/// Each detector clean and at every noise level.
+pub(super) fn robustness_table(result: &StudyResult) -> Table {
+    let mut table = Table::new(["model", "noise", "ROC-AUC", "AP", "N flagged %"]);
+    for r in &result.robustness {
+        table = table.row([
+            r.model.clone(),
+            r.snr_db.map_or("clean".into(), |db| format!("{db} dB SNR")),
+            format!("{:.4}", r.roc_auc),
+            format!("{:.4}", r.average_precision),
+            format!("{:.1}", 100.0 * r.normal_flagged),
+        ]);
+    }
+    table
+}
+
 /// Parameters, epochs, best epoch, training time and seed, one row per model.
 pub(super) fn models_table(result: &StudyResult) -> Table {
     let mut table = Table::new([

@@ -109,6 +109,7 @@ fn result() -> StudyResult {
             classes: classes.clone(),
         }),
         ablation: ablation(&classes),
+        robustness: Vec::new(),
         test_classes: classes,
         seconds: 60.0,
     }

@@ -1,0 +1,101 @@
+//! The study's noise robustness: the test recordings' beats with recorded-style noise
+//! ([`StressNoise`]) at fixed SNRs, scored by the detectors fitted on clean beats.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Result;
+use crate::augment::{StressNoise, augment_batch_par};
+use crate::data::mitbih::BeatSet;
+use crate::evaluate::Ranking;
+
+/// One detector on the test beats at one noise level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoiseRow {
+    /// The model.
+    pub model: String,
+    /// The SNR in dB; `None` for the clean beats.
+    pub snr_db: Option<f64>,
+    /// ROC-AUC on the test beats.
+    pub roc_auc: f64,
+    /// Average precision on the test beats.
+    pub average_precision: f64,
+    /// Share of the normal test beats flagged at the detector's (clean) threshold.
+    pub normal_flagged: f64,
+}
+
+impl NoiseRow {
+    /// Measures `scores` of the test beats against `labels` (true = abnormal) and `flags`.
+    pub fn measure(
+        model: &str,
+        snr_db: Option<f64>,
+        scores: &[f64],
+        labels: &[bool],
+        flags: &[bool],
+    ) -> Result<Self> {
+        let ranking = Ranking::new(scores, labels)?;
+        let normal = labels.iter().filter(|&&l| !l).count().max(1);
+        let false_alarms = (labels.iter().zip(flags))
+            .filter(|&(&l, &f)| !l && f)
+            .count();
+        Ok(Self {
+            model: model.into(),
+            snr_db,
+            roc_auc: ranking.roc_auc(),
+            average_precision: ranking.average_precision(),
+            normal_flagged: false_alarms as f64 / normal as f64,
+        })
+    }
+}
+
+/// A copy of `beats` with [`StressNoise`] at `snr_db` added to every beat (sampled at `fs`),
+/// beat `i` drawing from a stream seeded by `(seed, i)`.
+pub fn with_noise(beats: &BeatSet, fs: f64, snr_db: f64, seed: u64) -> Result<BeatSet> {
+    let noise = StressNoise::new(fs, snr_db as f32)?;
+    let (mut data, infos) = beats.clone().into_parts();
+    augment_batch_par(&noise, &mut data, beats.beat_len(), seed)?;
+    BeatSet::from_parts(beats.window(), data, infos)
+}
+
+/// The rows as a Markdown table, one column per noise level.
+pub fn noise_markdown(rows: &[NoiseRow]) -> String {
+    let mut out = String::from(
+        "| model | noise | ROC-AUC | AP | N flagged % |\n|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        let level = r.snr_db.map_or("clean".into(), |db| format!("{db} dB"));
+        out.push_str(&format!(
+            "| {} | {level} | {:.3} | {:.3} | {:.1} |\n",
+            r.model,
+            r.roc_auc,
+            r.average_precision,
+            100.0 * r.normal_flagged
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_measure_false_alarms_and_the_table_names_each_level() {
+        let labels = [false, false, false, true];
+        let row = NoiseRow::measure(
+            "m",
+            Some(6.0),
+            &[0.1, 0.2, 0.9, 0.8],
+            &labels,
+            &[false, false, true, true],
+        )
+        .unwrap();
+        assert!((row.normal_flagged - 1.0 / 3.0).abs() < 1e-12);
+        assert!((row.roc_auc - 2.0 / 3.0).abs() < 1e-12);
+        let clean = NoiseRow {
+            snr_db: None,
+            ..row.clone()
+        };
+        let table = noise_markdown(&[clean, row]);
+        assert!(table.contains("| m | clean |") && table.contains("| m | 6 dB | 0.667 |"));
+    }
+}
