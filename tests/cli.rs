@@ -420,6 +420,7 @@ fn bad_inputs_exit_1_naming_the_file_with_a_hint() {
         "config.json",
         "normalizer.json",
         "score.json",
+        "context.json",
     ] {
         std::fs::copy(trained().0.join(file), garbage.join(file)).unwrap();
     }

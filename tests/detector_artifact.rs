@@ -11,7 +11,7 @@ use ecg_anomaly::detector::{
 };
 use ecg_anomaly::model::{ConvVaeConfig, LstmAutoencoderConfig, ReconstructionModel};
 use ecg_anomaly::preprocess::{Normalization, ZScore};
-use ecg_anomaly::score::{Calibration, ReconstructionError};
+use ecg_anomaly::score::{Calibration, ContextConfig, ContextScore, ReconstructionError};
 use ecg_anomaly::threshold::{Threshold, ThresholdMethod};
 
 const SEQ: usize = 24;
@@ -67,6 +67,7 @@ fn detector(spec: ModelSpec, device: &Device) -> Detector {
         },
         normalizer,
         score: ReconstructionError::Mse.into(),
+        context: ContextScore::fit(ContextConfig::default(), &[0.1, 0.2, 0.3], None).unwrap(),
         calibration: Calibration::fit(&[0.1, 0.2, 0.3, 0.4, 0.5]).unwrap(),
         threshold: Threshold {
             value: 0.25,
@@ -151,6 +152,7 @@ fn every_missing_file_is_named() {
     for file in [
         "config.json",
         "score.json",
+        "context.json",
         "calibration.json",
         "threshold.json",
     ] {
@@ -373,6 +375,19 @@ fn a_score_json_that_does_not_fit_is_refused() {
     );
     assert!(err.to_string().contains("mahalanobis"), "{err}");
     assert_eq!(failing_file(&err), "score.json");
+}
+
+#[test]
+fn a_context_json_with_a_zero_spread_or_other_settings_is_refused() {
+    let err = load_after("ctx-scale", "context.json", |v| v["shape"]["scale"] = 0.0.into());
+    assert!(matches!(err, Error::Artifact { .. }), "{err}");
+    assert!(err.to_string().contains("shape"), "{err}");
+    assert_eq!(failing_file(&err), "context.json");
+    let err = load_after("ctx-config", "context.json", |v| {
+        v["config"]["reference"] = serde_json::json!({"kind": "record"})
+    });
+    assert!(err.to_string().contains("differs from the config"), "{err}");
+    assert_eq!(failing_file(&err), "context.json");
 }
 
 #[test]
