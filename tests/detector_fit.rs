@@ -3,9 +3,12 @@
 
 use std::sync::OnceLock;
 
-use ecg_anomaly::data::synthetic::SyntheticEcg;
+use ecg_anomaly::data::synthetic::{BeatKind, SyntheticEcg};
 use ecg_anomaly::evaluate::Ranking;
+use ecg_anomaly::detector::BeatSource;
 use ecg_anomaly::prelude::*;
+use ecg_anomaly::score::{Calibration, ContextConfig, ContextScore, Fusion, Reference};
+use ecg_anomaly::threshold::Threshold;
 
 fn record(fs: f64, seconds: f64, anomaly_rate: f64, seed: u64) -> SyntheticEcg {
     generate(&SyntheticConfig {
@@ -170,4 +173,84 @@ fn fit_refuses_too_little_data_and_label_chosen_thresholds() {
         ..Default::default()
     };
     assert!(config.fit(&few, &device).is_err());
+}
+
+/// The same fitted model with its score put in context: each beat against its own recording,
+/// fused with its rhythm, the fit on the held-out normal beats of a normal recording.
+fn in_context(detector: &Detector, context: ContextConfig) -> Detector {
+    let normal = record(125.0, 120.0, 0.0, 15);
+    let processed = detector.pipeline().run(&normal.ecg.leads[0], 125.0).unwrap();
+    let verdicts = detector.detect(&processed).unwrap();
+    let model_scores: Vec<f64> = verdicts.iter().map(|v| v.model_score).collect();
+    let beats = processed.context().unwrap();
+    let fitted = ContextScore::fit(context, &model_scores, Some(&beats)).unwrap();
+    let scores = fitted.apply(&model_scores, Some(&beats)).unwrap();
+    let mut parts = detector.clone().into_parts();
+    parts.config.context = context;
+    parts.context = fitted;
+    parts.calibration = Calibration::fit(&scores).unwrap();
+    parts.threshold = Threshold::fit(ThresholdMethod::Percentile { q: 95.0 }, &scores).unwrap();
+    Detector::from_parts(parts).unwrap()
+}
+
+#[test]
+fn the_rhythm_and_the_recordings_own_beats_catch_premature_beats_the_shape_misses() {
+    let plain = detector();
+    let test = record(125.0, 180.0, 0.15, 12);
+    let lead = &test.ecg.leads[0];
+    // Per kind of beat: the mean share of normal beats scored below it.
+    let ranks = |detector: &Detector| {
+        let verdicts = detector.detect_signal(lead, 125.0).unwrap();
+        let tolerance = 12;
+        let mut normal = Vec::new();
+        let mut kinds = Vec::new();
+        for v in &verdicts {
+            let at = v.position.unwrap();
+            let Some(beat) = test.beats.iter().find(|b| b.r_peak.abs_diff(at) <= tolerance) else {
+                continue;
+            };
+            match beat.kind {
+                BeatKind::Normal => normal.push(v.score),
+                kind => kinds.push((kind, v.score)),
+            }
+        }
+        let below = |s: f64| normal.iter().filter(|&&n| n < s).count() as f64 / normal.len() as f64;
+        let mut out = std::collections::BTreeMap::new();
+        for (kind, score) in kinds {
+            out.entry(format!("{kind:?}")).or_insert_with(Vec::new).push(below(score));
+        }
+        let means: std::collections::BTreeMap<String, f64> =
+            out.into_iter().map(|(k, v)| (k.clone(), v.iter().sum::<f64>() / v.len() as f64)).collect();
+        (verdicts, means)
+    };
+    let (plain_verdicts, plain_ranks) = ranks(plain);
+    for (rhythm, reference, fusion) in [
+        (false, Reference::Record, Fusion::Mean),
+        (true, Reference::Record, Fusion::Mean),
+        (true, Reference::Running { beats: 100 }, Fusion::Mean),
+    ] {
+        let context = ContextConfig { rhythm, reference, fusion };
+        let detector = in_context(plain, context);
+        let (verdicts, context_ranks) = ranks(&detector);
+        if rhythm {
+            // Premature beats (atrial, ventricular, junctional) rise among the normal ones.
+            for kind in ["Apc", "Pvc", "MissingP"] {
+                let (now, before) = (context_ranks[kind], plain_ranks[kind]);
+                assert!(now > before, "{context:?} {kind}: {now} <= {before}");
+            }
+        } else {
+            // One recording as its own reference changes no beat's rank.
+            assert_eq!(context_ranks, plain_ranks, "{context:?}");
+        }
+        for (v, p) in verdicts.iter().zip(&plain_verdicts) {
+            assert_eq!(v.model_score, p.model_score, "the model's own score is kept");
+            assert!(v.score.is_finite());
+        }
+        // Saved and loaded, the context comes back with the detector.
+        let dir = std::env::temp_dir().join(format!("ecg-context-{}", std::process::id()));
+        detector.save(&dir).unwrap();
+        let loaded = Detector::load(&dir, &default_device()).unwrap();
+        assert_eq!(loaded.detect_signal(lead, 125.0).unwrap(), verdicts);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

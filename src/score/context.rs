@@ -45,6 +45,10 @@ pub enum Reference {
     /// median and spread. Recordings with fewer than [`MIN_REFERENCE_BEATS`] beats fall back to
     /// [`Reference::Normal`].
     Record,
+    /// The recording's median, but the held-out normal beats' spread: a shift to the
+    /// recording's own level, no rescaling. Small recordings fall back as for
+    /// [`Reference::Record`].
+    RecordMedian,
     /// The last `beats` beats of its recording before it (a stream; causal). Until
     /// [`MIN_REFERENCE_BEATS`] beats have passed, the held-out normal beats.
     Running {
@@ -53,16 +57,29 @@ pub enum Reference {
     },
 }
 
+/// How the components' z-scores are combined into one score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fusion {
+    /// Their mean (the default): a beat must stand out on balance.
+    #[default]
+    Mean,
+    /// The largest: a beat that stands out in one component is enough.
+    Max,
+}
+
 /// How a detector puts its model's score in context. The default, no rhythm against the
 /// held-out normal beats, leaves the model's score as it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ContextConfig {
     /// Adds the rhythm component: how early the beat came against its recent RR intervals.
-    /// Beats without RR intervals (plain windows) get the shape component alone.
+    /// Beats without RR intervals (plain windows) count as on time.
     pub rhythm: bool,
     /// What each component is z-scored against.
     pub reference: Reference,
+    /// How the components' z-scores are combined (when there are two).
+    pub fusion: Fusion,
 }
 
 impl ContextConfig {
@@ -173,7 +190,7 @@ pub fn standardize(
     }
     Ok(match reference {
         Reference::Normal => values.iter().map(|&v| fallback.z(v)).collect(),
-        Reference::Record => {
+        Reference::Record | Reference::RecordMedian => {
             let mut members: HashMap<usize, Vec<f64>> = HashMap::new();
             for (&v, &g) in values.iter().zip(groups) {
                 members.entry(g).or_default().push(v);
@@ -183,7 +200,14 @@ pub fn standardize(
                 .map(|(g, vs)| {
                     let own = (vs.len() >= MIN_REFERENCE_BEATS)
                         .then(|| RobustScale::fit(&vs, floor))
-                        .flatten();
+                        .flatten()
+                        .map(|own| match reference {
+                            Reference::RecordMedian => RobustScale {
+                                scale: fallback.scale,
+                                ..own
+                            },
+                            _ => own,
+                        });
                     (g, own.unwrap_or(fallback))
                 })
                 .collect();
@@ -274,12 +298,14 @@ impl ContextScore {
         let reference = self.config.reference;
         let shape: Vec<f64> = scores.iter().map(|&s| shape_component(s)).collect();
         let mut fused = standardize(&shape, &groups, reference, self.shape, SHAPE_FLOOR)?;
-        let has_rr = context.is_some_and(|c| c.iter().any(|b| b.rr.is_some()));
-        if let (Some(fallback), true) = (self.rhythm, has_rr) {
+        if let Some(fallback) = self.rhythm {
             let values = rhythm_values(scores.len(), context);
             let rhythm = standardize(&values, &groups, reference, fallback, RHYTHM_FLOOR)?;
             for (f, r) in fused.iter_mut().zip(rhythm) {
-                *f = (*f + r) / 2.0;
+                *f = match self.config.fusion {
+                    Fusion::Mean => (*f + r) / 2.0,
+                    Fusion::Max => f.max(r),
+                };
             }
         }
         Ok(fused)
@@ -360,6 +386,9 @@ mod tests {
         assert_eq!(z[61], 5.0);
         let normal = standardize(&values, &groups, Reference::Normal, fallback, 1e-3).unwrap();
         assert_eq!(normal[31], 10.0);
+        // Shifted to each record's median, scaled by the fallback's spread.
+        let median = standardize(&values, &groups, Reference::RecordMedian, fallback, 1e-3).unwrap();
+        assert_eq!((median[0], median[31], median[61]), (-0.1, 0.0, 5.0));
         assert!(standardize(&values, &groups[1..], Reference::Record, fallback, 1e-3).is_err());
     }
 
@@ -410,6 +439,7 @@ mod tests {
         let config = ContextConfig {
             rhythm: true,
             reference: Reference::Record,
+            fusion: Fusion::Mean,
         };
         let fitted = ContextScore::fit(config, &scores, Some(&context)).unwrap();
         fitted.validate().unwrap();
@@ -424,9 +454,12 @@ mod tests {
         let plain = ContextScore::fit(shape_only, &scores, Some(&context)).unwrap();
         let shape = plain.apply(&scores, Some(&context)).unwrap();
         assert!(shape[40] < 2.0, "{}", shape[40]);
-        // Without context the rhythm is left out: the shape z-score alone.
+        // Without context every beat is on time: its rhythm z-score is that of 0 prematurity.
         let alone = fitted.apply(&scores, None).unwrap();
-        assert_eq!(alone, shape);
+        let on_time = fitted.rhythm.unwrap().z(0.0);
+        for (a, s) in alone.iter().zip(&shape) {
+            assert!((a - (s + on_time) / 2.0).abs() < 1e-12);
+        }
     }
 
     #[test]
@@ -440,8 +473,8 @@ mod tests {
         let err = fitted.apply(&scores, Some(&context)).unwrap_err();
         assert!(err.to_string().contains("2 beats of context"), "{err}");
         let short = ContextConfig {
-            rhythm: false,
             reference: Reference::Running { beats: 5 },
+            ..ContextConfig::default()
         };
         assert!(ContextScore::fit(short, &scores, None).is_err());
         let mut broken = fitted.clone();

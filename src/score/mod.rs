@@ -27,7 +27,7 @@ pub use any::AnyScore;
 pub use batch::{BatchScorer, Latents};
 pub use calibration::Calibration;
 pub use context::{
-    BeatContext, ContextConfig, ContextScore, MIN_REFERENCE_BEATS, Reference, RobustScale,
+    BeatContext, ContextConfig, ContextScore, Fusion, MIN_REFERENCE_BEATS, Reference, RobustScale,
     rhythm_component, shape_component, standardize,
 };
 pub use ensemble::{Ensemble, EnsembleMethod, majority_vote};

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::data::beat::AamiClass;
 use crate::evaluate::{ClassRecall, Ranking, class_recall};
-use crate::score::{BeatContext, ContextConfig, ContextScore, Reference};
+use crate::score::{BeatContext, ContextConfig, ContextScore, Fusion, Reference};
 use crate::threshold::{Threshold, ThresholdMethod};
 use crate::Result;
 
@@ -20,16 +20,25 @@ pub const RUNNING_BEATS: usize = 300;
 
 /// The ablation's rows for one model, in order: the name and the context.
 pub fn variants() -> Vec<(&'static str, ContextConfig)> {
-    let context = |rhythm, reference| ContextConfig { rhythm, reference };
+    let context = |rhythm, reference, fusion| ContextConfig {
+        rhythm,
+        reference,
+        fusion,
+    };
+    let running = Reference::Running {
+        beats: RUNNING_BEATS,
+    };
+    use Fusion::{Max, Mean};
+    use Reference::{Normal, Record, RecordMedian};
     vec![
-        ("shape", context(false, Reference::Normal)),
-        ("shape, per record", context(false, Reference::Record)),
-        ("shape + rhythm", context(true, Reference::Normal)),
-        ("shape + rhythm, per record", context(true, Reference::Record)),
-        (
-            "shape + rhythm, running",
-            context(true, Reference::Running { beats: RUNNING_BEATS }),
-        ),
+        ("shape", context(false, Normal, Mean)),
+        ("shape, per record", context(false, Record, Mean)),
+        ("shape, record median", context(false, RecordMedian, Mean)),
+        ("shape + rhythm (mean)", context(true, Normal, Mean)),
+        ("shape + rhythm (max)", context(true, Normal, Max)),
+        ("shape + rhythm (mean), per record", context(true, Record, Mean)),
+        ("shape + rhythm (mean), record median", context(true, RecordMedian, Mean)),
+        ("shape + rhythm (mean), running", context(true, running, Mean)),
     ]
 }
 
@@ -210,12 +219,12 @@ mod tests {
         // The raw score misses the S beats (normal shape) and flags the new patient's N beats.
         let plain = &rows[0];
         assert!(AblationRow::recall(&plain.at_threshold, AamiClass::N).unwrap() > 0.5);
-        assert!(auc("shape + rhythm, per record") > auc("shape") + 0.2, "{rows:?}");
-        let fused = rows.iter().find(|r| r.variant == "shape + rhythm, per record").unwrap();
+        assert!(auc("shape + rhythm (mean), per record") > auc("shape") + 0.2, "{rows:?}");
+        let fused = rows.iter().find(|r| r.variant == "shape + rhythm (mean), per record").unwrap();
         assert!(AblationRow::recall(&fused.at_threshold, AamiClass::N).unwrap() < 0.2);
         assert_eq!(AblationRow::recall(&fused.at_5_percent, AamiClass::S), Some(1.0));
         let table = markdown(&rows);
         assert_eq!(table.lines().count(), 2 + rows.len());
-        assert!(table.contains("| toy | shape + rhythm, per record |"), "{table}");
+        assert!(table.contains("| toy | shape + rhythm (mean), per record |"), "{table}");
     }
 }

@@ -113,6 +113,7 @@ pub fn run_study(
             let rhythm = ContextConfig {
                 rhythm: true,
                 reference: Reference::Record,
+                ..ContextConfig::default()
             };
             let (scores, threshold) = alone.in_context(rhythm, rule)?;
             ablation.push(row("none", "rhythm, per record", &scores, &classes, &threshold)?);
