@@ -5,6 +5,7 @@
 //! export ECG_DATA_DIR=/path/holding/mitdb
 //! cargo run --release --example mitbih                     # P1 and P2, LSTM-AE, ConvVae, ensemble
 //! cargo run --release --example mitbih -- --quick          # a few records, one epoch (CI)
+//! cargo run --release --example mitbih -- --noise          # and at 12, 6 and 0 dB SNR
 //! cargo run --release --example mitbih -- --protocol p2 --device wgpu
 //! cargo run --release --example mitbih -- --config study.json   # a StudyConfig as JSON
 //! ```
@@ -58,6 +59,9 @@ pub struct Args {
     /// A few records, one epoch, a few thousand beats: the CI end-to-end check.
     #[arg(long)]
     quick: bool,
+    /// Also score the test beats with recorded-style noise at 12, 6 and 0 dB SNR.
+    #[arg(long)]
+    noise: bool,
     /// A StudyConfig (JSON) whose models, rate and beat budget replace the defaults.
     #[arg(long)]
     config: Option<PathBuf>,
@@ -127,6 +131,9 @@ fn configs(args: &Args) -> Result<Vec<StudyConfig>, BoxError> {
     base.seed = args.seed.unwrap_or(base.seed);
     base.max_train_beats = args.max_train.unwrap_or(base.max_train_beats);
     base.quick |= args.quick;
+    if args.noise {
+        base.noise_snr_db = vec![12.0, 6.0, 0.0];
+    }
     for model in &mut base.models {
         let epochs = match model.detector.model.kind() {
             ModelKind::LstmAutoencoder => args.lstm_epochs,
