@@ -51,7 +51,8 @@ impl From<String> for Column {
 /// Whether the first row names the columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Header {
-    /// A header when none of the first row's cells is a number (the default).
+    /// A header when none of the first row's cells is a number (the default). `NaN`, `inf`
+    /// and `1e39` count as numbers, so such a first row is data (and an error), never a header.
     #[default]
     Auto,
     /// The first row is always a header.
@@ -168,7 +169,7 @@ impl CsvOptions {
 /// number, so a first row of `NaN` or `1e39` is data, and an error. Decimal commas: with a
 /// delimiter other than `,` (e.g. `;`), a cell `0,5` is read as 0.5; with the default `,`
 /// delimiter a decimal comma cannot be told from a column break, so a row whose field count
-/// differs from the first row's, or an integer cell written `-0` or with a leading zero (`05`,
+/// differs from the first row's, or an integer cell written with a leading zero (`05`,
 /// the tail of `0,05`), is an error that says so, instead of being read as two columns.
 pub fn read_csv(path: impl AsRef<Path>, fs: f64, opts: &CsvOptions) -> Result<Ecg> {
     read_csv_with_limits(path, fs, opts, &ReadLimits::default())
@@ -386,12 +387,13 @@ fn is_number(cell: &[u8], decimal_comma: bool) -> bool {
     number(cell, decimal_comma).is_some()
 }
 
-/// An integer cell no one writes as an integer: `-0`, or digits with a leading zero (`05`,
-/// `-007`): what a decimal comma leaves behind when `,` splits columns.
+/// An integer cell no one writes as an integer: digits with a leading zero (`05`, `-007`), what
+/// a decimal comma leaves behind when `,` splits columns. (`-0` is not one: `f32`'s `Display`
+/// writes negative zero so, and [`write_csv`] with it.)
 fn split_decimal(cell: &[u8]) -> bool {
     let digits = cell.strip_prefix(b"-").unwrap_or(cell);
     let integer = !digits.is_empty() && digits.iter().all(u8::is_ascii_digit);
-    integer && (cell == b"-0" || (digits.len() > 1 && digits[0] == b'0'))
+    integer && digits.len() > 1 && digits[0] == b'0'
 }
 
 /// A header cell without surrounding blanks and quotes (`'MLII'` → `MLII`).
