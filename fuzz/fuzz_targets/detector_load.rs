@@ -48,7 +48,11 @@ fuzz_target!(|data: &[u8]| {
     std::fs::create_dir_all(&dir).unwrap();
     let target = usize::from(pick) % files.len();
     for (i, (name, bytes)) in files.iter().enumerate() {
-        let bytes = if i == target { contents } else { bytes.as_slice() };
+        let bytes = if i == target {
+            contents
+        } else {
+            bytes.as_slice()
+        };
         std::fs::write(dir.join(name), bytes).unwrap();
     }
     if let Ok(detector) = Detector::load(&dir, &default_device()) {
