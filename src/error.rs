@@ -96,6 +96,44 @@ pub enum Error {
     /// unsupported device strategy, failure reported by burn-train).
     #[error("training: {0}")]
     Training(String),
+    /// An input is larger than a [`ReadLimits`](crate::limits::ReadLimits) limit allows (a
+    /// header with too many lines, a signal with too many samples, a CSV line too long).
+    /// Raise the named limit when the input is genuine.
+    #[error(
+        "{path}: {message} (limit `ReadLimits::{limit}` = {max}; raise it if the input is genuine)"
+    )]
+    Limit {
+        /// The file at fault.
+        path: PathBuf,
+        /// The [`ReadLimits`](crate::limits::ReadLimits) field that was exceeded.
+        limit: &'static str,
+        /// Its value.
+        max: u64,
+        /// What exceeded it, and where (line, sample).
+        message: String,
+    },
+    /// A path that must name a regular file names something else (a FIFO, a device such as
+    /// `/dev/zero`, a folder, a socket); found before any read, so nothing blocks.
+    #[error("{path}: not a regular file ({kind})")]
+    NotRegularFile {
+        /// The path at fault.
+        path: PathBuf,
+        /// What it is instead (`FIFO`, `character device`, `folder`, ...).
+        kind: &'static str,
+    },
+    /// A WFDB header names a signal file outside the header's folder (an absolute path, a `..`
+    /// component, or a symbolic link that leads out).
+    #[error("{header}:{line}: signal file `{file_name}` is outside the record's folder: {reason}")]
+    OutsideFolder {
+        /// The header file.
+        header: PathBuf,
+        /// 1-based line of the signal line naming the file.
+        line: usize,
+        /// The file name as the header writes it.
+        file_name: String,
+        /// Why it is rejected.
+        reason: String,
+    },
 }
 
 impl Error {

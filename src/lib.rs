@@ -23,7 +23,9 @@
 //! - [`detector`]: [`DetectorConfig`](detector::DetectorConfig) → `fit` → a
 //!   [`Detector`](detector::Detector) (model, normaliser, score, calibration, threshold), saved
 //!   as one folder, that judges windows, beats or a raw signal;
-//! - [`device`]: which backend runs the models (flex, ndarray, wgpu or cuda), chosen at run time.
+//! - [`device`]: which backend runs the models (flex, ndarray, wgpu or cuda), chosen at run time;
+//! - [`limits`]: what the readers accept at most (lines, samples, annotations, CSV rows),
+//!   in one overridable policy.
 #![warn(missing_docs)]
 
 pub mod augment;
@@ -34,6 +36,7 @@ pub mod error;
 pub mod evaluate;
 mod input;
 mod json;
+pub mod limits;
 pub mod model;
 pub mod preprocess;
 #[cfg(feature = "report")]

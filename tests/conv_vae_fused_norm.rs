@@ -5,6 +5,9 @@
 //! a small ConvVae on Flex (fused) against the same weights on ndarray (plain ops), running
 //! statistics included.
 
+// The fused operation exists only with the flex backend (`model::norm_activation`).
+#![cfg(feature = "flex")]
+
 mod common;
 
 use burn::module::Module;

@@ -3,6 +3,9 @@
 //! gradient (weights, biases, input, initial state) on random data of several shapes, stacks
 //! and input kinds; plus where the operation applies.
 
+// The fused operation exists only with the flex backend (`model::recurrence`).
+#![cfg(feature = "flex")]
+
 mod common;
 
 use burn::module::Module;

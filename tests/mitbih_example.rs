@@ -2,6 +2,8 @@
 //! epoch): both reports are written, hold every figure, the saved detectors load and cut a raw
 //! record's beats as the study did, and every model ranks abnormal beats above normal ones
 //! better than chance.
+// The example writes HTML reports: it needs the `report` feature (Cargo.toml's [[example]]).
+#![cfg(feature = "report")]
 
 mod common;
 

@@ -1,13 +1,19 @@
-//! Property tests: the WFDB header parser, signal decoder and annotation parser return `Ok` or
-//! `Err` on any input, never panic; valid encodings decode to what was written.
+//! Property tests: the WFDB header parser, signal decoder, annotation parser and CSV reader
+//! return `Ok` or `Err` on any input, never panic; valid encodings decode to what was written,
+//! and a CSV read successfully holds only finite values within the limits.
 
 mod wfdb_support;
 
 use std::path::Path;
 
+use ecg_anomaly::data::Ecg;
+use ecg_anomaly::data::csv::{
+    CsvOptions, Header as CsvHeader, read_csv_from, read_csv_from_with_limits, write_csv_to,
+};
 use ecg_anomaly::data::wfdb::{
     Annotation, Format, Header, decode_signals, decode_signals_range, parse_annotations,
 };
+use ecg_anomaly::limits::ReadLimits;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -164,7 +170,10 @@ proptest! {
         for _ in 0..nsig {
             text += &format!("r.dat {}+{offset}\n", format.code());
         }
-        let header = Header::parse(text.as_bytes(), Path::new("r.hea")).unwrap();
+        // No limit on the declared count: the decoder's own size checks are what is tested.
+        let unlimited = ReadLimits::unlimited();
+        let header = Header::parse_with_limits(text.as_bytes(), Path::new("r.hea"), &unlimited)
+            .unwrap();
         if let Ok(d) = decode_signals(&header, &[&bytes]) {
             prop_assert_eq!(d.len(), nsig);
             prop_assert!(d.iter().all(|s| s.len() == d[0].len()));
@@ -214,5 +223,117 @@ proptest! {
     fn annotations_round_trip(anns in annotations()) {
         let parsed = parse_annotations(&encode_annotations(&anns), Path::new("f.atr")).unwrap();
         prop_assert_eq!(parsed, anns);
+    }
+}
+
+/// Cells the CSV properties build rows from: numbers, non-finite and overflowing values,
+/// decimal commas, text, quotes and blanks.
+const CELLS: &[&str] = &[
+    "0",
+    "1.5",
+    "-0.25",
+    "1e-3",
+    "05",
+    "-0",
+    "NaN",
+    "inf",
+    "-Infinity",
+    "1e39",
+    "-1e39",
+    "3.4e38",
+    "0,5",
+    "1,25",
+    "",
+    " ",
+    "MLII",
+    "time",
+    "\"",
+    "\"a,b\"",
+    "'V5'",
+    "#",
+    "é",
+    "\u{0}",
+    "99999999999999999999",
+];
+
+fn csv_options() -> impl Strategy<Value = CsvOptions> {
+    (
+        select(vec![b',', b';', b'\t']),
+        select(vec![CsvHeader::Auto, CsvHeader::Present, CsvHeader::Absent]),
+        0usize..3,
+        proptest::option::of(0usize..3),
+    )
+        .prop_map(|(delimiter, header, skip, lead)| {
+            let opts = CsvOptions::default()
+                .delimiter(delimiter)
+                .header(header)
+                .skip_rows(skip);
+            match lead {
+                Some(c) => opts.lead(c),
+                None => opts,
+            }
+        })
+}
+
+/// Small limits, so that the line and row limits are crossed too.
+fn small_limits() -> ReadLimits {
+    ReadLimits {
+        max_csv_line_bytes: 64,
+        max_csv_rows: 20,
+        ..ReadLimits::default()
+    }
+}
+
+/// What every successful CSV read guarantees: one or more leads of equal length, each value
+/// finite, at most the rows the limits allow.
+fn check_ecg(ecg: &Ecg) -> Result<(), TestCaseError> {
+    prop_assert!(!ecg.leads.is_empty());
+    prop_assert_eq!(ecg.lead_names.len(), ecg.leads.len());
+    let n = ecg.leads[0].len();
+    prop_assert!(n >= 1 && n <= small_limits().max_csv_rows);
+    prop_assert!(ecg.leads.iter().all(|l| l.len() == n));
+    prop_assert!(ecg.leads.iter().flatten().all(|v| v.is_finite()));
+    Ok(())
+}
+
+proptest! {
+    // 256 cases each: the CSV reader is fast (all three take well under a second).
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn csv_reader_survives_random_bytes(
+        bytes in vec(any::<u8>(), 0..300),
+        opts in csv_options(),
+    ) {
+        if let Ok(ecg) = read_csv_from_with_limits(&bytes[..], 250.0, &opts, &small_limits()) {
+            check_ecg(&ecg)?;
+        }
+    }
+
+    #[test]
+    fn csv_reader_survives_cell_soup(
+        rows in vec(vec(select(CELLS), 1..5), 1..30),
+        opts in csv_options(),
+        crlf in any::<bool>(),
+    ) {
+        let delimiter = char::from(opts.delimiter).to_string();
+        let end = if crlf { "\r\n" } else { "\n" };
+        let text: String = rows.iter().map(|r| r.join(&delimiter) + end).collect();
+        let result = read_csv_from_with_limits(text.as_bytes(), 250.0, &opts, &small_limits());
+        if let Ok(ecg) = result {
+            check_ecg(&ecg)?;
+        }
+    }
+
+    #[test]
+    fn csv_round_trips_finite_values(
+        values in vec(vec(-1e30f32..1e30, 2), 1..20),
+    ) {
+        let leads: Vec<Vec<f32>> = (0..2).map(|c| values.iter().map(|r| r[c]).collect()).collect();
+        let ecg = Ecg { fs: 250.0, lead_names: vec!["a".into(), "b".into()], leads };
+        let mut text = Vec::new();
+        write_csv_to(&mut text, &ecg).unwrap();
+        let back = read_csv_from(&text[..], 250.0, &CsvOptions::default()).unwrap();
+        prop_assert_eq!(back, ecg);
     }
 }

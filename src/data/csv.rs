@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::data::Ecg;
+use crate::limits::{ReadLimits, exceeded, open_regular};
 use crate::{Error, Result};
 
 /// A column of the file, by 0-based index or by header name.
@@ -50,7 +51,8 @@ impl From<String> for Column {
 /// Whether the first row names the columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Header {
-    /// A header when none of the first row's cells is a number (the default).
+    /// A header when none of the first row's cells is a number (the default). `NaN`, `inf`
+    /// and `1e39` count as numbers, so such a first row is data (and an error), never a header.
     #[default]
     Auto,
     /// The first row is always a header.
@@ -153,20 +155,52 @@ impl CsvOptions {
     }
 }
 
-/// Reads the CSV file at `path`, sampled at `fs` Hz.
+/// Reads the CSV file at `path`, sampled at `fs` Hz, under the default [`ReadLimits`].
 ///
-/// Errors: [`Error::Io`] when the file cannot be read, [`Error::Parse`] (1-based line, column in
-/// the message) for a non-numeric, empty, NaN or infinite cell, a short row or a missing column,
-/// [`Error::InvalidArgument`] for a non-positive `fs` or a column name without a header.
+/// Errors: [`Error::Io`] when the file cannot be read, [`Error::NotRegularFile`] for a FIFO,
+/// device or folder (before opening it), [`Error::Parse`] (1-based line, column in the message)
+/// for a non-numeric, empty, NaN, infinite or `f32`-overflowing cell (`1e39`), a short row or a
+/// missing column, [`Error::Limit`] for a line longer than `max_csv_line_bytes` or more rows
+/// than `max_csv_rows`, [`Error::InvalidArgument`] for a non-positive `fs` or a column name
+/// without a header.
+///
+/// Numbers: a cell is a number when Rust's `f64` parser reads it (`0.5`, `-1e-3`, `NaN`, `inf`,
+/// `1e39`); with [`Header::Auto`] the first row is a header only when *none* of its cells is a
+/// number, so a first row of `NaN` or `1e39` is data, and an error. Decimal commas: with a
+/// delimiter other than `,` (e.g. `;`), a cell `0,5` is read as 0.5; with the default `,`
+/// delimiter a decimal comma cannot be told from a column break, so a row whose field count
+/// differs from the first row's, or an integer cell written with a leading zero (`05`,
+/// the tail of `0,05`), is an error that says so, instead of being read as two columns.
 pub fn read_csv(path: impl AsRef<Path>, fs: f64, opts: &CsvOptions) -> Result<Ecg> {
-    let path = path.as_ref();
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    read(file, path, fs, opts) // the csv reader buffers itself
+    read_csv_with_limits(path, fs, opts, &ReadLimits::default())
 }
 
-/// Reads CSV text from any reader (a byte slice, a socket); errors name the source `<reader>`.
+/// [`read_csv`] under `limits` (`max_csv_line_bytes`, `max_csv_rows`).
+pub fn read_csv_with_limits(
+    path: impl AsRef<Path>,
+    fs: f64,
+    opts: &CsvOptions,
+    limits: &ReadLimits,
+) -> Result<Ecg> {
+    let path = path.as_ref();
+    let (file, _) = open_regular(path)?;
+    read(file, path, fs, opts, limits) // the csv reader buffers itself
+}
+
+/// Reads CSV text from any reader (a byte slice, a socket) under the default [`ReadLimits`];
+/// errors name the source `<reader>`. An endless stream ends in [`Error::Limit`].
 pub fn read_csv_from<R: Read>(reader: R, fs: f64, opts: &CsvOptions) -> Result<Ecg> {
-    read(reader, Path::new("<reader>"), fs, opts)
+    read_csv_from_with_limits(reader, fs, opts, &ReadLimits::default())
+}
+
+/// [`read_csv_from`] under `limits`.
+pub fn read_csv_from_with_limits<R: Read>(
+    reader: R,
+    fs: f64,
+    opts: &CsvOptions,
+    limits: &ReadLimits,
+) -> Result<Ecg> {
+    read(reader, Path::new("<reader>"), fs, opts, limits)
 }
 
 /// Writes `ecg` to `path`: a header row of lead names, then one column per lead.
@@ -181,7 +215,13 @@ pub fn write_csv_to<W: Write>(writer: W, ecg: &Ecg) -> Result<()> {
     write(writer, Path::new("<writer>"), ecg)
 }
 
-fn read<R: Read>(reader: R, path: &Path, fs: f64, opts: &CsvOptions) -> Result<Ecg> {
+fn read<R: Read>(
+    reader: R,
+    path: &Path,
+    fs: f64,
+    opts: &CsvOptions,
+    limits: &ReadLimits,
+) -> Result<Ecg> {
     if !(fs.is_finite() && fs > 0.0) {
         return Err(Error::invalid(
             "fs",
@@ -194,7 +234,8 @@ fn read<R: Read>(reader: R, path: &Path, fs: f64, opts: &CsvOptions) -> Result<E
         .flexible(true)
         .trim(::csv::Trim::All)
         .comment(opts.comment)
-        .from_reader(reader);
+        .from_reader(LineLimited::new(reader, limits.max_csv_line_bytes));
+    let decimal_comma = opts.delimiter != b',';
     let mut record = ::csv::ByteRecord::new();
     if !next_record(&mut rdr, &mut record, path)? {
         return Err(parse_err(path, 1, "no data rows"));
@@ -204,7 +245,7 @@ fn read<R: Read>(reader: R, path: &Path, fs: f64, opts: &CsvOptions) -> Result<E
     let has_header = match opts.header {
         Header::Present => true,
         Header::Absent => false,
-        Header::Auto => record.iter().all(|cell| parse_cell(cell).is_none()),
+        Header::Auto => record.iter().all(|cell| !is_number(cell, decimal_comma)),
     };
     let names: Option<Vec<String>> = has_header.then(|| record.iter().map(clean_name).collect());
     let time = opts
@@ -241,12 +282,21 @@ fn read<R: Read>(reader: R, path: &Path, fs: f64, opts: &CsvOptions) -> Result<E
     let mut leads = vec![Vec::new(); columns.len()];
     let mut have_row = !has_header;
     let mut to_skip = opts.skip_rows;
+    let row = Row {
+        width,
+        columns: &columns,
+        decimal_comma,
+        path,
+    };
     loop {
         if have_row {
             if to_skip > 0 {
                 to_skip -= 1;
+            } else if leads[0].len() >= limits.max_csv_rows {
+                let msg = format!("line {}: more data rows", line_of(&record));
+                return Err(exceeded(path, "max_csv_rows", limits.max_csv_rows, msg));
             } else {
-                push_row(&record, width, &columns, &mut leads, path)?;
+                row.push(&record, &mut leads)?;
             }
         }
         if !next_record(&mut rdr, &mut record, path)? {
@@ -264,39 +314,86 @@ fn read<R: Read>(reader: R, path: &Path, fs: f64, opts: &CsvOptions) -> Result<E
     })
 }
 
-/// Parses the selected cells of one data row onto the ends of `leads`.
-fn push_row(
-    record: &::csv::ByteRecord,
+/// How the data rows are read.
+struct Row<'a> {
+    /// Fields of the first row: every row has as many.
     width: usize,
-    columns: &[usize],
-    leads: &mut [Vec<f32>],
-    path: &Path,
-) -> Result<()> {
-    let line = line_of(record);
-    if record.len() != width {
-        let msg = format!("expected {width} fields, found {}", record.len());
-        return Err(parse_err(path, line, msg));
-    }
-    for (lead, &c) in leads.iter_mut().zip(columns) {
-        let cell = record.get(c).unwrap_or_default();
-        let value = parse_cell(cell).ok_or_else(|| {
-            let shown = String::from_utf8_lossy(cell);
-            let what = if cell.is_empty() {
-                "empty cell".to_owned()
-            } else {
-                format!("{shown:?} is not a finite number")
-            };
-            parse_err(path, line, format!("column {} (index {c}): {what}", c + 1))
-        })?;
-        lead.push(value);
-    }
-    Ok(())
+    /// The lead columns.
+    columns: &'a [usize],
+    /// Whether a cell `0,5` is 0.5 (the delimiter is not a comma).
+    decimal_comma: bool,
+    path: &'a Path,
 }
 
-/// A finite `f32` from a trimmed cell, or `None`.
-fn parse_cell(cell: &[u8]) -> Option<f32> {
-    let v: f32 = std::str::from_utf8(cell).ok()?.parse().ok()?;
-    v.is_finite().then_some(v)
+impl Row<'_> {
+    /// Parses the selected cells of one data row onto the ends of `leads`.
+    fn push(&self, record: &::csv::ByteRecord, leads: &mut [Vec<f32>]) -> Result<()> {
+        let (path, line) = (self.path, line_of(record));
+        if record.len() != self.width {
+            let mut msg = format!("expected {} fields, found {}", self.width, record.len());
+            if !self.decimal_comma {
+                msg.push_str(
+                    " (a decimal comma? `,` separates columns here: write decimal points, \
+                     or separate columns with `;`)",
+                );
+            }
+            return Err(parse_err(path, line, msg));
+        }
+        for (lead, &c) in leads.iter_mut().zip(self.columns) {
+            let cell = record.get(c).unwrap_or_default();
+            let bad = |what: String| {
+                parse_err(path, line, format!("column {} (index {c}): {what}", c + 1))
+            };
+            let shown = String::from_utf8_lossy(cell);
+            let value = match number(cell, self.decimal_comma) {
+                Some(v) if v.is_finite() && (v as f32).is_finite() => v as f32,
+                Some(v) if v.is_finite() => {
+                    return Err(bad(format!("{shown:?} overflows a 32-bit float")));
+                }
+                Some(_) => return Err(bad(format!("{shown:?} is not a finite number"))),
+                None if cell.is_empty() => return Err(bad("empty cell".into())),
+                None => return Err(bad(format!("{shown:?} is not a number"))),
+            };
+            if !self.decimal_comma && split_decimal(cell) {
+                return Err(bad(format!(
+                    "{shown:?} looks like the tail of a decimal comma (`0,05` read as two \
+                     columns); `,` separates columns here: write decimal points, or separate \
+                     columns with `;`"
+                )));
+            }
+            lead.push(value);
+        }
+        Ok(())
+    }
+}
+
+/// The number a trimmed cell holds, in `f64` (so that `1e39` is seen to overflow `f32`):
+/// anything Rust's float parser reads, `NaN` and `inf` included; with `decimal_comma`, a cell
+/// with one comma and no point is read with the comma as the point.
+fn number(cell: &[u8], decimal_comma: bool) -> Option<f64> {
+    let text = std::str::from_utf8(cell).ok()?;
+    if let Ok(v) = text.parse::<f64>() {
+        return Some(v);
+    }
+    let commas = text.bytes().filter(|&b| b == b',').count();
+    if decimal_comma && commas == 1 && !text.contains('.') {
+        return text.replacen(',', ".", 1).parse().ok();
+    }
+    None
+}
+
+/// Whether a cell reads as a number at all (finite or not).
+fn is_number(cell: &[u8], decimal_comma: bool) -> bool {
+    number(cell, decimal_comma).is_some()
+}
+
+/// An integer cell no one writes as an integer: digits with a leading zero (`05`, `-007`), what
+/// a decimal comma leaves behind when `,` splits columns. (`-0` is not one: `f32`'s `Display`
+/// writes negative zero so, and [`write_csv`] with it.)
+fn split_decimal(cell: &[u8]) -> bool {
+    let digits = cell.strip_prefix(b"-").unwrap_or(cell);
+    let integer = !digits.is_empty() && digits.iter().all(u8::is_ascii_digit);
+    integer && digits.len() > 1 && digits[0] == b'0'
 }
 
 /// A header cell without surrounding blanks and quotes (`'MLII'` → `MLII`).
@@ -351,10 +448,85 @@ fn next_record<R: Read>(
     rdr.read_byte_record(record).map_err(|e| {
         let line = e.position().map_or(0, |p| p.line() as usize);
         match e.into_kind() {
-            ::csv::ErrorKind::Io(source) => Error::io(path, source),
+            ::csv::ErrorKind::Io(source) => match LongLine::from_io(&source) {
+                Some(long) => exceeded(
+                    path,
+                    "max_csv_line_bytes",
+                    long.max,
+                    format!("line {} is longer than the limit", long.line),
+                ),
+                None => Error::io(path, source),
+            },
             other => parse_err(path, line, format!("{other:?}")),
         }
     })
+}
+
+/// The error [`LineLimited`] returns for a line over its limit.
+#[derive(Debug)]
+struct LongLine {
+    /// 1-based line number.
+    line: u64,
+    max: usize,
+}
+
+impl std::fmt::Display for LongLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {} longer than {} bytes", self.line, self.max)
+    }
+}
+
+impl std::error::Error for LongLine {}
+
+impl LongLine {
+    fn from_io(error: &std::io::Error) -> Option<&LongLine> {
+        error.get_ref()?.downcast_ref()
+    }
+}
+
+/// A reader that fails once a line (bytes between `\n` or `\r`) runs past `max` bytes, so
+/// that neither one huge line nor an endless stream without line breaks (`/dev/zero`) makes the
+/// CSV parser's record buffer grow without bound.
+struct LineLimited<R> {
+    inner: R,
+    max: usize,
+    /// Bytes of the current line so far.
+    current: usize,
+    /// Line breaks (`\n`) seen.
+    breaks: u64,
+}
+
+impl<R> LineLimited<R> {
+    fn new(inner: R, max: usize) -> Self {
+        Self {
+            inner,
+            max,
+            current: 0,
+            breaks: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for LineLimited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if b == b'\n' || b == b'\r' {
+                self.breaks += u64::from(b == b'\n');
+                self.current = 0;
+            } else {
+                self.current += 1;
+                if self.current > self.max {
+                    let long = LongLine {
+                        line: self.breaks + 1,
+                        max: self.max,
+                    };
+                    return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, long));
+                }
+            }
+        }
+        Ok(n)
+    }
 }
 
 fn line_of(record: &::csv::ByteRecord) -> usize {

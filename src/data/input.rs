@@ -17,8 +17,9 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::csv::{Column, CsvOptions, read_csv};
-use super::wfdb::{Annotation, read_annotations, read_ecg};
+use super::csv::{Column, CsvOptions, read_csv_with_limits};
+use super::wfdb::{Annotation, read_annotations_with_limits, read_ecg_with_limits};
+use crate::limits::ReadLimits;
 use crate::{Error, Result};
 
 /// The lead read from a WFDB record when none is named.
@@ -29,7 +30,7 @@ pub const DEFAULT_WFDB_LEAD: &str = "MLII";
 pub enum InputKind {
     /// A WFDB record: a `.hea` header and its signal files.
     Wfdb,
-    /// Delimited text, one sample a row, one lead a column (see [`read_csv`]); it has no
+    /// Delimited text, one sample a row, one lead a column (see [`read_csv`](super::csv::read_csv)); it has no
     /// sampling rate of its own.
     Csv,
 }
@@ -116,9 +117,19 @@ impl SignalPath {
     /// - CSV: the column called `lead`, or the `lead`-th (0-based) when it is all digits
     ///   (default the first column), at `fs` Hz, which must be given.
     pub fn read_lead(&self, lead: Option<&str>, fs: Option<f64>) -> Result<Lead> {
+        self.read_lead_with_limits(lead, fs, &ReadLimits::default())
+    }
+
+    /// [`read_lead`](Self::read_lead) under `limits` (see [`crate::limits`]).
+    pub fn read_lead_with_limits(
+        &self,
+        lead: Option<&str>,
+        fs: Option<f64>,
+        limits: &ReadLimits,
+    ) -> Result<Lead> {
         match self.kind {
             InputKind::Wfdb => {
-                let ecg = read_ecg(&self.path)?;
+                let ecg = read_ecg_with_limits(&self.path, limits)?;
                 let name = lead.unwrap_or(DEFAULT_WFDB_LEAD);
                 let index = ecg.lead_index(name).ok_or_else(|| {
                     let msg = format!(
@@ -150,7 +161,8 @@ impl SignalPath {
                     }
                     Some(s) => Column::Name(s.to_string()),
                 };
-                let ecg = read_csv(&self.path, fs, &CsvOptions::default().lead(column))
+                let opts = CsvOptions::default().lead(column);
+                let ecg = read_csv_with_limits(&self.path, fs, &opts, limits)
                     .map_err(|e| name_file(e, &self.path))?;
                 Ok(Lead {
                     name: ecg.lead_names.into_iter().next().unwrap_or_default(),
@@ -164,8 +176,19 @@ impl SignalPath {
     /// The record's annotations by `annotator` (e.g. `"atr"` for MIT-BIH's reference beat
     /// labels): the file `<record>.<annotator>`. Errors for a CSV input.
     pub fn annotations(&self, annotator: &str) -> Result<Vec<Annotation>> {
+        self.annotations_with_limits(annotator, &ReadLimits::default())
+    }
+
+    /// [`annotations`](Self::annotations) under `limits` (see [`crate::limits`]).
+    pub fn annotations_with_limits(
+        &self,
+        annotator: &str,
+        limits: &ReadLimits,
+    ) -> Result<Vec<Annotation>> {
         match self.kind {
-            InputKind::Wfdb => read_annotations(with_extension(&self.path, annotator)),
+            InputKind::Wfdb => {
+                read_annotations_with_limits(with_extension(&self.path, annotator), limits)
+            }
             InputKind::Csv => Err(Error::Unsupported {
                 path: self.path.clone(),
                 message: "a CSV file has no WFDB annotations".into(),

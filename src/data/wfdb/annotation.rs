@@ -12,6 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::codes;
+use crate::limits::{ReadLimits, exceeded, read_regular};
 use crate::{Error, Result};
 
 const SKIP: u16 = 59;
@@ -49,18 +50,59 @@ impl Annotation {
     }
 }
 
-/// Reads an annotation file (e.g. `mitdb/100.atr`).
+/// Reads an annotation file (e.g. `mitdb/100.atr`) under the default [`ReadLimits`].
 pub fn read_annotations(path: impl AsRef<Path>) -> Result<Vec<Annotation>> {
-    let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    parse_annotations(&bytes, path)
+    read_annotations_with_limits(path, &ReadLimits::default())
 }
 
-/// Parses MIT-format annotation bytes; `path` only names the file in errors.
+/// Reads an annotation file: a regular file ([`Error::NotRegularFile`]) of at most
+/// `limits.max_annotation_bytes` bytes holding at most `limits.max_annotations` annotations
+/// ([`Error::Limit`]). Memory: the file's bytes, then exactly one [`Annotation`] per
+/// annotation it holds (counted before anything is allocated for them).
+pub fn read_annotations_with_limits(
+    path: impl AsRef<Path>,
+    limits: &ReadLimits,
+) -> Result<Vec<Annotation>> {
+    let path = path.as_ref();
+    let bytes = read_regular(path, limits.max_annotation_bytes, "max_annotation_bytes")?;
+    parse_annotations_with_limits(&bytes, path, limits)
+}
+
+/// Parses MIT-format annotation bytes under the default [`ReadLimits`]; `path` only names the
+/// file in errors.
 ///
 /// Null annotations (code 0, which WFDB's `putann` writes after a SKIP) are kept. Bytes after
 /// the end-of-file word are ignored, as WFDB does; a file without one is corrupt.
 pub fn parse_annotations(bytes: &[u8], path: &Path) -> Result<Vec<Annotation>> {
+    parse_annotations_with_limits(bytes, path, &ReadLimits::default())
+}
+
+/// [`parse_annotations`] under `limits`: a first pass checks the structure and counts the
+/// annotations (at most `max_annotations`, else [`Error::Limit`]), the second fills a vector
+/// of exactly that many.
+pub fn parse_annotations_with_limits(
+    bytes: &[u8],
+    path: &Path,
+    limits: &ReadLimits,
+) -> Result<Vec<Annotation>> {
+    let count = scan(bytes, path, None)?;
+    if count > limits.max_annotations {
+        let msg = format!("{count} annotations");
+        return Err(exceeded(
+            path,
+            "max_annotations",
+            limits.max_annotations,
+            msg,
+        ));
+    }
+    let mut out = Vec::with_capacity(count);
+    scan(bytes, path, Some(&mut out))?;
+    Ok(out)
+}
+
+/// Walks the annotation words; pushes the annotations onto `out` when given. Returns how many
+/// annotations the file holds.
+fn scan(bytes: &[u8], path: &Path, mut out: Option<&mut Vec<Annotation>>) -> Result<usize> {
     let corrupt = |offset: usize, message: String| Error::Corrupt {
         path: path.to_path_buf(),
         offset: offset as u64,
@@ -68,18 +110,17 @@ pub fn parse_annotations(bytes: &[u8], path: &Path) -> Result<Vec<Annotation>> {
     };
     let word = |at: usize| {
         bytes
-            .get(at..at + 2)
+            .get(at..at.checked_add(2)?)
             .map(|w| u16::from_le_bytes([w[0], w[1]]))
     };
-    let mut out: Vec<Annotation> = Vec::with_capacity(bytes.len() / 4);
-    let (mut pos, mut time) = (0usize, 0i64);
+    let (mut pos, mut time, mut count) = (0usize, 0i64, 0usize);
     loop {
         let Some(w) = word(pos) else {
             let msg = "no end-of-file word (two zero bytes): truncated file?";
             return Err(corrupt(pos, msg.into()));
         };
         if w == 0 {
-            return Ok(out);
+            return Ok(count);
         }
         let (at, code, data) = (pos, w >> 10, w & 0x3ff);
         pos += 2;
@@ -93,27 +134,34 @@ pub fn parse_annotations(bytes: &[u8], path: &Path) -> Result<Vec<Annotation>> {
                 pos += 4;
             }
             NUM | SUB | CHN | AUX => {
-                let Some(ann) = out.last_mut() else {
+                if count == 0 {
                     return Err(corrupt(
                         at,
                         format!("pseudo-annotation {code} before any annotation"),
                     ));
+                }
+                let mut text = None;
+                if code == AUX {
+                    let len = usize::from(data & 0xff);
+                    let padded = len.next_multiple_of(2);
+                    let Some(aux) = bytes.get(pos..pos + padded) else {
+                        let msg = format!("aux string of {len} bytes runs past the end");
+                        return Err(corrupt(at, msg));
+                    };
+                    text = Some(&aux[..len]);
+                    pos += padded;
+                }
+                let Some(ann) = out.as_deref_mut().and_then(|o| o.last_mut()) else {
+                    continue;
                 };
                 match code {
                     NUM => ann.num = data as u8 as i8,
                     SUB => ann.subtype = data as u8 as i8,
                     CHN => ann.chan = data as u8,
                     _ => {
-                        let len = usize::from(data & 0xff);
-                        let padded = len.next_multiple_of(2);
-                        let Some(text) = bytes.get(pos..pos + padded) else {
-                            let msg = format!("aux string of {len} bytes runs past the end");
-                            return Err(corrupt(at, msg));
-                        };
-                        let text = &text[..len];
+                        let text = text.unwrap_or_default();
                         let text = text.split(|&b| b == 0).next().unwrap_or_default();
                         ann.aux = Some(String::from_utf8_lossy(text).into_owned());
-                        pos += padded;
                     }
                 }
             }
@@ -124,15 +172,18 @@ pub fn parse_annotations(bytes: &[u8], path: &Path) -> Result<Vec<Annotation>> {
                 time = time.saturating_add(i64::from(data));
                 let sample = usize::try_from(time)
                     .map_err(|_| corrupt(at, format!("annotation at negative sample {time}")))?;
-                let (chan, num) = out.last().map_or((0, 0), |a| (a.chan, a.num));
-                out.push(Annotation {
-                    sample,
-                    code: code as u8,
-                    subtype: 0,
-                    chan,
-                    num,
-                    aux: None,
-                });
+                count += 1;
+                if let Some(out) = out.as_deref_mut() {
+                    let (chan, num) = out.last().map_or((0, 0), |a| (a.chan, a.num));
+                    out.push(Annotation {
+                        sample,
+                        code: code as u8,
+                        subtype: 0,
+                        chan,
+                        num,
+                        aux: None,
+                    });
+                }
             }
         }
     }

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use super::format::Format;
 use super::header::{DEFAULT_FS, Header, SignalSpec};
+use crate::limits::{ReadLimits, exceeded};
 use crate::{Error, Result};
 
 pub(super) fn parse_err(path: &Path, line: usize, message: impl Into<String>) -> Error {
@@ -40,7 +41,12 @@ fn positive(tok: &str, what: &str, path: &Path, line: usize) -> Result<f64> {
 }
 
 /// `name[/segments] nsig [fs[/counter[(base)]] [nsamp [time [date]]]]`
-pub(super) fn parse_record_line(line: &str, path: &Path, no: usize) -> Result<(Header, usize)> {
+pub(super) fn parse_record_line(
+    line: &str,
+    path: &Path,
+    no: usize,
+    limits: &ReadLimits,
+) -> Result<(Header, usize)> {
     let toks: Vec<&str> = line.split_whitespace().collect();
     let Some(&name) = toks.first() else {
         return Err(parse_err(path, no, "empty record line"));
@@ -66,12 +72,9 @@ pub(super) fn parse_record_line(line: &str, path: &Path, no: usize) -> Result<(H
         ));
     }
     let n_signals: usize = num(nsig, "number of signals", path, no)?;
-    if n_signals > 4096 {
-        return Err(parse_err(
-            path,
-            no,
-            format!("implausible number of signals {n_signals}"),
-        ));
+    if n_signals > limits.max_signals {
+        let msg = format!("line {no}: {n_signals} signals declared");
+        return Err(exceeded(path, "max_signals", limits.max_signals, msg));
     }
     let (mut fs, mut counter_freq, mut base_counter) = (DEFAULT_FS, None, None);
     if let Some(&tok) = toks.get(2) {
@@ -92,6 +95,10 @@ pub(super) fn parse_record_line(line: &str, path: &Path, no: usize) -> Result<(H
         Some(t) => Some(num::<usize>(t, "number of samples", path, no)?).filter(|&n| n > 0),
         None => None,
     };
+    if let Some(n) = n_samples.filter(|&n| n > limits.max_samples) {
+        let msg = format!("line {no}: {n} samples per signal declared");
+        return Err(exceeded(path, "max_samples", limits.max_samples, msg));
+    }
     let header = Header {
         record_name: name.to_string(),
         fs,

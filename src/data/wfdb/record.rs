@@ -1,13 +1,13 @@
 //! Signal files: whole records or sample ranges, as digital values, physical values or [`Ecg`].
 
-use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use super::decode::{byte_span, check_range, corrupt, decode_group, frame_count, usize_of};
-use super::header::{Header, header_path};
+use super::header::{Header, header_path, read_lines};
 use crate::data::Ecg;
+use crate::limits::{ReadLimits, check_regular, exceeded, open_regular, read_regular};
 use crate::{Error, Result};
 
 /// A record's header and the digital samples of samples `start..start + len()` of each signal.
@@ -22,23 +22,40 @@ pub struct Record {
 }
 
 impl Record {
-    /// Reads a whole record; `record` is its path without extension (e.g. `mitdb/100`) or
-    /// its `.hea` file. Each signal file is read in one call.
+    /// Reads a whole record under the default [`ReadLimits`]; `record` is its path without
+    /// extension (e.g. `mitdb/100`) or its `.hea` file. Each signal file is read in one call.
     pub fn read(record: impl AsRef<Path>) -> Result<Record> {
-        let hea = header_path(record.as_ref());
-        let header = Header::read(&hea)?;
-        let paths = data_paths(&header, &hea)?;
-        let mut files = Vec::with_capacity(paths.len());
-        for p in &paths {
-            files.push(std::fs::read(p).map_err(|e| Error::io(p, e))?);
-        }
-        let named: Vec<(&Path, &[u8])> = paths
-            .iter()
-            .map(PathBuf::as_path)
-            .zip(files.iter().map(Vec::as_slice))
-            .collect();
+        Record::read_with_limits(record, &ReadLimits::default())
+    }
+
+    /// Reads a whole record under `limits`. The header and its signal files must be regular
+    /// files ([`Error::NotRegularFile`]), the signal files inside the header's folder
+    /// ([`Error::OutsideFolder`]), and the record at most `limits.max_samples` samples per
+    /// signal ([`Error::Limit`]), checked from the file sizes before anything is read: memory is
+    /// the signal files' bytes plus the decoded samples.
+    pub fn read_with_limits(record: impl AsRef<Path>, limits: &ReadLimits) -> Result<Record> {
+        let (header, paths, lens) = open_record(record.as_ref(), limits)?;
+        let groups = header.groups();
+        let n_frames = frame_count(&header, &groups, &lens, &paths)?;
+        check_samples(&paths, n_frames, limits)?;
         let mut digital = Vec::new();
-        decode(&header, &named, None, &mut digital)?;
+        {
+            let mut files = Vec::with_capacity(paths.len());
+            for (p, &len) in paths.iter().zip(&lens) {
+                // The size was checked against the header: a file that grew since is cut at
+                // one byte more and then found inconsistent by the decoder.
+                files.push(read_regular(p, len, "max_samples").map_err(|e| match e {
+                    Error::Limit { .. } => corrupt(p, len, "file grew while read"),
+                    other => other,
+                })?);
+            }
+            let named: Vec<(&Path, &[u8])> = paths
+                .iter()
+                .map(PathBuf::as_path)
+                .zip(files.iter().map(Vec::as_slice))
+                .collect();
+            decode(&header, &named, None, &mut digital)?;
+        }
         Ok(Record {
             header,
             start: 0,
@@ -47,23 +64,29 @@ impl Record {
     }
 
     /// Reads samples `range` (start inclusive, end exclusive) of every signal, seeking to the
-    /// first frame and reading only the bytes that hold the range.
+    /// first frame and reading only the bytes that hold the range (default [`ReadLimits`]).
     pub fn read_range(record: impl AsRef<Path>, range: Range<usize>) -> Result<Record> {
-        let hea = header_path(record.as_ref());
-        let header = Header::read(&hea)?;
-        let paths = data_paths(&header, &hea)?;
+        Record::read_range_with_limits(record, range, &ReadLimits::default())
+    }
+
+    /// [`read_range`](Self::read_range) under `limits`, checked as in
+    /// [`read_with_limits`](Self::read_with_limits) (the range, not the whole record, must fit
+    /// `max_samples`).
+    pub fn read_range_with_limits(
+        record: impl AsRef<Path>,
+        range: Range<usize>,
+        limits: &ReadLimits,
+    ) -> Result<Record> {
+        let (header, paths, lens) = open_record(record.as_ref(), limits)?;
         let groups = header.groups();
-        let mut lens = Vec::with_capacity(paths.len());
-        for p in &paths {
-            lens.push(std::fs::metadata(p).map_err(|e| Error::io(p, e))?.len());
-        }
         let n_frames = frame_count(&header, &groups, &lens, &paths)?;
         check_range(&range, n_frames)?;
+        check_samples(&paths, range.len(), limits)?;
         let mut digital = vec![Vec::new(); header.signals.len()];
         for (g, p) in groups.iter().zip(&paths) {
             let (span, skip) = byte_span(g, &range);
             let mut buf = vec![0u8; usize_of(span.end - span.start, p)?];
-            let mut file = File::open(p).map_err(|e| Error::io(p, e))?;
+            let (mut file, _) = open_regular(p)?;
             file.seek(SeekFrom::Start(span.start))
                 .map_err(|e| Error::io(p, e))?;
             file.read_exact(&mut buf).map_err(|e| match e.kind() {
@@ -149,6 +172,11 @@ pub fn read_ecg(record: impl AsRef<Path>) -> Result<Ecg> {
     Ok(Record::read(record)?.to_ecg())
 }
 
+/// [`read_ecg`] under `limits` (see [`Record::read_with_limits`]).
+pub fn read_ecg_with_limits(record: impl AsRef<Path>, limits: &ReadLimits) -> Result<Ecg> {
+    Ok(Record::read_with_limits(record, limits)?.to_ecg())
+}
+
 /// Decodes every signal of a record from the bytes of its signal files (one slice per
 /// [`Header::groups`] entry), after checking their sizes against the header. Errors name the
 /// header's file names.
@@ -220,11 +248,44 @@ fn decode(
     Ok(())
 }
 
-/// Paths of the record's signal files, next to its header.
-fn data_paths(header: &Header, hea: &Path) -> Result<Vec<PathBuf>> {
+/// The record's header, its signal files' paths (checked to be inside the header's folder
+/// and regular files) and their sizes.
+fn open_record(record: &Path, limits: &ReadLimits) -> Result<(Header, Vec<PathBuf>, Vec<u64>)> {
+    let hea = header_path(record);
+    let (header, lines) = read_lines(&hea, limits)?;
+    let paths = data_paths(&header, &lines, &hea)?;
+    let mut lens = Vec::with_capacity(paths.len());
+    for p in &paths {
+        lens.push(check_regular(p)?.len());
+    }
+    Ok((header, paths, lens))
+}
+
+/// [`Error::Limit`] when a read would hold more than `max_samples` samples per signal.
+fn check_samples(paths: &[PathBuf], n: usize, limits: &ReadLimits) -> Result<()> {
+    match paths.first() {
+        Some(p) if n > limits.max_samples => {
+            let msg = format!("{n} samples per signal");
+            Err(exceeded(p, "max_samples", limits.max_samples, msg))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Paths of the record's signal files, each confined to the header's folder: no absolute path,
+/// no `..`, and no symbolic link that resolves outside the folder. `lines` holds the header
+/// line of each signal, for errors.
+fn data_paths(header: &Header, lines: &[usize], hea: &Path) -> Result<Vec<PathBuf>> {
     let dir = hea.parent().unwrap_or(Path::new(""));
     let mut paths = Vec::new();
     for g in header.groups() {
+        let line = lines.get(g.signals.start).copied().unwrap_or(0);
+        let outside = |reason: String| Error::OutsideFolder {
+            header: hea.to_path_buf(),
+            line,
+            file_name: g.file_name.clone(),
+            reason,
+        };
         if g.file_name == "~" {
             let msg = "null signal file `~` (signals without data)";
             return Err(Error::Unsupported {
@@ -232,7 +293,39 @@ fn data_paths(header: &Header, hea: &Path) -> Result<Vec<PathBuf>> {
                 message: msg.into(),
             });
         }
-        paths.push(dir.join(&g.file_name));
+        let name = Path::new(&g.file_name);
+        for part in name.components() {
+            match part {
+                Component::Normal(_) | Component::CurDir => {}
+                Component::ParentDir => return Err(outside("it has a `..` component".into())),
+                Component::RootDir | Component::Prefix(_) => {
+                    return Err(outside("it is an absolute path".into()));
+                }
+            }
+        }
+        let path = dir.join(name);
+        // A symbolic link (the file, or a folder on the way) must not lead out of the folder.
+        let folder = canonical(dir, hea)?;
+        let target = canonical(&path, &path)?;
+        if !target.starts_with(&folder) {
+            let msg = format!(
+                "it resolves to {}, outside {}",
+                target.display(),
+                folder.display()
+            );
+            return Err(outside(msg));
+        }
+        paths.push(path);
     }
     Ok(paths)
+}
+
+/// `path` with every symbolic link resolved; errors name `at`.
+fn canonical(path: &Path, at: &Path) -> Result<PathBuf> {
+    let path = if path.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        path
+    };
+    std::fs::canonicalize(path).map_err(|e| Error::io(at, e))
 }

@@ -133,12 +133,10 @@ fn backward_rows(
         math::backward_rows(h, saved, &dh, &mut dc, &mut d_gx[t * g4..], seq * g4);
         // d[x_t | h_{t-1}] = dG_t w^T: [n, 4H] x [4H, D + H], `w` read transposed through its
         // strides (element (gate, j) sits at j 4H + gate).
-        // SAFETY: `d_lhs` is [n, D + H]; step t of `d_gx` is n rows of 4H (row stride T 4H).
-        unsafe {
-            let d_step = Operand::rows(&d_gx[t * g4..], seq * g4);
-            let w_t = Operand::transposed(inputs.w, g4);
-            matmul([n, k, g4], d_lhs.as_mut_ptr(), k, false, d_step, w_t);
-        }
+        // `d_lhs` is [n, D + H]; step t of `d_gx` is n rows of 4H (row stride T 4H) (checked).
+        let d_step = Operand::rows(&d_gx[t * g4..], seq * g4);
+        let w_t = Operand::transposed(inputs.w, g4);
+        matmul([n, k, g4], &mut d_lhs, k, false, d_step, w_t);
         for r in 0..n {
             grads.x[(r * seq + t) * d..][..d].copy_from_slice(&d_lhs[r * k..r * k + d]);
         }
@@ -162,19 +160,10 @@ fn backward_rows(
         }
     }
     let mut d_w = vec![0.0f32; k * g4];
-    // SAFETY: `d_w` is [D + H, 4H]; `previous` is [n T, D + H], read transposed (m = feature,
-    // k = row); `d_gx` is [n T, 4H].
-    unsafe {
-        let previous_t = Operand::transposed(&previous, k);
-        let d_gates = Operand::rows(d_gx, g4);
-        matmul(
-            [k, g4, n * seq],
-            d_w.as_mut_ptr(),
-            g4,
-            false,
-            previous_t,
-            d_gates,
-        );
-    }
+    // `d_w` is [D + H, 4H]; `previous` is [n T, D + H], read transposed (m = feature,
+    // k = row); `d_gx` is [n T, 4H] (checked by `matmul`).
+    let previous_t = Operand::transposed(&previous, k);
+    let d_gates = Operand::rows(d_gx, g4);
+    matmul([k, g4, n * seq], &mut d_w, g4, false, previous_t, d_gates);
     d_w
 }

@@ -69,6 +69,12 @@ fn empty() -> FlexTensor {
 impl Operands {
     /// A recurrence over `seq` steps from projected parts `gx` `[B, T or 1, 4H]` and `gs`
     /// `[T or 1, 4H]`. The tensor-level wrapper has checked shapes and dtype (`f32`).
+    ///
+    /// # Panics
+    /// When the operands break [`LstmRecurrenceBackend::lstm_recurrence`]'s contract (ranks,
+    /// shapes, `f32`), before any kernel runs: the kernels' unsafe matrix products rely on it.
+    ///
+    /// [`LstmRecurrenceBackend::lstm_recurrence`]: super::LstmRecurrenceBackend::lstm_recurrence
     pub fn parts(
         gx: FlexTensor,
         gs: FlexTensor,
@@ -77,12 +83,21 @@ impl Operands {
         c0: FlexTensor,
         seq: usize,
     ) -> Self {
-        let shape = gx.layout().shape().clone();
+        let shape = check_f32("gx", &gx, 3);
+        let gates = shape[2];
+        contract(gates % 4 == 0, || {
+            format!("gx's last dimension {gates} is not 4H")
+        });
+        let hidden = gates / 4;
         let dims = Dims {
             batch: shape[0],
             seq,
-            hidden: shape[2] / 4,
+            hidden,
         };
+        contract(shape[1] == seq || shape[1] == 1, || {
+            format!("gx {shape:?} holds neither {seq} steps nor 1")
+        });
+        check_common(dims, &gs, &whh, &h0, &c0);
         Operands {
             dims,
             gx_steps: shape[1],
@@ -99,6 +114,11 @@ impl Operands {
 
     /// A recurrence over the sequence `x` `[B, T, D]`, projected by `wih` `[D, 4H]` inside the
     /// step, plus `gs` `[T or 1, 4H]` (e.g. the bias).
+    ///
+    /// # Panics
+    /// As [`parts`](Self::parts), for [`LstmRecurrenceBackend::lstm_sequence`]'s contract.
+    ///
+    /// [`LstmRecurrenceBackend::lstm_sequence`]: super::LstmRecurrenceBackend::lstm_sequence
     pub fn sequence(
         x: FlexTensor,
         wih: FlexTensor,
@@ -107,13 +127,19 @@ impl Operands {
         h0: FlexTensor,
         c0: FlexTensor,
     ) -> Self {
-        let shape = x.layout().shape().clone();
-        let hidden = whh.layout().shape()[0];
+        let shape = check_f32("x", &x, 3);
+        let whh_shape = check_f32("whh", &whh, 2);
+        let hidden = whh_shape[0];
         let dims = Dims {
             batch: shape[0],
             seq: shape[1],
             hidden,
         };
+        let wih_shape = check_f32("wih", &wih, 2);
+        contract(wih_shape == [shape[2], dims.gates()], || {
+            format!("wih is {wih_shape:?}, x {shape:?} and whh {whh_shape:?} need [D, 4H]")
+        });
+        check_common(dims, &gs, &whh, &h0, &c0);
         let mut w = values(&contiguous(wih)).to_vec();
         w.extend_from_slice(values(&contiguous(whh)));
         Operands {
@@ -220,6 +246,56 @@ impl Operands {
             c0: tensor(c0, [batch, hidden]),
         }
     }
+}
+
+/// Panics with the operation's contract when `holds` is false. The trait is safe and public,
+/// so a caller can hand it any tensors: this is where shapes the kernels' unsafe matrix
+/// products rely on are enforced.
+#[track_caller]
+fn contract(holds: bool, message: impl FnOnce() -> String) {
+    assert!(holds, "LSTM recurrence: {}", message());
+}
+
+/// The shape of `t`, checked to have `rank` dimensions and `f32` values.
+#[track_caller]
+fn check_f32(name: &str, t: &FlexTensor, rank: usize) -> Vec<usize> {
+    let shape = t.layout().shape().to_vec();
+    contract(shape.len() == rank, || {
+        format!("{name} must have {rank} dimensions, has shape {shape:?}")
+    });
+    contract(t.dtype() == burn::tensor::DType::F32, || {
+        format!("{name} must hold f32 values, holds {:?}", t.dtype())
+    });
+    shape
+}
+
+/// `gs` `[T or 1, 4H]`, `whh` `[H, 4H]`, `h0` and `c0` `[B, H]`, all `f32`, and sizes whose
+/// products (the output, the saved gates) fit in memory.
+#[track_caller]
+fn check_common(dims: Dims, gs: &FlexTensor, whh: &FlexTensor, h0: &FlexTensor, c0: &FlexTensor) {
+    let Dims { batch, seq, hidden } = dims;
+    let gates = dims.gates();
+    let gs_shape = check_f32("gs", gs, 2);
+    contract(
+        (gs_shape[0] == seq || gs_shape[0] == 1) && gs_shape[1] == gates,
+        || format!("gs is {gs_shape:?}, needs [{seq} or 1, {gates}]"),
+    );
+    let whh_shape = check_f32("whh", whh, 2);
+    contract(whh_shape == [hidden, gates], || {
+        format!("whh is {whh_shape:?}, needs [{hidden}, {gates}]")
+    });
+    for (name, t) in [("h0", h0), ("c0", c0)] {
+        let shape = check_f32(name, t, 2);
+        contract(shape == [batch, hidden], || {
+            format!("{name} is {shape:?}, needs [{batch}, {hidden}]")
+        });
+    }
+    let size = [batch, seq + 1, gates]
+        .iter()
+        .try_fold(1usize, |a, &b| a.checked_mul(b));
+    contract(seq < usize::MAX && size.is_some(), || {
+        format!("{batch} rows of {seq} steps of {gates} gates overflow memory")
+    });
 }
 
 /// A contiguous `f32` tensor's values.

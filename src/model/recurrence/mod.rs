@@ -21,6 +21,13 @@ mod kernel;
 mod math;
 
 /// Backends that run the whole LSTM recurrence as one operation.
+///
+/// # Panics
+/// Both methods check their operands (ranks, shapes, `f32`) against the contract below before
+/// any kernel runs, and panic naming the operand that breaks it (e.g. `LSTM recurrence: whh
+/// is [1, 16], needs [4, 16]`): the kernels' unsafe matrix products rely on those shapes, and
+/// a safe trait must not let a caller reach undefined behaviour. [`lstm_recurrence`] and
+/// [`lstm_sequence`], the tensor-level wrappers, check first and return `None` instead.
 #[backend_extension(Flex, Autodiff)]
 pub trait LstmRecurrenceBackend: Backend {
     /// The recurrence over `seq` steps whose pre-activations (gates `i, f, g, o`) are

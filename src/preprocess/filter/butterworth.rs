@@ -2,11 +2,11 @@
 //!
 //! `order` is the Butterworth order N of each band edge, as in `scipy.signal.butter(N, ...)`:
 //! a band-pass of order N has 2N poles (N sections). Filters run forward and backward
-//! ([`filtfilt`]), so the response is `|H|²` with zero phase: each edge is -6 dB (gain 0.5) at
+//! ([`filtfilt`](super::filtfilt)), so the response is `|H|²` with zero phase: each edge is -6 dB (gain 0.5) at
 //! its cutoff and rolls off at 40·N dB/decade.
 
 use super::SignalFilter;
-use super::sos::{Biquad, filtfilt};
+use super::sos::{Biquad, filtfilt_at};
 use crate::preprocess::check::check_fs;
 use crate::{Error, Result};
 use sci_rs::signal::filter::design::{DigitalFilter, FilterBandType, FilterOutputType, butter_dyn};
@@ -167,7 +167,7 @@ macro_rules! zero_phase_filter {
     ($($t:ty),*) => {$(
         impl SignalFilter for $t {
             fn apply(&self, signal: &[f32], fs: f64) -> Result<Vec<f32>> {
-                filtfilt(&self.sections(fs)?, signal)
+                filtfilt_at(&self.sections(fs)?, signal, fs)
             }
         }
     )*};
@@ -187,6 +187,12 @@ fn check_cutoff(name: &'static str, hz: f64, fs: f64) -> Result<()> {
     }
 }
 
+/// Smallest cutoff, as a fraction of the Nyquist frequency, that a Butterworth design accepts
+/// (and the closest it may come to Nyquist): nearer, the poles sit within `f64` rounding of the
+/// unit circle, the design degenerates (`sci-rs` then panics or returns non-finite sections),
+/// e.g. a 0.5 Hz cutoff at `fs = 1e300`. At 360 Hz this still allows cutoffs from 0.18 mHz.
+pub const MIN_RELATIVE_CUTOFF: f64 = 1e-6;
+
 /// Butterworth design through `sci-rs` (arguments are validated first: it panics on bad ones).
 fn design(order: usize, wn: Vec<f64>, band: FilterBandType, fs: f64) -> Result<Vec<Biquad>> {
     if !(1..=MAX_ORDER).contains(&order) {
@@ -195,14 +201,37 @@ fn design(order: usize, wn: Vec<f64>, band: FilterBandType, fs: f64) -> Result<V
             format!("{order} is not in 1..={MAX_ORDER}"),
         ));
     }
-    let filter = butter_dyn(
-        order,
-        wn,
-        Some(band),
-        Some(false),
-        Some(FilterOutputType::Sos),
-        Some(fs),
-    );
+    let nyquist = fs / 2.0;
+    for &hz in &wn {
+        let relative = hz / nyquist;
+        if !(MIN_RELATIVE_CUTOFF..=1.0 - MIN_RELATIVE_CUTOFF).contains(&relative) {
+            return Err(Error::invalid(
+                "fs",
+                format!(
+                    "{fs} Hz: a {hz} Hz cutoff is {relative:e} of Nyquist; a Butterworth design \
+                     needs between {MIN_RELATIVE_CUTOFF:e} and 1 - {MIN_RELATIVE_CUTOFF:e}"
+                ),
+            ));
+        }
+    }
+    // The checks above keep sci-rs's design inside what it handles; should it still panic on
+    // some corner, that becomes an error rather than a crash of the caller.
+    let filter = std::panic::catch_unwind(|| {
+        butter_dyn(
+            order,
+            wn,
+            Some(band),
+            Some(false),
+            Some(FilterOutputType::Sos),
+            Some(fs),
+        )
+    })
+    .map_err(|_| {
+        Error::invalid(
+            "fs",
+            format!("{fs} Hz: the order-{order} Butterworth design failed at this rate"),
+        )
+    })?;
     match filter {
         DigitalFilter::Sos(sos) => Ok(sos.sos.iter().map(|s| Biquad { b: s.b, a: s.a }).collect()),
         _ => Err(Error::invalid(

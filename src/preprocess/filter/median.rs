@@ -37,7 +37,18 @@ impl MedianBaseline {
 impl SignalFilter for MedianBaseline {
     fn apply(&self, signal: &[f32], fs: f64) -> Result<Vec<f32>> {
         let baseline = self.baseline(signal, fs)?;
-        Ok(signal.iter().zip(&baseline).map(|(x, b)| x - b).collect())
+        let out: Vec<f32> = signal.iter().zip(&baseline).map(|(x, b)| x - b).collect();
+        // Finite in, finite baseline; only a difference beyond f32's range is not.
+        match out.iter().position(|y| !y.is_finite()) {
+            None => Ok(out),
+            Some(sample) => Err(Error::Signal {
+                sample,
+                message: format!(
+                    "{} minus its baseline {} overflows a 32-bit float",
+                    signal[sample], baseline[sample]
+                ),
+            }),
+        }
     }
 }
 
@@ -100,7 +111,8 @@ fn remove(sorted: &mut Vec<f32>, x: f32) {
 fn median_of_sorted(sorted: &[f32]) -> f32 {
     let m = sorted.len() / 2;
     match (sorted.get(m), m.checked_sub(1).and_then(|i| sorted.get(i))) {
-        (Some(&hi), Some(&lo)) if sorted.len().is_multiple_of(2) => 0.5 * (lo + hi),
+        // Halved before the sum, which cannot then overflow.
+        (Some(&hi), Some(&lo)) if sorted.len().is_multiple_of(2) => 0.5 * lo + 0.5 * hi,
         (Some(&mid), _) => mid,
         _ => 0.0,
     }

@@ -12,7 +12,7 @@ mod scipy_ref;
 #[cfg(test)]
 mod tests;
 
-pub use butterworth::{BandPass, HighPass, LowPass, MAX_ORDER};
+pub use butterworth::{BandPass, HighPass, LowPass, MAX_ORDER, MIN_RELATIVE_CUTOFF};
 pub use median::{MedianBaseline, moving_median};
 pub use notch::Notch;
 pub use sos::{Biquad, cascade_magnitude, filtfilt, filtfilt_padlen};

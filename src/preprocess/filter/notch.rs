@@ -1,7 +1,7 @@
 //! Zero-phase IIR notch for mains interference (50 or 60 Hz).
 
 use super::SignalFilter;
-use super::sos::{Biquad, filtfilt};
+use super::sos::{Biquad, filtfilt_at};
 use crate::preprocess::check::check_fs;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -79,6 +79,6 @@ impl Notch {
 
 impl SignalFilter for Notch {
     fn apply(&self, signal: &[f32], fs: f64) -> Result<Vec<f32>> {
-        filtfilt(&[self.section(fs)?], signal)
+        filtfilt_at(&[self.section(fs)?], signal, fs)
     }
 }

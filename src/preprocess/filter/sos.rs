@@ -49,7 +49,10 @@ pub fn filtfilt_padlen(sections: &[Biquad]) -> usize {
 ///
 /// The effective magnitude response is the square of the cascade's, with no phase shift.
 /// Errors: empty signal or one not longer than the padding ([`Error::InvalidArgument`]),
-/// NaN/infinite sample ([`Error::Signal`]), no section, non-finite coefficients or `a[0] == 0`.
+/// NaN/infinite sample ([`Error::Signal`]), no section, non-finite coefficients or `a[0] == 0`,
+/// and a non-finite output (an unstable or degenerate cascade, or a signal so large that the
+/// result overflows `f32`): [`Error::InvalidArgument`] for `sections`, naming the sample, never
+/// `Ok` with a NaN.
 pub fn filtfilt(sections: &[Biquad], signal: &[f32]) -> Result<Vec<f32>> {
     check_signal(signal)?;
     if sections.is_empty() {
@@ -78,6 +81,34 @@ pub fn filtfilt(sections: &[Biquad], signal: &[f32]) -> Result<Vec<f32>> {
         // sci-rs's recursion assumes a[0] == 1.
         sos.push(Sos::new(s.b.map(|c| c / a0), s.a.map(|c| c / a0)));
     }
-    let out = sosfiltfilt_dyn(signal.iter().map(|&x| f64::from(x)), &sos);
-    Ok(out.into_iter().map(|y| y as f32).collect())
+    let out: Vec<f32> = sosfiltfilt_dyn(signal.iter().map(|&x| f64::from(x)), &sos)
+        .into_iter()
+        .map(|y| y as f32)
+        .collect();
+    match out.iter().position(|y| !y.is_finite()) {
+        None => Ok(out),
+        Some(i) => Err(Error::invalid(
+            "sections",
+            format!(
+                "filtering gives the non-finite value {} at sample {i}",
+                out[i]
+            ),
+        )),
+    }
+}
+
+/// [`filtfilt`] with sections designed for sampling rate `fs`: a design that is unusable at
+/// that rate (non-finite coefficients or output, e.g. `fs = 1e300` with a 0.5 Hz cutoff) is
+/// reported as an invalid `fs`.
+pub(super) fn filtfilt_at(sections: &[Biquad], signal: &[f32], fs: f64) -> Result<Vec<f32>> {
+    filtfilt(sections, signal).map_err(|e| match e {
+        Error::InvalidArgument {
+            name: "sections",
+            message,
+        } => Error::invalid(
+            "fs",
+            format!("{fs} Hz: the filter designed for this rate is unusable: {message}"),
+        ),
+        other => other,
+    })
 }

@@ -1,0 +1,527 @@
+//! Issue 14's bad inputs through the public API: non-regular files (FIFOs, `/dev/zero`,
+//! folders), signal files outside the record's folder, every limit of `ReadLimits`, CSV first
+//! rows and decimal commas, filters at absurd rates, and the fused LSTM recurrence's shape
+//! contract. Each returns a typed error naming the file and the line, field or sample (or, for
+//! the recurrence's violated contract, panics with a message before any unsafe code runs).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use ecg_anomaly::Error;
+use ecg_anomaly::data::csv::{CsvOptions, read_csv, read_csv_from, read_csv_from_with_limits};
+use ecg_anomaly::data::wfdb::{
+    Header, Record, parse_annotations_with_limits, read_annotations, read_annotations_with_limits,
+    read_ecg,
+};
+use ecg_anomaly::limits::ReadLimits;
+use ecg_anomaly::preprocess::filter::{
+    BandPass, Biquad, HighPass, LowPass, MedianBaseline, Notch, SignalFilter, filtfilt,
+};
+
+/// A fresh folder under the system temp dir, unique to this process and test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ecg-reliability-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A one-signal format-16 record `rec` in `dir` whose signal file is `file_name`, 4 samples.
+fn record(dir: &Path, file_name: &str) -> PathBuf {
+    let hea = format!("# a comment\nrec 1 100 4\n{file_name} 16 200 16 0 0 0 0 MLII\n");
+    std::fs::write(dir.join("rec.hea"), hea).unwrap();
+    dir.join("rec")
+}
+
+fn samples_16(values: &[i16]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+fn outside_folder(err: Error) -> (PathBuf, usize, String) {
+    match err {
+        Error::OutsideFolder {
+            header,
+            line,
+            file_name,
+            ..
+        } => (header, line, file_name),
+        other => panic!("expected OutsideFolder, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_fifo_signal_file_is_refused_before_any_blocking_read() {
+    let dir = scratch("fifo");
+    let rec = record(&dir, "rec.dat");
+    mkfifo(&dir.join("rec.dat"));
+    // Nothing writes to the FIFO: opening or reading it would block this test forever.
+    for result in [
+        Record::read(&rec).map(|_| ()),
+        Record::read_range(&rec, 0..2).map(|_| ()),
+        read_ecg(&rec).map(|_| ()),
+    ] {
+        match result.unwrap_err() {
+            Error::NotRegularFile { path, kind } => {
+                assert_eq!(path, dir.join("rec.dat"));
+                assert_eq!(kind, "a FIFO");
+            }
+            other => panic!("expected NotRegularFile, got {other:?}"),
+        }
+    }
+    mkfifo(&dir.join("fifo.hea"));
+    let err = Header::read(dir.join("fifo.hea")).unwrap_err();
+    assert!(
+        matches!(err, Error::NotRegularFile { kind: "a FIFO", .. }),
+        "{err}"
+    );
+    mkfifo(&dir.join("fifo.atr"));
+    let err = read_annotations(dir.join("fifo.atr")).unwrap_err();
+    assert!(
+        matches!(err, Error::NotRegularFile { kind: "a FIFO", .. }),
+        "{err}"
+    );
+    mkfifo(&dir.join("fifo.csv"));
+    let err = read_csv(dir.join("fifo.csv"), 250.0, &CsvOptions::default()).unwrap_err();
+    assert!(
+        matches!(err, Error::NotRegularFile { kind: "a FIFO", .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn devices_and_folders_are_not_read() {
+    let zero = Path::new("/dev/zero");
+    let device = |err: Error| match err {
+        Error::NotRegularFile { path, kind } => {
+            assert_eq!((path.as_path(), kind), (zero, "a character device"))
+        }
+        other => panic!("expected NotRegularFile, got {other:?}"),
+    };
+    device(Header::read(zero).unwrap_err());
+    device(read_annotations(zero).unwrap_err());
+    device(read_csv(zero, 250.0, &CsvOptions::default()).unwrap_err());
+    let dir = scratch("folder");
+    let rec = record(&dir, "rec.dat");
+    std::fs::create_dir(dir.join("rec.dat")).unwrap();
+    let err = Record::read(&rec).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::NotRegularFile {
+                kind: "a folder",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn signal_files_outside_the_header_folder_are_refused_with_the_header_line() {
+    let root = scratch("escape");
+    let dir = root.join("records");
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = samples_16(&[1, 2, 3, 4]);
+    std::fs::write(root.join("x.dat"), &data).unwrap();
+    let hea = dir.join("rec.hea");
+    for name in ["../x.dat", "sub/../../x.dat", "/etc/passwd", "/dev/zero"] {
+        let rec = record(&dir, name);
+        let (header, line, file_name) = outside_folder(Record::read(&rec).unwrap_err());
+        assert_eq!(
+            (header.as_path(), line, file_name.as_str()),
+            (hea.as_path(), 3, name)
+        );
+        let err = Record::read_range(&rec, 0..1).unwrap_err();
+        assert_eq!(outside_folder(err).1, 3);
+    }
+    // A symbolic link inside the folder that leads out of it.
+    std::os::unix::fs::symlink(root.join("x.dat"), dir.join("link.dat")).unwrap();
+    let rec = record(&dir, "link.dat");
+    let err = Record::read(&rec).unwrap_err();
+    assert!(err.to_string().contains("resolves to"), "{err}");
+    assert_eq!(outside_folder(err).2, "link.dat");
+    // A linked folder on the way out.
+    std::os::unix::fs::symlink(&root, dir.join("up")).unwrap();
+    let err = Record::read(record(&dir, "up/x.dat")).unwrap_err();
+    assert_eq!(outside_folder(err).2, "up/x.dat");
+    // Links and sub-folders that stay inside are fine.
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("sub/rec.dat"), &data).unwrap();
+    std::os::unix::fs::symlink(dir.join("sub/rec.dat"), dir.join("inside.dat")).unwrap();
+    for name in ["sub/rec.dat", "./sub/rec.dat", "inside.dat"] {
+        let got = Record::read(record(&dir, name)).unwrap();
+        assert_eq!(got.digital, [vec![1, 2, 3, 4]], "{name}");
+    }
+}
+
+fn limit_of(err: &Error) -> &'static str {
+    match err {
+        Error::Limit { limit, .. } => limit,
+        other => panic!("expected Limit, got {other:?}"),
+    }
+}
+
+#[test]
+fn every_wfdb_limit_is_enforced_and_can_be_raised() {
+    let dir = scratch("wfdb-limits");
+    let rec = record(&dir, "rec.dat");
+    std::fs::write(dir.join("rec.dat"), samples_16(&[1, 2, 3, 4])).unwrap();
+    let hea = dir.join("rec.hea");
+    let at = |limits: ReadLimits| Record::read_with_limits(&rec, &limits);
+    assert_eq!(at(ReadLimits::default()).unwrap().len(), 4);
+    let small = |f: fn(&mut ReadLimits)| {
+        let mut l = ReadLimits::default();
+        f(&mut l);
+        l
+    };
+    let err = at(small(|l| l.max_samples = 3)).unwrap_err();
+    assert_eq!(limit_of(&err), "max_samples");
+    assert!(err.to_string().contains("line 2: 4 samples"), "{err}");
+    let err = at(small(|l| l.max_header_lines = 2)).unwrap_err();
+    assert_eq!(limit_of(&err), "max_header_lines");
+    assert!(err.to_string().contains("line 3"), "{err}");
+    let err = at(small(|l| l.max_header_bytes = 10)).unwrap_err();
+    assert_eq!(limit_of(&err), "max_header_bytes");
+    let err = at(small(|l| l.max_signals = 0)).unwrap_err();
+    assert_eq!(limit_of(&err), "max_signals");
+    assert!(
+        matches!(&err, Error::Limit { path, .. } if path == &hea),
+        "{err}"
+    );
+    // A header without a sample count: the count inferred from the file is limited too.
+    std::fs::write(&hea, "rec 1 100\nrec.dat 16 200 16 0 0 0 0 MLII\n").unwrap();
+    assert_eq!(at(ReadLimits::default()).unwrap().len(), 4);
+    let err = at(small(|l| l.max_samples = 3)).unwrap_err();
+    assert_eq!(limit_of(&err), "max_samples");
+    assert!(
+        Record::read_range_with_limits(&rec, 0..3, &small(|l| l.max_samples = 3)).is_ok(),
+        "a range within the limit is read"
+    );
+    // Defaults: 4096 signals at most, declared samples checked at parse time.
+    let many = "rec 5000 100 4\n";
+    let err = Header::parse(many.as_bytes(), Path::new("many.hea")).unwrap_err();
+    assert_eq!(limit_of(&err), "max_signals");
+    let huge = "rec 1 100 18446744073709551615\nrec.dat 16\n";
+    let err = Header::parse(huge.as_bytes(), Path::new("huge.hea")).unwrap_err();
+    assert_eq!(limit_of(&err), "max_samples");
+    let raised = ReadLimits {
+        max_samples: usize::MAX,
+        ..ReadLimits::default()
+    };
+    assert!(Header::parse_with_limits(huge.as_bytes(), Path::new("h"), &raised).is_ok());
+}
+
+#[test]
+fn annotation_limits_are_enforced_before_allocating() {
+    // N beats one sample apart, then the end-of-file word.
+    let mut bytes: Vec<u8> = std::iter::repeat_n([1u8, 4], 100).flatten().collect();
+    bytes.extend([0, 0]);
+    let path = Path::new("many.atr");
+    let limits = |n: usize| ReadLimits {
+        max_annotations: n,
+        ..ReadLimits::default()
+    };
+    assert_eq!(
+        parse_annotations_with_limits(&bytes, path, &limits(100))
+            .unwrap()
+            .len(),
+        100
+    );
+    let err = parse_annotations_with_limits(&bytes, path, &limits(99)).unwrap_err();
+    assert_eq!(limit_of(&err), "max_annotations");
+    assert!(err.to_string().contains("100 annotations"), "{err}");
+    let dir = scratch("atr-limits");
+    std::fs::write(dir.join("rec.atr"), &bytes).unwrap();
+    let small = ReadLimits {
+        max_annotation_bytes: 201,
+        ..ReadLimits::default()
+    };
+    let err = read_annotations_with_limits(dir.join("rec.atr"), &small).unwrap_err();
+    assert_eq!(limit_of(&err), "max_annotation_bytes");
+    assert!(err.to_string().contains("202 bytes"), "{err}");
+}
+
+fn parse_error(err: Error) -> (usize, String) {
+    match err {
+        Error::Parse { line, message, .. } => (line, message),
+        other => panic!("expected Parse, got {other:?}"),
+    }
+}
+
+fn csv(text: &str) -> ecg_anomaly::Result<ecg_anomaly::data::Ecg> {
+    read_csv_from(text.as_bytes(), 250.0, &CsvOptions::default())
+}
+
+#[test]
+fn a_non_finite_first_row_is_data_and_an_error_not_a_header() {
+    for (text, line, what) in [
+        ("NaN\n1\n2\n", 1, "not a finite number"),
+        ("inf\n1\n", 1, "not a finite number"),
+        ("-Infinity,1\n1,2\n", 1, "not a finite number"),
+        ("1e39\n1\n", 1, "overflows a 32-bit float"),
+        ("1,-1e39\n1,2\n", 1, "overflows a 32-bit float"),
+        ("mV\n0.5\nnan\n", 3, "not a finite number"),
+    ] {
+        let (got_line, message) = parse_error(csv(text).unwrap_err());
+        assert_eq!(got_line, line, "{text:?}: {message}");
+        assert!(message.contains(what), "{text:?}: {message}");
+        assert!(message.contains("column"), "{text:?}: {message}");
+    }
+    let (_, message) = parse_error(csv("1,NaN\n").unwrap_err());
+    assert!(message.contains("column 2 (index 1)"), "{message}");
+    // A real header (all text) is still a header, and its names are kept.
+    let ecg = csv("MLII,V5\n0.5,1\n").unwrap();
+    assert_eq!(ecg.lead_names, ["MLII", "V5"]);
+    assert_eq!(ecg.leads, [vec![0.5], vec![1.0]]);
+}
+
+#[test]
+fn decimal_commas_are_read_with_another_delimiter_and_refused_with_commas() {
+    let semicolon = CsvOptions::default().delimiter(b';');
+    let ecg = read_csv_from("0,5;-1,25\n1;2,0\n".as_bytes(), 250.0, &semicolon).unwrap();
+    assert_eq!(ecg.leads, [vec![0.5, 1.0], vec![-1.25, 2.0]]);
+    // A first row of decimal commas is data, not a header.
+    let one = read_csv_from("0,5\n0,25\n".as_bytes(), 250.0, &semicolon).unwrap();
+    assert_eq!(
+        (one.lead_names.as_slice(), one.leads[0].as_slice()),
+        (&["col0".to_string()][..], &[0.5, 0.25][..])
+    );
+    // With the default `,` delimiter: a one-column decimal-comma file is refused, saying why.
+    for (text, line) in [
+        ("0,5\n0,25\n1\n", 3), // a row without a fraction has fewer fields
+        ("0,5\n0,05\n", 2),    // `05`: the tail of a decimal comma
+        ("-0,05\n", 1),
+        ("1,5\n2,5\n-0,075\n", 3),
+    ] {
+        let (got, message) = parse_error(csv(text).unwrap_err());
+        assert_eq!(got, line, "{text:?}: {message}");
+        assert!(message.contains("decimal"), "{text:?}: {message}");
+    }
+    // Integer columns without such tells are two columns, as written.
+    assert_eq!(
+        csv("0,5\n1,7\n").unwrap().leads,
+        [vec![0.0, 1.0], vec![5.0, 7.0]]
+    );
+    // `-0` is what `f32`'s Display (so `write_csv`) writes for negative zero: not a tell.
+    assert_eq!(csv("-0,5\n").unwrap().leads, [vec![0.0], vec![5.0]]);
+}
+
+/// An endless reader repeating `pattern`.
+struct Endless {
+    pattern: &'static [u8],
+    at: usize,
+}
+
+impl Read for Endless {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        for b in buf.iter_mut() {
+            *b = self.pattern[self.at % self.pattern.len()];
+            self.at += 1;
+        }
+        Ok(buf.len())
+    }
+}
+
+#[test]
+fn csv_line_and_row_limits_stop_long_lines_and_endless_streams() {
+    let limits = ReadLimits {
+        max_csv_line_bytes: 100,
+        max_csv_rows: 1000,
+        ..ReadLimits::default()
+    };
+    let opts = CsvOptions::default();
+    // Cells of 101 and 100 bytes.
+    let long = format!("1\n2\n0.{}\n3\n", "7".repeat(99));
+    let err = read_csv_from_with_limits(long.as_bytes(), 250.0, &opts, &limits).unwrap_err();
+    assert_eq!(limit_of(&err), "max_csv_line_bytes");
+    assert!(
+        err.to_string().contains("line 3 is longer than the limit"),
+        "{err}"
+    );
+    let fits = format!("1\n0.{}\n", "7".repeat(98));
+    assert!(read_csv_from_with_limits(fits.as_bytes(), 250.0, &opts, &limits).is_ok());
+    // /dev/zero as a stream: NUL bytes without a line break.
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    let err = read_csv_from_with_limits(zero, 250.0, &opts, &limits).unwrap_err();
+    assert_eq!(limit_of(&err), "max_csv_line_bytes");
+    // An endless stream of valid rows.
+    let rows = Endless {
+        pattern: b"0.5\n",
+        at: 0,
+    };
+    let err = read_csv_from_with_limits(rows, 250.0, &opts, &limits).unwrap_err();
+    assert_eq!(limit_of(&err), "max_csv_rows");
+    assert!(err.to_string().contains("line 1001"), "{err}");
+    let thousand = "0.5\n".repeat(1000);
+    let ecg = read_csv_from_with_limits(thousand.as_bytes(), 250.0, &opts, &limits).unwrap();
+    assert_eq!(ecg.len(), 1000);
+}
+
+/// A 10 s test signal: a 1.2 Hz wave plus a 50 Hz one.
+fn signal() -> Vec<f32> {
+    (0..2500)
+        .map(|i| {
+            let t = i as f32 / 250.0;
+            (std::f32::consts::TAU * 1.2 * t).sin() + 0.2 * (std::f32::consts::TAU * 50.0 * t).sin()
+        })
+        .collect()
+}
+
+#[test]
+fn filters_at_absurd_rates_return_errors_never_non_finite_output() {
+    let x = signal();
+    let filters: Vec<Box<dyn SignalFilter>> = vec![
+        Box::new(BandPass::default()),
+        Box::new(HighPass::default()),
+        Box::new(LowPass::default()),
+        Box::new(Notch::default()),
+        Box::new(MedianBaseline::default()),
+    ];
+    for filter in &filters {
+        for fs in [
+            1e-300,
+            1e-3,
+            1e12,
+            1e300,
+            f64::MAX,
+            0.0,
+            -250.0,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
+            match filter.apply(&x, fs) {
+                Ok(out) => {
+                    let bad = out.iter().position(|v| !v.is_finite());
+                    assert_eq!(
+                        bad, None,
+                        "{filter:?} at {fs} Hz: Ok with a non-finite value"
+                    );
+                }
+                Err(Error::InvalidArgument { .. } | Error::Signal { .. }) => {}
+                Err(other) => panic!("{filter:?} at {fs} Hz: unexpected {other:?}"),
+            }
+        }
+    }
+    // Cutoffs at, above or within rounding of Nyquist.
+    for near in [BandPass::new(0.5, 124.99999999), BandPass::new(1e-9, 40.0)] {
+        assert!(near.apply(&x, 250.0).is_err(), "{near:?}");
+    }
+    // Cutoffs at or above Nyquist name the cutoff.
+    for bad in [BandPass::new(0.5, 125.0), BandPass::new(0.5, 1e300)] {
+        let err = bad.apply(&x, 250.0).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidArgument {
+                    name: "high_hz",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+    // A rate so high that the 0.5 Hz design degenerates is an error on `fs`.
+    let err = BandPass::default().apply(&x, 1e300).unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidArgument { name: "fs", .. }),
+        "{err}"
+    );
+    // An unstable cascade given by hand: an error on the sections, naming a sample.
+    let unstable = Biquad {
+        b: [1.0, 0.0, 0.0],
+        a: [1.0, -2.5, 1.0],
+    };
+    let err = filtfilt(&[unstable], &x).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument {
+                name: "sections",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("at sample"), "{err}");
+    // A spike at f32's top over a baseline at its bottom: their difference overflows.
+    let mut big = vec![-3e38f32; 500];
+    big[250] = 3e38;
+    let err = MedianBaseline::default().apply(&big, 250.0).unwrap_err();
+    assert!(matches!(err, Error::Signal { sample: 250, .. }), "{err}");
+}
+
+#[cfg(feature = "flex")]
+mod recurrence {
+    //! The public, safe `LstmRecurrenceBackend` trait called with operands that break its
+    //! contract: a panic with the contract's message at the boundary, before the kernels'
+    //! unsafe matrix products (which would otherwise read and write out of bounds).
+
+    use burn::backend::Dispatch;
+    use burn::tensor::{Device, Tensor};
+    use ecg_anomaly::model::recurrence::LstmRecurrenceBackend;
+
+    fn device() -> Device {
+        ecg_anomaly::device::default_device()
+    }
+
+    fn zeros<const D: usize>(shape: [usize; D]) -> Tensor<D> {
+        Tensor::zeros(shape, &device())
+    }
+
+    /// `lstm_recurrence` with hidden size 4 (16 gates), batch 2, 3 steps, and `whh`'s shape.
+    fn recurrence(whh: [usize; 2], h0: [usize; 2], gs: [usize; 2], seq: usize) -> Tensor<3> {
+        let out = <Dispatch as LstmRecurrenceBackend>::lstm_recurrence(
+            zeros([2, 3, 16]).into_dispatch(),
+            zeros(gs).into_dispatch(),
+            zeros(whh).into_dispatch(),
+            zeros(h0).into_dispatch(),
+            zeros([2, 4]).into_dispatch(),
+            seq,
+        );
+        Tensor::from_dispatch(out)
+    }
+
+    #[test]
+    fn matching_shapes_run() {
+        assert_eq!(recurrence([4, 16], [2, 4], [3, 16], 3).dims(), [2, 4, 4]);
+    }
+
+    #[test]
+    #[should_panic(expected = "LSTM recurrence: whh is [1, 16], needs [4, 16]")]
+    fn a_short_recurrent_weight_panics_before_the_kernel() {
+        recurrence([1, 16], [2, 4], [3, 16], 3);
+    }
+
+    #[test]
+    #[should_panic(expected = "LSTM recurrence: h0 is [1, 4], needs [2, 4]")]
+    fn a_short_initial_state_panics_before_the_kernel() {
+        recurrence([4, 16], [1, 4], [3, 16], 3);
+    }
+
+    #[test]
+    #[should_panic(expected = "LSTM recurrence: gx [2, 3, 16] holds neither 1000 steps nor 1")]
+    fn more_steps_than_the_inputs_hold_panics_before_the_kernel() {
+        recurrence([4, 16], [2, 4], [1, 16], 1000);
+    }
+
+    #[test]
+    #[should_panic(expected = "LSTM recurrence: wih is [2, 16]")]
+    fn a_sequence_with_a_mismatched_input_weight_panics_before_the_kernel() {
+        <Dispatch as LstmRecurrenceBackend>::lstm_sequence(
+            zeros([2, 3, 5]).into_dispatch(),
+            zeros([2, 16]).into_dispatch(),
+            zeros([1, 16]).into_dispatch(),
+            zeros([4, 16]).into_dispatch(),
+            zeros([2, 4]).into_dispatch(),
+            zeros([2, 4]).into_dispatch(),
+        );
+    }
+}
