@@ -19,8 +19,8 @@ use std::time::Instant;
 use clap::{Parser, ValueEnum};
 use ecg_anomaly::data::matrix::{LabelColumn, MatrixOptions, read_beat_matrix};
 use ecg_anomaly::evaluate::Ranking;
-use ecg_anomaly::preprocess::{BeatWindow, segment_beats};
 use ecg_anomaly::prelude::*;
+use ecg_anomaly::preprocess::{BeatWindow, segment_beats};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Label {

@@ -379,7 +379,9 @@ fn a_score_json_that_does_not_fit_is_refused() {
 
 #[test]
 fn a_context_json_with_a_zero_spread_or_other_settings_is_refused() {
-    let err = load_after("ctx-scale", "context.json", |v| v["shape"]["scale"] = 0.0.into());
+    let err = load_after("ctx-scale", "context.json", |v| {
+        v["shape"]["scale"] = 0.0.into()
+    });
     assert!(matches!(err, Error::Artifact { .. }), "{err}");
     assert!(err.to_string().contains("shape"), "{err}");
     assert_eq!(failing_file(&err), "context.json");

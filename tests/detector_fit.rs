@@ -4,8 +4,8 @@
 use std::sync::OnceLock;
 
 use ecg_anomaly::data::synthetic::{BeatKind, SyntheticEcg};
-use ecg_anomaly::evaluate::Ranking;
 use ecg_anomaly::detector::BeatSource;
+use ecg_anomaly::evaluate::Ranking;
 use ecg_anomaly::prelude::*;
 use ecg_anomaly::score::{Calibration, ContextConfig, ContextScore, Fusion, Reference};
 use ecg_anomaly::threshold::Threshold;
@@ -179,7 +179,10 @@ fn fit_refuses_too_little_data_and_label_chosen_thresholds() {
 /// fused with its rhythm, the fit on the held-out normal beats of a normal recording.
 fn in_context(detector: &Detector, context: ContextConfig) -> Detector {
     let normal = record(125.0, 120.0, 0.0, 15);
-    let processed = detector.pipeline().run(&normal.ecg.leads[0], 125.0).unwrap();
+    let processed = detector
+        .pipeline()
+        .run(&normal.ecg.leads[0], 125.0)
+        .unwrap();
     let verdicts = detector.detect(&processed).unwrap();
     let model_scores: Vec<f64> = verdicts.iter().map(|v| v.model_score).collect();
     let beats = processed.context().unwrap();
@@ -206,7 +209,11 @@ fn the_rhythm_and_the_recordings_own_beats_catch_premature_beats_the_shape_misse
         let mut kinds = Vec::new();
         for v in &verdicts {
             let at = v.position.unwrap();
-            let Some(beat) = test.beats.iter().find(|b| b.r_peak.abs_diff(at) <= tolerance) else {
+            let Some(beat) = test
+                .beats
+                .iter()
+                .find(|b| b.r_peak.abs_diff(at) <= tolerance)
+            else {
                 continue;
             };
             match beat.kind {
@@ -217,10 +224,14 @@ fn the_rhythm_and_the_recordings_own_beats_catch_premature_beats_the_shape_misse
         let below = |s: f64| normal.iter().filter(|&&n| n < s).count() as f64 / normal.len() as f64;
         let mut out = std::collections::BTreeMap::new();
         for (kind, score) in kinds {
-            out.entry(format!("{kind:?}")).or_insert_with(Vec::new).push(below(score));
+            out.entry(format!("{kind:?}"))
+                .or_insert_with(Vec::new)
+                .push(below(score));
         }
-        let means: std::collections::BTreeMap<String, f64> =
-            out.into_iter().map(|(k, v)| (k.clone(), v.iter().sum::<f64>() / v.len() as f64)).collect();
+        let means: std::collections::BTreeMap<String, f64> = out
+            .into_iter()
+            .map(|(k, v)| (k.clone(), v.iter().sum::<f64>() / v.len() as f64))
+            .collect();
         (verdicts, means)
     };
     let (plain_verdicts, plain_ranks) = ranks(plain);
@@ -229,7 +240,11 @@ fn the_rhythm_and_the_recordings_own_beats_catch_premature_beats_the_shape_misse
         (true, Reference::Record, Fusion::Mean),
         (true, Reference::Running { beats: 100 }, Fusion::Mean),
     ] {
-        let context = ContextConfig { rhythm, reference, fusion };
+        let context = ContextConfig {
+            rhythm,
+            reference,
+            fusion,
+        };
         let detector = in_context(plain, context);
         let (verdicts, context_ranks) = ranks(&detector);
         if rhythm {
@@ -243,7 +258,10 @@ fn the_rhythm_and_the_recordings_own_beats_catch_premature_beats_the_shape_misse
             assert_eq!(context_ranks, plain_ranks, "{context:?}");
         }
         for (v, p) in verdicts.iter().zip(&plain_verdicts) {
-            assert_eq!(v.model_score, p.model_score, "the model's own score is kept");
+            assert_eq!(
+                v.model_score, p.model_score,
+                "the model's own score is kept"
+            );
             assert!(v.score.is_finite());
         }
         // Saved and loaded, the context comes back with the detector.

@@ -22,10 +22,16 @@ impl StressNoise {
     /// (finite, `> 1`).
     pub fn new(fs: f64, snr_db: f32) -> Result<Self> {
         if !(fs.is_finite() && fs > 1.0) {
-            return Err(Error::invalid("fs", format!("{fs} Hz: must be finite and > 1")));
+            return Err(Error::invalid(
+                "fs",
+                format!("{fs} Hz: must be finite and > 1"),
+            ));
         }
         if !snr_db.is_finite() {
-            return Err(Error::invalid("snr_db", format!("{snr_db}: must be finite")));
+            return Err(Error::invalid(
+                "snr_db",
+                format!("{snr_db}: must be finite"),
+            ));
         }
         Ok(Self { fs, snr_db })
     }
@@ -114,9 +120,15 @@ mod tests {
             let added: Vec<f32> = noisy.iter().zip(&beat).map(|(a, b)| a - b).collect();
             let measured = 10.0 * (variance(&beat) / variance(&added)).log10();
             // The three kinds are independent, so their powers add up to within a few dB.
-            assert!((measured - f64::from(snr)).abs() < 3.0, "{snr} dB: {measured}");
+            assert!(
+                (measured - f64::from(snr)).abs() < 3.0,
+                "{snr} dB: {measured}"
+            );
             // Not white: the wander and the walk make neighbouring samples alike.
-            let lag1: f64 = added.windows(2).map(|w| f64::from(w[0] * w[1])).sum::<f64>()
+            let lag1: f64 = added
+                .windows(2)
+                .map(|w| f64::from(w[0] * w[1]))
+                .sum::<f64>()
                 / added.iter().map(|&x| f64::from(x * x)).sum::<f64>();
             assert!(lag1 > 0.3, "lag-1 correlation {lag1}");
         }

@@ -175,7 +175,12 @@ pub fn parse_beat_matrix(input: impl Read, options: &MatrixOptions) -> Result<Be
             LabelColumn::None => None,
             LabelColumn::First if fields.len() > 1 => Some(fields.remove(0)),
             LabelColumn::Last if fields.len() > 1 => fields.pop(),
-            _ => return Err(at(number, "one column: no room for a label and samples".into())),
+            _ => {
+                return Err(at(
+                    number,
+                    "one column: no room for a label and samples".into(),
+                ));
+            }
         };
         let parsed: std::result::Result<Vec<f32>, usize> = (fields.iter().enumerate())
             .map(|(i, f)| f.parse::<f32>().ok().filter(|v| v.is_finite()).ok_or(i))
@@ -206,7 +211,9 @@ pub fn parse_beat_matrix(input: impl Read, options: &MatrixOptions) -> Result<Be
         data.extend(values);
         labels.extend(label.map(str::to_string));
     }
-    let len = len.filter(|_| rows > 0).ok_or_else(|| at(0, "no data row".into()))?;
+    let len = len
+        .filter(|_| rows > 0)
+        .ok_or_else(|| at(0, "no data row".into()))?;
     Ok(BeatMatrix {
         len,
         data,
@@ -265,7 +272,10 @@ mod tests {
         let header = parse("s1;s2\n1;2\n", LabelColumn::None).unwrap();
         assert_eq!(header.data, [1.0, 2.0]);
         let picked = last.select(&[1]).unwrap();
-        assert_eq!((picked.data.len(), picked.labels.unwrap()), (3, vec!["1.0".to_string()]));
+        assert_eq!(
+            (picked.data.len(), picked.labels.unwrap()),
+            (3, vec!["1.0".to_string()])
+        );
     }
 
     #[test]

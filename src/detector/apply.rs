@@ -57,7 +57,11 @@ impl Detector {
             &normalized,
             &p.device,
         )?;
-        for (index, (&score, error)) in scores.iter().zip(errors.chunks_exact(seq.max(1))).enumerate() {
+        for (index, (&score, error)) in scores
+            .iter()
+            .zip(errors.chunks_exact(seq.max(1)))
+            .enumerate()
+        {
             if !score.is_finite() || error.iter().any(|e| !e.is_finite()) {
                 return Err(Error::Backend(format!(
                     "window {index}: the model gave a non-finite score or error"

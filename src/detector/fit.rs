@@ -231,7 +231,11 @@ fn normal_windows(data: &impl BeatSource) -> Result<(WindowDataset, Option<Vec<B
     let context = match data.context() {
         Some(c) if c.len() == windows.labels().len() => Some(keep.iter().map(|&i| c[i]).collect()),
         Some(c) => {
-            let msg = format!("{} beats of context for {} windows", c.len(), windows.labels().len());
+            let msg = format!(
+                "{} beats of context for {} windows",
+                c.len(),
+                windows.labels().len()
+            );
             return Err(Error::invalid("data", msg));
         }
         None => None,

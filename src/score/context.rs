@@ -334,7 +334,10 @@ fn rhythm_values(n: usize, context: Option<&[BeatContext]>) -> Vec<f64> {
 
 fn check_scores(scores: &[f64], context: Option<&[BeatContext]>) -> Result<()> {
     if let Some(i) = scores.iter().position(|s| !s.is_finite()) {
-        return Err(Error::invalid("scores", format!("score {i} is {}", scores[i])));
+        return Err(Error::invalid(
+            "scores",
+            format!("score {i} is {}", scores[i]),
+        ));
     }
     if let Some(c) = context
         && c.len() != scores.len()
@@ -387,7 +390,8 @@ mod tests {
         let normal = standardize(&values, &groups, Reference::Normal, fallback, 1e-3).unwrap();
         assert_eq!(normal[31], 10.0);
         // Shifted to each record's median, scaled by the fallback's spread.
-        let median = standardize(&values, &groups, Reference::RecordMedian, fallback, 1e-3).unwrap();
+        let median =
+            standardize(&values, &groups, Reference::RecordMedian, fallback, 1e-3).unwrap();
         assert_eq!((median[0], median[31], median[61]), (-0.1, 0.0, 5.0));
         assert!(standardize(&values, &groups[1..], Reference::Record, fallback, 1e-3).is_err());
     }
@@ -444,7 +448,9 @@ mod tests {
         let fitted = ContextScore::fit(config, &scores, Some(&context)).unwrap();
         fitted.validate().unwrap();
         let fused = fitted.apply(&scores, Some(&context)).unwrap();
-        let top = (0..60).max_by(|&a, &b| fused[a].total_cmp(&fused[b])).unwrap();
+        let top = (0..60)
+            .max_by(|&a, &b| fused[a].total_cmp(&fused[b]))
+            .unwrap();
         assert_eq!(top, 40, "{fused:?}");
         // Without the rhythm the early beat is unremarkable.
         let shape_only = ContextConfig {

@@ -8,11 +8,11 @@
 
 use serde::Serialize;
 
+use crate::Result;
 use crate::data::beat::AamiClass;
 use crate::evaluate::{ClassRecall, Ranking, class_recall};
 use crate::score::{BeatContext, ContextConfig, ContextScore, Fusion, Reference};
 use crate::threshold::{Threshold, ThresholdMethod};
-use crate::Result;
 
 /// Beats in the running reference of the ablation's stream row (about 5 minutes of a resting
 /// heart).
@@ -36,9 +36,18 @@ pub fn variants() -> Vec<(&'static str, ContextConfig)> {
         ("shape, record median", context(false, RecordMedian, Mean)),
         ("shape + rhythm (mean)", context(true, Normal, Mean)),
         ("shape + rhythm (max)", context(true, Normal, Max)),
-        ("shape + rhythm (mean), per record", context(true, Record, Mean)),
-        ("shape + rhythm (mean), record median", context(true, RecordMedian, Mean)),
-        ("shape + rhythm (mean), running", context(true, running, Mean)),
+        (
+            "shape + rhythm (mean), per record",
+            context(true, Record, Mean),
+        ),
+        (
+            "shape + rhythm (mean), record median",
+            context(true, RecordMedian, Mean),
+        ),
+        (
+            "shape + rhythm (mean), running",
+            context(true, running, Mean),
+        ),
     ]
 }
 
@@ -146,7 +155,12 @@ pub fn markdown(rows: &[AblationRow]) -> String {
     );
     for r in rows {
         let svf = |recalls: &[ClassRecall<AamiClass>]| {
-            format!("{} / {} / {}", pct(recalls, S), pct(recalls, V), pct(recalls, F))
+            format!(
+                "{} / {} / {}",
+                pct(recalls, S),
+                pct(recalls, V),
+                pct(recalls, F)
+            )
         };
         out.push_str(&format!(
             "| {} | {} | {:.3} | {:.3} | {} | {} | {} | {} |\n",
@@ -219,12 +233,24 @@ mod tests {
         // The raw score misses the S beats (normal shape) and flags the new patient's N beats.
         let plain = &rows[0];
         assert!(AblationRow::recall(&plain.at_threshold, AamiClass::N).unwrap() > 0.5);
-        assert!(auc("shape + rhythm (mean), per record") > auc("shape") + 0.2, "{rows:?}");
-        let fused = rows.iter().find(|r| r.variant == "shape + rhythm (mean), per record").unwrap();
+        assert!(
+            auc("shape + rhythm (mean), per record") > auc("shape") + 0.2,
+            "{rows:?}"
+        );
+        let fused = rows
+            .iter()
+            .find(|r| r.variant == "shape + rhythm (mean), per record")
+            .unwrap();
         assert!(AblationRow::recall(&fused.at_threshold, AamiClass::N).unwrap() < 0.2);
-        assert_eq!(AblationRow::recall(&fused.at_5_percent, AamiClass::S), Some(1.0));
+        assert_eq!(
+            AblationRow::recall(&fused.at_5_percent, AamiClass::S),
+            Some(1.0)
+        );
         let table = markdown(&rows);
         assert_eq!(table.lines().count(), 2 + rows.len());
-        assert!(table.contains("| toy | shape + rhythm (mean), per record |"), "{table}");
+        assert!(
+            table.contains("| toy | shape + rhythm (mean), per record |"),
+            "{table}"
+        );
     }
 }

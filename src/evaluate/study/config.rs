@@ -138,7 +138,10 @@ impl StudyConfig {
             return Err(Error::invalid("max_train_beats", "must be at least 8"));
         }
         if let Some(db) = self.noise_snr_db.iter().find(|db| !db.is_finite()) {
-            return Err(Error::invalid("noise_snr_db", format!("{db} is not finite")));
+            return Err(Error::invalid(
+                "noise_snr_db",
+                format!("{db} is not finite"),
+            ));
         }
         if self.models.is_empty() {
             return Err(Error::invalid("models", "no model to fit"));

@@ -29,7 +29,7 @@ mod result;
 mod run;
 
 pub use ablation::{AblationRow, RUNNING_BEATS, Scored, markdown, row, variants};
-pub use noise::{NoiseRow, noise_markdown, with_noise};
 pub use config::{StudyConfig, StudyModel, StudyProtocol};
+pub use noise::{NoiseRow, noise_markdown, with_noise};
 pub use result::{BeatCounts, LatentSample, ModelResult, ReconstructionSample, StudyResult};
 pub use run::{ABLATION_JSON, RESULTS_JSON, ROBUSTNESS_JSON, STUDY_JSON, run_study};

@@ -58,9 +58,8 @@ pub fn with_noise(beats: &BeatSet, fs: f64, snr_db: f64, seed: u64) -> Result<Be
 
 /// The rows as a Markdown table, one column per noise level.
 pub fn noise_markdown(rows: &[NoiseRow]) -> String {
-    let mut out = String::from(
-        "| model | noise | ROC-AUC | AP | N flagged % |\n|---|---|---|---|---|\n",
-    );
+    let mut out =
+        String::from("| model | noise | ROC-AUC | AP | N flagged % |\n|---|---|---|---|---|\n");
     for r in rows {
         let level = r.snr_db.map_or("clean".into(), |db| format!("{db} dB"));
         out.push_str(&format!(

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::ablation::{AblationRow, markdown};
-use super::noise::{NoiseRow, noise_markdown};
 use super::config::StudyConfig;
+use super::noise::{NoiseRow, noise_markdown};
 use crate::data::beat::AamiClass;
 use crate::data::mitbih::ClassCounts;
 use crate::detector::ModelKind;

@@ -15,7 +15,6 @@ use std::collections::HashSet;
 use super::ablation::{Scored, row, variants};
 use super::noise::{NoiseRow, with_noise};
 use crate::detector::{BeatSource, Detector, ModelKind, Verdict};
-use crate::score::{BeatContext, ContextConfig, Reference};
 use crate::evaluate::{
     ClassEvaluation, EvaluationConfig, OperatingPoint, Ranking, evaluate_classes,
 };
@@ -23,6 +22,7 @@ use crate::json::save_json;
 use crate::model::ReconstructionModel;
 use crate::preprocess::Normalizer;
 use crate::score::{AnyScore, BatchScorer, Ensemble, EnsembleMethod};
+use crate::score::{BeatContext, ContextConfig, Reference};
 use crate::threshold::{Threshold, ThresholdMethod};
 use crate::{Error, Result};
 
@@ -95,7 +95,8 @@ pub fn run_study(
             .collect();
         valid_scores.push(valid_verdicts.iter().map(|v| v.score).collect());
         let model_scores = |v: &[Verdict]| v.iter().map(|v| v.model_score).collect::<Vec<_>>();
-        let (valid_model, whole_model) = (model_scores(&valid_verdicts), model_scores(&whole_verdicts));
+        let (valid_model, whole_model) =
+            (model_scores(&valid_verdicts), model_scores(&whole_verdicts));
         let scored = Scored {
             valid: &valid_model,
             valid_context: &valid_context,
@@ -116,7 +117,13 @@ pub fn run_study(
                 ..ContextConfig::default()
             };
             let (scores, threshold) = alone.in_context(rhythm, rule)?;
-            ablation.push(row("none", "rhythm, per record", &scores, &classes, &threshold)?);
+            ablation.push(row(
+                "none",
+                "rhythm, per record",
+                &scores,
+                &classes,
+                &threshold,
+            )?);
         }
         for (variant, context) in variants() {
             let (scores, threshold) = scored.in_context(context, rule)?;
@@ -217,7 +224,11 @@ fn whole_records(all: &BeatSet, tested: &[usize], quick: bool) -> Result<(BeatSe
     };
     let positions = tested
         .iter()
-        .map(|i| whole.binary_search(i).map_err(|_| Error::invalid("tested", "indices not ascending")))
+        .map(|i| {
+            whole
+                .binary_search(i)
+                .map_err(|_| Error::invalid("tested", "indices not ascending"))
+        })
         .collect::<Result<Vec<usize>>>()?;
     Ok((all.select(&whole)?, positions))
 }
@@ -240,7 +251,13 @@ fn robustness(
         let flags: Vec<bool> = (model.test_scores.iter())
             .map(|&s| detector.threshold().apply(s))
             .collect();
-        rows.push(NoiseRow::measure(&model.name, None, &model.test_scores, labels, &flags)?);
+        rows.push(NoiseRow::measure(
+            &model.name,
+            None,
+            &model.test_scores,
+            labels,
+            &flags,
+        )?);
     }
     for &db in &config.noise_snr_db {
         let noisy = with_noise(whole, config.sample_rate, db, config.seed)?;
@@ -248,7 +265,13 @@ fn robustness(
             let verdicts = detector.detect(&noisy)?;
             let scores: Vec<f64> = test_in_whole.iter().map(|&i| verdicts[i].score).collect();
             let flags: Vec<bool> = test_in_whole.iter().map(|&i| verdicts[i].anomaly).collect();
-            rows.push(NoiseRow::measure(&model.name, Some(db), &scores, labels, &flags)?);
+            rows.push(NoiseRow::measure(
+                &model.name,
+                Some(db),
+                &scores,
+                labels,
+                &flags,
+            )?);
         }
     }
     Ok(rows)

@@ -75,7 +75,12 @@ pub(super) fn ablation_table(result: &StudyResult) -> Table {
             AblationRow::recall(recalls, c).map_or("-".into(), |v| format!("{:.1}", 100.0 * v))
         };
         let svf = |recalls: &[ClassRecall<AamiClass>]| {
-            format!("{} / {} / {}", pct(recalls, S), pct(recalls, V), pct(recalls, F))
+            format!(
+                "{} / {} / {}",
+                pct(recalls, S),
+                pct(recalls, V),
+                pct(recalls, F)
+            )
         };
         table = table.row([
             r.model.clone(),
