@@ -71,13 +71,6 @@ pub struct AblationRow {
     pub at_5_percent: Vec<ClassRecall<AamiClass>>,
 }
 
-impl AblationRow {
-    /// The flagged share of `class` in `recalls`, if present.
-    pub fn recall(recalls: &[ClassRecall<AamiClass>], class: AamiClass) -> Option<f64> {
-        recalls.iter().find(|c| c.class == class).map(|c| c.recall)
-    }
-}
-
 /// Model scores and context of the normal validation beats and of the beats tested (the test
 /// beats are `whole[test]`: whole recordings, so that a recording is its own reference).
 pub struct Scored<'a> {
@@ -142,37 +135,55 @@ pub fn row(
     })
 }
 
-/// The rows as a Markdown table: AUC, AP, N flagged at the threshold, and the S, V and F
-/// recall at the threshold and at 1 % and 5 % of N flagged.
+impl AblationRow {
+    /// The flagged share of `class` in `recalls`, if present.
+    pub fn recall(recalls: &[ClassRecall<AamiClass>], class: AamiClass) -> Option<f64> {
+        recalls.iter().find(|c| c.class == class).map(|c| c.recall)
+    }
+
+    /// The row's cells after model and scoring: N flagged at the threshold (%), then S / V /
+    /// F recall (%) at the threshold, at 1 % and at 5 % of N flagged; AUC and AP with
+    /// `digits` decimals.
+    pub fn cells(&self, digits: usize) -> [String; 6] {
+        use AamiClass::{F, N, S, V};
+        let pct = |r: &[ClassRecall<AamiClass>], c| {
+            AblationRow::recall(r, c).map_or("-".to_string(), |v| format!("{:.1}", 100.0 * v))
+        };
+        let svf =
+            |r: &[ClassRecall<AamiClass>]| format!("{} / {} / {}", pct(r, S), pct(r, V), pct(r, F));
+        [
+            format!("{:.digits$}", self.roc_auc),
+            format!("{:.digits$}", self.average_precision),
+            pct(&self.at_threshold, N),
+            svf(&self.at_threshold),
+            svf(&self.at_1_percent),
+            svf(&self.at_5_percent),
+        ]
+    }
+}
+
+/// Column names of the ablation table.
+pub const ABLATION_COLUMNS: [&str; 8] = [
+    "model",
+    "scoring",
+    "ROC-AUC",
+    "AP",
+    "N flagged %",
+    "S / V / F % at threshold",
+    "S / V / F % at 1 % N",
+    "S / V / F % at 5 % N",
+];
+
+/// The rows as a Markdown table ([`ABLATION_COLUMNS`], [`AblationRow::cells`]).
 pub fn markdown(rows: &[AblationRow]) -> String {
-    use AamiClass::{F, N, S, V};
-    let pct = |r: &[ClassRecall<AamiClass>], c| {
-        AblationRow::recall(r, c).map_or("-".to_string(), |v| format!("{:.1}", 100.0 * v))
-    };
-    let mut out = String::from(
-        "| model | scoring | ROC-AUC | AP | N flagged % | S / V / F % at threshold | \
-         S / V / F % at 1 % N | S / V / F % at 5 % N |\n|---|---|---|---|---|---|---|---|\n",
+    let mut out = format!(
+        "| {} |\n|{}\n",
+        ABLATION_COLUMNS.join(" | "),
+        "---|".repeat(8)
     );
     for r in rows {
-        let svf = |recalls: &[ClassRecall<AamiClass>]| {
-            format!(
-                "{} / {} / {}",
-                pct(recalls, S),
-                pct(recalls, V),
-                pct(recalls, F)
-            )
-        };
-        out.push_str(&format!(
-            "| {} | {} | {:.3} | {:.3} | {} | {} | {} | {} |\n",
-            r.model,
-            r.variant,
-            r.roc_auc,
-            r.average_precision,
-            pct(&r.at_threshold, N),
-            svf(&r.at_threshold),
-            svf(&r.at_1_percent),
-            svf(&r.at_5_percent),
-        ));
+        let cells = r.cells(3).join(" | ");
+        out.push_str(&format!("| {} | {} | {cells} |\n", r.model, r.variant));
     }
     out
 }

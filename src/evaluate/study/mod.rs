@@ -28,7 +28,7 @@ mod noise;
 mod result;
 mod run;
 
-pub use ablation::{AblationRow, RUNNING_BEATS, Scored, markdown, row, variants};
+pub use ablation::{ABLATION_COLUMNS, AblationRow, RUNNING_BEATS, Scored, markdown, row, variants};
 pub use config::{StudyConfig, StudyModel, StudyProtocol};
 pub use noise::{NoiseRow, noise_markdown, with_noise};
 pub use result::{BeatCounts, LatentSample, ModelResult, ReconstructionSample, StudyResult};

@@ -2,8 +2,7 @@
 
 use crate::data::beat::AamiClass;
 use crate::detector::{DetectorConfig, ModelSpec};
-use crate::evaluate::ClassRecall;
-use crate::evaluate::study::{AblationRow, StudyResult};
+use crate::evaluate::study::{ABLATION_COLUMNS, StudyResult};
 use crate::report::Table;
 
 /// ROC-AUC, AP, recall at 1 % and 5 % false alarms, the metrics at the threshold and the
@@ -59,39 +58,14 @@ pub(super) fn class_table(result: &StudyResult) -> Table {
 
 /// The ablation: each scoring lever on and off ([`crate::evaluate::study::variants`]).
 pub(super) fn ablation_table(result: &StudyResult) -> Table {
-    use AamiClass::{F, N, S, V};
-    let mut table = Table::new([
-        "model",
-        "scoring",
-        "ROC-AUC",
-        "AP",
-        "N flagged %",
-        "S / V / F % at threshold",
-        "S / V / F % at 1 % N",
-        "S / V / F % at 5 % N",
-    ]);
+    let mut table = Table::new(ABLATION_COLUMNS);
     for r in &result.ablation {
-        let pct = |recalls: &[ClassRecall<AamiClass>], c| {
-            AblationRow::recall(recalls, c).map_or("-".into(), |v| format!("{:.1}", 100.0 * v))
-        };
-        let svf = |recalls: &[ClassRecall<AamiClass>]| {
-            format!(
-                "{} / {} / {}",
-                pct(recalls, S),
-                pct(recalls, V),
-                pct(recalls, F)
-            )
-        };
-        table = table.row([
-            r.model.clone(),
-            r.variant.clone(),
-            format!("{:.4}", r.roc_auc),
-            format!("{:.4}", r.average_precision),
-            pct(&r.at_threshold, N),
-            svf(&r.at_threshold),
-            svf(&r.at_1_percent),
-            svf(&r.at_5_percent),
-        ]);
+        let cells = r.cells(4);
+        table = table.row(
+            [r.model.clone(), r.variant.clone()]
+                .into_iter()
+                .chain(cells),
+        );
     }
     table
 }
