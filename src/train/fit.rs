@@ -285,3 +285,49 @@ fn scheduler(config: &TrainingConfig, steps_per_epoch: usize) -> Result<ModuleLr
     };
     built.map_err(|e| Error::invalid("lr_schedule", e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rates(config: &TrainingConfig, steps_per_epoch: usize) -> Vec<f64> {
+        let mut scheduler = scheduler(config, steps_per_epoch).unwrap();
+        let steps = config.epochs * steps_per_epoch;
+        (0..steps).map(|_| scheduler.step().base()).collect()
+    }
+
+    #[test]
+    fn warm_up_then_cosine_decay_over_the_run() {
+        let config = TrainingConfig {
+            learning_rate: 1e-2,
+            epochs: 5,
+            lr_schedule: LrSchedule::WarmupCosine {
+                warmup_epochs: 1,
+                final_factor: 0.1,
+            },
+            ..TrainingConfig::default()
+        };
+        config.validate().unwrap();
+        let lr = rates(&config, 10);
+        assert_eq!(lr.len(), 50);
+        // Warm-up: from a tenth of the rate, rising every step of the first epoch.
+        assert!((lr[0] - 1e-3).abs() < 1e-12, "{}", lr[0]);
+        assert!(lr[..10].windows(2).all(|w| w[1] > w[0]), "{:?}", &lr[..10]);
+        // Then the full rate, decaying along a cosine to a tenth of it at the last step.
+        assert!((lr[10] - 1e-2).abs() < 1e-9, "{}", lr[10]);
+        assert!(lr[10..].windows(2).all(|w| w[1] <= w[0]));
+        assert!((lr[49] - 1e-3).abs() < 1e-4, "{}", lr[49]);
+        // Halfway through the decay the cosine is at its mean.
+        assert!((lr[30] - 5.5e-3).abs() < 5e-4, "{}", lr[30]);
+    }
+
+    #[test]
+    fn the_default_rate_is_constant() {
+        let config = TrainingConfig {
+            learning_rate: 3e-3,
+            epochs: 2,
+            ..TrainingConfig::default()
+        };
+        assert!(rates(&config, 4).iter().all(|&lr| lr == 3e-3));
+    }
+}
