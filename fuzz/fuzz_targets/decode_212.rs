@@ -3,30 +3,8 @@
 //! taken from the input, and a sample range: `Ok` or `Err`, never a panic.
 #![no_main]
 
-use std::path::Path;
-
-use ecg_anomaly::data::wfdb::{Header, decode_signals, decode_signals_range};
 use libfuzzer_sys::fuzz_target;
 
-fn header(text: &str) -> Header {
-    Header::parse(text.as_bytes(), Path::new("fuzz.hea")).expect("a valid header")
-}
+mod decode;
 
-fuzz_target!(|data: &[u8]| {
-    let inferred = header("f 2 360\nf.dat 212 200 11 0 0 0 0 MLII\nf.dat 212 200 11 0 0 0 0 V5\n");
-    if let Ok(signals) = decode_signals(&inferred, &[data]) {
-        assert_eq!(signals.len(), 2);
-        assert_eq!(signals[0].len(), signals[1].len());
-    }
-    let [a, b, c, rest @ ..] = data else {
-        return;
-    };
-    let (n, offset) = (usize::from(*a) * 7 + 1, usize::from(*b % 16));
-    let declared = header(&format!(
-        "f 2 360 {n}\nf.dat 212+{offset} 200 11 0 0 0 0 MLII\nf.dat 212+{offset} 200 11 0 0 0 0 V5\n"
-    ));
-    let _ = decode_signals(&declared, &[rest]);
-    let start = usize::from(*c) % (n + 1);
-    let _ = decode_signals_range(&declared, &[rest], start..n);
-    let _ = decode_signals_range(&declared, &[rest], n..start);
-});
+fuzz_target!(|data: &[u8]| decode::run("212", data));
