@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::batch::WindowDataset;
 use crate::detector::BeatSource;
+use crate::limits::{ReadLimits, exceeded, open_regular};
 use crate::{Error, Result};
 
 /// Where a beat matrix keeps its labels.
@@ -29,25 +30,14 @@ pub enum LabelColumn {
 }
 
 /// How a beat matrix is read.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MatrixOptions {
     /// The label column. Default: none.
     pub label: LabelColumn,
-    /// Most rows read; more is an error. Default: 1,000,000.
-    pub max_rows: usize,
-    /// Most bytes in one line; a longer one is an error. Default: 1 MiB.
-    pub max_line_bytes: usize,
-}
-
-impl Default for MatrixOptions {
-    fn default() -> Self {
-        Self {
-            label: LabelColumn::None,
-            max_rows: 1_000_000,
-            max_line_bytes: 1 << 20,
-        }
-    }
+    /// The CSV limits apply: [`ReadLimits::max_csv_line_bytes`] per line and
+    /// [`ReadLimits::max_csv_rows`] rows. Default: [`ReadLimits::default`].
+    pub limits: ReadLimits,
 }
 
 /// Equal-length beats, one a row, with their labels when the file has them.
@@ -113,28 +103,27 @@ impl BeatSource for BeatMatrix {
     }
 }
 
-/// Reads the beat matrix in file `path` (a regular file).
+/// Reads the beat matrix in file `path` (a regular file: [`Error::NotRegularFile`] otherwise,
+/// before anything is read).
 ///
 /// Errors name the file and line: rows of different lengths, a value that is not a finite
-/// number, a label column in a one-column file, a line or row count over `options`' limits,
-/// no data row.
+/// number, a label column in a one-column file, a line or row count over `options`' limits
+/// ([`Error::Limit`]), no data row.
 pub fn read_beat_matrix(path: impl AsRef<Path>, options: &MatrixOptions) -> Result<BeatMatrix> {
     let path = path.as_ref();
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if !meta.is_file() {
-        return Err(Error::Parse {
-            path: path.into(),
-            line: 0,
-            message: "not a regular file".into(),
-        });
-    }
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let (file, _) = open_regular(path)?;
     parse_beat_matrix(file, options).map_err(|e| match e {
         Error::Parse { line, message, .. } => Error::Parse {
             path: path.into(),
             line,
             message,
         },
+        Error::Limit {
+            limit,
+            max,
+            message,
+            ..
+        } => exceeded(path, limit, max, message),
         other => other,
     })
 }
@@ -150,9 +139,14 @@ pub fn parse_beat_matrix(input: impl Read, options: &MatrixOptions) -> Result<Be
     let mut line = Vec::new();
     let (mut data, mut labels) = (Vec::new(), Vec::new());
     let (mut len, mut separator, mut rows) = (None::<usize>, None::<char>, 0usize);
+    let (max_line, max_rows) = (
+        options.limits.max_csv_line_bytes,
+        options.limits.max_csv_rows,
+    );
+    let too_many = |limit, max, message| exceeded(Path::new(""), limit, max, message);
     for number in 1.. {
         line.clear();
-        let limit = options.max_line_bytes as u64 + 1;
+        let limit = (max_line as u64).saturating_add(1);
         let read = (&mut reader)
             .take(limit)
             .read_until(b'\n', &mut line)
@@ -160,9 +154,9 @@ pub fn parse_beat_matrix(input: impl Read, options: &MatrixOptions) -> Result<Be
         if read == 0 {
             break;
         }
-        if line.len() as u64 > options.max_line_bytes as u64 && line.last() != Some(&b'\n') {
-            let msg = format!("longer than {} bytes", options.max_line_bytes);
-            return Err(at(number, msg));
+        if line.len() > max_line && line.last() != Some(&b'\n') {
+            let msg = format!("line {number}: longer than {max_line} bytes");
+            return Err(too_many("max_csv_line_bytes", max_line, msg));
         }
         let text = std::str::from_utf8(&line).map_err(|_| at(number, "not UTF-8 text".into()))?;
         let text = text.trim();
@@ -205,8 +199,9 @@ pub fn parse_beat_matrix(input: impl Read, options: &MatrixOptions) -> Result<Be
             _ => len = Some(values.len()),
         }
         rows += 1;
-        if rows > options.max_rows {
-            return Err(at(number, format!("more than {} rows", options.max_rows)));
+        if rows > max_rows {
+            let msg = format!("line {number}: more than {max_rows} rows");
+            return Err(too_many("max_csv_rows", max_rows, msg));
         }
         data.extend(values);
         labels.extend(label.map(str::to_string));
@@ -293,13 +288,19 @@ mod tests {
             assert!(err.contains(line) && err.contains(what), "{text:?}: {err}");
         }
         let small = MatrixOptions {
-            max_line_bytes: 8,
+            limits: ReadLimits {
+                max_csv_line_bytes: 8,
+                ..ReadLimits::default()
+            },
             ..MatrixOptions::default()
         };
         let err = parse_beat_matrix("1,2\n1,2,3,4,5,6,7\n".as_bytes(), &small).unwrap_err();
         assert!(err.to_string().contains("longer than 8 bytes"), "{err}");
         let few = MatrixOptions {
-            max_rows: 1,
+            limits: ReadLimits {
+                max_csv_rows: 1,
+                ..ReadLimits::default()
+            },
             ..MatrixOptions::default()
         };
         let err = parse_beat_matrix("1,2\n3,4\n".as_bytes(), &few).unwrap_err();

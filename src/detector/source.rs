@@ -1,6 +1,7 @@
 //! [`BeatSource`]: what a detector is fitted on and judges.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use crate::Result;
 use crate::data::batch::WindowDataset;
@@ -93,15 +94,10 @@ impl BeatSource for BeatSet {
 
     /// Beats of one record share a group, numbered in order of first appearance.
     fn context(&self) -> Option<Vec<BeatContext>> {
-        let mut records: Vec<&str> = Vec::new();
+        let mut records: HashMap<&str, usize> = HashMap::new();
         let context = self.beats().iter().map(|b| {
-            let group = match records.iter().position(|&r| r == &*b.record) {
-                Some(g) => g,
-                None => {
-                    records.push(&b.record);
-                    records.len() - 1
-                }
-            };
+            let next = records.len();
+            let group = *records.entry(&b.record).or_insert(next);
             BeatContext {
                 group,
                 rr: Some(b.rr),

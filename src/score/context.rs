@@ -122,10 +122,14 @@ pub struct RobustScale {
 impl RobustScale {
     /// Fits on `values` (finite), the spread at least `floor` (`> 0`); `None` when empty.
     pub fn fit(values: &[f64], floor: f64) -> Option<Self> {
-        let mut work = values.to_vec();
-        let median = median_in_place(&mut work)?;
-        work.iter_mut().for_each(|v| *v = (*v - median).abs());
-        let mad = median_in_place(&mut work)?;
+        Self::fit_in_place(&mut values.to_vec(), floor)
+    }
+
+    /// [`fit`](Self::fit) on a scratch copy the caller owns: `values` is overwritten.
+    fn fit_in_place(values: &mut [f64], floor: f64) -> Option<Self> {
+        let median = median_in_place(values)?;
+        values.iter_mut().for_each(|v| *v = (*v - median).abs());
+        let mad = median_in_place(values)?;
         Some(Self {
             median,
             scale: (MAD_TO_SIGMA * mad).max(floor),
@@ -197,9 +201,9 @@ pub fn standardize(
             }
             let scales: HashMap<usize, RobustScale> = members
                 .into_iter()
-                .map(|(g, vs)| {
+                .map(|(g, mut vs)| {
                     let own = (vs.len() >= MIN_REFERENCE_BEATS)
-                        .then(|| RobustScale::fit(&vs, floor))
+                        .then(|| RobustScale::fit_in_place(&mut vs, floor))
                         .flatten()
                         .map(|own| match reference {
                             Reference::RecordMedian => RobustScale {
@@ -227,7 +231,7 @@ pub fn standardize(
                     true => {
                         work.clear();
                         work.extend(past.iter().copied());
-                        RobustScale::fit(&work, floor).unwrap_or(fallback)
+                        RobustScale::fit_in_place(&mut work, floor).unwrap_or(fallback)
                     }
                     false => fallback,
                 };

@@ -1,19 +1,18 @@
 //! [`run_study`]: beats of a protocol in, fitted detectors, scores and per-class results out.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::time::Instant;
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
+use super::ablation::{Scored, row, variants};
 use super::config::StudyConfig;
+use super::noise::{NoiseRow, with_noise};
 use super::result::{BeatCounts, LatentSample, ModelResult, ReconstructionSample, StudyResult};
 use crate::data::beat::AamiClass;
 use crate::data::mitbih::BeatSet;
-use std::collections::HashSet;
-
-use super::ablation::{Scored, row, variants};
-use super::noise::{NoiseRow, with_noise};
 use crate::detector::{BeatSource, Detector, ModelKind, Verdict};
 use crate::evaluate::{
     ClassEvaluation, EvaluationConfig, OperatingPoint, Ranking, evaluate_classes,
@@ -21,8 +20,9 @@ use crate::evaluate::{
 use crate::json::save_json;
 use crate::model::ReconstructionModel;
 use crate::preprocess::Normalizer;
-use crate::score::{AnyScore, BatchScorer, Ensemble, EnsembleMethod};
-use crate::score::{BeatContext, ContextConfig, Reference};
+use crate::score::{
+    AnyScore, BatchScorer, BeatContext, ContextConfig, Ensemble, EnsembleMethod, Reference,
+};
 use crate::threshold::{Threshold, ThresholdMethod};
 use crate::{Error, Result};
 
@@ -36,7 +36,8 @@ pub const ABLATION_JSON: &str = "ablation.json";
 pub const ROBUSTNESS_JSON: &str = "robustness.json";
 
 /// Runs one study: cuts the protocol's beats from the MIT-BIH records in `dir`
-/// ([`Protocol::build`](crate::data::mitbih::Protocol::build)), fits each model with
+/// ([`Protocol::load`](crate::data::mitbih::Protocol::load), then
+/// [`Protocol::split`](crate::data::mitbih::Protocol::split)), fits each model with
 /// [`DetectorConfig::fit_split`](crate::detector::DetectorConfig::fit_split) on normal training
 /// beats, holding out the normal validation beats (early stopping, calibration, threshold),
 /// saves it in `out/<model>/detector`, scores the test beats with [`Detector::detect`] and
@@ -55,17 +56,19 @@ pub fn run_study(
     config.validate()?;
     let protocol = config.protocol()?;
     let loaded = protocol.load(dir)?;
-    let data = protocol.assemble(&loaded)?;
     let split = protocol.split(&loaded.beats)?;
     let (max_train, max_test) = config.limits();
-    let train = data.train.select(&spaced(data.train.count(), max_train))?;
+    // Indices into the loaded beats: each set is cut once, from the beats it keeps.
+    let pick = |pool: &[usize], max: usize| -> Vec<usize> {
+        spaced(pool.len(), max)
+            .into_iter()
+            .map(|k| pool[k])
+            .collect()
+    };
+    let train = loaded.beats.select(&pick(&split.train, max_train))?;
     let valid_max = (max_train / 4).max(2);
-    let valid = data
-        .validation
-        .select(&spaced(data.validation.count(), valid_max))?;
-    let tested: Vec<usize> = (spaced(split.test.len(), max_test).into_iter())
-        .map(|k| split.test[k])
-        .collect();
+    let valid = loaded.beats.select(&pick(&split.validation, valid_max))?;
+    let tested = pick(&split.test, max_test);
     let test = loaded.beats.select(&tested)?;
     let (whole, test_in_whole) = whole_records(&loaded.beats, &tested, config.quick)?;
     let whole_context = context_of(&whole)?;
@@ -184,9 +187,9 @@ pub fn run_study(
         config: config.clone(),
         protocol: protocol.to_string(),
         beats: BeatCounts {
-            train_pool: data.train.count(),
+            train_pool: split.train.len(),
             train: train.count(),
-            validation_pool: data.validation.count(),
+            validation_pool: split.validation.len(),
             validation: valid.count(),
             test: test.class_counts(),
             beat_len: test.beat_len(),
