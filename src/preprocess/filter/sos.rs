@@ -3,7 +3,7 @@
 //! Coefficients and state are `f64` even though signals are `f32`: Butterworth poles at 0.5 Hz
 //! and 360 Hz sit within 0.01 of the unit circle, where single precision loses the response.
 
-use crate::preprocess::check::check_signal;
+use crate::preprocess::check::{check_fs, check_signal};
 use crate::{Error, Result};
 use sci_rs::signal::filter::{design::Sos, sosfiltfilt_dyn};
 use serde::{Deserialize, Serialize};
@@ -19,19 +19,38 @@ pub struct Biquad {
 
 impl Biquad {
     /// Magnitude of the section's response `|H(e^{jω})|` at `freq_hz` for sampling rate `fs`.
-    pub fn magnitude(&self, freq_hz: f64, fs: f64) -> f64 {
+    ///
+    /// Errors: `fs` not finite and `> 0`, `freq_hz` not finite and `>= 0`, or a response that
+    /// is not finite (non-finite coefficients, a pole on the unit circle at `freq_hz`).
+    pub fn magnitude(&self, freq_hz: f64, fs: f64) -> Result<f64> {
+        check_fs(fs)?;
+        if !(freq_hz.is_finite() && freq_hz >= 0.0) {
+            return Err(Error::invalid(
+                "freq_hz",
+                format!("{freq_hz} Hz must be finite and >= 0"),
+            ));
+        }
         let w = 2.0 * std::f64::consts::PI * freq_hz / fs;
         let eval = |c: &[f64; 3]| {
             let re = c[0] + c[1] * w.cos() + c[2] * (2.0 * w).cos();
             let im = -c[1] * w.sin() - c[2] * (2.0 * w).sin();
             re.hypot(im)
         };
-        eval(&self.b) / eval(&self.a)
+        let magnitude = eval(&self.b) / eval(&self.a);
+        if !magnitude.is_finite() {
+            let msg = format!("the response at {freq_hz} Hz (fs {fs} Hz) is {magnitude}");
+            return Err(Error::invalid("sections", msg));
+        }
+        Ok(magnitude)
     }
 }
 
 /// Magnitude of a cascade of sections at `freq_hz` (one pass; a zero-phase pass squares it).
-pub fn cascade_magnitude(sections: &[Biquad], freq_hz: f64, fs: f64) -> f64 {
+/// Errors as [`Biquad::magnitude`]; an empty cascade is an error too.
+pub fn cascade_magnitude(sections: &[Biquad], freq_hz: f64, fs: f64) -> Result<f64> {
+    if sections.is_empty() {
+        return Err(Error::invalid("sections", "no filter section"));
+    }
     sections.iter().map(|s| s.magnitude(freq_hz, fs)).product()
 }
 

@@ -69,7 +69,7 @@ fn magnitude_matches_analytic_butterworth() {
                 (&lp, 1.0 / (1.0 + (w(f) / w(40.0)).powi(n2))),
             ];
             for (sections, want) in cases {
-                let got = cascade_magnitude(sections, f, FS).powi(2);
+                let got = cascade_magnitude(sections, f, FS).unwrap().powi(2);
                 assert!(
                     (got - want).abs() < 1e-9 * want.max(1e-3),
                     "order {order} f {f}: {got} vs {want}"
@@ -83,7 +83,9 @@ fn magnitude_matches_analytic_butterworth() {
 fn bandpass_keeps_10hz_sine_without_phase_shift() {
     let x = sine(10.0, FS, 36_000);
     let y = BandPass::default().apply(&x, FS).unwrap();
-    let want = cascade_magnitude(&BandPass::default().sections(FS).unwrap(), 10.0, FS).powi(2);
+    let want = cascade_magnitude(&BandPass::default().sections(FS).unwrap(), 10.0, FS)
+        .unwrap()
+        .powi(2);
     let amp = mid_amplitude(&y, 10.0, FS);
     assert!(
         (amp - 1.0).abs() < 0.01 && (amp - want).abs() < 1e-3,
@@ -104,7 +106,7 @@ fn bandpass_attenuates_out_of_band_sines_by_h_squared() {
     let sections = BandPass::default().sections(FS).unwrap();
     for (freq, n) in [(0.1, 36_000 * 4), (100.0, 36_000)] {
         let y = BandPass::default().apply(&sine(freq, FS, n), FS).unwrap();
-        let want = cascade_magnitude(&sections, freq, FS).powi(2);
+        let want = cascade_magnitude(&sections, freq, FS).unwrap().powi(2);
         let got = mid_amplitude(&y, freq, FS);
         assert!(
             (got / want - 1.0).abs() < 0.02,
@@ -281,4 +283,22 @@ fn chain_applies_filters_in_order() {
         .unwrap();
     assert_eq!(chain.apply(&x, FS).unwrap(), by_hand);
     assert_eq!(FilterChain::new().apply(&x, FS).unwrap(), x);
+}
+
+#[test]
+fn magnitude_rejects_bad_rates_and_never_returns_nan() {
+    let sections = BandPass::default().sections(360.0).unwrap();
+    assert!(cascade_magnitude(&sections, 10.0, 360.0).unwrap() > 0.9);
+    for (freq, fs) in [(10.0, 0.0), (10.0, -360.0), (10.0, f64::NAN), (f64::NAN, 360.0)] {
+        let err = cascade_magnitude(&sections, freq, fs).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument { .. }), "{freq} Hz at {fs} Hz: {err}");
+    }
+    assert!(cascade_magnitude(&[], 10.0, 360.0).is_err());
+    // A pole on the unit circle at DC: the response there is infinite, an error, not Ok(inf).
+    let integrator = Biquad {
+        b: [1.0, 0.0, 0.0],
+        a: [1.0, -1.0, 0.0],
+    };
+    assert!(integrator.magnitude(0.0, 360.0).is_err());
+    assert!(integrator.magnitude(10.0, 360.0).unwrap().is_finite());
 }
