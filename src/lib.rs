@@ -42,6 +42,7 @@ pub mod preprocess;
 #[cfg(feature = "report")]
 pub mod report;
 pub mod score;
+pub mod stream;
 pub mod threshold;
 pub mod train;
 

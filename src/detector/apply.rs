@@ -46,9 +46,24 @@ impl Detector {
     /// window and sample), a non-finite score.
     pub fn detect(&self, data: &impl BeatSource) -> Result<Vec<Verdict>> {
         let windows = data.windows()?;
-        let normalized = self.normalized(&windows)?;
+        let (scores, errors) = self.model_scores(&windows)?;
+        let context = data.context();
+        let in_context = self.parts.context.apply(&scores, context.as_deref())?;
         let positions = data.positions();
         let usable = data.usable();
+        self.verdicts(
+            &scores,
+            &in_context,
+            &errors,
+            positions.as_deref(),
+            usable.as_deref(),
+        )
+    }
+
+    /// The model's score of each of `windows` (raw, checked and normalised here) and its
+    /// per-sample error `[n, seq]`, every value finite.
+    pub(crate) fn model_scores(&self, windows: &WindowDataset) -> Result<(Vec<f64>, Vec<f32>)> {
+        let normalized = self.normalized(windows)?;
         let seq = normalized.seq();
         let p = &self.parts;
         let (scores, errors) = BatchScorer::default().score_with_errors(
@@ -68,14 +83,27 @@ impl Detector {
                 )));
             }
         }
-        let context = data.context();
-        let in_context = p.context.apply(&scores, context.as_deref())?;
+        Ok((scores, errors))
+    }
+
+    /// One verdict per beat from its model score, its score in context and its error
+    /// (`[n, seq]`); `positions` and `usable` index like the scores.
+    pub(crate) fn verdicts(
+        &self,
+        scores: &[f64],
+        in_context: &[f64],
+        errors: &[f32],
+        positions: Option<&[usize]>,
+        usable: Option<&[bool]>,
+    ) -> Result<Vec<Verdict>> {
+        let p = &self.parts;
+        let seq = p.metadata.seq.max(1);
         scores
             .iter()
             .zip(in_context)
-            .zip(errors.chunks_exact(seq.max(1)))
+            .zip(errors.chunks_exact(seq))
             .enumerate()
-            .map(|(index, ((&model_score, score), error))| {
+            .map(|(index, ((&model_score, &score), error))| {
                 if !score.is_finite() {
                     return Err(Error::Backend(format!(
                         "window {index}: the score in context is {score}"
@@ -83,12 +111,12 @@ impl Detector {
                 }
                 Ok(Verdict {
                     index,
-                    position: positions.as_ref().and_then(|p| p.get(index).copied()),
+                    position: positions.and_then(|p| p.get(index).copied()),
                     score,
                     model_score,
                     calibrated: p.calibration.calibrate(score),
                     anomaly: p.threshold.apply(score),
-                    usable: usable.as_ref().is_none_or(|u| u[index]),
+                    usable: usable.is_none_or(|u| u.get(index).copied().unwrap_or(true)),
                     error: error.to_vec(),
                 })
             })
