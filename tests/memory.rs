@@ -231,3 +231,66 @@ fn annotations_cost_their_file_plus_one_record_each_and_a_huge_file_is_refused_c
     assert!(factor <= 1.01, "refusing peaked at {factor:.2}x the file");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Streaming: the memory a `StreamingDetector` holds does not grow with the stream. The first
+/// two minutes warm it up (first allocations, the backend's buffers); then the most heap it
+/// holds at once while ten more minutes stream through must stay that of two minutes.
+#[test]
+fn a_stream_holds_the_same_memory_after_ten_minutes_as_after_two() {
+    use ecg_anomaly::prelude::*;
+    use ecg_anomaly::stream::{StreamConfig, StreamingDetector};
+    use std::sync::Arc;
+
+    let _serial = SERIAL.lock().unwrap();
+    let synthetic = |minutes: f64, seed: u64| {
+        generate(&SyntheticConfig {
+            fs: 125.0,
+            length: SyntheticLength::Seconds(minutes * 60.0),
+            anomaly_rate: 0.05,
+            seed,
+            ..Default::default()
+        })
+        .unwrap()
+        .ecg
+    };
+    let train = synthetic(3.0, 1);
+    let config = DetectorConfig {
+        model: ModelSpec::LstmAutoencoder(LstmAutoencoderConfig {
+            hidden: 16,
+            ..Default::default()
+        }),
+        training: TrainingConfig {
+            epochs: 2,
+            quiet: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let detector = config
+        .fit_signal(&train.leads[0], train.fs, &default_device())
+        .unwrap();
+    let feed = synthetic(14.0, 2);
+    let lead = &feed.leads[0];
+    let minute = (60.0 * feed.fs) as usize;
+    let mut stream =
+        StreamingDetector::new(Arc::new(detector), feed.fs, StreamConfig::default()).unwrap();
+    let mut judged = 0;
+    let mut play = |samples: &[f32]| {
+        for chunk in samples.chunks(50) {
+            judged += stream.push(chunk).unwrap().len();
+        }
+    };
+    play(&lead[..2 * minute]);
+    let ((), warm) = peak_of(|| play(&lead[2 * minute..4 * minute]));
+    let ((), long) = peak_of(|| play(&lead[4 * minute..14 * minute]));
+    println!(
+        "stream: {judged} beats; peak {:.1} KB over minutes 2-4, {:.1} KB over minutes 4-14",
+        warm as f64 / 1e3,
+        long as f64 / 1e3
+    );
+    assert!(judged > 14 * 60, "{judged} beats in 14 minutes");
+    assert!(
+        long <= warm + warm / 4 + 16_384,
+        "the stream's peak grew from {warm} to {long} bytes"
+    );
+}

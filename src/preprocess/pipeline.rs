@@ -139,10 +139,21 @@ impl BeatPipeline {
     /// Errors: empty or non-finite signal (naming the sample), bad rate or filter, a rate the
     /// R-peak detector does not take.
     pub fn run(&self, signal: &[f32], fs: f64) -> Result<ProcessedSignal> {
+        let (raw, clean, rate, peaks) = self.find_peaks(signal, fs)?;
+        self.finish(&raw, clean, fs, rate, peaks)
+    }
+
+    /// The first steps of [`run`](Self::run): the lead at the pipeline's rate, cleaned, its
+    /// rate and its R-peaks.
+    pub(crate) fn find_peaks<'a>(
+        &self,
+        signal: &'a [f32],
+        fs: f64,
+    ) -> Result<(Cow<'a, [f32]>, Vec<f32>, f64, Vec<usize>)> {
         let (raw, rate) = self.resampled(signal, fs)?;
         let clean = self.clean(&raw, rate)?;
         let peaks = detect_r_peaks(&clean, rate, self.r_peaks)?;
-        self.finish(&raw, clean, fs, rate, peaks)
+        Ok((raw, clean, rate, peaks))
     }
 
     /// Runs every step but R-peak detection: beats are cut around `centres` (samples of the
@@ -183,7 +194,10 @@ impl BeatPipeline {
         }
     }
 
-    fn finish(
+    /// The last steps of [`run`](Self::run), for `peaks` (some or all of those
+    /// [`find_peaks`](Self::find_peaks) found): beats cut from `clean`, their quality checked
+    /// on `raw`, RR intervals measured over `peaks`.
+    pub(crate) fn finish(
         &self,
         raw: &[f32],
         clean: Vec<f32>,

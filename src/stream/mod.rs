@@ -95,8 +95,6 @@ pub struct StreamingDetector {
     config: StreamConfig,
     /// The input's sampling rate, Hz.
     fs: f64,
-    /// The pipeline's rate (the detector's), Hz.
-    rate: f64,
     /// The newest raw samples, `buffer[0]` being the stream's sample `start`.
     buffer: Vec<f32>,
     start: usize,
@@ -153,7 +151,6 @@ impl StreamingDetector {
         Ok(Self {
             config,
             fs,
-            rate,
             buffer: Vec::with_capacity(capacity + samples(config.hop_s)),
             start: 0,
             pending: 0,
@@ -242,30 +239,23 @@ impl StreamingDetector {
         if self.buffer.len() < window.len() + self.settle.max(1) && !last {
             return Ok(());
         }
-        let processed = match pipeline.run(&self.buffer, self.fs) {
-            Ok(p) => p,
+        let (raw, clean, rate, peaks) = match pipeline.find_peaks(&self.buffer, self.fs) {
+            Ok(found) => found,
             // Too short for the filter yet: wait for more signal (at the end: no beat).
             Err(Error::InvalidArgument { .. }) if self.buffer.len() < self.capacity => {
                 return Ok(());
             }
             Err(e) => return Err(e),
         };
-        let offset = resample_index(self.start, self.fs, self.rate);
-        let settle = resample_index(self.settle, self.fs, self.rate);
-        let end = processed.clean.len();
-        let settled_end = if last {
-            end
-        } else {
-            end.saturating_sub(settle)
-        };
-        let after = pipeline.window(self.rate)?.after;
+        let offset = resample_index(self.start, self.fs, rate);
+        let settle = resample_index(self.settle, self.fs, rate);
+        let settled_end = clean.len().saturating_sub(settle);
+        let after = pipeline.window(rate)?.after;
         let first = if self.start == 0 { 0 } else { settle };
-        let beats = &processed.beats;
-        let mut beat = 0; // the first beat whose peak is not before peak k
-        for (k, &peak) in processed.peaks.iter().enumerate() {
-            while beat < beats.count() && beats.kept[beat] < k {
-                beat += 1;
-            }
+        // The peaks seen for the first time and settled, with their RR intervals.
+        let mut new = Vec::new();
+        let mut rr = Vec::new();
+        for &peak in &peaks {
             let settled = last || peak + after <= settled_end;
             if peak < first || !settled {
                 continue;
@@ -275,21 +265,25 @@ impl StreamingDetector {
                 continue; // seen at the last step, located a few samples apart
             }
             self.last_peak = Some(absolute);
-            let rr = self.peaks.push(absolute, self.rate);
-            if beats.kept.get(beat) != Some(&k) {
-                continue; // its window does not fit (the stream's first samples)
-            }
-            let Some(samples) = beats.get(beat) else {
-                continue;
-            };
+            new.push(peak);
+            rr.push(self.peaks.push(absolute, rate));
+        }
+        if new.is_empty() {
+            return Ok(());
+        }
+        // Cut and check only these: the beats judged at earlier steps are not cut again.
+        let processed = pipeline.finish(&raw, clean, self.fs, rate, new)?;
+        let beats = &processed.beats;
+        for (b, (&k, samples)) in beats.kept.iter().zip(beats.iter()).enumerate() {
             found.windows.extend_from_slice(samples);
+            let absolute = offset + beats.centres[b];
             found
                 .positions
-                .push(resample_index(absolute, self.rate, self.fs));
-            found.usable.push(processed.quality[beat]);
+                .push(resample_index(absolute, rate, self.fs));
+            found.usable.push(processed.quality[b]);
             found.context.push(BeatContext {
                 group: 0,
-                rr: Some(rr),
+                rr: Some(rr[k]),
             });
             found.decided_at.push(self.received());
         }
