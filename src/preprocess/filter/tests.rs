@@ -289,9 +289,17 @@ fn chain_applies_filters_in_order() {
 fn magnitude_rejects_bad_rates_and_never_returns_nan() {
     let sections = BandPass::default().sections(360.0).unwrap();
     assert!(cascade_magnitude(&sections, 10.0, 360.0).unwrap() > 0.9);
-    for (freq, fs) in [(10.0, 0.0), (10.0, -360.0), (10.0, f64::NAN), (f64::NAN, 360.0)] {
+    for (freq, fs) in [
+        (10.0, 0.0),
+        (10.0, -360.0),
+        (10.0, f64::NAN),
+        (f64::NAN, 360.0),
+    ] {
         let err = cascade_magnitude(&sections, freq, fs).unwrap_err();
-        assert!(matches!(err, Error::InvalidArgument { .. }), "{freq} Hz at {fs} Hz: {err}");
+        assert!(
+            matches!(err, Error::InvalidArgument { .. }),
+            "{freq} Hz at {fs} Hz: {err}"
+        );
     }
     assert!(cascade_magnitude(&[], 10.0, 360.0).is_err());
     // A pole on the unit circle at DC: the response there is infinite, an error, not Ok(inf).
