@@ -242,6 +242,7 @@ fn the_rhythm_and_the_recordings_own_beats_catch_premature_beats_the_shape_misse
     ] {
         let context = ContextConfig {
             rhythm,
+            template: false,
             reference,
             fusion,
         };

@@ -92,10 +92,16 @@ impl DetectorConfig {
         for (group, &(lead, fs)) in records.iter().enumerate() {
             let processed = pipeline.run(lead, fs)?;
             seq = processed.beats.len;
+            let templates = processed.template_distances()?;
             for i in processed.usable() {
                 data.extend_from_slice(processed.beats.get(i).unwrap_or_default());
                 let rr = processed.rr.get(i).copied();
-                context.push(BeatContext { group, rr });
+                let template = templates.get(i).copied().flatten();
+                context.push(BeatContext {
+                    group,
+                    rr,
+                    template,
+                });
             }
         }
         let count = context.len();

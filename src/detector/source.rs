@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use crate::Result;
 use crate::data::batch::WindowDataset;
 use crate::data::mitbih::BeatSet;
+use crate::preprocess::template::template_distances;
 use crate::preprocess::{Beats, ProcessedSignal};
 use crate::score::BeatContext;
 
@@ -75,11 +76,19 @@ impl BeatSource for ProcessedSignal {
     }
 
     fn context(&self) -> Option<Vec<BeatContext>> {
-        let rr = self.rr.iter().map(|&rr| BeatContext {
-            group: 0,
-            rr: Some(rr),
-        });
-        Some(rr.collect())
+        let templates = self
+            .template_distances()
+            .unwrap_or_else(|_| vec![None; self.count()]);
+        let context = self
+            .rr
+            .iter()
+            .zip(templates)
+            .map(|(&rr, template)| BeatContext {
+                group: 0,
+                rr: Some(rr),
+                template,
+            });
+        Some(context.collect())
     }
 }
 
@@ -92,16 +101,25 @@ impl BeatSource for BeatSet {
         Some(self.beats().iter().map(|b| b.sample).collect())
     }
 
-    /// Beats of one record share a group, numbered in order of first appearance.
+    /// Beats of one record share a group, numbered in order of first appearance; each beat's
+    /// template distance is to its record's median beat.
     fn context(&self) -> Option<Vec<BeatContext>> {
         let mut records: HashMap<&str, usize> = HashMap::new();
-        let context = self.beats().iter().map(|b| {
-            let next = records.len();
-            let group = *records.entry(&b.record).or_insert(next);
-            BeatContext {
-                group,
-                rr: Some(b.rr),
-            }
+        let groups: Vec<usize> = self
+            .beats()
+            .iter()
+            .map(|b| {
+                let next = records.len();
+                *records.entry(&b.record).or_insert(next)
+            })
+            .collect();
+        let templates = template_distances(self.data(), self.beat_len(), &groups)
+            .unwrap_or_else(|_| vec![None; groups.len()]);
+        let context = self.beats().iter().zip(groups).zip(templates);
+        let context = context.map(|((b, group), template)| BeatContext {
+            group,
+            rr: Some(b.rr),
+            template,
         });
         Some(context.collect())
     }

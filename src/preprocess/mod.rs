@@ -19,6 +19,7 @@ pub mod resample;
 pub mod rhythm;
 pub mod rpeak;
 pub mod segment;
+pub mod template;
 pub mod window;
 
 pub use check::{check_fs, check_signal};

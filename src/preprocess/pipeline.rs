@@ -98,6 +98,13 @@ impl ProcessedSignal {
         Some(resample_index(centre, self.fs, self.input_fs))
     }
 
+    /// Each beat's [`template_distances`](super::template::template_distances): how unlike
+    /// the lead's median beat it is (`None` for leads of fewer than 20 beats).
+    pub fn template_distances(&self) -> Result<Vec<Option<f64>>> {
+        let groups = vec![0; self.count()];
+        super::template::template_distances(&self.beats.data, self.beats.len, &groups)
+    }
+
     /// The beats whose quality check passed, as indices.
     pub fn usable(&self) -> Vec<usize> {
         (0..self.count()).filter(|&i| self.quality[i]).collect()

@@ -6,7 +6,9 @@
 //! has a normal shape and betrays itself only by its timing. [`ContextScore`] answers both,
 //! without labels: each beat's score has two components, the model's score (its logarithm,
 //! the *shape* component) and, optionally, its [`local_prematurity`](RrIntervals::local_prematurity)
-//! (the *rhythm* component); each is robustly z-scored ([`RobustScale`]) against a
+//! (the *rhythm* component) and its distance from its recording's median beat (the *template*
+//! component, [`template_distances`](crate::preprocess::template::template_distances)); each is
+//! robustly z-scored ([`RobustScale`]) against a
 //! [`Reference`] — the held-out normal beats, the beat's own recording, or the recording's
 //! last beats (a stream) — and the z-scores are averaged. Most beats of any recording are
 //! normal, so a recording's median and spread are those of its normal beats.
@@ -28,6 +30,9 @@ const SHAPE_FLOOR: f64 = 1e-3;
 /// Smallest spread of the rhythm component: 0.02, 2 % of the RR interval (beat-to-beat
 /// jitter of a steady sinus rhythm).
 const RHYTHM_FLOOR: f64 = 0.02;
+/// Smallest spread of the template component (`1 - r` with the recording's median beat):
+/// 0.005, a change of the correlation in its third decimal.
+const TEMPLATE_FLOOR: f64 = 0.005;
 /// Scores below this are taken as this before their logarithm.
 const SCORE_FLOOR: f64 = 1e-12;
 /// 1.4826 × MAD estimates a normal distribution's standard deviation.
@@ -76,6 +81,10 @@ pub struct ContextConfig {
     /// Adds the rhythm component: how early the beat came against its recent RR intervals.
     /// Beats without RR intervals (plain windows) count as on time.
     pub rhythm: bool,
+    /// Adds the template component: how unlike its recording's median beat the beat is
+    /// ([`template_distances`](crate::preprocess::template::template_distances)). Beats
+    /// without one (recordings of fewer than 20 beats, streams) count as typical.
+    pub template: bool,
     /// What each component is z-scored against.
     pub reference: Reference,
     /// How the components' z-scores are combined (when there are two).
@@ -85,7 +94,7 @@ pub struct ContextConfig {
 impl ContextConfig {
     /// True when the score is the model's own: no rhythm, against the held-out normal beats.
     pub fn is_plain(&self) -> bool {
-        !self.rhythm && self.reference == Reference::Normal
+        !self.rhythm && !self.template && self.reference == Reference::Normal
     }
 
     /// Checks the settings: a running window of at least [`MIN_REFERENCE_BEATS`] beats.
@@ -107,6 +116,9 @@ pub struct BeatContext {
     pub group: usize,
     /// Its RR intervals, when known.
     pub rr: Option<RrIntervals>,
+    /// `1 - r` with its recording's median beat, when known.
+    #[serde(default)]
+    pub template: Option<f64>,
 }
 
 /// A robust location and spread: the median and 1.4826 × the median absolute deviation (the
@@ -258,6 +270,9 @@ pub struct ContextScore {
     pub shape: RobustScale,
     /// The rhythm component on the normal beats, when the rhythm is used.
     pub rhythm: Option<RobustScale>,
+    /// The template component on the normal beats, when the template is used.
+    #[serde(default)]
+    pub template: Option<RobustScale>,
 }
 
 impl ContextScore {
@@ -280,10 +295,23 @@ impl ContextScore {
             }
             false => None,
         };
+        let template = match config.template {
+            true => {
+                let known = template_known(context);
+                // No normal beat with a template (all recordings small): typical is 0.
+                let scale = RobustScale::fit(&known, TEMPLATE_FLOOR).unwrap_or(RobustScale {
+                    median: 0.0,
+                    scale: TEMPLATE_FLOOR,
+                });
+                Some(scale)
+            }
+            false => None,
+        };
         Ok(Self {
             config,
             shape: RobustScale::fit(&shape, SHAPE_FLOOR).ok_or_else(empty)?,
             rhythm,
+            template,
         })
     }
 
@@ -302,15 +330,28 @@ impl ContextScore {
         let reference = self.config.reference;
         let shape: Vec<f64> = scores.iter().map(|&s| shape_component(s)).collect();
         let mut fused = standardize(&shape, &groups, reference, self.shape, SHAPE_FLOOR)?;
-        if let Some(fallback) = self.rhythm {
-            let values = rhythm_values(scores.len(), context);
-            let rhythm = standardize(&values, &groups, reference, fallback, RHYTHM_FLOOR)?;
-            for (f, r) in fused.iter_mut().zip(rhythm) {
+        let mut components = 1.0;
+        let mut add = |fused: &mut Vec<f64>, z: Vec<f64>| {
+            components += 1.0;
+            for (f, z) in fused.iter_mut().zip(z) {
                 *f = match self.config.fusion {
-                    Fusion::Mean => (*f + r) / 2.0,
-                    Fusion::Max => f.max(r),
+                    Fusion::Mean => *f + z,
+                    Fusion::Max => f.max(z),
                 };
             }
+        };
+        if let Some(fallback) = self.rhythm {
+            let values = rhythm_values(scores.len(), context);
+            let z = standardize(&values, &groups, reference, fallback, RHYTHM_FLOOR)?;
+            add(&mut fused, z);
+        }
+        if let Some(fallback) = self.template {
+            let values = template_values(scores.len(), context, fallback.median);
+            let z = standardize(&values, &groups, reference, fallback, TEMPLATE_FLOOR)?;
+            add(&mut fused, z);
+        }
+        if self.config.fusion == Fusion::Mean {
+            fused.iter_mut().for_each(|f| *f /= components);
         }
         Ok(fused)
     }
@@ -325,6 +366,12 @@ impl ContextScore {
             (false, None) => Ok(()),
             (true, None) => Err("the rhythm is used but has no fitted scale".into()),
             (false, Some(_)) => Err("a rhythm scale, but the rhythm is not used".into()),
+        }?;
+        match (self.config.template, &self.template) {
+            (true, Some(t)) => t.check("template"),
+            (false, None) => Ok(()),
+            (true, None) => Err("the template is used but has no fitted scale".into()),
+            (false, Some(_)) => Err("a template scale, but the template is not used".into()),
         }
     }
 }
@@ -333,6 +380,23 @@ fn rhythm_values(n: usize, context: Option<&[BeatContext]>) -> Vec<f64> {
     match context {
         Some(c) => c.iter().map(|b| rhythm_component(b.rr.as_ref())).collect(),
         None => vec![0.0; n],
+    }
+}
+
+/// Template distances of the beats that have one.
+fn template_known(context: Option<&[BeatContext]>) -> Vec<f64> {
+    context
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b.template)
+        .collect()
+}
+
+/// Template distances, `typical` where unknown.
+fn template_values(n: usize, context: Option<&[BeatContext]>, typical: f64) -> Vec<f64> {
+    match context {
+        Some(c) => c.iter().map(|b| b.template.unwrap_or(typical)).collect(),
+        None => vec![typical; n],
     }
 }
 
@@ -435,6 +499,7 @@ mod tests {
             .map(|rr| BeatContext {
                 group: 0,
                 rr: Some(rr),
+                template: None,
             })
             .collect()
     }
@@ -446,6 +511,7 @@ mod tests {
         let scores: Vec<f64> = (0..60).map(|i| 1.0 + 0.01 * f64::from(i % 5)).collect();
         let config = ContextConfig {
             rhythm: true,
+            template: false,
             reference: Reference::Record,
             fusion: Fusion::Mean,
         };
@@ -493,5 +559,55 @@ mod tests {
         broken.shape.scale = 1.0;
         broken.config.rhythm = true;
         assert!(broken.validate().unwrap_err().contains("rhythm"));
+    }
+
+    #[test]
+    fn the_template_lifts_a_beat_unlike_its_recording_and_is_validated() {
+        let n = 60;
+        let scores: Vec<f64> = (0..n)
+            .map(|i| 1.0 + 0.01 * f64::from(i as u8 % 5))
+            .collect();
+        let context: Vec<BeatContext> = (0..n)
+            .map(|i| BeatContext {
+                group: 0,
+                rr: None,
+                template: Some(if i == 33 {
+                    0.4
+                } else {
+                    0.01 + 0.002 * (i % 4) as f64
+                }),
+            })
+            .collect();
+        let config = ContextConfig {
+            template: true,
+            ..ContextConfig::default()
+        };
+        assert!(!config.is_plain());
+        let fitted = ContextScore::fit(config, &scores, Some(&context)).unwrap();
+        fitted.validate().unwrap();
+        let fused = fitted.apply(&scores, Some(&context)).unwrap();
+        let top = (0..n)
+            .max_by(|&a, &b| fused[a].total_cmp(&fused[b]))
+            .unwrap();
+        assert_eq!(top, 33, "{fused:?}");
+        // Unknown templates count as typical: z 0 for that component.
+        let unknown: Vec<BeatContext> = context
+            .iter()
+            .map(|c| BeatContext {
+                template: None,
+                ..*c
+            })
+            .collect();
+        let fused = fitted.apply(&scores, Some(&unknown)).unwrap();
+        assert!(fused[33] < 2.0, "{}", fused[33]);
+        let mut broken = fitted.clone();
+        broken.template = None;
+        assert!(broken.validate().is_err());
+        // A context.json written before the template existed still loads, without it.
+        let old = r#"{"config":{"rhythm":false,"reference":{"kind":"normal"},"fusion":"mean"},
+            "shape":{"median":0.0,"scale":1.0},"rhythm":null}"#;
+        let loaded: ContextScore = serde_json::from_str(old).unwrap();
+        assert_eq!(loaded.template, None);
+        loaded.validate().unwrap();
     }
 }

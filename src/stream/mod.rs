@@ -284,6 +284,7 @@ impl StreamingDetector {
             found.context.push(BeatContext {
                 group: 0,
                 rr: Some(rr[k]),
+                template: None,
             });
             found.decided_at.push(self.received());
         }

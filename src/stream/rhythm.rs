@@ -125,7 +125,11 @@ mod tests {
 
     #[test]
     fn score_history_keeps_only_the_last_beats() {
-        let context = BeatContext { group: 0, rr: None };
+        let context = BeatContext {
+            group: 0,
+            rr: None,
+            template: None,
+        };
         let mut history = ScoreHistory::new(3);
         history.extend(&[1.0, 2.0, 3.0, 4.0], &[context; 4]);
         assert_eq!(history.len(), 3);

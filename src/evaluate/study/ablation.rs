@@ -20,8 +20,9 @@ pub const RUNNING_BEATS: usize = 300;
 
 /// The ablation's rows for one model, in order: the name and the context.
 pub fn variants() -> Vec<(&'static str, ContextConfig)> {
-    let context = |rhythm, reference, fusion| ContextConfig {
+    let context = |rhythm, template, reference, fusion| ContextConfig {
         rhythm,
+        template,
         reference,
         fusion,
     };
@@ -31,22 +32,37 @@ pub fn variants() -> Vec<(&'static str, ContextConfig)> {
     use Fusion::{Max, Mean};
     use Reference::{Normal, Record, RecordMedian};
     vec![
-        ("shape", context(false, Normal, Mean)),
-        ("shape, per record", context(false, Record, Mean)),
-        ("shape, record median", context(false, RecordMedian, Mean)),
-        ("shape + rhythm (mean)", context(true, Normal, Mean)),
-        ("shape + rhythm (max)", context(true, Normal, Max)),
+        ("shape", context(false, false, Normal, Mean)),
+        ("shape, per record", context(false, false, Record, Mean)),
+        (
+            "shape, record median",
+            context(false, false, RecordMedian, Mean),
+        ),
+        ("shape + rhythm (mean)", context(true, false, Normal, Mean)),
+        ("shape + rhythm (max)", context(true, false, Normal, Max)),
         (
             "shape + rhythm (mean), per record",
-            context(true, Record, Mean),
+            context(true, false, Record, Mean),
         ),
         (
             "shape + rhythm (mean), record median",
-            context(true, RecordMedian, Mean),
+            context(true, false, RecordMedian, Mean),
         ),
         (
             "shape + rhythm (mean), running",
-            context(true, running, Mean),
+            context(true, false, running, Mean),
+        ),
+        (
+            "shape + template (mean)",
+            context(false, true, Normal, Mean),
+        ),
+        (
+            "shape + rhythm + template (mean)",
+            context(true, true, Normal, Mean),
+        ),
+        (
+            "shape + rhythm + template (max)",
+            context(true, true, Normal, Max),
         ),
     ]
 }
@@ -102,7 +118,7 @@ impl Scored<'_> {
     }
 
     /// The same beats with every model score replaced by 1: with the shape component constant,
-    /// the score in context is the rhythm's alone.
+    /// the score in context ranks beats by the other components (rhythm, template) alone.
     pub fn rhythm_only(valid: &[f64], whole: &[f64]) -> (Vec<f64>, Vec<f64>) {
         (vec![1.0; valid.len()], vec![1.0; whole.len()])
     }
@@ -215,6 +231,7 @@ mod tests {
                 context.push(BeatContext {
                     group,
                     rr: Some(rr),
+                    template: None,
                 });
             }
             classes.extend(class);

@@ -108,25 +108,27 @@ pub fn run_study(
             test: &test_in_whole,
         };
         if ablation.is_empty() {
+            // Label-free baselines without a model: the rhythm alone, and the rhythm with the
+            // template (each beat against its record's median beat), both within the record.
             let (valid_one, whole_one) = Scored::rhythm_only(&valid_model, &whole_model);
             let alone = Scored {
                 valid: &valid_one,
                 whole: &whole_one,
                 ..scored
             };
-            let rhythm = ContextConfig {
-                rhythm: true,
-                reference: Reference::Record,
-                ..ContextConfig::default()
-            };
-            let (scores, threshold) = alone.in_context(rhythm, rule)?;
-            ablation.push(row(
-                "none",
-                "rhythm, per record",
-                &scores,
-                &classes,
-                &threshold,
-            )?);
+            for (variant, template) in [
+                ("rhythm, per record", false),
+                ("rhythm + template, per record", true),
+            ] {
+                let baseline = ContextConfig {
+                    rhythm: true,
+                    template,
+                    reference: Reference::Record,
+                    ..ContextConfig::default()
+                };
+                let (scores, threshold) = alone.in_context(baseline, rule)?;
+                ablation.push(row("none", variant, &scores, &classes, &threshold)?);
+            }
         }
         for (variant, context) in variants() {
             let (scores, threshold) = scored.in_context(context, rule)?;
