@@ -73,13 +73,11 @@
     },
     axisTime(t, span) {
       if (state.fs == null) return fmt.int(Math.round(t));
-      if (state.duration < 60 || span < 20) {
-        const digits = span < 2 ? 2 : span < 20 ? 1 : 0;
-        return t.toFixed(digits) + (state.duration < 60 ? " s" : "");
-      }
+      if (state.duration < 60) return t.toFixed(span < 2 ? 2 : span < 20 ? 1 : 0) + " s";
       const m = Math.floor(t / 60);
-      const s = Math.round(t - 60 * m);
-      return `${m}:${String(s).padStart(2, "0")}`;
+      const s = t - 60 * m;
+      const digits = span < 2 ? 2 : span < 20 ? 1 : 0;
+      return `${m}:${s.toFixed(digits).padStart(digits ? 3 + digits : 2, "0")}`;
     },
     bytes(n) {
       if (n < 1024) return `${n} B`;
@@ -803,6 +801,7 @@
     ctx.textAlign = "center";
     ctx.textBaseline = "top";
     const r = 3.5 * dpr;
+    let textEnd = -Infinity; // right edge of the last label drawn: labels never overlap
     for (let k = i0; k < i1; k++) {
       const b = state.beats[k];
       const x = u.valToPos(b.t, "x", true);
@@ -818,9 +817,12 @@
         const parts = [];
         if (typeof b.label === "string" && b.label) parts.push(b.label);
         if (span < 12) parts.push(fmt.score(b.score));
-        if (parts.length) {
+        const text = parts.join(" · ");
+        const half = ctx.measureText(text).width / 2;
+        if (text && x - half > textEnd + 4 * dpr) {
           ctx.fillStyle = flagged ? COLORS.flagged : typeof b.label === "string" && !NORMAL_LABELS.has(b.label) ? "#7c3aed" : "#64748b";
-          ctx.fillText(parts.join(" · "), x, top + 4 * dpr + 1.6 * r);
+          ctx.fillText(text, x, top + 4 * dpr + 1.6 * r);
+          textEnd = x + half;
         }
       }
     }
@@ -1353,7 +1355,7 @@
   }
 
   // For tests and the curious: the state and the CSV the download button saves.
-  window.ecgDashboard = { state, verdictsCsv, selectBeat, setThreshold: (v) => setThreshold(v, { fromSlider: false }) };
+  window.ecgDashboard = { state, verdictsCsv, selectBeat, centerOn, setThreshold: (v) => setThreshold(v, { fromSlider: false }) };
 
   init();
 })();
