@@ -346,6 +346,7 @@
     state.detectorThreshold = isFiniteScore(result.threshold) ? result.threshold : NaN;
     setupSlider();
     $("results").hidden = false;
+    $("intro").hidden = true;
 
     buildTable();
     buildSignal(values);
