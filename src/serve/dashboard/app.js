@@ -1153,7 +1153,7 @@
     }
     const mfs = state.model && isFiniteScore(state.model.fs) ? state.model.fs : null;
     const xs = [];
-    for (let i = 0; i < n; i++) xs.push(mfs ? Math.round((1000 * i) / mfs - 1000 * state.before_s) : i);
+    for (let i = 0; i < n; i++) xs.push(mfs ? (1000 * i) / mfs - 1000 * state.before_s : i);
     const pad = (a) => (a ? Array.from({ length: n }, (_, i) => (i < a.length ? a[i] : null)) : null);
     const data = [xs];
     const series = [{}];
@@ -1177,7 +1177,7 @@
         stroke: COLORS.axis,
         grid: { stroke: COLORS.grid },
         ticks: { stroke: COLORS.grid },
-        values: (u, splits) => splits.map((v) => (mfs ? `${v} ms` : String(v))),
+        values: (u, splits) => splits.map((v) => (mfs ? `${Math.round(v)} ms` : String(v))),
       },
     ];
     if (input || recon) axes.push({ scale: "y", stroke: COLORS.axis, grid: { stroke: COLORS.grid }, ticks: { stroke: COLORS.grid }, size: 40 });
