@@ -290,10 +290,10 @@
       const s = json.summary || {};
       setStatus(
         `${desc.name}: ${fmt.int(json.beats.length)} beats, ${fmt.int(s.flagged ?? state.flaggedCount)} flagged ` +
-          `at the detector's threshold, analyzed in ${seconds} s` +
-          (json.request_id ? ` · request ${json.request_id}` : ""),
+          `at the detector's threshold, analyzed in ${seconds} s`,
         "ok",
       );
+      $("status").title = json.request_id ? `request ${json.request_id}` : "";
     } catch (err) {
       console.error(err);
       setStatus(`Request failed: ${err.message}`, "error");
