@@ -25,7 +25,8 @@
 //!   as one folder, that judges windows, beats or a raw signal;
 //! - [`device`]: which backend runs the models (flex, ndarray, wgpu or cuda), chosen at run time;
 //! - [`limits`]: what the readers accept at most (lines, samples, annotations, CSV rows),
-//!   in one overridable policy.
+//!   in one overridable policy;
+//! - `serve` (feature `server`): an HTTP inference server over a saved detector (axum).
 #![warn(missing_docs)]
 
 pub mod augment;
@@ -42,6 +43,8 @@ pub mod preprocess;
 #[cfg(feature = "report")]
 pub mod report;
 pub mod score;
+#[cfg(feature = "server")]
+pub mod serve;
 pub mod stream;
 pub mod threshold;
 pub mod train;

@@ -153,7 +153,7 @@ impl Detector {
     }
 
     /// `windows` checked against the detector's shape and normalised.
-    fn normalized(&self, windows: &WindowDataset) -> Result<WindowDataset> {
+    pub(super) fn normalized(&self, windows: &WindowDataset) -> Result<WindowDataset> {
         let meta = &self.parts.metadata;
         if (windows.seq(), windows.channels()) != (meta.seq, meta.channels) {
             let msg = format!(

@@ -26,6 +26,7 @@
 mod apply;
 mod artifact;
 mod config;
+mod explain;
 mod fit;
 mod source;
 mod spec;
@@ -35,5 +36,6 @@ pub use artifact::{
     Detector, FORMAT_VERSION, MAX_WINDOW, Metadata, Parts, fingerprint, fingerprint_bytes,
 };
 pub use config::{DetectorConfig, NormalizationMethod, ScoreMethod};
+pub use explain::BeatReconstruction;
 pub use source::BeatSource;
 pub use spec::{AnyModel, ModelKind, ModelLimits, ModelSpec};

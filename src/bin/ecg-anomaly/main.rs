@@ -5,6 +5,8 @@
 mod detect;
 mod info;
 mod report;
+#[cfg(feature = "server")]
+mod serve;
 mod train;
 
 use std::fmt::Display;
@@ -60,6 +62,13 @@ enum Command {
     /// The folder is loaded and checked as `detect` would (every file, versions, weights
     /// checksum).
     Info(info::InfoArgs),
+    /// Serve a saved detector over HTTP (needs the `server` feature).
+    ///
+    /// Loads the detector, warms it up, then answers POST /v1/detect (JSON, CSV or a WFDB
+    /// upload), the KServe v2 routes, /health/live, /health/ready and /metrics until SIGTERM or
+    /// Ctrl-C, finishing the requests in flight. Logs one line per request on stderr.
+    #[cfg(feature = "server")]
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +78,8 @@ fn main() -> ExitCode {
         Command::Detect(args) => detect::run(args),
         Command::Report(args) => report::run(args),
         Command::Info(args) => info::run(args),
+        #[cfg(feature = "server")]
+        Command::Serve(args) => serve::run(args),
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,

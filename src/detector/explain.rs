@@ -1,0 +1,116 @@
+//! What the model saw and what it rebuilt, per beat: the picture behind a score.
+
+use burn::tensor::{Tensor, TensorData};
+
+use super::source::BeatSource;
+use super::{Detector, Verdict};
+use crate::model::parallel::{default_threads, reconstruct_split};
+use crate::{Error, Result};
+
+/// Windows per forward pass of [`Detector::reconstruct`].
+const BATCH: usize = 256;
+
+/// The normalised windows a detector's model was given and their reconstructions, channels
+/// averaged: two row-major `[n, seq]` arrays, never NaN.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BeatReconstruction {
+    /// Samples per window.
+    pub seq: usize,
+    /// The normalised inputs, `[n, seq]`.
+    pub inputs: Vec<f32>,
+    /// The model's reconstructions of them, `[n, seq]`.
+    pub outputs: Vec<f32>,
+}
+
+impl BeatReconstruction {
+    /// Number of windows.
+    pub fn len(&self) -> usize {
+        self.inputs.len().checked_div(self.seq).unwrap_or(0)
+    }
+
+    /// True when there are no windows.
+    pub fn is_empty(&self) -> bool {
+        self.inputs.is_empty()
+    }
+
+    /// Window `i`'s normalised input, `[seq]`.
+    pub fn input(&self, i: usize) -> Option<&[f32]> {
+        self.inputs.get(i * self.seq..(i + 1) * self.seq)
+    }
+
+    /// Window `i`'s reconstruction, `[seq]`.
+    pub fn output(&self, i: usize) -> Option<&[f32]> {
+        self.outputs.get(i * self.seq..(i + 1) * self.seq)
+    }
+}
+
+impl Detector {
+    /// [`detect_signal`](Self::detect_signal) and [`reconstruct`](Self::reconstruct) of the
+    /// same beats: the signal goes through the pipeline once.
+    pub fn explain_signal(
+        &self,
+        signal: &[f32],
+        fs: f64,
+    ) -> Result<(Vec<Verdict>, BeatReconstruction)> {
+        let processed = self.pipeline().run(signal, fs)?;
+        if processed.count() == 0 {
+            let empty = BeatReconstruction {
+                seq: self.parts.metadata.seq,
+                inputs: Vec::new(),
+                outputs: Vec::new(),
+            };
+            return Ok((Vec::new(), empty));
+        }
+        Ok((self.detect(&processed)?, self.reconstruct(&processed)?))
+    }
+
+    /// The normalised windows of `data` and the model's reconstructions of them, in batches,
+    /// as [`detect`](Self::detect) computes them before scoring (same checks, same normalisation), channels
+    /// averaged. Window `i` is the one [`Verdict`](super::Verdict) `i` judges.
+    ///
+    /// Errors: as `detect`'s; a non-finite reconstruction is [`Error::Backend`].
+    pub fn reconstruct(&self, data: &impl BeatSource) -> Result<BeatReconstruction> {
+        let windows = data.windows()?;
+        let normalized = self.normalized(&windows)?;
+        let (seq, channels) = (normalized.seq(), normalized.channels());
+        let width = seq * channels;
+        let device = self.parts.device.clone().without_autodiff();
+        let mut inputs = Vec::with_capacity(normalized.data().len() / channels.max(1));
+        let mut outputs = Vec::with_capacity(normalized.data().len() / channels.max(1));
+        for batch in normalized.data().chunks(BATCH * width.max(1)) {
+            let n = batch.len() / width.max(1);
+            let input: Tensor<3> =
+                Tensor::from_data(TensorData::new(batch.to_vec(), [n, seq, channels]), &device);
+            let rebuilt = reconstruct_split(&self.parts.model, input.clone(), default_threads());
+            if rebuilt.output.dims() != input.dims() {
+                let msg = format!(
+                    "the model rebuilt {:?} from {:?}",
+                    rebuilt.output.dims(),
+                    input.dims()
+                );
+                return Err(Error::Backend(msg));
+            }
+            inputs.extend(channel_mean(input)?);
+            outputs.extend(channel_mean(rebuilt.output)?);
+        }
+        if let Some(i) = outputs.iter().position(|v| !v.is_finite()) {
+            let msg = format!(
+                "window {}: the reconstruction is not finite",
+                i / seq.max(1)
+            );
+            return Err(Error::Backend(msg));
+        }
+        Ok(BeatReconstruction {
+            seq,
+            inputs,
+            outputs,
+        })
+    }
+}
+
+/// `[n, seq, channels]` → the mean over channels, row-major `[n, seq]` on the host.
+fn channel_mean(t: Tensor<3>) -> Result<Vec<f32>> {
+    let mean: Tensor<2> = t.mean_dim(2).squeeze_dim::<2>(2);
+    mean.try_to_vec_as::<f32>()
+        .map_err(|e| Error::Backend(format!("reading a reconstruction back: {e}")))
+}

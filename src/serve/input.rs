@@ -1,0 +1,250 @@
+//! `POST /v1/detect`'s body, read into a signal or beats by content type: JSON, CSV (the
+//! library's CSV reader) or a multipart WFDB record (the library's WFDB reader, on a fresh
+//! temporary folder).
+
+use std::path::Path;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::{StatusCode, header};
+use serde::Deserialize;
+
+use super::error::ApiError;
+use crate::data::csv::{Column, CsvOptions, read_csv_from_with_limits};
+use crate::data::input::SignalPath;
+use crate::data::wfdb::{Annotation, read_annotations_with_limits};
+use crate::limits::ReadLimits;
+
+/// What a request asks to judge.
+#[derive(Debug)]
+pub(crate) enum Input {
+    /// A raw lead at `fs` Hz, with the uploaded record's annotations when an `.atr` came with it.
+    Signal {
+        values: Vec<f32>,
+        fs: f64,
+        annotations: Option<Vec<Annotation>>,
+    },
+    /// Windows at the detector's length and rate, flattened time-major.
+    Beats(Vec<Vec<f32>>),
+}
+
+/// `{"signal": [...], "fs": 360}` or `{"beats": [[...], ...]}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonBody {
+    signal: Option<Vec<f32>>,
+    fs: Option<f64>,
+    beats: Option<Vec<Vec<f32>>>,
+}
+
+/// The body's kind, from its `Content-Type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Json,
+    Csv,
+    Multipart,
+}
+
+/// The kind named by `Content-Type`, or 415.
+pub(crate) fn kind(req: &Request) -> Result<Kind, ApiError> {
+    let value = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "application/json" => Ok(Kind::Json),
+        "text/csv" => Ok(Kind::Csv),
+        "multipart/form-data" => Ok(Kind::Multipart),
+        _ => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!(
+                "Content-Type {value:?} is not application/json, text/csv or multipart/form-data"
+            ),
+        )),
+    }
+}
+
+/// The whole body, at most the router's body limit (else 413).
+pub(crate) async fn body(req: Request, limit: usize) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, &()).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(format!(
+                "the body is over {limit} bytes (the server's --max-body-bytes)"
+            ))
+        } else {
+            ApiError::bad_request("bad_body", format!("reading the body: {}", e.body_text()))
+        }
+    })
+}
+
+/// A positive, finite sampling rate from a query or JSON value named `what`.
+pub(crate) fn check_fs(fs: Option<f64>, what: &str) -> Result<f64, ApiError> {
+    match fs {
+        None => Err(ApiError::bad_request(
+            "missing_fs",
+            format!("{what} needs a sampling rate `fs` in Hz"),
+        )),
+        Some(fs) if fs.is_finite() && fs > 0.0 => Ok(fs),
+        Some(fs) => Err(ApiError::unprocessable(
+            "invalid_fs",
+            format!("fs = {fs} is not a positive sampling rate in Hz"),
+        )),
+    }
+}
+
+/// A JSON body.
+pub(crate) fn json(bytes: &[u8]) -> Result<Input, ApiError> {
+    let body: JsonBody = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request("bad_json", format!("the JSON body: {e}")))?;
+    match (body.signal, body.beats) {
+        (Some(values), None) => {
+            let fs = check_fs(body.fs, "a `signal`")?;
+            Ok(Input::Signal {
+                values,
+                fs,
+                annotations: None,
+            })
+        }
+        (None, Some(beats)) => Ok(Input::Beats(beats)),
+        _ => Err(ApiError::unprocessable(
+            "bad_json",
+            "the JSON body needs exactly one of `signal` (with `fs`) or `beats`",
+        )),
+    }
+}
+
+/// A CSV body: column `lead` (a header name or a 0-based index; default the first) at `fs` Hz.
+pub(crate) fn csv(bytes: &[u8], fs: f64, lead: Option<&str>) -> Result<Input, ApiError> {
+    let column = match lead {
+        None => Column::Index(0),
+        Some(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            Column::Index(s.parse().unwrap_or(usize::MAX))
+        }
+        Some(s) => Column::Name(s.to_string()),
+    };
+    let opts = CsvOptions::default().lead(column);
+    let ecg = read_csv_from_with_limits(bytes, fs, &opts, &ReadLimits::default())
+        .map_err(|e| ApiError::from_library(e, None))?;
+    let values = ecg.leads.into_iter().next().unwrap_or_default();
+    Ok(Input::Signal {
+        values,
+        fs,
+        annotations: None,
+    })
+}
+
+/// The file parts of a multipart body, by file name (parts without one are ignored).
+pub(crate) async fn multipart(req: Request) -> Result<Vec<(String, Bytes)>, ApiError> {
+    let mut parts = Multipart::from_request(req, &())
+        .await
+        .map_err(|e| ApiError::bad_request("bad_multipart", e.body_text()))?;
+    let mut files = Vec::new();
+    loop {
+        let field = parts.next_field().await.map_err(multipart_error)?;
+        let Some(field) = field else { break };
+        let Some(name) = field.file_name().map(str::to_string) else {
+            continue;
+        };
+        check_file_name(&name)?;
+        let bytes = field.bytes().await.map_err(multipart_error)?;
+        files.push((name, bytes));
+    }
+    Ok(files)
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::too_large(format!("the upload: {}", e.body_text()))
+    } else {
+        ApiError::bad_request("bad_multipart", e.body_text())
+    }
+}
+
+/// A plain file name: letters, digits, `.`, `_`, `-` and `+`, not starting with a dot.
+fn check_file_name(name: &str) -> Result<(), ApiError> {
+    let plain = !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b));
+    if plain {
+        Ok(())
+    } else {
+        Err(ApiError::unprocessable(
+            "bad_file_name",
+            format!(
+                "file name {name:?} is not a plain name (letters, digits, . _ - +; no folder, no leading dot)"
+            ),
+        ))
+    }
+}
+
+/// A WFDB record from uploaded files: exactly one `NAME.hea`, the signal files it names and
+/// optionally `NAME.atr`, written to a fresh temporary folder and read by the library (which
+/// keeps signal files inside that folder). Blocking.
+pub(crate) fn wfdb(files: Vec<(String, Bytes)>, lead: Option<&str>) -> Result<Input, ApiError> {
+    let headers: Vec<&str> = files
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .filter(|n| n.ends_with(".hea"))
+        .collect();
+    let header = match headers.as_slice() {
+        [one] => one.to_string(),
+        [] => {
+            let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+            let msg = format!(
+                "no WFDB header (NAME.hea) among the uploaded files {names:?}; send NAME.hea and its signal files as file parts"
+            );
+            return Err(ApiError::unprocessable("missing_header", msg));
+        }
+        many => {
+            let msg = format!(
+                "{} headers uploaded ({many:?}); send one record",
+                many.len()
+            );
+            return Err(ApiError::unprocessable("several_headers", msg));
+        }
+    };
+    let dir = tempfile::tempdir()
+        .map_err(|e| ApiError::internal(format!("creating a temporary folder: {e}")))?;
+    for (name, bytes) in &files {
+        std::fs::write(dir.path().join(name), bytes)
+            .map_err(|e| ApiError::internal(format!("writing the upload: {e}")))?;
+    }
+    drop(files);
+    let stem = header.trim_end_matches(".hea");
+    let record = dir.path().join(stem);
+    let scratch = Some(dir.path());
+    let lead = SignalPath::wfdb(&record)
+        .read_lead_with_limits(lead, None, &ReadLimits::default())
+        .map_err(|e| ApiError::from_library(e, scratch))?;
+    let atr = dir.path().join(format!("{stem}.atr"));
+    let annotations = match atr.is_file() {
+        true => Some(
+            read_annotations_with_limits(&atr, &ReadLimits::default())
+                .map_err(|e| ApiError::from_library(e, scratch))?,
+        ),
+        false => None,
+    };
+    close(dir)?;
+    Ok(Input::Signal {
+        values: lead.samples,
+        fs: lead.fs,
+        annotations,
+    })
+}
+
+fn close(dir: tempfile::TempDir) -> Result<(), ApiError> {
+    let path = dir.path().to_path_buf();
+    dir.close()
+        .map_err(|e| ApiError::internal(format!("removing {}: {e}", Path::new(&path).display())))
+}

@@ -1,0 +1,1111 @@
+//! The HTTP server end to end: a real server on a loopback port (in this process), a small
+//! detector fitted in seconds on synthetic ECG, and a real HTTP client. Every endpoint, every
+//! kind of bad input (4xx with the error format, never a 5xx, and the server keeps serving),
+//! the concurrency cap (429), graceful shutdown with a request in flight, the metrics, a WFDB
+//! upload, and with `ECG_DATA_DIR` MIT-BIH record 100 uploaded with its annotations.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::OnceLock;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use ecg_anomaly::data::synthetic::SyntheticEcg;
+use ecg_anomaly::prelude::*;
+use ecg_anomaly::serve::{AppState, ServeConfig};
+use serde_json::{Value, json};
+
+/// One detector for the whole file: hidden 16, latent 8, 3 epochs on 3 minutes at 125 Hz.
+fn detector() -> &'static Detector {
+    static DETECTOR: OnceLock<Detector> = OnceLock::new();
+    DETECTOR.get_or_init(|| {
+        let train = synthetic(125.0, 180.0, 0.02, 1);
+        let config = DetectorConfig {
+            model: ModelSpec::LstmAutoencoder(LstmAutoencoderConfig {
+                hidden: 16,
+                latent: 8,
+                ..Default::default()
+            }),
+            training: TrainingConfig {
+                epochs: 3,
+                learning_rate: 3e-3,
+                batch_size: 32,
+                quiet: true,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        config
+            .fit_signal(&train.ecg.leads[0], train.ecg.fs, &default_device())
+            .unwrap()
+    })
+}
+
+fn synthetic(fs: f64, seconds: f64, anomaly_rate: f64, seed: u64) -> SyntheticEcg {
+    generate(&SyntheticConfig {
+        fs,
+        length: SyntheticLength::Seconds(seconds),
+        anomaly_rate,
+        seed,
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+/// Ten seconds of ECG at 360 Hz.
+fn signal() -> Vec<f32> {
+    synthetic(360.0, 10.0, 0.1, 5).ecg.leads[0].clone()
+}
+
+/// A server on 127.0.0.1, port 0, in its own thread and runtime.
+struct Server {
+    addr: SocketAddr,
+    state: AppState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<ecg_anomaly::Result<()>>>,
+}
+
+impl Server {
+    /// Started with `config`, the detector installed (ready) when `ready`.
+    fn start(config: ServeConfig, ready: bool) -> Server {
+        let state = AppState::new(config).unwrap();
+        if ready {
+            state.install(detector().clone()).unwrap();
+        }
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let serving = state.clone();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                let shutdown = async {
+                    let _ = stopped.await;
+                };
+                ecg_anomaly::serve::run(listener, serving, shutdown).await
+            })
+        });
+        let addr = rx.recv().unwrap();
+        Server {
+            addr,
+            state,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Asks for a graceful shutdown and waits for the server to end.
+    fn shutdown(mut self) -> ecg_anomaly::Result<()> {
+        let _ = self.stop.take().unwrap().send(());
+        self.thread.take().unwrap().join().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn ready_server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| Server::start(ServeConfig::default(), true))
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(120)))
+        .build()
+        .into()
+}
+
+/// A response: status, `x-request-id`, `Retry-After`, the body as JSON (Null when not JSON).
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    request_id: String,
+    retry_after: Option<String>,
+    text: String,
+    json: Value,
+}
+
+fn reply(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+    let mut response = result.expect("the server answers");
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let request_id = header("x-request-id").expect("every response has x-request-id");
+    let retry_after = header("retry-after");
+    let status = response.status().as_u16();
+    let text = response
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_string()
+        .unwrap();
+    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Reply {
+        status,
+        request_id,
+        retry_after,
+        text,
+        json,
+    }
+}
+
+fn get(server: &Server, path: &str) -> Reply {
+    reply(agent().get(server.url(path)).call())
+}
+
+fn post(server: &Server, path: &str, content_type: &str, body: &[u8]) -> Reply {
+    let request = agent().post(server.url(path));
+    let request = match content_type {
+        "" => request,
+        ct => request.header("content-type", ct),
+    };
+    reply(request.send(body))
+}
+
+fn post_json(server: &Server, path: &str, body: &Value) -> Reply {
+    post(
+        server,
+        path,
+        "application/json",
+        body.to_string().as_bytes(),
+    )
+}
+
+/// Asserts an error reply: `status`, `code`, a message, and the request id of the header.
+fn assert_error(r: &Reply, status: u16, code: &str) {
+    assert_eq!(r.status, status, "{}", r.text);
+    let e = &r.json["error"];
+    assert_eq!(e["code"], code, "{}", r.text);
+    assert!(!e["message"].as_str().unwrap().is_empty(), "{}", r.text);
+    assert_eq!(e["request_id"], r.request_id.as_str(), "{}", r.text);
+}
+
+/// The library's verdicts, as the JSON response must carry them.
+fn assert_same_verdicts(beats: &Value, verdicts: &[Verdict]) {
+    let beats = beats.as_array().unwrap();
+    assert_eq!(beats.len(), verdicts.len());
+    for (b, v) in beats.iter().zip(verdicts) {
+        assert_eq!(b["index"], v.index);
+        assert_eq!(b["position"].as_u64().map(|p| p as usize), v.position);
+        assert_eq!(b["score"].as_f64().unwrap(), v.score, "bit for bit");
+        assert_eq!(b["model_score"].as_f64().unwrap(), v.model_score);
+        assert_eq!(b["calibrated"].as_f64().unwrap(), v.calibrated);
+        assert_eq!(b["anomaly"], v.anomaly);
+        assert_eq!(b["usable"], v.usable);
+        assert_eq!(b["error"].as_array().unwrap().len(), v.error.len());
+    }
+}
+
+fn floats(v: &Value) -> Vec<f32> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect()
+}
+
+#[test]
+fn health_model_info_and_unknown_routes() {
+    let server = ready_server();
+    let live = get(server, "/health/live");
+    assert_eq!((live.status, &live.json["status"]), (200, &json!("live")));
+    let ready = get(server, "/health/ready");
+    assert_eq!(
+        (ready.status, &ready.json["status"]),
+        (200, &json!("ready"))
+    );
+    assert_eq!(get(server, "/v2/health/live").json["live"], true);
+    assert_eq!(get(server, "/v2/health/ready").json["ready"], true);
+
+    let model = get(server, "/v1/model");
+    assert_eq!(model.status, 200);
+    let meta = detector().metadata();
+    let m = &model.json;
+    assert_eq!(m["name"], "ecg-anomaly");
+    assert_eq!(m["kind"], "lstm_autoencoder");
+    assert_eq!(m["crate_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(m["format_version"], meta.format_version);
+    assert_eq!(
+        (m["seq"].as_u64(), m["channels"].as_u64()),
+        (Some(meta.seq as u64), Some(1))
+    );
+    assert_eq!(m["fs"], 125.0);
+    assert_eq!(
+        m["threshold"].as_f64().unwrap(),
+        detector().threshold().value
+    );
+    assert_eq!(m["data_fingerprint"], meta.data_fingerprint.as_str());
+    assert_eq!(m["seed"], meta.seed);
+    let expected = m["expected_flagged_share"].as_f64().unwrap();
+    assert!(
+        (0.01..0.2).contains(&expected),
+        "95th percentile: {expected}"
+    );
+
+    let missing = get(server, "/nowhere");
+    assert_error(&missing, 404, "not_found");
+    assert!(
+        missing.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("/nowhere")
+    );
+    assert_error(&get(server, "/v1/detect"), 405, "method_not_allowed");
+
+    // A client's request id is kept, a bad one replaced.
+    let mine = reply(
+        agent()
+            .get(server.url("/nowhere"))
+            .header("x-request-id", "trace-42")
+            .call(),
+    );
+    assert_eq!(
+        (mine.request_id.as_str(), &mine.json["error"]["request_id"]),
+        ("trace-42", &json!("trace-42"))
+    );
+    let other = get(server, "/nowhere");
+    assert_ne!(
+        other.request_id, missing.request_id,
+        "a fresh id per request"
+    );
+    assert_eq!(other.request_id.len(), 32);
+}
+
+#[test]
+fn not_ready_until_the_detector_is_installed() {
+    let server = Server::start(ServeConfig::default(), false);
+    assert_eq!(get(&server, "/health/live").status, 200);
+    assert_error(&get(&server, "/health/ready"), 503, "not_ready");
+    assert_error(&get(&server, "/v2/health/ready"), 503, "not_ready");
+    let body = json!({"signal": signal(), "fs": 360.0});
+    assert_error(&post_json(&server, "/v1/detect", &body), 503, "not_ready");
+    server.state.install(detector().clone()).unwrap();
+    assert_eq!(get(&server, "/health/ready").status, 200);
+    assert_eq!(post_json(&server, "/v1/detect", &body).status, 200);
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn detect_a_json_signal_as_the_library_does() {
+    let server = ready_server();
+    let values = signal();
+    let r = post_json(
+        server,
+        "/v1/detect",
+        &json!({"signal": values, "fs": 360.0}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let want = detector().detect_signal(&values, 360.0).unwrap();
+    assert!(
+        want.len() >= 8,
+        "ten seconds hold about 12 beats: {}",
+        want.len()
+    );
+    assert_same_verdicts(&r.json["beats"], &want);
+    let j = &r.json;
+    assert_eq!(j["request_id"], r.request_id.as_str());
+    assert_eq!(j["fs"], 360.0);
+    assert_eq!(
+        j["model"],
+        json!({"name": "ecg-anomaly", "kind": "lstm_autoencoder", "fs": 125.0, "seq": detector().metadata().seq})
+    );
+    assert_eq!(
+        j["threshold"].as_f64().unwrap(),
+        detector().threshold().value
+    );
+    let flagged = want.iter().filter(|v| v.anomaly).count();
+    let unusable = want.iter().filter(|v| !v.usable).count();
+    assert_eq!(
+        j["summary"],
+        json!({"beats": want.len(), "flagged": flagged, "unusable": unusable})
+    );
+    assert!(j.get("signal").is_none() && j["beats"][0].get("input").is_none());
+    assert!(
+        j["beats"][0].get("label").is_none(),
+        "no labels without an .atr"
+    );
+
+    // include=signal,reconstruction: the lead as sent, what the model saw and rebuilt.
+    let r = post_json(
+        server,
+        "/v1/detect?include=signal,reconstruction",
+        &json!({"signal": values, "fs": 360.0}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["signal"]["fs"], 360.0);
+    assert_eq!(floats(&r.json["signal"]["values"]), values);
+    assert_same_verdicts(&r.json["beats"], &want);
+    let seq = detector().metadata().seq;
+    for b in r.json["beats"].as_array().unwrap() {
+        let (input, rebuilt, error) = (
+            floats(&b["input"]),
+            floats(&b["reconstruction"]),
+            floats(&b["error"]),
+        );
+        assert_eq!((input.len(), rebuilt.len()), (seq, seq));
+        // The default score is the mean squared error: the error map is (rebuilt - input)².
+        for ((x, y), e) in input.iter().zip(&rebuilt).zip(&error) {
+            assert!(
+                ((y - x).powi(2) - e).abs() <= 1e-4 * (1.0 + e),
+                "{x} {y} {e}"
+            );
+        }
+        let mse = error.iter().map(|&e| f64::from(e)).sum::<f64>() / seq as f64;
+        assert!(
+            (mse - b["model_score"].as_f64().unwrap()).abs() < 1e-4,
+            "{mse} {}",
+            b["model_score"]
+        );
+    }
+}
+
+#[test]
+fn reconstruct_gives_what_the_model_saw_and_rebuilt() {
+    let d = detector();
+    let processed = d.pipeline().run(&signal(), 360.0).unwrap();
+    let verdicts = d.detect(&processed).unwrap();
+    let rebuilt = d.reconstruct(&processed).unwrap();
+    assert_eq!(
+        (rebuilt.len(), rebuilt.seq),
+        (verdicts.len(), d.metadata().seq)
+    );
+    assert!(
+        rebuilt
+            .inputs
+            .iter()
+            .chain(&rebuilt.outputs)
+            .all(|v| v.is_finite())
+    );
+    for (i, v) in verdicts.iter().enumerate() {
+        let (x, y) = (rebuilt.input(i).unwrap(), rebuilt.output(i).unwrap());
+        let mean = x.iter().sum::<f32>() / x.len() as f32;
+        assert!(mean.abs() < 1e-3, "z-scored windows: mean {mean}");
+        let mse: f64 = x
+            .iter()
+            .zip(y)
+            .map(|(a, b)| f64::from((a - b).powi(2)))
+            .sum::<f64>()
+            / x.len() as f64;
+        assert!(
+            (mse - v.model_score).abs() < 1e-5 * (1.0 + v.model_score),
+            "{mse} vs {}",
+            v.model_score
+        );
+    }
+    assert_eq!(rebuilt.input(verdicts.len()), None);
+    let (again, explained) = d.explain_signal(&signal(), 360.0).unwrap();
+    assert_eq!((again, explained), (verdicts, rebuilt));
+}
+
+#[test]
+fn beats_csv_and_kserve_give_the_library_verdicts() {
+    let server = ready_server();
+    let d = detector();
+    let values = signal();
+    let seq = d.metadata().seq;
+    let want = d.detect_signal(&values, 360.0).unwrap();
+
+    // Beats already cut: the pipeline's windows, as the beats request takes them.
+    let processed = d.pipeline().run(&values, 360.0).unwrap();
+    let windows: Vec<Vec<f32>> = processed
+        .beats
+        .data
+        .chunks(seq)
+        .map(<[f32]>::to_vec)
+        .collect();
+    let flat: Vec<f32> = windows.concat();
+    let r = post_json(
+        server,
+        "/v1/detect?include=reconstruction",
+        &json!({"beats": windows}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_same_verdicts(&r.json["beats"], &d.detect_beats(&flat).unwrap());
+    assert_eq!(
+        (&r.json["fs"], &r.json["beats"][0]["position"]),
+        (&Value::Null, &Value::Null)
+    );
+    assert_eq!(floats(&r.json["beats"][0]["reconstruction"]).len(), seq);
+
+    // A CSV with a header and two columns, the lead by name and by index.
+    let mut csv = String::from("time,II\n");
+    for (i, v) in values.iter().enumerate() {
+        csv.push_str(&format!("{i},{v}\n"));
+    }
+    for lead in ["II", "1"] {
+        let r = post(
+            server,
+            &format!("/v1/detect?fs=360&lead={lead}"),
+            "text/csv",
+            csv.as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.json["beats"].as_array().unwrap().len(), want.len());
+        let scores: Vec<f64> = r.json["beats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["score"].as_f64().unwrap())
+            .collect();
+        let lib: Vec<f64> = want.iter().map(|v| v.score).collect();
+        for (a, b) in scores.iter().zip(&lib) {
+            assert!(
+                (a - b).abs() <= 1e-6 * (1.0 + b),
+                "CSV's decimal text: {a} vs {b}"
+            );
+        }
+    }
+
+    // KServe v2: metadata, a signal, beats, an unknown model.
+    let meta = get(server, "/v2/models/ecg-anomaly");
+    assert_eq!(meta.status, 200);
+    assert_eq!(
+        meta.json["inputs"][1],
+        json!({"name": "beats", "datatype": "FP32", "shape": [-1, seq]})
+    );
+    assert_eq!(meta.json["outputs"][2]["datatype"], "BOOL");
+    assert_eq!(
+        get(server, "/v2/models/ecg-anomaly/ready").json["ready"],
+        true
+    );
+    let infer = json!({"id": "r1", "inputs": [{"name": "signal", "shape": [values.len()], "datatype": "FP32", "data": values}], "parameters": {"fs": 360}});
+    let r = post_json(server, "/v2/models/ecg-anomaly/infer", &infer);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        (&r.json["model_name"], &r.json["id"]),
+        (&json!("ecg-anomaly"), &json!("r1"))
+    );
+    let outputs = r.json["outputs"].as_array().unwrap();
+    let names: Vec<&str> = outputs
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["score", "calibrated", "anomaly", "position"]);
+    assert_eq!(outputs[0]["shape"], json!([want.len()]));
+    let scores: Vec<f64> = outputs[0]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_f64().unwrap())
+        .collect();
+    assert_eq!(scores, want.iter().map(|v| v.score).collect::<Vec<_>>());
+    let positions: Vec<i64> = outputs[3]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        positions,
+        want.iter()
+            .map(|v| v.position.unwrap() as i64)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(outputs[2]["datatype"], "BOOL");
+    let beats = json!({"inputs": [{"name": "beats", "shape": [windows.len(), seq], "datatype": "FP32", "data": flat}]});
+    let r = post_json(server, "/v2/models/ecg-anomaly/infer", &beats);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.json["outputs"][3]["data"][0], -1,
+        "no position for given beats"
+    );
+    assert_eq!(
+        r.json["id"],
+        r.request_id.as_str(),
+        "the request id when none is given"
+    );
+    assert_error(&get(server, "/v2/models/other"), 404, "unknown_model");
+    assert_error(
+        &post_json(server, "/v2/models/other/infer", &infer),
+        404,
+        "unknown_model",
+    );
+    let wrong_shape = json!({"inputs": [{"name": "signal", "shape": [3], "datatype": "FP32", "data": [1.0, 2.0]}], "parameters": {"fs": 360}});
+    assert_error(
+        &post_json(server, "/v2/models/ecg-anomaly/infer", &wrong_shape),
+        422,
+        "bad_shape",
+    );
+    let no_fs = json!({"inputs": [{"name": "signal", "shape": [2], "datatype": "FP32", "data": [1.0, 2.0]}]});
+    assert_error(
+        &post_json(server, "/v2/models/ecg-anomaly/infer", &no_fs),
+        400,
+        "missing_fs",
+    );
+    let bad_beats = json!({"inputs": [{"name": "beats", "shape": [1, 3], "datatype": "FP32", "data": [1.0, 2.0, 3.0]}]});
+    assert_error(
+        &post_json(server, "/v2/models/ecg-anomaly/infer", &bad_beats),
+        422,
+        "bad_shape",
+    );
+}
+
+#[test]
+fn bad_input_is_a_4xx_in_the_error_format_and_the_server_keeps_serving() {
+    let server = Server::start(
+        ServeConfig {
+            max_body_bytes: 1 << 20,
+            max_signal_seconds: 60.0,
+            ..ServeConfig::default()
+        },
+        true,
+    );
+    let good = signal();
+    let nan_csv = format!(
+        "{}\nNaN\n",
+        good.iter()
+            .map(f32::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let seq = detector().metadata().seq;
+    let long: Vec<f32> = good.iter().cycle().take(61 * 360).copied().collect();
+    let huge = vec![b'1'; 2 << 20];
+    let j = |v: Value| v.to_string().into_bytes();
+    let cases: Vec<(&str, &str, Vec<u8>, u16, &str)> = vec![
+        (
+            "",
+            "application/json",
+            b"{\"signal\": [1, 2".to_vec(),
+            400,
+            "bad_json",
+        ),
+        (
+            "",
+            "application/json",
+            b"[1, 2, 3]".to_vec(),
+            400,
+            "bad_json",
+        ),
+        (
+            "",
+            "application/json",
+            j(json!({"signal": [1.0], "fs": 360, "extra": 1})),
+            400,
+            "bad_json",
+        ),
+        (
+            "",
+            "text/plain",
+            j(json!({"signal": good, "fs": 360})),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "",
+            "",
+            j(json!({"signal": good, "fs": 360})),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "",
+            "application/json",
+            j(json!({"signal": good})),
+            400,
+            "missing_fs",
+        ),
+        (
+            "",
+            "application/json",
+            j(json!({"signal": good, "fs": 0})),
+            422,
+            "invalid_fs",
+        ),
+        (
+            "",
+            "application/json",
+            j(json!({"signal": good, "fs": -360})),
+            422,
+            "invalid_fs",
+        ),
+        (
+            "",
+            "application/json",
+            j(json!({"signal": [], "fs": 360})),
+            422,
+            "empty_signal",
+        ),
+        (
+            "",
+            "application/json",
+            j(json!({"signal": good, "beats": [[0.0]]})),
+            422,
+            "bad_json",
+        ),
+        ("", "application/json", j(json!({})), 422, "bad_json"),
+        // JSON has no NaN; a number beyond f32 is refused by the parser, naming the column.
+        (
+            "",
+            "application/json",
+            b"{\"signal\": [1e39, 0], \"fs\": 360}".to_vec(),
+            400,
+            "bad_json",
+        ),
+        (
+            "",
+            "application/json",
+            j(json!({"signal": &good[..180], "fs": 360})),
+            422,
+            "no_beats",
+        ),
+        (
+            "",
+            "application/json",
+            j(json!({"signal": vec![0.0; 3600], "fs": 360})),
+            422,
+            "no_beats",
+        ),
+        (
+            "",
+            "application/json",
+            j(json!({"signal": long, "fs": 360})),
+            413,
+            "signal_too_long",
+        ),
+        (
+            "",
+            "application/json",
+            j(json!({"signal": good, "fs": 1e300})),
+            422,
+            "invalid_input",
+        ),
+        (
+            "",
+            "application/json",
+            j(json!({"beats": [vec![0.5; seq - 1]]})),
+            422,
+            "bad_beat_length",
+        ),
+        (
+            "",
+            "application/json",
+            j(json!({"beats": []})),
+            422,
+            "no_beats",
+        ),
+        (
+            "?include=everything",
+            "application/json",
+            j(json!({"signal": good, "fs": 360})),
+            400,
+            "bad_query",
+        ),
+        (
+            "?colour=red",
+            "application/json",
+            j(json!({"signal": good, "fs": 360})),
+            400,
+            "bad_query",
+        ),
+        ("", "text/csv", b"1\n2\n".to_vec(), 400, "missing_fs"),
+        ("?fs=abc", "text/csv", b"1\n2\n".to_vec(), 422, "invalid_fs"),
+        ("?fs=NaN", "text/csv", b"1\n2\n".to_vec(), 422, "invalid_fs"),
+        ("?fs=0", "text/csv", b"1\n2\n".to_vec(), 422, "invalid_fs"),
+        (
+            "?fs=360",
+            "text/csv",
+            nan_csv.into_bytes(),
+            422,
+            "parse_error",
+        ),
+        (
+            "?fs=360",
+            "text/csv",
+            b"lead\n1.0\nhello\n".to_vec(),
+            422,
+            "parse_error",
+        ),
+        (
+            "?fs=360&lead=V5",
+            "text/csv",
+            b"II\n1.0\n2.0\n".to_vec(),
+            422,
+            "parse_error",
+        ),
+        ("?fs=360", "text/csv", b"".to_vec(), 422, "parse_error"),
+        (
+            "",
+            "multipart/form-data",
+            b"not multipart".to_vec(),
+            400,
+            "bad_multipart",
+        ),
+    ];
+    for (query, content_type, body, status, code) in cases {
+        let r = post(&server, &format!("/v1/detect{query}"), content_type, &body);
+        assert!(r.status < 500, "{query} {content_type}: {}", r.text);
+        assert_error(&r, status, code);
+        // The server keeps serving.
+        assert_eq!(get(&server, "/health/ready").status, 200);
+    }
+    // A body over the limit: 413 as soon as the limit is passed (the rest is not read, so the
+    // client may see its upload cut; a raw socket reads the answer all the same).
+    let (status, text) = raw_post(server.addr, "/v1/detect", "application/json", &huge);
+    assert_eq!(status, 413, "{text}");
+    let json: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["error"]["code"], "too_large", "{text}");
+    let r = post_json(&server, "/v1/detect", &json!({"signal": good, "fs": 360}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    server.shutdown().unwrap();
+}
+
+/// POSTs `body` on a raw connection, ignoring write errors, and gives the status and body.
+fn raw_post(addr: SocketAddr, path: &str, content_type: &str, body: &[u8]) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    for chunk in body.chunks(64 << 10) {
+        if stream.write_all(chunk).is_err() {
+            break;
+        }
+    }
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let status = response
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map_or("", |b| b.1);
+    // The body may be chunked: keep the JSON object.
+    let json = body
+        .find('{')
+        .zip(body.rfind('}'))
+        .map_or("", |(a, b)| &body[a..=b]);
+    (status, json.to_string())
+}
+
+/// A multipart body of `files` (name, bytes), with `boundary`.
+fn multipart(files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "ecg-boundary-7d3f";
+    let mut body = Vec::new();
+    for (name, bytes) in files {
+        let head = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        );
+        body.extend(head.as_bytes());
+        body.extend(*bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// `signal` as a one-signal format-16 record `name` (lead MLII, 360 Hz, gain 1000).
+fn record(name: &str, signal: &[f32]) -> (String, Vec<u8>) {
+    let hea = format!(
+        "{name} 1 360 {n}\n{name}.dat 16 1000 16 0 0 0 0 MLII\n",
+        n = signal.len()
+    );
+    let dat = signal
+        .iter()
+        .flat_map(|v| ((v * 1000.0).round() as i16).to_le_bytes())
+        .collect();
+    (hea, dat)
+}
+
+#[test]
+fn a_wfdb_upload_is_read_by_the_library_and_a_broken_one_is_a_4xx() {
+    let server = ready_server();
+    let values = signal();
+    let (hea, dat) = record("rec", &values);
+    let (ct, body) = multipart(&[("rec.hea", hea.as_bytes()), ("rec.dat", &dat)]);
+    let r = post(server, "/v1/detect?include=signal", &ct, &body);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        (&r.json["fs"], &r.json["signal"]["fs"]),
+        (&json!(360.0), &json!(360.0))
+    );
+    let read = floats(&r.json["signal"]["values"]);
+    assert_eq!(read.len(), values.len());
+    assert!(
+        read.iter().zip(&values).all(|(a, b)| (a - b).abs() <= 6e-4),
+        "in mV, as quantised"
+    );
+    let want = detector().detect_signal(&read, 360.0).unwrap();
+    assert_same_verdicts(&r.json["beats"], &want);
+
+    // One beat annotation (N) at the first beat's R-peak: it labels that beat only.
+    let first = want[0].position.unwrap();
+    let atr = [&annotation(first, 1)[..], &[0, 0]].concat();
+    let (ct, body) = multipart(&[
+        ("rec.hea", hea.as_bytes()),
+        ("rec.dat", &dat),
+        ("rec.atr", &atr),
+    ]);
+    let r = post(server, "/v1/detect", &ct, &body);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["beats"][0]["label"], "N");
+    assert_eq!(
+        r.json["beats"][1]["label"],
+        Value::Null,
+        "present, and null: no annotation near"
+    );
+
+    let outside = hea.replace("rec.dat 16", "../rec.dat 16");
+    let two = hea.replace("rec ", "two ").replace("rec.dat", "two.dat");
+    let broken: Vec<(Vec<(&str, &[u8])>, u16, &str)> = vec![
+        (vec![("rec.dat", &dat)], 422, "missing_header"),
+        (vec![("rec.hea", hea.as_bytes())], 422, "missing_file"),
+        (
+            vec![("../rec.hea", hea.as_bytes()), ("rec.dat", &dat)],
+            422,
+            "bad_file_name",
+        ),
+        (
+            vec![("rec.hea", outside.as_bytes()), ("rec.dat", &dat)],
+            422,
+            "bad_record",
+        ),
+        (
+            vec![
+                ("rec.hea", hea.as_bytes()),
+                ("two.hea", two.as_bytes()),
+                ("rec.dat", &dat),
+            ],
+            422,
+            "several_headers",
+        ),
+        (
+            vec![("rec.hea", b"rec 1 360\nrubbish"), ("rec.dat", &dat)],
+            422,
+            "parse_error",
+        ),
+        (
+            vec![("rec.hea", hea.as_bytes()), ("rec.dat", &dat[..100])],
+            422,
+            "corrupt_file",
+        ),
+    ];
+    for (files, status, code) in broken {
+        let (ct, body) = multipart(&files);
+        let r = post(server, "/v1/detect", &ct, &body);
+        assert_error(&r, status, code);
+        assert!(
+            !r.text.contains("/tmp"),
+            "no server path in messages: {}",
+            r.text
+        );
+    }
+    let (ct, body) = multipart(&[("rec.hea", hea.as_bytes()), ("rec.dat", &dat)]);
+    let r = post(server, "/v1/detect?lead=V5", &ct, &body);
+    assert_error(&r, 422, "bad_record");
+    assert!(
+        r.text.contains("MLII"),
+        "names the leads it has: {}",
+        r.text
+    );
+}
+
+/// One MIT-format annotation word pair: `code` at `sample` (from 0, one interval).
+fn annotation(sample: usize, code: u16) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut left = sample;
+    while left > 1023 {
+        // SKIP (59): the next 4 bytes are a 32-bit interval, PDP-11 order.
+        out.extend((59u16 << 10).to_le_bytes());
+        let skip = left as u32;
+        out.extend(((skip >> 16) as u16).to_le_bytes());
+        out.extend((skip as u16).to_le_bytes());
+        left = 0;
+    }
+    out.extend(((code << 10) | left as u16).to_le_bytes());
+    out
+}
+
+#[test]
+fn mitbih_record_100_uploaded_with_its_annotations_labels_each_beat() {
+    let Some(mitdb) =
+        common::mitdb_dir("mitbih_record_100_uploaded_with_its_annotations_labels_each_beat")
+    else {
+        return;
+    };
+    let server = ready_server();
+    let file = |ext: &str| std::fs::read(mitdb.join(format!("100.{ext}"))).unwrap();
+    let (hea, dat, atr) = (file("hea"), file("dat"), file("atr"));
+    let (ct, body) = multipart(&[("100.hea", &hea), ("100.dat", &dat), ("100.atr", &atr)]);
+    let r = post(server, "/v1/detect", &ct, &body);
+    assert_eq!(r.status, 200, "{}", &r.text[..r.text.len().min(500)]);
+    let beats = r.json["beats"].as_array().unwrap();
+    assert!(
+        (2200..=2300).contains(&beats.len()),
+        "{} beats",
+        beats.len()
+    );
+    assert_eq!(r.json["fs"], 360.0);
+    let count = |symbol: &str| beats.iter().filter(|b| b["label"] == symbol).count();
+    let (n, a, v) = (count("N"), count("A"), count("V"));
+    let unlabelled = beats.iter().filter(|b| b["label"].is_null()).count();
+    eprintln!(
+        "record 100: {} beats, labels N {n} A {a} V {v}, {unlabelled} unlabelled",
+        beats.len()
+    );
+    assert!(n >= 2200 && a >= 30 && v == 1, "N {n} A {a} V {v}");
+    assert!(unlabelled <= 5, "{unlabelled}");
+}
+
+#[test]
+fn the_concurrency_cap_answers_429_with_retry_after() {
+    let server = Server::start(
+        ServeConfig {
+            max_concurrency: 1,
+            ..ServeConfig::default()
+        },
+        true,
+    );
+    let body = json!({"signal": signal(), "fs": 360.0});
+    let held = server.state.permit().expect("the one permit");
+    let r = post_json(&server, "/v1/detect", &body);
+    assert_error(&r, 429, "busy");
+    assert_eq!(r.retry_after.as_deref(), Some("1"));
+    let r = post_json(
+        &server,
+        "/v2/models/ecg-anomaly/infer",
+        &json!({"inputs": [{"name": "signal", "shape": [2], "datatype": "FP32", "data": [0.0, 1.0]}], "parameters": {"fs": 360}}),
+    );
+    assert_error(&r, 429, "busy");
+    assert_eq!(
+        get(&server, "/health/ready").status,
+        200,
+        "health is not capped"
+    );
+    drop(held);
+    assert_eq!(post_json(&server, "/v1/detect", &body).status, 200);
+    server.shutdown().unwrap();
+}
+
+/// The value of the metric line `name{labels}` (exactly), 0 when absent.
+fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix(series)
+                .and_then(|rest| rest.strip_prefix(' '))
+        })
+        .map_or(0.0, |v| v.trim().parse().unwrap())
+}
+
+#[test]
+fn metrics_count_requests_beats_rejections_and_drift() {
+    let server = ready_server();
+    let before = get(server, "/metrics").text;
+    let values = signal();
+    let r = post_json(
+        server,
+        "/v1/detect",
+        &json!({"signal": values, "fs": 360.0}),
+    );
+    assert_eq!(r.status, 200);
+    let n = r.json["summary"]["beats"].as_f64().unwrap();
+    let flagged = r.json["summary"]["flagged"].as_f64().unwrap();
+    assert_error(
+        &post(server, "/v1/detect", "text/plain", b"x"),
+        415,
+        "unsupported_media_type",
+    );
+    let m = get(server, "/metrics");
+    assert_eq!(m.status, 200);
+    let after = &m.text;
+    let grew = |series: &str| metric(after, series) - metric(&before, series);
+    // Tests share the process's recorder and run in parallel: counters grow by at least ours.
+    assert!(grew("ecg_beats_scored_total") >= n, "{after}");
+    assert!(grew("ecg_beats_flagged_total") >= flagged);
+    assert!(
+        grew(r#"ecg_http_requests_total{route="/v1/detect",method="POST",status="200"}"#) >= 1.0,
+        "{after}"
+    );
+    assert!(
+        grew(r#"ecg_inputs_rejected_total{reason="unsupported_media_type"}"#) >= 1.0,
+        "{after}"
+    );
+    assert!(
+        grew(r#"ecg_http_request_duration_seconds_count{route="/v1/detect"}"#) >= 2.0,
+        "{after}"
+    );
+    assert!(
+        after.contains(r#"ecg_http_request_duration_seconds_bucket{route="/v1/detect",le="0.1"}"#),
+        "a histogram: {after}"
+    );
+    let share = metric(after, "ecg_drift_flagged_share");
+    let mean = metric(after, "ecg_drift_mean_calibrated");
+    assert!(
+        (0.0..=1.0).contains(&share) && mean > 0.0 && mean <= 1.0,
+        "{share} {mean}"
+    );
+    assert!(metric(after, "ecg_drift_window_beats") >= n);
+    let expected = 1.0
+        - detector()
+            .calibration()
+            .calibrate(detector().threshold().value);
+    assert!((metric(after, "ecg_calibration_expected_flagged_share") - expected).abs() < 1e-9);
+    assert!(after.contains("ecg_http_requests_in_flight"), "{after}");
+}
+
+#[test]
+fn graceful_shutdown_finishes_the_request_in_flight() {
+    let server = Server::start(ServeConfig::default(), true);
+    let body = json!({"signal": signal(), "fs": 360.0}).to_string();
+    let (first, rest) = body.as_bytes().split_at(body.len() / 2);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    let head = format!(
+        "POST /v1/detect HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        server.addr,
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(first).unwrap();
+    stream.flush().unwrap();
+    // The request is in flight (half its body sent) when the shutdown is asked for.
+    let start = std::time::Instant::now();
+    while server.state.in_flight() == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the request never arrived"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let addr = server.addr;
+    let mut server = server;
+    let _ = server.stop.take().unwrap().send(());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !server.thread.as_ref().unwrap().is_finished(),
+        "waits for the request"
+    );
+    stream.write_all(rest).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "{}",
+        &response[..response.len().min(300)]
+    );
+    assert!(response.contains("\"summary\""));
+    server.thread.take().unwrap().join().unwrap().unwrap();
+    assert!(TcpStream::connect(addr).is_err(), "no longer listening");
+}
