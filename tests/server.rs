@@ -1109,3 +1109,121 @@ fn graceful_shutdown_finishes_the_request_in_flight() {
     server.thread.take().unwrap().join().unwrap().unwrap();
     assert!(TcpStream::connect(addr).is_err(), "no longer listening");
 }
+
+/// Reads one line (up to `\n`) of the chunked response body from `reader`, skipping the
+/// chunk-size lines; `None` at the body's end.
+fn next_line(reader: &mut std::io::BufReader<TcpStream>) -> Option<String> {
+    use std::io::BufRead;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line == "0" {
+            return None; // the last chunk
+        }
+        let is_size = !line.is_empty() && line.chars().all(|c| c.is_ascii_hexdigit());
+        if line.is_empty() || is_size {
+            continue;
+        }
+        return Some(line.to_string());
+    }
+}
+
+/// Sends `bytes` as one HTTP/1.1 chunk.
+fn chunk(stream: &mut TcpStream, bytes: &[u8]) {
+    write!(stream, "{:x}\r\n", bytes.len()).unwrap();
+    stream.write_all(bytes).unwrap();
+    stream.write_all(b"\r\n").unwrap();
+}
+
+#[test]
+fn a_stream_answers_each_beat_while_its_body_is_still_coming() {
+    let server = ready_server();
+    let ecg = synthetic(360.0, 60.0, 0.1, 9).ecg;
+    let lead = &ecg.leads[0];
+    let offline = detector().detect_signal(lead, 360.0).unwrap();
+
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let head = format!(
+        "POST /v1/stream?fs=360 HTTP/1.1\r\nHost: {}\r\nContent-Type: text/plain\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        server.addr
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    let text = |samples: &[f32]| {
+        let mut s = String::new();
+        for v in samples {
+            s.push_str(&format!("{v}\n"));
+        }
+        s
+    };
+    // The first 20 s, in 1 s chunks; a number is cut across two chunks on purpose.
+    let first = text(&lead[..7200]);
+    for piece in first.as_bytes().chunks(2501) {
+        chunk(&mut stream, piece);
+    }
+    // Beats come back before the body ends.
+    use std::io::BufRead;
+    let mut status = String::new();
+    reader.read_line(&mut status).unwrap();
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).unwrap();
+        if header.trim().is_empty() {
+            break;
+        }
+    }
+    let early: Value = serde_json::from_str(&next_line(&mut reader).unwrap()).unwrap();
+    assert_eq!(early["index"], 0);
+    assert!(early["decided_at"].as_u64().unwrap() <= 7200, "{early}");
+    // The rest, and the end of the body.
+    chunk(&mut stream, text(&lead[7200..]).as_bytes());
+    stream.write_all(b"0\r\n\r\n").unwrap();
+    let mut beats = vec![early];
+    while let Some(line) = next_line(&mut reader) {
+        beats.push(serde_json::from_str(&line).unwrap());
+    }
+    assert!(
+        beats.len() + 1 >= offline.len() && beats.len() <= offline.len() + 1,
+        "{} streamed, {} offline",
+        beats.len(),
+        offline.len()
+    );
+    for (b, v) in beats.iter().zip(&offline) {
+        let position = b["position"].as_u64().unwrap() as usize;
+        assert!(position.abs_diff(v.position.unwrap()) <= 1, "{b} vs {v:?}");
+        let score = b["model_score"].as_f64().unwrap();
+        assert!(
+            (score - v.model_score).abs() <= 2e-3 * v.model_score,
+            "{b} vs {v:?}"
+        );
+    }
+
+    // A bad sample ends the stream with an error line; missing fs is a 400 before streaming.
+    let mut bad = TcpStream::connect(server.addr).unwrap();
+    bad.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let head = format!(
+        "POST /v1/stream?fs=360 HTTP/1.1\r\nHost: {}\r\nTransfer-Encoding: chunked\r\n\
+         Connection: close\r\n\r\n",
+        server.addr
+    );
+    bad.write_all(head.as_bytes()).unwrap();
+    chunk(&mut bad, b"0.1\n0.2\nabc\n");
+    bad.write_all(b"0\r\n\r\n").unwrap();
+    let mut response = String::new();
+    let _ = bad.read_to_string(&mut response);
+    assert!(response.contains("\"bad_samples\""), "{response}");
+    assert!(response.contains("sample 2"), "{response}");
+    let (status, body) = raw_post(server.addr, "/v1/stream", "text/plain", b"1\n2\n");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("missing_fs"), "{body}");
+    let (status, body) = raw_post(server.addr, "/v1/stream?fs=360", "image/png", b"1\n");
+    assert_eq!(status, 415, "{body}");
+}

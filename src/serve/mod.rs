@@ -13,7 +13,8 @@
 //!
 //! Routes (the README's "Serving" section has the request and response formats):
 //! `GET /health/live`, `GET /health/ready` (503 until the detector is loaded and warmed up),
-//! `GET /v1/model`, `POST /v1/detect` (JSON, CSV or a multipart WFDB record), the KServe v2
+//! `GET /v1/model`, `POST /v1/detect` (JSON, CSV or a multipart WFDB record), `POST /v1/stream`
+//! (a chunked body of samples in, a verdict per beat streamed out as it is decided), the KServe v2
 //! protocol (`/v2/health/*`, `GET /v2/models/{name}`, `POST /v2/models/{name}/infer`) and
 //! `GET /metrics` (Prometheus text). Every error is
 //! `{"error": {"code", "message", "request_id"}}`; bad input is a 4xx, never a 5xx.
@@ -34,6 +35,7 @@ mod kserve;
 mod metrics;
 mod routes;
 mod state;
+mod stream;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -67,6 +69,9 @@ pub struct ServeConfig {
     pub drift_window: usize,
     /// Seconds a 429 asks the client to wait (`Retry-After`, default 1).
     pub retry_after_s: u64,
+    /// Streams (`POST /v1/stream`) open at once; one more is 429 (default 16). Each holds
+    /// a [`StreamingDetector`](crate::stream::StreamingDetector)'s buffer (14 s of signal).
+    pub max_streams: usize,
 }
 
 impl Default for ServeConfig {
@@ -79,6 +84,7 @@ impl Default for ServeConfig {
             max_signal_seconds: 3600.0,
             drift_window: 2000,
             retry_after_s: 1,
+            max_streams: 16,
         }
     }
 }
@@ -96,6 +102,9 @@ impl ServeConfig {
             let msg = format!("{} is not a positive number", self.max_signal_seconds);
             return Err(Error::invalid("max_signal_seconds", msg));
         }
+        if self.max_streams == 0 {
+            return Err(Error::invalid("max_streams", "must be at least 1"));
+        }
         if self.drift_window == 0 {
             return Err(Error::invalid("drift_window", "must be at least 1"));
         }
@@ -110,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health/ready", get(routes::ready))
         .route("/v1/model", get(routes::model))
         .route("/v1/detect", post(detect::detect))
+        .route("/v1/stream", post(stream::stream))
         .route("/v2/health/live", get(kserve::live))
         .route("/v2/health/ready", get(kserve::ready))
         .route("/v2/models/{name}", get(kserve::metadata))

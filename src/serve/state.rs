@@ -23,6 +23,7 @@ struct Inner {
     config: ServeConfig,
     detector: OnceLock<Arc<Detector>>,
     permits: Arc<Semaphore>,
+    streams: Arc<Semaphore>,
     metrics: Metrics,
     drift: Mutex<Drift>,
     in_flight: AtomicUsize,
@@ -42,6 +43,7 @@ impl AppState {
         Ok(Self {
             inner: Arc::new(Inner {
                 permits: Arc::new(Semaphore::new(config.max_concurrency)),
+                streams: Arc::new(Semaphore::new(config.max_streams)),
                 drift: Mutex::new(Drift::new(config.drift_window)),
                 config,
                 detector: OnceLock::new(),
@@ -101,6 +103,28 @@ impl AppState {
             let msg = format!(
                 "{n} request(s) are being judged, the most this server takes at once; retry later"
             );
+            let mut e = ApiError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, "busy", msg);
+            e.retry_after = Some(self.inner.config.retry_after_s);
+            e
+        })
+    }
+
+    /// A permit to judge one chunk of a stream: waits for one (a stream cannot drop what its
+    /// device sent; the number of streams waiting is bounded by `max_streams`).
+    pub(crate) async fn wait_permit(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.inner
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::internal("the server is shutting down"))
+    }
+
+    /// A slot for one open stream, or 429 when `max_streams` are open.
+    pub(crate) fn stream_slot(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.inner.streams.clone().try_acquire_owned().map_err(|_| {
+            let n = self.inner.config.max_streams;
+            let msg = format!("{n} stream(s) are open, the most this server takes; retry later");
             let mut e = ApiError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, "busy", msg);
             e.retry_after = Some(self.inner.config.retry_after_s);
             e

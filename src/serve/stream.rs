@@ -1,0 +1,333 @@
+//! `POST /v1/stream?fs=360`: streaming detection over one long HTTP/1.1 request, for devices.
+//!
+//! The request body is the lead as it is recorded, sent with chunked transfer encoding for as
+//! long as the recording lasts: text (`text/plain` or `text/csv`: numbers separated by
+//! newlines, commas or spaces) or `application/octet-stream` (little-endian `f32`). The
+//! response, `application/x-ndjson`, streams back one JSON line per beat as soon as the
+//! [`StreamingDetector`] has judged it — `{"index", "position", "decided_at", "score",
+//! "model_score", "calibrated", "anomaly", "usable"}`, `position` and `decided_at` counting
+//! the stream's samples — while the body is still coming in. When the body ends, the last
+//! beats are judged and the response ends. A chunk that cannot be read (a NaN, a malformed
+//! number) ends the stream with one line `{"error": {"code", "message"}}`.
+//!
+//! Memory per stream is the detector's buffer plus one chunk, however long the stream runs
+//! (the body limit of the other routes does not apply here). At most
+//! [`ServeConfig::max_streams`](super::ServeConfig::max_streams) streams run at once: the next
+//! is 429 before its body is read.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, Request, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use futures_core::Stream;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use super::AppState;
+use super::detect::blocking;
+use super::error::ApiError;
+use super::metrics::{BEATS, FLAGGED};
+use crate::stream::{StreamConfig, StreamVerdict, StreamingDetector};
+
+/// Longest number in a text stream, in bytes (a longer run of non-separators is an error).
+const MAX_NUMBER_BYTES: usize = 64;
+/// Lines waiting to be sent before reading the body pauses (back-pressure on a slow reader).
+const PENDING_LINES: usize = 64;
+
+/// The query: the stream's sampling rate.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StreamQuery {
+    fs: Option<String>,
+}
+
+/// One judged beat, as one line of the response.
+#[derive(Debug, Serialize)]
+struct Beat {
+    index: usize,
+    position: Option<usize>,
+    decided_at: usize,
+    score: f64,
+    model_score: f64,
+    calibrated: f64,
+    anomaly: bool,
+    usable: bool,
+}
+
+impl From<&StreamVerdict> for Beat {
+    fn from(s: &StreamVerdict) -> Self {
+        let v = &s.verdict;
+        Self {
+            index: v.index,
+            position: v.position,
+            decided_at: s.decided_at,
+            score: v.score,
+            model_score: v.model_score,
+            calibrated: v.calibrated,
+            anomaly: v.anomaly,
+            usable: v.usable,
+        }
+    }
+}
+
+/// How the body's samples are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Text,
+    F32Le,
+}
+
+/// `POST /v1/stream`: checks the query, the content type and the stream limit, then answers
+/// at once with a response that streams the verdicts.
+pub(crate) async fn stream(
+    State(state): State<AppState>,
+    query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let detector = state.detector()?;
+    let Query(query) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    let fs = match query.fs.as_deref().map(|s| s.trim().parse::<f64>()) {
+        Some(Ok(fs)) if fs.is_finite() && fs > 0.0 => fs,
+        Some(_) => {
+            let msg = format!(
+                "fs={:?} is not a positive number of Hz",
+                query.fs.unwrap_or_default()
+            );
+            return Err(ApiError::unprocessable("invalid_fs", msg));
+        }
+        None => {
+            return Err(ApiError::bad_request(
+                "missing_fs",
+                "query `fs` (Hz) is required",
+            ));
+        }
+    };
+    let encoding = encoding(&req)?;
+    let detector = StreamingDetector::new(detector, fs, StreamConfig::default())
+        .map_err(|e| ApiError::from_library(e, None))?;
+    let slot = state.stream_slot()?;
+    let (lines, receiver) = mpsc::channel::<Bytes>(PENDING_LINES);
+    let body = req.into_body();
+    tokio::spawn(async move {
+        let _slot = slot;
+        if let Err(e) = feed(&state, body, encoding, detector, &lines).await {
+            let line = serde_json::json!({ "error": { "code": e.code, "message": e.message } });
+            let _ = lines.send(Bytes::from(format!("{line}\n"))).await;
+        }
+    });
+    let headers = [(header::CONTENT_TYPE, "application/x-ndjson")];
+    Ok((headers, Body::from_stream(Lines(receiver))).into_response())
+}
+
+fn encoding(req: &Request) -> Result<Encoding, ApiError> {
+    let kind = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    match kind.as_deref() {
+        None | Some("text/plain") | Some("text/csv") => Ok(Encoding::Text),
+        Some("application/octet-stream") => Ok(Encoding::F32Le),
+        Some(other) => Err(ApiError::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!(
+                "content type {other:?}: send text/plain (numbers) or application/octet-stream \
+                 (little-endian f32)"
+            ),
+        )),
+    }
+}
+
+/// Reads the body chunk by chunk, feeds the samples to the stream and sends each verdict as a
+/// line; at the body's end, judges the last beats.
+async fn feed(
+    state: &AppState,
+    body: Body,
+    encoding: Encoding,
+    detector: StreamingDetector,
+    lines: &mpsc::Sender<Bytes>,
+) -> Result<(), ApiError> {
+    let mut body = body.into_data_stream();
+    let mut detector = Some(detector);
+    let mut carry: Vec<u8> = Vec::new();
+    let mut received = 0usize;
+    while let Some(chunk) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_next(cx)).await {
+        let chunk = chunk
+            .map_err(|e| ApiError::bad_request("bad_body", format!("reading the body: {e}")))?;
+        carry.extend_from_slice(&chunk);
+        let samples = match encoding {
+            Encoding::Text => take_numbers(&mut carry, received)?,
+            Encoding::F32Le => take_f32(&mut carry),
+        };
+        received += samples.len();
+        if samples.is_empty() {
+            continue;
+        }
+        let judged = push(state, &mut detector, samples).await?;
+        if !send(state, lines, &judged).await {
+            return Ok(()); // the client stopped reading
+        }
+    }
+    let mut last = match encoding {
+        Encoding::Text if !carry.is_empty() => {
+            carry.push(b'\n');
+            take_numbers(&mut carry, received)?
+        }
+        _ if !carry.is_empty() => {
+            let msg = format!(
+                "the body ends with {} bytes of an incomplete f32",
+                carry.len()
+            );
+            return Err(ApiError::bad_request("bad_samples", msg));
+        }
+        _ => Vec::new(),
+    };
+    let mut judged = match last.is_empty() {
+        true => Vec::new(),
+        false => push(state, &mut detector, std::mem::take(&mut last)).await?,
+    };
+    if let Some(mut d) = detector.take() {
+        judged.extend(
+            blocking(move || d.finish().map_err(|e| ApiError::from_library(e, None))).await?,
+        );
+    }
+    send(state, lines, &judged).await;
+    Ok(())
+}
+
+/// Pushes `samples` on a blocking thread, with one of the server's inference permits (waited
+/// for: a stream cannot drop what its device sent).
+async fn push(
+    state: &AppState,
+    detector: &mut Option<StreamingDetector>,
+    samples: Vec<f32>,
+) -> Result<Vec<StreamVerdict>, ApiError> {
+    let permit = state.wait_permit().await?;
+    let Some(mut d) = detector.take() else {
+        return Err(ApiError::internal("the stream's detector was lost"));
+    };
+    let (d, judged) = blocking(move || {
+        let _permit = permit;
+        let judged = d.push(&samples);
+        Ok((d, judged))
+    })
+    .await?;
+    *detector = Some(d);
+    judged.map_err(|e| ApiError::from_library(e, None))
+}
+
+/// Sends one line per verdict, counting them in the metrics; false when the client is gone.
+async fn send(state: &AppState, lines: &mpsc::Sender<Bytes>, judged: &[StreamVerdict]) -> bool {
+    if judged.is_empty() {
+        return true;
+    }
+    let flagged = judged.iter().filter(|s| s.verdict.anomaly).count();
+    metrics::counter!(BEATS).increment(judged.len() as u64);
+    metrics::counter!(FLAGGED).increment(flagged as u64);
+    state.record_beats(
+        judged
+            .iter()
+            .map(|s| (s.verdict.anomaly, s.verdict.calibrated)),
+    );
+    let mut text = String::new();
+    for s in judged {
+        if let Ok(line) = serde_json::to_string(&Beat::from(s)) {
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
+    lines.send(Bytes::from(text)).await.is_ok()
+}
+
+/// The complete numbers at the front of `carry` (up to its last separator), removed from it;
+/// the rest stays for the next chunk. `received` numbers came before, to name a bad one.
+fn take_numbers(carry: &mut Vec<u8>, received: usize) -> Result<Vec<f32>, ApiError> {
+    let separator = |b: &u8| matches!(b, b'\n' | b'\r' | b',' | b' ' | b'\t' | b';');
+    let Some(end) = carry.iter().rposition(separator) else {
+        if carry.len() > MAX_NUMBER_BYTES {
+            let msg = format!(
+                "{} bytes without a separator after sample {received}",
+                carry.len()
+            );
+            return Err(ApiError::bad_request("bad_samples", msg));
+        }
+        return Ok(Vec::new());
+    };
+    let text = std::str::from_utf8(&carry[..end]).map_err(|_| {
+        ApiError::bad_request("bad_samples", format!("not UTF-8 after sample {received}"))
+    })?;
+    let mut samples = Vec::new();
+    for token in text.split(|c: char| c.is_ascii() && separator(&(c as u8))) {
+        if token.is_empty() {
+            continue;
+        }
+        let value: f32 = token.parse().map_err(|_| {
+            let n = received + samples.len();
+            ApiError::bad_request(
+                "bad_samples",
+                format!("sample {n}: {token:?} is not a number"),
+            )
+        })?;
+        samples.push(value);
+    }
+    carry.drain(..=end);
+    Ok(samples)
+}
+
+/// The whole little-endian `f32` samples at the front of `carry`, removed from it.
+fn take_f32(carry: &mut Vec<u8>) -> Vec<f32> {
+    let whole = carry.len() / 4 * 4;
+    let samples = carry[..whole]
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    carry.drain(..whole);
+    samples
+}
+
+/// The response body: the lines as the stream sends them.
+struct Lines(mpsc::Receiver<Bytes>);
+
+impl Stream for Lines {
+    type Item = Result<Bytes, Infallible>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx).map(|line| line.map(Ok))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_split_across_chunks_are_kept_whole() {
+        let mut carry = b"1.5, 2\n3.2".to_vec();
+        assert_eq!(take_numbers(&mut carry, 0).unwrap(), [1.5, 2.0]);
+        assert_eq!(carry, b"3.2");
+        carry.extend_from_slice(b"5\n-1e-3 ");
+        assert_eq!(take_numbers(&mut carry, 2).unwrap(), [3.25, -1e-3]);
+        assert!(carry.is_empty());
+        let mut bad = b"1\nx\n".to_vec();
+        let e = take_numbers(&mut bad, 10).unwrap_err();
+        assert!(e.message.contains("sample 11"), "{}", e.message);
+        let mut long = vec![b'1'; 100];
+        assert!(take_numbers(&mut long, 0).is_err());
+        let mut bytes = [1.0f32.to_le_bytes(), 2.0f32.to_le_bytes()].concat();
+        bytes.push(7);
+        let mut carry = bytes;
+        assert_eq!(take_f32(&mut carry), [1.0, 2.0]);
+        assert_eq!(carry, [7]);
+    }
+}
