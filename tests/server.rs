@@ -12,10 +12,11 @@ use std::sync::OnceLock;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use ecg_anomaly::data::synthetic::SyntheticEcg;
 use ecg_anomaly::prelude::*;
 use ecg_anomaly::serve::{AppState, ServeConfig};
 use serde_json::{Value, json};
+
+use common::synthetic;
 
 /// One detector for the whole file: hidden 16, latent 8, 3 epochs on 3 minutes at 125 Hz.
 fn detector() -> &'static Detector {
@@ -41,17 +42,6 @@ fn detector() -> &'static Detector {
             .fit_signal(&train.ecg.leads[0], train.ecg.fs, &default_device())
             .unwrap()
     })
-}
-
-fn synthetic(fs: f64, seconds: f64, anomaly_rate: f64, seed: u64) -> SyntheticEcg {
-    generate(&SyntheticConfig {
-        fs,
-        length: SyntheticLength::Seconds(seconds),
-        anomaly_rate,
-        seed,
-        ..Default::default()
-    })
-    .unwrap()
 }
 
 /// Ten seconds of ECG at 360 Hz.

@@ -5,21 +5,11 @@ mod common;
 
 use std::sync::{Arc, OnceLock};
 
-use ecg_anomaly::data::synthetic::SyntheticEcg;
 use ecg_anomaly::prelude::*;
 use ecg_anomaly::score::{ContextConfig, ContextScore, Reference};
 use ecg_anomaly::stream::{StreamConfig, StreamVerdict, StreamingDetector};
 
-fn record(fs: f64, seconds: f64, anomaly_rate: f64, seed: u64) -> SyntheticEcg {
-    generate(&SyntheticConfig {
-        fs,
-        length: SyntheticLength::Seconds(seconds),
-        anomaly_rate,
-        seed,
-        ..Default::default()
-    })
-    .unwrap()
-}
+use common::synthetic as record;
 
 /// A small detector with the rhythm in its context, fitted on 4 minutes at 125 Hz.
 fn detector() -> Arc<Detector> {

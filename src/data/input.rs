@@ -154,14 +154,7 @@ impl SignalPath {
                     );
                     return Err(Error::invalid("fs", msg));
                 };
-                let column = match lead {
-                    None => Column::Index(0),
-                    Some(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
-                        Column::Index(s.parse().unwrap_or(usize::MAX))
-                    }
-                    Some(s) => Column::Name(s.to_string()),
-                };
-                let opts = CsvOptions::default().lead(column);
+                let opts = CsvOptions::default().lead(csv_column(lead));
                 let ecg = read_csv_with_limits(&self.path, fs, &opts, limits)
                     .map_err(|e| name_file(e, &self.path))?;
                 Ok(Lead {
@@ -201,6 +194,18 @@ impl fmt::Display for SignalPath {
     /// The path as given (a record without its `.hea`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.path.display())
+    }
+}
+
+/// The CSV column a `--lead` or `lead=` names: a 0-based index when it is all digits, else a
+/// header name; the first column when none is given.
+pub fn csv_column(lead: Option<&str>) -> Column {
+    match lead {
+        None => Column::Index(0),
+        Some(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            Column::Index(s.parse().unwrap_or(usize::MAX))
+        }
+        Some(s) => Column::Name(s.to_string()),
     }
 }
 

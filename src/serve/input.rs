@@ -10,8 +10,8 @@ use axum::http::{StatusCode, header};
 use serde::Deserialize;
 
 use super::error::ApiError;
-use crate::data::csv::{Column, CsvOptions, read_csv_from_with_limits};
-use crate::data::input::SignalPath;
+use crate::data::csv::{CsvOptions, read_csv_from_with_limits};
+use crate::data::input::{SignalPath, csv_column};
 use crate::data::wfdb::{Annotation, read_annotations_with_limits};
 use crate::limits::ReadLimits;
 
@@ -123,14 +123,7 @@ pub(crate) fn json(bytes: &[u8]) -> Result<Input, ApiError> {
 
 /// A CSV body: column `lead` (a header name or a 0-based index; default the first) at `fs` Hz.
 pub(crate) fn csv(bytes: &[u8], fs: f64, lead: Option<&str>) -> Result<Input, ApiError> {
-    let column = match lead {
-        None => Column::Index(0),
-        Some(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
-            Column::Index(s.parse().unwrap_or(usize::MAX))
-        }
-        Some(s) => Column::Name(s.to_string()),
-    };
-    let opts = CsvOptions::default().lead(column);
+    let opts = CsvOptions::default().lead(csv_column(lead));
     let ecg = read_csv_from_with_limits(bytes, fs, &opts, &ReadLimits::default())
         .map_err(|e| ApiError::from_library(e, None))?;
     let values = ecg.leads.into_iter().next().unwrap_or_default();

@@ -29,6 +29,24 @@ pub fn mitdb_dir(test: &str) -> Option<PathBuf> {
     Some(dir)
 }
 
+/// `seconds` of synthetic ECG at `fs` Hz with a share `anomaly_rate` of abnormal beats.
+pub fn synthetic(
+    fs: f64,
+    seconds: f64,
+    anomaly_rate: f64,
+    seed: u64,
+) -> ecg_anomaly::data::synthetic::SyntheticEcg {
+    use ecg_anomaly::data::synthetic::{SyntheticConfig, SyntheticLength, generate};
+    generate(&SyntheticConfig {
+        fs,
+        length: SyntheticLength::Seconds(seconds),
+        anomaly_rate,
+        seed,
+        ..Default::default()
+    })
+    .expect("the synthetic ECG's settings are valid")
+}
+
 /// All 48 MIT-BIH Arrhythmia record names (the library's list).
 #[allow(unused_imports)] // Not every test binary that includes this module lists the records.
 pub use ecg_anomaly::data::mitbih::ALL_RECORDS as MITDB_RECORDS;
