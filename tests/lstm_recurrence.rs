@@ -8,6 +8,7 @@
 
 mod common;
 
+#[cfg(feature = "ndarray")]
 use burn::module::Module;
 use burn::nn::LstmState;
 use burn::tensor::{DType, Device, Distribution, Tensor};

@@ -22,6 +22,7 @@ pub fn default_threads() -> usize {
 /// Whether splitting helps on `device`: a CPU backend (Flex or ndarray) without autodiff.
 /// GPU backends already spread one batch over the whole device.
 pub fn splits_on(device: &Device) -> bool {
+    #[cfg(any(feature = "flex", feature = "ndarray"))]
     use burn::backend::DispatchDevice;
     if device.is_autodiff() {
         return false;
