@@ -1,6 +1,8 @@
 //! The front door: `DetectorConfig::fit_signal` on a synthetic ECG, `detect_signal` on another
 //! recording (at another sampling rate too), save and load, and the other inputs `detect` takes.
 
+mod common;
+
 use std::sync::OnceLock;
 
 use ecg_anomaly::data::synthetic::{BeatKind, SyntheticEcg};
@@ -10,16 +12,7 @@ use ecg_anomaly::prelude::*;
 use ecg_anomaly::score::{Calibration, ContextConfig, ContextScore, Fusion, Reference};
 use ecg_anomaly::threshold::Threshold;
 
-fn record(fs: f64, seconds: f64, anomaly_rate: f64, seed: u64) -> SyntheticEcg {
-    generate(&SyntheticConfig {
-        fs,
-        length: SyntheticLength::Seconds(seconds),
-        anomaly_rate,
-        seed,
-        ..Default::default()
-    })
-    .unwrap()
-}
+use common::synthetic as record;
 
 /// One detector for the whole file, fitted on 6 minutes of mostly normal beats at 125 Hz.
 fn detector() -> &'static Detector {
