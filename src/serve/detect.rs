@@ -51,9 +51,9 @@ fn include(query: &DetectQuery) -> Result<Include, ApiError> {
     Ok(include)
 }
 
-/// `fs` from the query: absent, or a number.
-fn query_fs(query: &DetectQuery) -> Result<Option<f64>, ApiError> {
-    match &query.fs {
+/// A query's `fs`: absent, or a number (checked by [`input::check_fs`]).
+pub(crate) fn query_fs(fs: Option<&str>) -> Result<Option<f64>, ApiError> {
+    match fs {
         None => Ok(None),
         Some(s) => s.trim().parse::<f64>().map(Some).map_err(|_| {
             ApiError::unprocessable("invalid_fs", format!("fs={s:?} is not a number"))
@@ -82,7 +82,7 @@ pub(crate) async fn detect(
             blocking(move || input::json(&bytes)).await?
         }
         Kind::Csv => {
-            let fs = input::check_fs(query_fs(&query)?, "a CSV body (query `fs`)")?;
+            let fs = input::check_fs(query_fs(query.fs.as_deref())?, "a CSV body (query `fs`)")?;
             let bytes = input::body(req, limit).await?;
             blocking(move || input::csv(&bytes, fs, lead.as_deref())).await?
         }

@@ -28,8 +28,9 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::AppState;
-use super::detect::blocking;
+use super::detect::{blocking, query_fs};
 use super::error::ApiError;
+use super::input;
 use super::metrics::{BEATS, FLAGGED};
 use crate::stream::{StreamConfig, StreamVerdict, StreamingDetector};
 
@@ -90,22 +91,7 @@ pub(crate) async fn stream(
 ) -> Result<Response, ApiError> {
     let detector = state.detector()?;
     let Query(query) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    let fs = match query.fs.as_deref().map(|s| s.trim().parse::<f64>()) {
-        Some(Ok(fs)) if fs.is_finite() && fs > 0.0 => fs,
-        Some(_) => {
-            let msg = format!(
-                "fs={:?} is not a positive number of Hz",
-                query.fs.unwrap_or_default()
-            );
-            return Err(ApiError::unprocessable("invalid_fs", msg));
-        }
-        None => {
-            return Err(ApiError::bad_request(
-                "missing_fs",
-                "query `fs` (Hz) is required",
-            ));
-        }
-    };
+    let fs = input::check_fs(query_fs(query.fs.as_deref())?, "a stream (query `fs`)")?;
     let encoding = encoding(&req)?;
     let detector = StreamingDetector::new(detector, fs, StreamConfig::default())
         .map_err(|e| ApiError::from_library(e, None))?;

@@ -100,10 +100,14 @@ pub struct StreamingDetector {
     start: usize,
     /// Samples received since the last step.
     pending: usize,
-    /// Step, buffer, settle and window lengths in input samples.
+    /// Step, buffer and settle lengths in input samples.
     hop: usize,
     capacity: usize,
     settle: usize,
+    /// Fewest buffered samples worth a step: a beat's window and a settle margin.
+    min_len: usize,
+    /// Samples of a beat's window after its R-peak, at the pipeline's rate.
+    after: usize,
     /// The buffer is trimmed by multiples of this, so that its start falls on the
     /// pipeline-rate grid when the rates are whole numbers.
     align: usize,
@@ -157,6 +161,8 @@ impl StreamingDetector {
             hop: samples(config.hop_s).max(1),
             capacity,
             settle: samples(config.settle_s),
+            min_len: window.len() + samples(config.settle_s).max(1),
+            after: pipeline.window(rate)?.after,
             align: grid_step(fs, rate),
             min_gap: (0.15 * rate).round() as usize,
             last_peak: None,
@@ -235,8 +241,7 @@ impl StreamingDetector {
     /// Runs the pipeline over the buffer and collects the beats that have settled.
     fn step(&mut self, last: bool, found: &mut Found) -> Result<()> {
         let pipeline = self.detector.pipeline();
-        let window = pipeline.window(self.fs)?;
-        if self.buffer.len() < window.len() + self.settle.max(1) && !last {
+        if self.buffer.len() < self.min_len && !last {
             return Ok(());
         }
         let (raw, clean, rate, peaks) = match pipeline.find_peaks(&self.buffer, self.fs) {
@@ -250,13 +255,12 @@ impl StreamingDetector {
         let offset = resample_index(self.start, self.fs, rate);
         let settle = resample_index(self.settle, self.fs, rate);
         let settled_end = clean.len().saturating_sub(settle);
-        let after = pipeline.window(rate)?.after;
         let first = if self.start == 0 { 0 } else { settle };
         // The peaks seen for the first time and settled, with their RR intervals.
         let mut new = Vec::new();
         let mut rr = Vec::new();
         for &peak in &peaks {
-            let settled = last || peak + after <= settled_end;
+            let settled = last || peak + self.after <= settled_end;
             if peak < first || !settled {
                 continue;
             }
