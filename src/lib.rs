@@ -31,22 +31,28 @@
 
 pub mod augment;
 pub mod data;
+#[cfg(feature = "burn")]
 pub mod detector;
+#[cfg(feature = "burn")]
 pub mod device;
 pub mod error;
 pub mod evaluate;
 mod input;
 mod json;
 pub mod limits;
+#[cfg(feature = "burn")]
 pub mod model;
 pub mod preprocess;
 #[cfg(feature = "report")]
 pub mod report;
+#[cfg(feature = "burn")]
 pub mod score;
 #[cfg(feature = "server")]
 pub mod serve;
+#[cfg(feature = "burn")]
 pub mod stream;
 pub mod threshold;
+#[cfg(feature = "burn")]
 pub mod train;
 
 pub use error::{Error, Result};
@@ -55,19 +61,25 @@ pub use error::{Error, Result};
 /// pipeline, the detector's configuration, the fitted detector and its verdicts, devices.
 pub mod prelude {
     pub use crate::data::Ecg;
+    #[cfg(feature = "burn")]
     pub use crate::data::batch::WindowDataset;
     pub use crate::data::csv::{CsvOptions, read_csv};
     pub use crate::data::synthetic::{SyntheticConfig, SyntheticLength, generate};
     pub use crate::data::wfdb::{read_annotations, read_ecg};
+    #[cfg(feature = "burn")]
     pub use crate::detector::{
         BeatSource, Detector, DetectorConfig, ModelSpec, NormalizationMethod, ScoreMethod, Verdict,
     };
+    #[cfg(feature = "burn")]
     pub use crate::device::{DeviceChoice, default_device};
+    #[cfg(feature = "burn")]
     pub use crate::model::{ConvVaeConfig, LstmAutoencoderConfig};
     pub use crate::preprocess::{BeatPipeline, ProcessedSignal};
     pub use crate::threshold::ThresholdMethod;
+    #[cfg(feature = "burn")]
     pub use crate::train::TrainingConfig;
     pub use crate::{Error, Result};
+    #[cfg(feature = "burn")]
     pub use burn::tensor::Device;
 }
 

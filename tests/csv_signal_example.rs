@@ -1,6 +1,7 @@
 //! Runs `examples/csv_signal.rs` end to end on the shipped demo CSV (its default settings, as the
 //! README reports them) and checks the CSV of beats it writes, its saved detector and its flags
 //! against the generator's truth.
+#![cfg(feature = "burn")]
 
 #[path = "../examples/csv_signal.rs"]
 #[allow(dead_code)]

@@ -1,4 +1,5 @@
 //! The detector folder: exact round trips for both models, and one clear error per broken file.
+#![cfg(feature = "burn")]
 
 use std::path::{Path, PathBuf};
 

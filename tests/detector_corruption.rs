@@ -1,6 +1,7 @@
 //! Property test: a saved detector folder whose files are corrupted (bytes flipped, digits
 //! rewritten, truncated, replaced) loads as `Ok` or `Err`, never panics; a detector that does
 //! load judges beats without panicking and gives finite scores.
+#![cfg(feature = "burn")]
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

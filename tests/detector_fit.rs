@@ -1,5 +1,6 @@
 //! The front door: `DetectorConfig::fit_signal` on a synthetic ECG, `detect_signal` on another
 //! recording (at another sampling rate too), save and load, and the other inputs `detect` takes.
+#![cfg(feature = "burn")]
 
 mod common;
 

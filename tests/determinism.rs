@@ -5,6 +5,7 @@
 //!
 //! One test in its own binary: Burn's CPU generator is process-wide, so a test running in
 //! parallel in the same process would draw from it between the two fits.
+#![cfg(feature = "burn")]
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::Tensor;

@@ -1,5 +1,6 @@
 //! The fused LSTM against Burn's reference `burn::nn::Lstm` with the same weights: outputs,
 //! final states and gradients (input and every weight), on random data of several shapes.
+#![cfg(feature = "burn")]
 
 use burn::module::Param;
 use burn::nn::{GateController, Linear, Lstm, LstmConfig, LstmState};

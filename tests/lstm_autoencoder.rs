@@ -1,5 +1,6 @@
 //! The LSTM autoencoder: shapes, parameter count, deterministic inference, and Adam lowering the
 //! reconstruction loss on synthetic beats.
+#![cfg(feature = "burn")]
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};

@@ -2,6 +2,7 @@
 //! 30 MB format-212 record, a 12 MB CSV, annotation files of 2 and 50 MB) are read under a
 //! counting global allocator, and the peak of live heap bytes during the read is checked
 //! against a stated factor of the file's size. No timing is measured.
+#![cfg(feature = "burn")]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! record's beats as the study did, and every model ranks abnormal beats above normal ones
 //! better than chance.
 // The example writes HTML reports: it needs the `report` feature (Cargo.toml's [[example]]).
-#![cfg(feature = "report")]
+#![cfg(all(feature = "burn", feature = "report"))]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Inference split over threads (`model::parallel`): the same reconstruction, row for row, as
 //! one call, for both models; the batch scorer's scores do not depend on its thread count.
+#![cfg(feature = "burn")]
 
 use burn::tensor::{Distribution, Tensor};
 use ecg_anomaly::data::batch::WindowDataset;

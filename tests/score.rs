@@ -1,5 +1,6 @@
 //! Anomaly scores, calibration and batched scoring, checked against hand-computed values and
 //! closed forms.
+#![cfg(feature = "burn")]
 
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use ecg_anomaly::data::batch::WindowDataset;

@@ -1,5 +1,6 @@
 //! The streaming detector against the offline path: fed a recording in chunks of any size, it
 //! finds the beats `detect_signal` finds and scores them alike, within a bounded delay.
+#![cfg(feature = "burn")]
 
 mod common;
 

@@ -1,10 +1,14 @@
-//! Burn glue: fixed-length beats or windows as a Burn [`Dataset`], batched into tensors.
+//! Fixed-length beats or windows, and (feature `burn`) their Burn glue: a Burn `Dataset`,
+//! batched into tensors.
 //!
 //! The samples of all items live in one contiguous buffer; a batch is one copy into a
 //! `[batch, seq, channels]` float tensor plus a `[batch]` int tensor of anomaly labels.
 
+#[cfg(feature = "burn")]
 use burn::data::dataloader::batcher::Batcher;
+#[cfg(feature = "burn")]
 use burn::data::dataset::{Dataset, DatasetError};
+#[cfg(feature = "burn")]
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::{Error, Result};
@@ -18,7 +22,8 @@ pub struct WindowItem {
     pub anomaly: bool,
 }
 
-/// An in-memory set of equal-length windows with anomaly labels, usable as a Burn [`Dataset`].
+/// An in-memory set of equal-length windows with anomaly labels, usable as a Burn `Dataset`
+/// (feature `burn`).
 #[derive(Debug, Clone)]
 pub struct WindowDataset {
     data: Vec<f32>,
@@ -71,6 +76,16 @@ impl WindowDataset {
         self.data.get(index * width..(index + 1) * width)
     }
 
+    /// Number of windows.
+    pub fn len(&self) -> usize {
+        self.anomaly.len()
+    }
+
+    /// True when the set holds no window.
+    pub fn is_empty(&self) -> bool {
+        self.anomaly.is_empty()
+    }
+
     /// Anomaly labels, one per window.
     pub fn labels(&self) -> &[bool] {
         &self.anomaly
@@ -98,6 +113,7 @@ impl WindowDataset {
     }
 }
 
+#[cfg(feature = "burn")]
 impl Dataset<WindowItem> for WindowDataset {
     fn get(&self, index: usize) -> Result<WindowItem, DatasetError> {
         let samples = self.window(index).ok_or_else(|| {
@@ -113,11 +129,12 @@ impl Dataset<WindowItem> for WindowDataset {
     }
 
     fn len(&self) -> usize {
-        self.anomaly.len()
+        WindowDataset::len(self)
     }
 }
 
 /// A batch ready for a model.
+#[cfg(feature = "burn")]
 #[derive(Debug, Clone)]
 pub struct WindowBatch {
     /// Inputs, shape `[batch, seq, channels]`.
@@ -127,6 +144,7 @@ pub struct WindowBatch {
 }
 
 /// Stacks [`WindowItem`]s of `seq * channels` samples into a [`WindowBatch`].
+#[cfg(feature = "burn")]
 #[derive(Debug, Clone, Copy)]
 pub struct WindowBatcher {
     /// Samples per window and channel.
@@ -135,6 +153,7 @@ pub struct WindowBatcher {
     pub channels: usize,
 }
 
+#[cfg(feature = "burn")]
 impl Batcher<WindowItem, WindowBatch> for WindowBatcher {
     /// Items whose length is not `seq * channels` are truncated or zero-padded to it; the
     /// [`WindowDataset`] this batcher is made for never yields such items.
@@ -184,6 +203,7 @@ mod tests {
         assert!(ds.select(&[3]).is_err());
     }
 
+    #[cfg(feature = "burn")]
     #[test]
     fn get_returns_the_window_and_label_and_errs_past_the_end() {
         let ds = dataset();
@@ -193,6 +213,7 @@ mod tests {
         assert!(ds.get(3).is_err());
     }
 
+    #[cfg(feature = "burn")]
     #[test]
     fn batch_has_the_model_layout() {
         let ds = dataset();

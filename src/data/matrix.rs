@@ -5,6 +5,7 @@
 //! a label column may come first or last. A first row holding text that is not a number is a
 //! header and skipped.
 
+#[cfg(feature = "burn")]
 use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -12,6 +13,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::data::batch::WindowDataset;
+#[cfg(feature = "burn")]
 use crate::detector::BeatSource;
 use crate::limits::{ReadLimits, exceeded, open_regular};
 use crate::{Error, Result};
@@ -97,6 +99,7 @@ impl BeatMatrix {
 }
 
 /// A [`BeatMatrix`] judged as it is: unlabelled windows (the labels only measure).
+#[cfg(feature = "burn")]
 impl BeatSource for BeatMatrix {
     fn windows(&self) -> Result<Cow<'_, WindowDataset>> {
         self.to_windows(None).map(Cow::Owned)

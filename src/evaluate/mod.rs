@@ -17,6 +17,7 @@ mod classes;
 mod confusion;
 mod ranking;
 mod report;
+#[cfg(feature = "burn")]
 pub mod study;
 
 pub use classes::{ClassRecall, class_recall};

@@ -23,6 +23,7 @@ mod latent;
 mod pca;
 mod reconstruction;
 mod render;
+#[cfg(feature = "burn")]
 mod study;
 mod style;
 mod training;
@@ -39,6 +40,7 @@ pub use render::{
     FONT_FAMILY, Plot, ensure_font, render_png, render_png_bytes, render_rgb, render_svg,
     render_svg_string,
 };
+#[cfg(feature = "burn")]
 pub use study::study_report;
 pub use style::PALETTE;
 pub use training::TrainingCurvePlot;

@@ -1,6 +1,7 @@
 //! Shared helpers for integration tests: the MIT-BIH files, and comparing tensors.
 #![allow(dead_code)]
 
+#[cfg(feature = "burn")]
 pub mod close;
 
 use std::path::PathBuf;

@@ -241,7 +241,6 @@ fn beat_set_selects_filters_and_converts() {
     assert_eq!(retained.data(), &want[..]);
 
     let ds = set.to_window_dataset().unwrap();
-    use burn::data::dataset::Dataset;
     assert_eq!((ds.len(), ds.seq(), ds.channels()), (set.count(), 320, 1));
     assert_eq!(ds.labels(), &set.anomaly_labels()[..]);
     assert_eq!(ds.window(5), set.samples(5));
