@@ -6,6 +6,8 @@
 
 use burn::tensor::Tensor;
 
+#[cfg(feature = "flex")]
+pub mod conv;
 mod conv_vae;
 mod fused_lstm;
 mod lstm_autoencoder;

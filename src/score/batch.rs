@@ -1,6 +1,5 @@
 //! Scoring a whole [`WindowDataset`] in batches.
 
-use burn::data::dataset::Dataset;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::{AnomalyScore, BatchScores, squared_error_map, to_host};

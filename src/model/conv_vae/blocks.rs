@@ -63,7 +63,7 @@ impl EncoderBlock {
 
     /// `[batch, c_in, length]` → `[batch, c_out, encoded_length(length)]`.
     pub fn forward(&self, input: Tensor<3>) -> Tensor<3> {
-        let x = self.conv.forward(input);
+        let x = convolve(&self.conv, input);
         norm_activation(&self.norm, &self.activation, &self.dropout, x)
     }
 }
@@ -97,9 +97,30 @@ impl DecoderBlock {
 
     /// `[batch, c_in, encoded]` → `[batch, c_out, length]`.
     pub fn forward(&self, input: Tensor<3>) -> Tensor<3> {
-        let x = self.conv.forward(input);
+        let x = convolve_transposed(&self.conv, input);
         norm_activation(&self.norm, &self.activation, &self.dropout, x)
     }
+}
+
+/// `conv.forward(x)`: one batched GEMM on Flex ([`crate::model::conv`]), Burn's module
+/// elsewhere.
+fn convolve(conv: &Conv1d, x: Tensor<3>) -> Tensor<3> {
+    #[cfg(feature = "flex")]
+    let x = match crate::model::conv::conv1d(conv, x) {
+        Ok(out) => return out,
+        Err(x) => x,
+    };
+    conv.forward(x)
+}
+
+/// `conv.forward(x)` of a transposed convolution, as [`convolve`].
+pub(super) fn convolve_transposed(conv: &ConvTranspose1d, x: Tensor<3>) -> Tensor<3> {
+    #[cfg(feature = "flex")]
+    let x = match crate::model::conv::conv_transpose1d(conv, x) {
+        Ok(out) => return out,
+        Err(x) => x,
+    };
+    conv.forward(x)
 }
 
 /// BatchNorm → LeakyReLU → Dropout of a block: one fused operation on Flex

@@ -270,7 +270,7 @@ impl ConvVae {
             x = block.forward(x); // [batch, c_i, l_i]
         }
         // [batch, channels, seq] → [batch, seq, channels]
-        self.output.forward(x).swap_dims(1, 2)
+        blocks::convolve_transposed(&self.output, x).swap_dims(1, 2)
     }
 
     /// `z = mu + exp(0.5 * log_var) * eps`, `eps ~ N(0, I)`, in training mode; `mu` otherwise.
