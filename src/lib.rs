@@ -27,6 +27,10 @@
 //! - [`limits`]: what the readers accept at most (lines, samples, annotations, CSV rows),
 //!   in one overridable policy;
 //! - `serve` (feature `server`): an HTTP inference server over a saved detector (axum).
+//!
+//! `model`, `train`, `score`, `detector`, `stream`, `device` and `evaluate::study` run on Burn
+//! and need a backend feature (`flex`, the default, `ndarray`, `wgpu` or `cuda`); without one
+//! (`default-features = false`) the crate is its data half alone, without Burn.
 #![warn(missing_docs)]
 
 pub mod augment;

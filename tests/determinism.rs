@@ -1,6 +1,8 @@
 //! Same seed, same detector: two fits through the public path the examples use
 //! (`DetectorConfig::fit_signal`, then `save` and `load`) give bit-identical saved weights and
-//! equal scores; a different seed gives different weights, so the comparison can fail. (The
+//! equal scores, for the LSTM autoencoder and for the ConvVae (whose convolutions sum weight
+//! gradients over blocks of samples on several threads); a different seed gives different
+//! weights, so the comparison can fail. (The
 //! weight files themselves differ: burnpack stores each parameter's id, drawn per process run.)
 //!
 //! One test in its own binary: Burn's CPU generator is process-wide, so a test running in
@@ -22,13 +24,27 @@ impl ModuleVisitor for Bits {
     }
 }
 
-fn config(seed: u64) -> DetectorConfig {
+fn lstm() -> ModelSpec {
+    ModelSpec::LstmAutoencoder(LstmAutoencoderConfig {
+        hidden: 16,
+        latent: 8,
+        ..Default::default()
+    })
+}
+
+fn conv_vae() -> ModelSpec {
+    // 112 samples: the default beat window at 125 Hz.
+    ModelSpec::ConvVae(ConvVaeConfig {
+        seq: 112,
+        block_channels: vec![8, 16, 32],
+        latent: 8,
+        ..Default::default()
+    })
+}
+
+fn config(model: ModelSpec, seed: u64) -> DetectorConfig {
     DetectorConfig {
-        model: ModelSpec::LstmAutoencoder(LstmAutoencoderConfig {
-            hidden: 16,
-            latent: 8,
-            ..Default::default()
-        }),
+        model,
         training: TrainingConfig {
             epochs: 2,
             batch_size: 32,
@@ -53,10 +69,10 @@ fn signal() -> (Vec<f32>, f64) {
 }
 
 /// Fits, saves, loads, and gives the loaded weights' bits and the scores of the training signal.
-fn fit(seed: u64, name: &str) -> (Vec<u32>, Vec<f64>) {
+fn fit(model: ModelSpec, seed: u64, name: &str) -> (Vec<u32>, Vec<f64>) {
     let device = default_device();
     let (lead, fs) = signal();
-    let detector = config(seed).fit_signal(&lead, fs, &device).unwrap();
+    let detector = config(model, seed).fit_signal(&lead, fs, &device).unwrap();
     let dir = std::env::temp_dir().join(format!("ecg-determinism-{}-{name}", std::process::id()));
     detector.save(&dir).unwrap();
     let loaded = Detector::load(&dir, &device).unwrap();
@@ -75,12 +91,24 @@ fn fit(seed: u64, name: &str) -> (Vec<u32>, Vec<f64>) {
 
 #[test]
 fn same_seed_gives_identical_weights_and_scores_and_another_seed_does_not() {
-    let (weights_a, scores_a) = fit(7, "a");
-    let (weights_b, scores_b) = fit(7, "b");
-    assert!(weights_a == weights_b, "same seed, different saved weights");
-    assert_eq!(scores_a, scores_b, "same seed, different scores");
-    assert!(scores_a.len() > 100, "{} beats scored", scores_a.len());
-    let (weights_c, scores_c) = fit(8, "c");
-    assert!(weights_c != weights_a, "another seed gave the same weights");
-    assert_ne!(scores_c, scores_a);
+    for (name, model) in [("lstm", lstm as fn() -> ModelSpec), ("conv-vae", conv_vae)] {
+        let (weights_a, scores_a) = fit(model(), 7, &format!("{name}-a"));
+        let (weights_b, scores_b) = fit(model(), 7, &format!("{name}-b"));
+        assert!(
+            weights_a == weights_b,
+            "{name}: same seed, different saved weights"
+        );
+        assert_eq!(scores_a, scores_b, "{name}: same seed, different scores");
+        assert!(
+            scores_a.len() > 100,
+            "{name}: {} beats scored",
+            scores_a.len()
+        );
+        let (weights_c, scores_c) = fit(model(), 8, &format!("{name}-c"));
+        assert!(
+            weights_c != weights_a,
+            "{name}: another seed gave the same weights"
+        );
+        assert_ne!(scores_c, scores_a, "{name}");
+    }
 }

@@ -19,6 +19,12 @@ GROUPS = {
     ("conv_vae", "train"): "conv_vae_train_step_batch64",
     ("conv_vae", "inference"): "conv_vae_inference_batch256",
 }
+# End-to-end benches (benches/end_to_end.rs): criterion function -> what a user waits for.
+END_TO_END = [
+    ("quickstart_fit", "train the quickstart's detector (15 min of synthetic ECG, <= 12 epochs)"),
+    ("score_record_100", "score MIT-BIH record 100 (30 min): filter, peaks, beats, model, scores"),
+    ("stream_record_100", "stream record 100 through StreamingDetector, 1 s pushes"),
+]
 # PyTorch variants compared with the same Rust bench as their base model.
 VARIANT_OF = {"lstm_ae_steploop": "lstm_ae"}
 
@@ -37,6 +43,30 @@ def criterion_median(criterion_dir, group, seq, function=None):
         return None, None
     when = datetime.datetime.fromtimestamp(os.path.getmtime(path))
     return estimates["median"]["point_estimate"] / 1e6, when
+
+
+def end_to_end_rows(criterion_dir):
+    """Markdown rows of the end-to-end benches that have run: time, and beats/s when the
+    bench recorded a throughput in beats."""
+    rows = []
+    for function, what in END_TO_END:
+        path = os.path.join(criterion_dir, "end_to_end", function, "new")
+        try:
+            with open(os.path.join(path, "estimates.json")) as f:
+                ms = json.load(f)["median"]["point_estimate"] / 1e6
+        except FileNotFoundError:
+            continue
+        rate = "–"
+        try:
+            with open(os.path.join(path, "benchmark.json")) as f:
+                beats = (json.load(f).get("throughput") or {}).get("Elements")
+            if beats:
+                rate = f"{beats / (ms / 1e3):,.0f} beats/s ({beats:,} beats)"
+        except FileNotFoundError:
+            pass
+        seconds = f"{ms / 1e3:,.2f} s" if ms >= 1000 else f"{ms:,.1f} ms"
+        rows.append(f"| {what} | {seconds} | {rate} |")
+    return rows
 
 
 def cpu_model():
@@ -105,6 +135,14 @@ def main():
     print()
     print("Medians per iteration; a ratio above 1 means Burn is slower. '–': no criterion "
           "result for that bench in the criterion dir.")
+    rows = end_to_end_rows(args.criterion)
+    if rows:
+        print()
+        print("End to end (benches/end_to_end.rs, criterion median):")
+        print()
+        print("| what | time | throughput |")
+        print("|---|---:|---:|")
+        print("\n".join(rows))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side speed of the two models: the Rust criterion benches, then their PyTorch twins,
-# then one Markdown table. Not part of CI (needs PyTorch, and minutes of quiet CPU).
+# then one Markdown table, and the end-to-end figures (benches/end_to_end.rs, which needs
+# ECG_DATA_DIR for its MIT-BIH record). Not part of CI (needs PyTorch, and minutes of quiet CPU).
 #
 # Environment:
 #   CARGO_TARGET_DIR  release target dir, criterion output under it (default
@@ -23,7 +24,7 @@ mkdir -p "$(dirname "$torch_json")"
 if [[ "${SKIP_CARGO:-0}" != 1 ]]; then
     # cargo bench builds with the bench (release) profile.
     (cd "$root" && RAYON_NUM_THREADS="$THREADS" \
-        cargo bench --bench models_lstm --bench models_vae)
+        cargo bench --bench models_lstm --bench models_vae --bench end_to_end)
 fi
 
 # shellcheck disable=SC2086  # TORCH_ARGS is a list of words

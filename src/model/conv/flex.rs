@@ -1,10 +1,115 @@
-//! The convolutions on Flex tensors: contiguous `f32` views in, new tensors out, with what
-//! each backward reads kept in the operation's value.
+//! The convolutions on Flex tensors: contiguous `f32` views in, new tensors out, the batch cut
+//! into blocks of samples that run on rayon's threads (see [`block_size`]), with what each
+//! backward reads kept in the operation's value.
+
+use std::cell::RefCell;
 
 use burn::tensor::TensorData;
 use burn_flex::FlexTensor;
+use rayon::prelude::*;
 
 use super::kernel::{self, Frame, Matrix};
+
+/// Values of a block's im2col matrix that stay in a core's cache (512 KiB of `f32`).
+const CACHE_VALUES: usize = 1 << 17;
+
+/// Groups of blocks whose weight and bias gradients are summed apart, then in group order. A
+/// constant, not the thread count, so the sums (and a seeded training run) come out the same on
+/// any machine; enough groups for eight threads.
+const GROUPS: usize = 8;
+
+/// Samples per block: the block's im2col matrix within [`CACHE_VALUES`], and at least
+/// [`GROUPS`] blocks when the batch allows. One im2col matrix for the whole batch would outgrow
+/// the cache (18 MB for a ConvVae layer at batch 256), and the overlap-add would then read it
+/// back from memory.
+fn block_size(f: &Frame) -> usize {
+    let per_sample = (f.rows() * f.short).max(1);
+    (CACHE_VALUES / per_sample)
+        .min(f.batch.div_ceil(GROUPS))
+        .max(1)
+}
+
+/// `data` (blocks of `block_len` values, the last maybe shorter) cut into at most [`GROUPS`]
+/// runs of whole blocks, each with the index of its first block.
+fn groups(data: &mut [f32], block_len: usize) -> Vec<(usize, &mut [f32])> {
+    let blocks = data.len().div_ceil(block_len);
+    let count = GROUPS.min(blocks);
+    let mut runs = Vec::with_capacity(count);
+    let mut rest = data;
+    let mut first = 0;
+    for g in 0..count {
+        let end = (g + 1) * blocks / count;
+        let len = ((end - first) * block_len).min(rest.len());
+        let (run, tail) = rest.split_at_mut(len);
+        runs.push((first, run));
+        rest = tail;
+        first = end;
+    }
+    runs
+}
+
+/// The weight and bias gradients of each group of blocks of `d_x` (blocks of `block_len`
+/// values), summed in group order; `block(i, d_x_block, d_w, d_bias)` fills block `i` of `d_x`
+/// and adds its terms to the sums.
+fn per_group(
+    d_x: &mut [f32],
+    block_len: usize,
+    sizes: [usize; 2],
+    block: impl Fn(usize, &mut [f32], &mut [f32], &mut [f32]) + Sync,
+) -> (Vec<f32>, Vec<f32>) {
+    let zeros = || (vec![0.0f32; sizes[0]], vec![0.0f32; sizes[1]]);
+    let partials: Vec<(Vec<f32>, Vec<f32>)> = groups(d_x, block_len)
+        .into_par_iter()
+        .map(|(first, run)| {
+            let (mut d_w, mut d_bias) = zeros();
+            for (j, d_x) in run.chunks_mut(block_len).enumerate() {
+                block(first + j, d_x, &mut d_w, &mut d_bias);
+            }
+            (d_w, d_bias)
+        })
+        .collect();
+    partials.into_iter().fold(zeros(), add_pair)
+}
+
+/// One thread's scratch, kept from block to block and from call to call, so a training step
+/// writes into pages the last one faulted in: at most one block's im2col matrix and two
+/// channel-major copies per thread (about 1-2 MiB for the ConvVae).
+#[derive(Default)]
+struct Buffers {
+    cols: Vec<f32>,
+    a: Vec<f32>,
+    b: Vec<f32>,
+    phases: Vec<f32>,
+}
+
+thread_local! {
+    static BUFFERS: RefCell<Buffers> = RefCell::default();
+}
+
+/// Runs `f` with this thread's [`Buffers`] (fresh ones if they are in use).
+fn with_buffers<R>(f: impl FnOnce(&mut Buffers) -> R) -> R {
+    BUFFERS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buffers) => f(&mut buffers),
+        Err(_) => f(&mut Buffers::default()),
+    })
+}
+
+/// `buffer` as `len` values (contents unspecified: every user overwrites them).
+fn sized(buffer: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    if buffer.len() > len {
+        buffer.truncate(len);
+    } else {
+        buffer.resize(len, 0.0);
+    }
+    buffer
+}
+
+/// Weight and bias gradients summed over blocks.
+fn add_pair(mut a: (Vec<f32>, Vec<f32>), b: (Vec<f32>, Vec<f32>)) -> (Vec<f32>, Vec<f32>) {
+    a.0.iter_mut().zip(&b.0).for_each(|(x, y)| *x += y);
+    a.1.iter_mut().zip(&b.1).for_each(|(x, y)| *x += y);
+    a
+}
 
 /// A Conv1d of `x` `[B, Ci, Li]` with `w` `[Co, Ci, K]`: the forward, and the backward from
 /// the same operands.
@@ -18,7 +123,7 @@ pub struct Conv {
 
 impl Conv {
     /// Takes operands whose shapes the wrapper checked: `x` `[B, Ci, Li]`, `w` `[Co, Ci, K]`,
-    /// and a window that fits (`Li + pad_left + pad_right >= K`).
+    /// every size at least 1, and a window that fits (`Li + pad_left + pad_right >= K`).
     pub fn new(x: FlexTensor, w: FlexTensor, stride: usize, pad: [usize; 2]) -> Self {
         let [batch, channels, long] = dims3(&x);
         let [out_channels, _, kernel] = dims3(&w);
@@ -40,85 +145,106 @@ impl Conv {
         }
     }
 
-    /// `[B, Co, Lo]`: `w x im2col(x)` plus `bias` `[Co]`.
+    /// `[B, Co, Lo]`: `w x im2col(x)` plus `bias` `[Co]`, block by block.
     pub fn forward(&self, bias: &FlexTensor) -> FlexTensor {
-        let f = self.frame;
-        let cols = self.columns();
-        let mut y = vec![0.0f32; self.out_channels * f.columns()];
-        kernel::matmul(
-            [self.out_channels, f.columns(), f.rows()],
-            &mut y,
-            Matrix::rows(values(&self.w), f.rows()),
-            Matrix::rows(&cols, f.columns()),
-        );
-        let shape = [f.batch, self.out_channels, f.short];
-        let mut out = vec![0.0f32; y.len()];
-        kernel::from_channel_major(&y, shape, Some(&to_vec(bias)), &mut out);
-        tensor(out, shape)
+        let (f, co) = (self.frame, self.out_channels);
+        let (x, w, bias) = (values(&self.x), values(&self.w), to_vec(bias));
+        let block = block_size(&f);
+        let mut out = vec![0.0f32; f.batch * co * f.short];
+        out.par_chunks_mut(block * co * f.short)
+            .enumerate()
+            .for_each(|(i, out)| {
+                with_buffers(|buf| {
+                    let fb = Frame {
+                        batch: out.len() / (co * f.short),
+                        ..f
+                    };
+                    let x = &x[i * block * f.channels * f.long..][..fb.batch * f.channels * f.long];
+                    let phases = sized(&mut buf.phases, f.stride * f.phase_len());
+                    let cols = sized(&mut buf.cols, fb.rows() * fb.columns());
+                    kernel::gather(x, fb, cols, phases);
+                    let y = sized(&mut buf.a, co * fb.columns());
+                    let product = [co, fb.columns(), fb.rows()];
+                    let lhs = Matrix::rows(w, f.rows());
+                    kernel::matmul(product, y, false, lhs, Matrix::rows(cols, fb.columns()));
+                    kernel::from_channel_major(y, [fb.batch, co, f.short], Some(&bias), out);
+                })
+            });
+        tensor(out, [f.batch, co, f.short])
     }
 
     /// Gradients of `x`, `w` and the bias from `d_out` `[B, Co, Lo]`.
     pub fn backward(&self, d_out: FlexTensor) -> [FlexTensor; 3] {
-        let f = self.frame;
+        let (f, co) = (self.frame, self.out_channels);
         let d_out = contiguous(d_out);
-        let shape = [f.batch, self.out_channels, f.short];
-        let d_bias = kernel::channel_sums(values(&d_out), shape);
-        let mut dy = vec![0.0f32; values(&d_out).len()];
-        kernel::to_channel_major(values(&d_out), shape, &mut dy);
-        drop(d_out);
-
-        let cols = self.columns();
-        let mut d_w = vec![0.0f32; self.out_channels * f.rows()];
-        kernel::matmul(
-            [self.out_channels, f.rows(), f.columns()],
-            &mut d_w,
-            Matrix::rows(&dy, f.columns()),
-            Matrix::transposed(&cols, f.columns()),
-        );
-        let mut d_cols = cols;
-        kernel::matmul(
-            [f.rows(), f.columns(), self.out_channels],
-            &mut d_cols,
-            Matrix::transposed(values(&self.w), f.rows()),
-            Matrix::rows(&dy, f.columns()),
-        );
+        let (dy, x, w) = (values(&d_out), values(&self.x), values(&self.w));
+        let block = block_size(&f);
         let mut d_x = vec![0.0f32; f.batch * f.channels * f.long];
-        kernel::scatter(&d_cols, f, &mut d_x);
+        let sizes = [co * f.rows(), co];
+        let (d_w, d_bias) = per_group(
+            &mut d_x,
+            block * f.channels * f.long,
+            sizes,
+            |i, d_x, d_w, d_bias| {
+                with_buffers(|buf| {
+                    let fb = Frame {
+                        batch: d_x.len() / (f.channels * f.long),
+                        ..f
+                    };
+                    let dy = &dy[i * block * co * f.short..][..fb.batch * co * f.short];
+                    let x = &x[i * block * f.channels * f.long..][..d_x.len()];
+                    kernel::add_channel_sums(dy, [fb.batch, co, f.short], d_bias);
+                    let dy_cm = sized(&mut buf.a, co * fb.columns());
+                    kernel::to_channel_major(dy, [fb.batch, co, f.short], dy_cm);
+                    let phases = sized(&mut buf.phases, f.stride * f.phase_len());
+                    let cols = sized(&mut buf.cols, fb.rows() * fb.columns());
+                    kernel::gather(x, fb, cols, phases);
+                    kernel::matmul(
+                        [co, f.rows(), fb.columns()],
+                        d_w,
+                        true,
+                        Matrix::rows(dy_cm, fb.columns()),
+                        Matrix::transposed(cols, fb.columns()),
+                    );
+                    // The block's im2col matrix is spent: its buffer takes d cols.
+                    kernel::matmul(
+                        [f.rows(), fb.columns(), co],
+                        cols,
+                        false,
+                        Matrix::transposed(w, f.rows()),
+                        Matrix::rows(dy_cm, fb.columns()),
+                    );
+                    kernel::scatter(cols, fb, d_x, phases);
+                })
+            },
+        );
         [
             tensor(d_x, [f.batch, f.channels, f.long]),
-            tensor(d_w, [self.out_channels, f.channels, f.kernel]),
-            tensor(d_bias, [self.out_channels]),
+            tensor(d_w, [co, f.channels, f.kernel]),
+            tensor(d_bias, [co]),
         ]
-    }
-
-    fn columns(&self) -> Vec<f32> {
-        let mut cols = vec![0.0f32; self.frame.rows() * self.frame.columns()];
-        kernel::gather(values(&self.x), self.frame, &mut cols);
-        cols
     }
 }
 
 /// A ConvTranspose1d of `x` `[B, Ci, Li]` with `w` `[Ci, Co, K]`: the forward, and the backward
-/// from the same operands (`x` kept channel-major, as both products read it).
+/// from the same operands.
 #[derive(Debug, Clone)]
 pub struct ConvTranspose {
     /// Long side: the output `[B, Co, Lo]`; short side: the input's `Li` samples.
     frame: Frame,
     in_channels: usize,
-    x: Vec<f32>,
+    x: FlexTensor,
     w: FlexTensor,
 }
 
 impl ConvTranspose {
-    /// Takes operands whose shapes the wrapper checked: `x` `[B, Ci, Li]` with `Li >= 1`, `w`
-    /// `[Ci, Co, K]`, and an output length `(Li - 1) * stride + K + pad_out - 2 * pad >= 1`.
+    /// Takes operands whose shapes the wrapper checked: `x` `[B, Ci, Li]`, `w` `[Ci, Co, K]`,
+    /// every size at least 1, and an output length `(Li - 1) * stride + K + pad_out - 2 * pad`
+    /// of at least 1.
     pub fn new(x: FlexTensor, w: FlexTensor, stride: usize, pad: usize, pad_out: usize) -> Self {
         let [batch, in_channels, short] = dims3(&x);
         let [_, channels, kernel] = dims3(&w);
         let long = (short - 1) * stride + kernel + pad_out - 2 * pad;
-        let x = contiguous(x);
-        let mut x_cm = vec![0.0f32; values(&x).len()];
-        kernel::to_channel_major(values(&x), [batch, in_channels, short], &mut x_cm);
         ConvTranspose {
             frame: Frame {
                 batch,
@@ -130,59 +256,95 @@ impl ConvTranspose {
                 pad,
             },
             in_channels,
-            x: x_cm,
+            x: contiguous(x),
             w: contiguous(w),
         }
     }
 
-    /// `[B, Co, Lo]`: the overlap-add of `w^T x x`, on top of `bias` `[Co]`.
+    /// `[B, Co, Lo]`: the overlap-add of `w^T x x` on top of `bias` `[Co]`, block by block.
     pub fn forward(&self, bias: &FlexTensor) -> FlexTensor {
-        let f = self.frame;
-        let mut cols = vec![0.0f32; f.rows() * f.columns()];
-        kernel::matmul(
-            [f.rows(), f.columns(), self.in_channels],
-            &mut cols,
-            Matrix::transposed(values(&self.w), f.rows()),
-            Matrix::rows(&self.x, f.columns()),
-        );
-        let bias = to_vec(bias);
+        let (f, ci) = (self.frame, self.in_channels);
+        let (x, w, bias) = (values(&self.x), values(&self.w), to_vec(bias));
+        let block = block_size(&f);
         let mut out = vec![0.0f32; f.batch * f.channels * f.long];
-        for (i, row) in out.chunks_mut(f.long).enumerate() {
-            row.fill(bias[i % f.channels]);
-        }
-        kernel::scatter(&cols, f, &mut out);
+        out.par_chunks_mut(block * f.channels * f.long)
+            .enumerate()
+            .for_each(|(i, out)| {
+                with_buffers(|buf| {
+                    let fb = Frame {
+                        batch: out.len() / (f.channels * f.long),
+                        ..f
+                    };
+                    let x = &x[i * block * ci * f.short..][..fb.batch * ci * f.short];
+                    let x_cm = sized(&mut buf.a, ci * fb.columns());
+                    kernel::to_channel_major(x, [fb.batch, ci, f.short], x_cm);
+                    let cols = sized(&mut buf.cols, fb.rows() * fb.columns());
+                    kernel::matmul(
+                        [fb.rows(), fb.columns(), ci],
+                        cols,
+                        false,
+                        Matrix::transposed(w, f.rows()),
+                        Matrix::rows(x_cm, fb.columns()),
+                    );
+                    for (j, row) in out.chunks_exact_mut(f.long).enumerate() {
+                        row.fill(bias[j % f.channels]);
+                    }
+                    let phases = sized(&mut buf.phases, f.stride * f.phase_len());
+                    kernel::scatter(cols, fb, out, phases);
+                })
+            });
         tensor(out, [f.batch, f.channels, f.long])
     }
 
     /// Gradients of `x`, `w` and the bias from `d_out` `[B, Co, Lo]`.
     pub fn backward(&self, d_out: FlexTensor) -> [FlexTensor; 3] {
-        let f = self.frame;
+        let (f, ci) = (self.frame, self.in_channels);
         let d_out = contiguous(d_out);
-        let d_bias = kernel::channel_sums(values(&d_out), [f.batch, f.channels, f.long]);
-        let mut d_cols = vec![0.0f32; f.rows() * f.columns()];
-        kernel::gather(values(&d_out), f, &mut d_cols);
-        drop(d_out);
-
-        let mut d_x = vec![0.0f32; self.in_channels * f.columns()];
-        kernel::matmul(
-            [self.in_channels, f.columns(), f.rows()],
+        let (dy, x, w) = (values(&d_out), values(&self.x), values(&self.w));
+        let block = block_size(&f);
+        let mut d_x = vec![0.0f32; f.batch * ci * f.short];
+        let sizes = [ci * f.rows(), f.channels];
+        let (d_w, d_bias) = per_group(
             &mut d_x,
-            Matrix::rows(values(&self.w), f.rows()),
-            Matrix::rows(&d_cols, f.columns()),
+            block * ci * f.short,
+            sizes,
+            |i, d_x, d_w, d_bias| {
+                with_buffers(|buf| {
+                    let fb = Frame {
+                        batch: d_x.len() / (ci * f.short),
+                        ..f
+                    };
+                    let dy =
+                        &dy[i * block * f.channels * f.long..][..fb.batch * f.channels * f.long];
+                    let x = &x[i * block * ci * f.short..][..d_x.len()];
+                    kernel::add_channel_sums(dy, [fb.batch, f.channels, f.long], d_bias);
+                    let phases = sized(&mut buf.phases, f.stride * f.phase_len());
+                    let d_cols = sized(&mut buf.cols, fb.rows() * fb.columns());
+                    kernel::gather(dy, fb, d_cols, phases);
+                    let x_cm = sized(&mut buf.a, ci * fb.columns());
+                    kernel::to_channel_major(x, [fb.batch, ci, f.short], x_cm);
+                    kernel::matmul(
+                        [ci, f.rows(), fb.columns()],
+                        d_w,
+                        true,
+                        Matrix::rows(x_cm, fb.columns()),
+                        Matrix::transposed(d_cols, fb.columns()),
+                    );
+                    let d_x_cm = sized(&mut buf.b, ci * fb.columns());
+                    kernel::matmul(
+                        [ci, fb.columns(), f.rows()],
+                        d_x_cm,
+                        false,
+                        Matrix::rows(w, f.rows()),
+                        Matrix::rows(d_cols, fb.columns()),
+                    );
+                    kernel::from_channel_major(d_x_cm, [fb.batch, ci, f.short], None, d_x);
+                })
+            },
         );
-        let mut d_w = vec![0.0f32; self.in_channels * f.rows()];
-        kernel::matmul(
-            [self.in_channels, f.rows(), f.columns()],
-            &mut d_w,
-            Matrix::rows(&self.x, f.columns()),
-            Matrix::transposed(&d_cols, f.columns()),
-        );
-        let shape = [f.batch, self.in_channels, f.short];
-        let mut d_x_out = vec![0.0f32; d_x.len()];
-        kernel::from_channel_major(&d_x, shape, None, &mut d_x_out);
         [
-            tensor(d_x_out, shape),
-            tensor(d_w, [self.in_channels, f.channels, f.kernel]),
+            tensor(d_x, [f.batch, ci, f.short]),
+            tensor(d_w, [ci, f.channels, f.kernel]),
             tensor(d_bias, [f.channels]),
         ]
     }

@@ -1,7 +1,8 @@
-//! The convolutions on plain `f32` slices: 1-d im2col ([`gather`]), its adjoint, an overlap-add
-//! ([`scatter`]), layout changes between `[B, C, L]` and channel-major `[C, B * L]`, and one
-//! batched GEMM per product (the whole batch is one matrix, so the GEMM has `B * L` columns,
-//! not `L`).
+//! The convolutions on plain `f32` slices, for one block of samples on the calling thread: 1-d
+//! im2col ([`gather`]), its adjoint, an overlap-add ([`scatter`]), layout changes between
+//! `[B, C, L]` and channel-major `[C, B * L]`, and a GEMM over the block (its samples side by
+//! side, so the GEMM has `B * L` columns, not `L`). The caller ([`super::flex`]) cuts the batch
+//! into blocks whose im2col matrix stays in the core's cache and runs them on rayon's threads.
 //!
 //! Conv1d of `x` `[B, Ci, Li]` with `w` `[Co, Ci * K]` is `w x gather(x)` (`[Co, B * Lo]`), its
 //! input gradient `scatter(w^T x dy)`; the transposed convolution of `x` `[B, Ci, Li]` with `w`
@@ -11,10 +12,6 @@
 //! long side through kernel tap `k`.
 
 use gemm::{Parallelism, gemm};
-use rayon::prelude::*;
-
-/// Products with fewer multiply-adds than this run on the calling thread.
-const PARALLEL_FLOPS: usize = 1 << 20;
 
 /// The geometry shared by a convolution and its adjoint (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,95 +43,92 @@ impl Frame {
         self.channels * self.kernel
     }
 
-    /// The short-side samples `s` whose tap `k` lands inside the long side, and the long-side
-    /// sample of the first of them.
-    fn taps(&self, k: usize) -> (std::ops::Range<usize>, usize) {
-        // s * stride + k - pad in [0, long)  <=>  s in [ceil((pad - k) / stride), ...).
-        let first = self.pad.saturating_sub(k).div_ceil(self.stride);
-        let end = if self.long + self.pad > k {
-            (self.long + self.pad - k).div_ceil(self.stride)
-        } else {
-            0
-        };
-        let range = first..end.min(self.short).max(first);
-        if range.is_empty() {
-            return (0..0, 0);
+    /// Samples of one phase of the padded long side: tap `k` of short sample `s` reads
+    /// sample `s + k / stride` of phase `k % stride` (see [`gather`]).
+    pub fn phase_len(&self) -> usize {
+        self.short + (self.kernel - 1) / self.stride
+    }
+
+    /// The first sample `q` of phase `r` that lies inside the row, and its long-side index
+    /// `q * stride + r - pad`.
+    fn first_in_row(&self, r: usize) -> (usize, usize) {
+        let q = self.pad.saturating_sub(r).div_ceil(self.stride);
+        (q, q * self.stride + r - self.pad)
+    }
+}
+
+/// Splits one long-side row (`long` samples) into its `stride` phases of the zero-padded row:
+/// `phases[r * n + q]` is padded sample `q * stride + r`, i.e. long sample
+/// `q * stride + r - pad`, 0 outside the row; `n` is [`Frame::phase_len`].
+fn split_phases(row: &[f32], f: &Frame, phases: &mut [f32]) {
+    let n = f.phase_len();
+    for (r, phase) in phases.chunks_mut(n).enumerate() {
+        let (first, j) = f.first_in_row(r);
+        phase[..first.min(n)].fill(0.0);
+        let mut q = first;
+        if first < n && j < f.long {
+            for (v, x) in phase[first..]
+                .iter_mut()
+                .zip(row[j..].iter().step_by(f.stride))
+            {
+                *v = *x;
+                q += 1;
+            }
         }
-        (range.clone(), range.start * self.stride + k - self.pad)
+        phase[q.min(n)..].fill(0.0);
     }
 }
 
 /// im2col: `long` `[B, C, long]` into `cols` `[C * K, B * short]`, zero where a tap falls on
-/// padding. Every value of `cols` is written.
-pub fn gather(long: &[f32], frame: Frame, cols: &mut [f32]) {
-    let f = frame;
+/// padding. Every value of `cols` is written. Each row of `long` is split into its stride
+/// phases first (in `phases`, `stride * phase_len` values), so every tap is one contiguous copy.
+pub fn gather(long: &[f32], f: Frame, cols: &mut [f32], phases: &mut [f32]) {
     assert!(long.len() == f.batch * f.channels * f.long && cols.len() == f.rows() * f.columns());
-    if cols.is_empty() {
-        return;
+    let n = f.phase_len();
+    for (i, row) in long.chunks_exact(f.long.max(1)).enumerate() {
+        let (b, c) = (i / f.channels, i % f.channels);
+        split_phases(row, &f, phases);
+        for k in 0..f.kernel {
+            let tap = &phases[(k % f.stride) * n + k / f.stride..][..f.short];
+            cols[(c * f.kernel + k) * f.columns() + b * f.short..][..f.short].copy_from_slice(tap);
+        }
     }
-    cols.par_chunks_mut(f.columns())
-        .enumerate()
-        .for_each(|(row, out)| {
-            let (c, k) = (row / f.kernel, row % f.kernel);
-            let (valid, start) = f.taps(k);
-            for (b, out) in out.chunks_mut(f.short).enumerate() {
-                let src = &long[(b * f.channels + c) * f.long..][..f.long];
-                out[..valid.start].fill(0.0);
-                out[valid.end..].fill(0.0);
-                let out = &mut out[valid.clone()];
-                if f.stride == 1 {
-                    out.copy_from_slice(&src[start..start + out.len()]);
-                } else {
-                    for (o, x) in out.iter_mut().zip(src[start..].iter().step_by(f.stride)) {
-                        *o = *x;
-                    }
-                }
-            }
-        });
 }
 
 /// Overlap-add, the adjoint of [`gather`]: adds `cols` `[C * K, B * short]` into `long`
-/// `[B, C, long]` (which holds a bias, or zeros).
-pub fn scatter(cols: &[f32], frame: Frame, long: &mut [f32]) {
-    let f = frame;
+/// `[B, C, long]` (which holds a bias, or zeros). Each row is summed in its stride phases
+/// (`phases`, `stride * phase_len` values), one contiguous add per tap, then interleaved once.
+pub fn scatter(cols: &[f32], f: Frame, long: &mut [f32], phases: &mut [f32]) {
     assert!(long.len() == f.batch * f.channels * f.long && cols.len() == f.rows() * f.columns());
-    if long.is_empty() {
-        return;
-    }
-    long.par_chunks_mut(f.long)
-        .enumerate()
-        .for_each(|(i, out)| {
-            let (b, c) = (i / f.channels, i % f.channels);
-            for k in 0..f.kernel {
-                let (valid, start) = f.taps(k);
-                let src = &cols[(c * f.kernel + k) * f.columns() + b * f.short..][..f.short];
-                let src = &src[valid];
-                if f.stride == 1 {
-                    for (o, x) in out[start..start + src.len()].iter_mut().zip(src) {
-                        *o += *x;
-                    }
-                } else {
-                    for (o, x) in out[start..].iter_mut().step_by(f.stride).zip(src) {
-                        *o += *x;
-                    }
+    let n = f.phase_len();
+    for (i, out) in long.chunks_exact_mut(f.long.max(1)).enumerate() {
+        let (b, c) = (i / f.channels, i % f.channels);
+        phases.fill(0.0);
+        for k in 0..f.kernel {
+            let src = &cols[(c * f.kernel + k) * f.columns() + b * f.short..][..f.short];
+            let dst = &mut phases[(k % f.stride) * n + k / f.stride..][..f.short];
+            for (o, x) in dst.iter_mut().zip(src) {
+                *o += *x;
+            }
+        }
+        for (r, phase) in phases.chunks(n).enumerate() {
+            let (first, j) = f.first_in_row(r);
+            if first < n && j < f.long {
+                for (o, v) in out[j..].iter_mut().step_by(f.stride).zip(&phase[first..]) {
+                    *o += *v;
                 }
             }
-        });
+        }
+    }
 }
 
 /// `[B, C, L]` into channel-major `[C, B * L]`.
 pub fn to_channel_major(x: &[f32], [batch, channels, length]: [usize; 3], out: &mut [f32]) {
     assert!(x.len() == batch * channels * length && out.len() == x.len());
-    if out.is_empty() {
-        return;
+    for (i, src) in x.chunks_exact(length.max(1)).enumerate() {
+        let (b, c) = (i / channels, i % channels);
+        out[(c * batch + b) * length..][..length].copy_from_slice(src);
     }
-    out.par_chunks_mut(batch * length)
-        .enumerate()
-        .for_each(|(c, row)| {
-            for (b, dst) in row.chunks_mut(length).enumerate() {
-                dst.copy_from_slice(&x[(b * channels + c) * length..][..length]);
-            }
-        });
 }
 
 /// Channel-major `[C, B * L]` back into `[B, C, L]`, plus `bias[c]` when given.
@@ -146,29 +140,22 @@ pub fn from_channel_major(
 ) {
     assert!(y.len() == batch * channels * length && out.len() == y.len());
     assert!(bias.is_none_or(|b| b.len() == channels));
-    if out.is_empty() {
-        return;
-    }
-    out.par_chunks_mut(length).enumerate().for_each(|(i, dst)| {
+    for (i, dst) in out.chunks_exact_mut(length.max(1)).enumerate() {
         let (b, c) = (i / channels, i % channels);
         let src = &y[(c * batch + b) * length..][..length];
         let shift = bias.map_or(0.0, |bias| bias[c]);
         for (o, v) in dst.iter_mut().zip(src) {
             *o = v + shift;
         }
-    });
+    }
 }
 
-/// `out[c] = sum over b, l of x[b, c, l]` for `x` `[B, C, L]`.
-pub fn channel_sums(x: &[f32], [batch, channels, length]: [usize; 3]) -> Vec<f32> {
-    assert_eq!(x.len(), batch * channels * length);
-    let mut sums = vec![0.0f32; channels];
-    for (i, row) in x.chunks(length.max(1)).enumerate() {
-        if length > 0 {
-            sums[i % channels] += row.iter().sum::<f32>();
-        }
+/// `sums[c] += sum over b, l of x[b, c, l]` for `x` `[B, C, L]`.
+pub fn add_channel_sums(x: &[f32], [_, channels, length]: [usize; 3], sums: &mut [f32]) {
+    assert_eq!(sums.len(), channels);
+    for (i, row) in x.chunks_exact(length.max(1)).enumerate() {
+        sums[i % channels] += row.iter().sum::<f32>();
     }
-    sums
 }
 
 /// A matrix operand: values, and how far apart consecutive rows and columns are.
@@ -209,13 +196,19 @@ impl<'a> Matrix<'a> {
     }
 }
 
-/// `dst = lhs x rhs` for sizes `[m, n, k]`, `dst` row-major `m x n`; rayon's threads share
-/// large products.
+/// `dst = lhs x rhs`, or `dst += lhs x rhs` when `accumulate`, for sizes `[m, n, k]`, `dst`
+/// row-major `m x n`, on the calling thread.
 ///
 /// # Panics
 /// When an operand does not hold its `m x k` or `k x n` values at its strides, or `dst` is not
 /// `m * n` long: a broken internal invariant, caught before the unsafe product.
-pub fn matmul([m, n, k]: [usize; 3], dst: &mut [f32], lhs: Matrix<'_>, rhs: Matrix<'_>) {
+pub fn matmul(
+    [m, n, k]: [usize; 3],
+    dst: &mut [f32],
+    accumulate: bool,
+    lhs: Matrix<'_>,
+    rhs: Matrix<'_>,
+) {
     let fits = |s: usize| isize::try_from(s).is_ok();
     assert!(
         dst.len() == m * n
@@ -230,20 +223,17 @@ pub fn matmul([m, n, k]: [usize; 3], dst: &mut [f32], lhs: Matrix<'_>, rhs: Matr
         return;
     }
     if k == 0 {
-        dst.fill(0.0);
+        if !accumulate {
+            dst.fill(0.0);
+        }
         return;
     }
-    let parallelism = if m * n * k >= PARALLEL_FLOPS {
-        Parallelism::Rayon(rayon::current_num_threads())
-    } else {
-        Parallelism::None
-    };
     let s = |v: usize| v as isize;
     // SAFETY: the assert above proves that every element gemm reads (lhs m x k, rhs k x n)
     // through these strides lies inside its slice, that dst holds m x n values row-major, and
     // that every stride fits isize; dst is a unique borrow, so it overlaps neither operand.
-    // With read_dst false gemm writes dst = lhs rhs without reading it, and keeps no pointer
-    // past the call.
+    // gemm computes dst = alpha dst + beta lhs rhs (reading dst only when accumulating) and
+    // keeps no pointer past the call.
     unsafe {
         gemm(
             m,
@@ -252,19 +242,19 @@ pub fn matmul([m, n, k]: [usize; 3], dst: &mut [f32], lhs: Matrix<'_>, rhs: Matr
             dst.as_mut_ptr(),
             1,
             s(n),
-            false,
+            accumulate,
             lhs.values.as_ptr(),
             s(lhs.column),
             s(lhs.row),
             rhs.values.as_ptr(),
             s(rhs.column),
             s(rhs.row),
-            0.0,
+            if accumulate { 1.0 } else { 0.0 },
             1.0,
             false,
             false,
             false,
-            parallelism,
+            Parallelism::None,
         );
     }
 }

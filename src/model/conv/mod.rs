@@ -1,9 +1,10 @@
 //! Conv1d and ConvTranspose1d as one batched GEMM each, forward and backward.
 //!
 //! Flex's own convolutions run a GEMM per sample (the transposed one with a general 3-d
-//! col2im); here the whole batch is one matrix of `B * L` columns, the convolution is
-//! `W x im2col(x)` and the transposed one an overlap-add of `W^T x x`, each backward two GEMMs
-//! and the adjoint gather or scatter ([`kernel`](self) holds the slice code). The layers'
+//! col2im); here a block of samples is one matrix of `B * L` columns, the convolution is
+//! `W x im2col(x)` and the transposed one an overlap-add of `W^T x x` (a 1-d col2im over
+//! stride phases), each backward two GEMMs and the adjoint gather or scatter. Blocks are as
+//! large as the core's cache allows and run on rayon's threads. The layers'
 //! geometry is Burn's (`conv1d`, `conv_transpose1d`), checked against them by
 //! `tests/conv_gemm.rs`: outputs and gradients of input, weight and bias on random shapes.
 //!
@@ -88,7 +89,8 @@ pub fn conv1d(conv: &Conv1d, x: Tensor<3>) -> Result<Tensor<3>, Tensor<3>> {
         PaddingConfig1d::Explicit(left, right) => (left, right),
         _ => return Err(x),
     };
-    let fits = length + left + right >= kernel && conv.stride > 0;
+    let sizes = [batch, channels, length, kernel, weight.dims()[0]];
+    let fits = length + left + right >= kernel && conv.stride > 0 && !sizes.contains(&0);
     if conv.groups != 1 || conv.dilation != 1 || weight_in != channels || batch == 0 || !fits {
         return Err(x);
     }
@@ -120,7 +122,8 @@ pub fn conv_transpose1d(conv: &ConvTranspose1d, x: Tensor<3>) -> Result<Tensor<3
         .saturating_sub(1)
         .saturating_mul(conv.stride)
         .saturating_add(kernel + conv.padding_out);
-    let fits = length >= 1 && conv.stride > 0 && full > 2 * conv.padding;
+    let sizes = [batch, channels, length, kernel, weight.dims()[1]];
+    let fits = conv.stride > 0 && full > 2 * conv.padding && !sizes.contains(&0);
     if conv.groups != 1 || conv.dilation != 1 || weight_in != channels || batch == 0 || !fits {
         return Err(x);
     }
