@@ -9,6 +9,8 @@ use burn::tensor::Tensor;
 #[cfg(feature = "flex")]
 pub mod conv;
 mod conv_vae;
+#[cfg(feature = "flex")]
+mod flex_backward;
 mod fused_lstm;
 mod lstm_autoencoder;
 #[cfg(feature = "flex")]

@@ -1,47 +1,25 @@
 //! The convolutions under autodiff: the forward keeps its operands in the operation's value,
 //! and the backward is two GEMMs and a gather or scatter of [`super::kernel`].
 
-use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
-use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Flex};
+use burn_flex::FlexTensor;
 
 use super::ConvBackend;
 use super::flex::{Conv, ConvTranspose};
+use crate::model::flex_backward::{Step, ThreeGradients};
 
-#[derive(Debug)]
-struct ConvStep;
-
-impl Backward<Flex, 3> for ConvStep {
-    type State = Conv;
-
-    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let d_out = grads.consume::<Flex>(&ops.node);
-        let gradients = ops.state.backward(d_out);
-        for (parent, gradient) in ops.parents.into_iter().zip(gradients) {
-            if let Some(node) = parent {
-                grads.register::<Flex>(node.id, gradient);
-            }
-        }
+impl ThreeGradients for Conv {
+    fn gradients(&self, d_out: FlexTensor) -> [FlexTensor; 3] {
+        self.backward(d_out)
     }
 }
 
-#[derive(Debug)]
-struct ConvTransposeStep;
-
-impl Backward<Flex, 3> for ConvTransposeStep {
-    type State = ConvTranspose;
-
-    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let d_out = grads.consume::<Flex>(&ops.node);
-        let gradients = ops.state.backward(d_out);
-        for (parent, gradient) in ops.parents.into_iter().zip(gradients) {
-            if let Some(node) = parent {
-                grads.register::<Flex>(node.id, gradient);
-            }
-        }
+impl ThreeGradients for ConvTranspose {
+    fn gradients(&self, d_out: FlexTensor) -> [FlexTensor; 3] {
+        self.backward(d_out)
     }
 }
 
@@ -63,7 +41,11 @@ impl<C: CheckpointStrategy> ConvBackend for Autodiff<Flex, C> {
             [pad_left, pad_right],
         );
         let out = conv.forward(&bias);
-        match ConvStep.prepare::<C>(nodes).compute_bound().stateful() {
+        match Step::<Conv>::new()
+            .prepare::<C>(nodes)
+            .compute_bound()
+            .stateful()
+        {
             OpsKind::Tracked(prep) => prep.finish(conv, out),
             OpsKind::UnTracked(prep) => prep.finish(out),
         }
@@ -87,7 +69,7 @@ impl<C: CheckpointStrategy> ConvBackend for Autodiff<Flex, C> {
             pad_out,
         );
         let out = conv.forward(&bias);
-        match ConvTransposeStep
+        match Step::<ConvTranspose>::new()
             .prepare::<C>(nodes)
             .compute_bound()
             .stateful()

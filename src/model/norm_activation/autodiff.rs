@@ -1,48 +1,27 @@
 //! The operations under autodiff: each forward saves what its backward reads, and the
 //! backward is one pass of [`super::kernel`] (per-channel sums, then the input gradient).
 
-use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
-use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, AutodiffBackend, Flex};
+
+use burn_flex::FlexTensor;
 
 use super::NormActivationBackend;
 use super::flex::{self, Affine, TrainSaved};
 use super::kernel::Activation;
+use crate::model::flex_backward::{Step, ThreeGradients};
 
-#[derive(Debug)]
-struct NormTrain;
-
-impl Backward<Flex, 3> for NormTrain {
-    type State = TrainSaved;
-
-    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let d_out = grads.consume::<Flex>(&ops.node);
-        let gradients = flex::backward_train(&ops.state, d_out);
-        for (parent, gradient) in ops.parents.into_iter().zip(gradients) {
-            if let Some(node) = parent {
-                grads.register::<Flex>(node.id, gradient);
-            }
-        }
+impl ThreeGradients for TrainSaved {
+    fn gradients(&self, d_out: FlexTensor) -> [FlexTensor; 3] {
+        flex::backward_train(self, d_out)
     }
 }
 
-#[derive(Debug)]
-struct NormAffine;
-
-impl Backward<Flex, 3> for NormAffine {
-    type State = Affine;
-
-    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let d_out = grads.consume::<Flex>(&ops.node);
-        let gradients = ops.state.backward(d_out);
-        for (parent, gradient) in ops.parents.into_iter().zip(gradients) {
-            if let Some(node) = parent {
-                grads.register::<Flex>(node.id, gradient);
-            }
-        }
+impl ThreeGradients for Affine {
+    fn gradients(&self, d_out: FlexTensor) -> [FlexTensor; 3] {
+        self.backward(d_out)
     }
 }
 
@@ -69,7 +48,11 @@ impl<C: CheckpointStrategy> NormActivationBackend for Autodiff<Flex, C> {
             epsilon,
             activation,
         );
-        let out = match NormTrain.prepare::<C>(nodes).compute_bound().stateful() {
+        let out = match Step::<TrainSaved>::new()
+            .prepare::<C>(nodes)
+            .compute_bound()
+            .stateful()
+        {
             OpsKind::Tracked(prep) => prep.finish(saved, out),
             OpsKind::UnTracked(prep) => prep.finish(out),
         };
@@ -90,7 +73,11 @@ impl<C: CheckpointStrategy> NormActivationBackend for Autodiff<Flex, C> {
             slope,
         );
         let out = affine.forward();
-        match NormAffine.prepare::<C>(nodes).compute_bound().stateful() {
+        match Step::<Affine>::new()
+            .prepare::<C>(nodes)
+            .compute_bound()
+            .stateful()
+        {
             OpsKind::Tracked(prep) => prep.finish(affine, out),
             OpsKind::UnTracked(prep) => prep.finish(out),
         }
