@@ -12,6 +12,8 @@ mod conv_vae;
 #[cfg(feature = "flex")]
 mod flex_backward;
 mod fused_lstm;
+#[cfg(feature = "flex")]
+mod gemm;
 mod lstm_autoencoder;
 #[cfg(feature = "flex")]
 pub mod norm_activation;

@@ -8,7 +8,8 @@ use burn::tensor::TensorData;
 use burn_flex::FlexTensor;
 use rayon::prelude::*;
 
-use super::kernel::{self, Frame, Matrix};
+use super::kernel::{self, Frame};
+use crate::model::gemm::{Operand, matmul};
 
 /// Values of a block's im2col matrix that stay in a core's cache (512 KiB of `f32`).
 const CACHE_VALUES: usize = 1 << 17;
@@ -164,9 +165,9 @@ impl Conv {
                     let cols = sized(&mut buf.cols, fb.rows() * fb.columns());
                     kernel::gather(x, fb, cols, phases);
                     let y = sized(&mut buf.a, co * fb.columns());
-                    let product = [co, fb.columns(), fb.rows()];
-                    let lhs = Matrix::rows(w, f.rows());
-                    kernel::matmul(product, y, false, lhs, Matrix::rows(cols, fb.columns()));
+                    let sizes = [co, fb.columns(), fb.rows()];
+                    let lhs = Operand::rows(w, f.rows());
+                    product(sizes, y, false, lhs, Operand::rows(cols, fb.columns()));
                     kernel::from_channel_major(y, [fb.batch, co, f.short], Some(&bias), out);
                 })
             });
@@ -199,20 +200,20 @@ impl Conv {
                     let phases = sized(&mut buf.phases, f.stride * f.phase_len());
                     let cols = sized(&mut buf.cols, fb.rows() * fb.columns());
                     kernel::gather(x, fb, cols, phases);
-                    kernel::matmul(
+                    product(
                         [co, f.rows(), fb.columns()],
                         d_w,
                         true,
-                        Matrix::rows(dy_cm, fb.columns()),
-                        Matrix::transposed(cols, fb.columns()),
+                        Operand::rows(dy_cm, fb.columns()),
+                        Operand::transposed(cols, fb.columns()),
                     );
                     // The block's im2col matrix is spent: its buffer takes d cols.
-                    kernel::matmul(
+                    product(
                         [f.rows(), fb.columns(), co],
                         cols,
                         false,
-                        Matrix::transposed(w, f.rows()),
-                        Matrix::rows(dy_cm, fb.columns()),
+                        Operand::transposed(w, f.rows()),
+                        Operand::rows(dy_cm, fb.columns()),
                     );
                     kernel::scatter(cols, fb, d_x, phases);
                 })
@@ -279,12 +280,12 @@ impl ConvTranspose {
                     let x_cm = sized(&mut buf.a, ci * fb.columns());
                     kernel::to_channel_major(x, [fb.batch, ci, f.short], x_cm);
                     let cols = sized(&mut buf.cols, fb.rows() * fb.columns());
-                    kernel::matmul(
+                    product(
                         [fb.rows(), fb.columns(), ci],
                         cols,
                         false,
-                        Matrix::transposed(w, f.rows()),
-                        Matrix::rows(x_cm, fb.columns()),
+                        Operand::transposed(w, f.rows()),
+                        Operand::rows(x_cm, fb.columns()),
                     );
                     for (j, row) in out.chunks_exact_mut(f.long).enumerate() {
                         row.fill(bias[j % f.channels]);
@@ -323,20 +324,20 @@ impl ConvTranspose {
                     kernel::gather(dy, fb, d_cols, phases);
                     let x_cm = sized(&mut buf.a, ci * fb.columns());
                     kernel::to_channel_major(x, [fb.batch, ci, f.short], x_cm);
-                    kernel::matmul(
+                    product(
                         [ci, f.rows(), fb.columns()],
                         d_w,
                         true,
-                        Matrix::rows(x_cm, fb.columns()),
-                        Matrix::transposed(d_cols, fb.columns()),
+                        Operand::rows(x_cm, fb.columns()),
+                        Operand::transposed(d_cols, fb.columns()),
                     );
                     let d_x_cm = sized(&mut buf.b, ci * fb.columns());
-                    kernel::matmul(
+                    product(
                         [ci, fb.columns(), f.rows()],
                         d_x_cm,
                         false,
-                        Matrix::rows(w, f.rows()),
-                        Matrix::rows(d_cols, fb.columns()),
+                        Operand::rows(w, f.rows()),
+                        Operand::rows(d_cols, fb.columns()),
                     );
                     kernel::from_channel_major(d_x_cm, [fb.batch, ci, f.short], None, d_x);
                 })
@@ -348,6 +349,11 @@ impl ConvTranspose {
             tensor(d_bias, [f.channels]),
         ]
     }
+}
+
+/// `dst = lhs x rhs` (or `+=` when `accumulate`) for sizes `[m, n, k]`, `dst` `m x n`.
+fn product(dims: [usize; 3], dst: &mut [f32], accumulate: bool, lhs: Operand, rhs: Operand) {
+    matmul(dims, dst, dims[1], accumulate, lhs, rhs);
 }
 
 fn dims3(t: &FlexTensor) -> [usize; 3] {

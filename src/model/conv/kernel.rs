@@ -1,7 +1,7 @@
 //! The convolutions on plain `f32` slices, for one block of samples on the calling thread: 1-d
 //! im2col ([`gather`]), its adjoint, an overlap-add ([`scatter`]), layout changes between
-//! `[B, C, L]` and channel-major `[C, B * L]`, and a GEMM over the block (its samples side by
-//! side, so the GEMM has `B * L` columns, not `L`). The caller ([`super::flex`]) cuts the batch
+//! `[B, C, L]` and channel-major `[C, B * L]`; the GEMM over the block (its samples side by
+//! side, so it has `B * L` columns, not `L`) is [`crate::model::gemm`]'s. The caller ([`super::flex`]) cuts the batch
 //! into blocks whose im2col matrix stays in the core's cache and runs them on rayon's threads.
 //!
 //! Conv1d of `x` `[B, Ci, Li]` with `w` `[Co, Ci * K]` is `w x gather(x)` (`[Co, B * Lo]`), its
@@ -10,8 +10,6 @@
 //! one geometry, [`Frame`]: a long side (the convolution's input, the transposed one's output)
 //! and a short side, sample `s` of the short side meeting sample `s * stride + k - pad` of the
 //! long side through kernel tap `k`.
-
-use gemm::{Parallelism, gemm};
 
 /// The geometry shared by a convolution and its adjoint (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,106 +153,5 @@ pub fn add_channel_sums(x: &[f32], [_, channels, length]: [usize; 3], sums: &mut
     assert_eq!(sums.len(), channels);
     for (i, row) in x.chunks_exact(length.max(1)).enumerate() {
         sums[i % channels] += row.iter().sum::<f32>();
-    }
-}
-
-/// A matrix operand: values, and how far apart consecutive rows and columns are.
-#[derive(Clone, Copy)]
-pub struct Matrix<'a> {
-    values: &'a [f32],
-    row: usize,
-    column: usize,
-}
-
-impl<'a> Matrix<'a> {
-    /// `values` as a row-major matrix of rows `row` values long.
-    pub fn rows(values: &'a [f32], row: usize) -> Self {
-        Matrix {
-            values,
-            row,
-            column: 1,
-        }
-    }
-
-    /// The transpose of the row-major matrix `values` whose rows are `row` values long.
-    pub fn transposed(values: &'a [f32], row: usize) -> Self {
-        Matrix {
-            values,
-            row: 1,
-            column: row,
-        }
-    }
-
-    fn holds(&self, [rows, columns]: [usize; 2]) -> bool {
-        rows == 0
-            || columns == 0
-            || (rows - 1)
-                .checked_mul(self.row)
-                .zip((columns - 1).checked_mul(self.column))
-                .and_then(|(a, b)| a.checked_add(b))
-                .is_some_and(|last| last < self.values.len())
-    }
-}
-
-/// `dst = lhs x rhs`, or `dst += lhs x rhs` when `accumulate`, for sizes `[m, n, k]`, `dst`
-/// row-major `m x n`, on the calling thread.
-///
-/// # Panics
-/// When an operand does not hold its `m x k` or `k x n` values at its strides, or `dst` is not
-/// `m * n` long: a broken internal invariant, caught before the unsafe product.
-pub fn matmul(
-    [m, n, k]: [usize; 3],
-    dst: &mut [f32],
-    accumulate: bool,
-    lhs: Matrix<'_>,
-    rhs: Matrix<'_>,
-) {
-    let fits = |s: usize| isize::try_from(s).is_ok();
-    assert!(
-        dst.len() == m * n
-            && lhs.holds([m, k])
-            && rhs.holds([k, n])
-            && [lhs.row, lhs.column, rhs.row, rhs.column, n]
-                .into_iter()
-                .all(fits),
-        "convolution: a {m}x{k} by {k}x{n} product does not fit its buffers"
-    );
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            dst.fill(0.0);
-        }
-        return;
-    }
-    let s = |v: usize| v as isize;
-    // SAFETY: the assert above proves that every element gemm reads (lhs m x k, rhs k x n)
-    // through these strides lies inside its slice, that dst holds m x n values row-major, and
-    // that every stride fits isize; dst is a unique borrow, so it overlaps neither operand.
-    // gemm computes dst = alpha dst + beta lhs rhs (reading dst only when accumulating) and
-    // keeps no pointer past the call.
-    unsafe {
-        gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            s(n),
-            accumulate,
-            lhs.values.as_ptr(),
-            s(lhs.column),
-            s(lhs.row),
-            rhs.values.as_ptr(),
-            s(rhs.column),
-            s(rhs.row),
-            if accumulate { 1.0 } else { 0.0 },
-            1.0,
-            false,
-            false,
-            false,
-            Parallelism::None,
-        );
     }
 }

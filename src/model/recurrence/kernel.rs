@@ -17,11 +17,11 @@
 
 use std::ops::Range;
 
-use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
 
 use super::flush::FlushDenormals;
 use super::math;
+pub(super) use crate::model::gemm::{Operand, matmul};
 
 /// Fewest batch rows worth a thread of their own.
 const MIN_ROWS_PER_THREAD: usize = 8;
@@ -40,103 +40,6 @@ pub struct Dims {
 impl Dims {
     pub(super) fn gates(&self) -> usize {
         4 * self.hidden
-    }
-}
-
-/// A matrix operand of [`matmul`]: its values, and how far apart consecutive rows and columns
-/// are (a transposed read swaps the two).
-#[derive(Clone, Copy)]
-pub(super) struct Operand<'a> {
-    values: &'a [f32],
-    row: usize,
-    column: usize,
-}
-
-impl<'a> Operand<'a> {
-    /// `values` read as rows `row` apart, columns adjacent.
-    pub(super) fn rows(values: &'a [f32], row: usize) -> Self {
-        Operand {
-            values,
-            row,
-            column: 1,
-        }
-    }
-
-    /// `values` read transposed: element `(i, j)` at `j * stride + i`.
-    pub(super) fn transposed(values: &'a [f32], stride: usize) -> Self {
-        Operand {
-            values,
-            row: 1,
-            column: stride,
-        }
-    }
-}
-
-/// Whether a `rows x columns` matrix at `(row, column)` strides lies inside `len` values, with
-/// strides that fit `isize` (what `gemm` takes).
-fn inside(len: usize, [rows, columns]: [usize; 2], [row, column]: [usize; 2]) -> bool {
-    let strides = isize::try_from(row).is_ok() && isize::try_from(column).is_ok();
-    if rows == 0 || columns == 0 {
-        return strides;
-    }
-    let last = (rows - 1)
-        .checked_mul(row)
-        .zip((columns - 1).checked_mul(column))
-        .and_then(|(a, b)| a.checked_add(b));
-    strides && last.is_some_and(|last| last < len)
-}
-
-/// `dst = lhs x rhs` (or `dst += ..` when `accumulate`) for `[m, n, k]` sizes, `dst` row-major
-/// with rows `dst_row` apart, on the calling thread (the row blocks are the parallelism).
-///
-/// # Panics
-/// When `dst` does not hold `m` rows of `n` values at its stride, `lhs` `m x k` or `rhs`
-/// `k x n` values at theirs: a broken internal invariant, caught before the unsafe product.
-pub(super) fn matmul(
-    [m, n, k]: [usize; 3],
-    dst: &mut [f32],
-    dst_row: usize,
-    accumulate: bool,
-    lhs: Operand<'_>,
-    rhs: Operand<'_>,
-) {
-    assert!(
-        inside(dst.len(), [m, n], [dst_row, 1])
-            && inside(lhs.values.len(), [m, k], [lhs.row, lhs.column])
-            && inside(rhs.values.len(), [k, n], [rhs.row, rhs.column]),
-        "LSTM recurrence: a {m}x{k} by {k}x{n} product does not fit its buffers \
-         ({} destination, {} and {} operand values)",
-        dst.len(),
-        lhs.values.len(),
-        rhs.values.len()
-    );
-    let stride = |s: usize| s as isize;
-    // SAFETY: the assert above proves that every element gemm reads (lhs m x k, rhs k x n) or
-    // writes (dst m x n) through these strides lies inside its slice, and that the strides fit
-    // `isize`; `dst` is a unique borrow, so it overlaps neither shared operand. gemm computes
-    // dst = alpha dst + beta lhs rhs and keeps no pointer past the call.
-    unsafe {
-        gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            stride(dst_row),
-            accumulate,
-            lhs.values.as_ptr(),
-            stride(lhs.column),
-            stride(lhs.row),
-            rhs.values.as_ptr(),
-            stride(rhs.column),
-            stride(rhs.row),
-            if accumulate { 1.0 } else { 0.0 },
-            1.0,
-            false,
-            false,
-            false,
-            Parallelism::None,
-        );
     }
 }
 
