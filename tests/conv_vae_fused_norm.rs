@@ -10,6 +10,8 @@
 
 mod common;
 
+use std::sync::{Mutex, MutexGuard};
+
 use burn::module::Module;
 use burn::tensor::activation::leaky_relu;
 use burn::tensor::module::{batch_norm, batch_norm_train};
@@ -33,6 +35,13 @@ const SHAPES: [[usize; 3]; 6] = [
     [2, 1, 19],
     [16, 32, 40],
 ];
+
+/// Serialises the tests of this file: Burn's CPU generator is process-wide, so a test that
+/// seeds it and draws twice would see draws of a test running beside it.
+fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// [`close::assert_close`] at [`TOL`].
 fn assert_close<const D: usize>(what: &str, a: Tensor<D>, b: Tensor<D>) {
@@ -88,6 +97,7 @@ fn gradients(
 
 #[test]
 fn training_pass_matches_plain_ops_without_dropout() {
+    let _serial = serial();
     let device = ecg_anomaly::device::default_device().autodiff();
     device.seed(11);
     for shape in SHAPES {
@@ -118,6 +128,7 @@ fn training_pass_matches_plain_ops_without_dropout() {
 
 #[test]
 fn dropout_drops_about_p_scales_the_rest_and_follows_the_seed() {
+    let _serial = serial();
     let device = ecg_anomaly::device::default_device().autodiff();
     device.seed(3);
     let p = 0.3;
@@ -182,6 +193,7 @@ fn dropout_drops_about_p_scales_the_rest_and_follows_the_seed() {
 
 #[test]
 fn dropout_seed_follows_the_device_seed() {
+    let _serial = serial();
     let device = ecg_anomaly::device::default_device().autodiff();
     device.seed(5);
     let a = (dropout_seed(&device), dropout_seed(&device));
@@ -193,6 +205,7 @@ fn dropout_seed_follows_the_device_seed() {
 
 #[test]
 fn inference_pass_matches_plain_batch_norm_and_its_gradients() {
+    let _serial = serial();
     let inner = ecg_anomaly::device::default_device();
     for device in [inner.clone(), inner.autodiff()] {
         device.seed(9);
@@ -239,6 +252,7 @@ fn inference_pass_matches_plain_batch_norm_and_its_gradients() {
 
 #[test]
 fn applies_on_flex_f32_only() {
+    let _serial = serial();
     let flex = ecg_anomaly::device::default_device();
     assert!(supports(&flex, burn::tensor::DType::F32));
     assert!(supports(&flex.clone().autodiff(), burn::tensor::DType::F32));
@@ -261,6 +275,7 @@ fn applies_on_flex_f32_only() {
 /// and inference after the running statistics moved.
 #[test]
 fn conv_vae_on_flex_matches_plain_modules_on_ndarray() {
+    let _serial = serial();
     let flex = ecg_anomaly::device::default_device().autodiff();
     let ndarray = ndarray_device().autodiff();
     flex.seed(21);

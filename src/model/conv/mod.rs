@@ -14,6 +14,7 @@
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, backend_extension};
+use burn::module::Param;
 use burn::nn::PaddingConfig1d;
 use burn::nn::conv::{Conv1d, ConvTranspose1d};
 use burn::tensor::{DType, Tensor};
@@ -77,24 +78,19 @@ impl ConvBackend for burn::backend::Flex {
 /// `conv.forward(x)` for `x` `[batch, channels_in, length]` as the batched-GEMM operation;
 /// gives `x` back where it does not apply (see the module docs).
 pub fn conv1d(conv: &Conv1d, x: Tensor<3>) -> Result<Tensor<3>, Tensor<3>> {
-    let Some(bias) = &conv.bias else {
+    let layer = [conv.groups, conv.dilation, conv.stride];
+    let Some((weight, bias)) = covered(&conv.weight, conv.bias.as_ref(), layer, &x, 1) else {
         return Err(x);
     };
-    let weight = conv.weight.val();
-    let bias = bias.val();
-    let [batch, channels, length] = x.dims();
-    let [_, weight_in, kernel] = weight.dims();
     let (left, right) = match conv.padding {
         PaddingConfig1d::Valid => (0, 0),
         PaddingConfig1d::Explicit(left, right) => (left, right),
         _ => return Err(x),
     };
-    let sizes = [batch, channels, length, kernel, weight.dims()[0]];
-    let fits = length + left + right >= kernel && conv.stride > 0 && !sizes.contains(&0);
-    if conv.groups != 1 || conv.dilation != 1 || weight_in != channels || batch == 0 || !fits {
-        return Err(x);
-    }
-    if !applies(&x, &weight, &bias) {
+    let padded = x.dims()[2]
+        .checked_add(left)
+        .and_then(|l| l.checked_add(right));
+    if padded.is_none_or(|padded| padded < weight.dims()[2]) {
         return Err(x);
     }
     let out = <burn::backend::Dispatch as ConvBackend>::conv1d_gemm(
@@ -111,23 +107,18 @@ pub fn conv1d(conv: &Conv1d, x: Tensor<3>) -> Result<Tensor<3>, Tensor<3>> {
 /// `conv.forward(x)` for `x` `[batch, channels_in, length]` as the batched-GEMM operation;
 /// gives `x` back where it does not apply (see the module docs).
 pub fn conv_transpose1d(conv: &ConvTranspose1d, x: Tensor<3>) -> Result<Tensor<3>, Tensor<3>> {
-    let Some(bias) = &conv.bias else {
+    let layer = [conv.groups, conv.dilation, conv.stride];
+    let Some((weight, bias)) = covered(&conv.weight, conv.bias.as_ref(), layer, &x, 0) else {
         return Err(x);
     };
-    let weight = conv.weight.val();
-    let bias = bias.val();
-    let [batch, channels, length] = x.dims();
-    let [weight_in, _, kernel] = weight.dims();
-    let full = length
-        .saturating_sub(1)
-        .saturating_mul(conv.stride)
-        .saturating_add(kernel + conv.padding_out);
-    let sizes = [batch, channels, length, kernel, weight.dims()[1]];
-    let fits = conv.stride > 0 && full > 2 * conv.padding && !sizes.contains(&0);
-    if conv.groups != 1 || conv.dilation != 1 || weight_in != channels || batch == 0 || !fits {
-        return Err(x);
-    }
-    if !applies(&x, &weight, &bias) {
+    // (length - 1) * stride + kernel + padding_out - 2 * padding, at least 1.
+    let output = (x.dims()[2] - 1)
+        .checked_mul(conv.stride)
+        .and_then(|l| l.checked_add(weight.dims()[2]))
+        .and_then(|l| l.checked_add(conv.padding_out))
+        .zip(conv.padding.checked_mul(2))
+        .and_then(|(full, cut)| full.checked_sub(cut));
+    if output.is_none_or(|output| output == 0) {
         return Err(x);
     }
     let out = <burn::backend::Dispatch as ConvBackend>::conv_transpose1d_gemm(
@@ -141,13 +132,25 @@ pub fn conv_transpose1d(conv: &ConvTranspose1d, x: Tensor<3>) -> Result<Tensor<3
     Ok(Tensor::from_dispatch(out))
 }
 
-/// Whether the operands share a supported device and are all `f32`.
-fn applies(x: &Tensor<3>, weight: &Tensor<3>, bias: &Tensor<1>) -> bool {
+/// The weight and bias of a layer the operation covers for `x`: one group, no dilation, a
+/// positive stride (`layer` holds the three), a bias, input channels on the weight's axis
+/// `in_axis` equal to `x`'s, no empty size, and every operand `f32` on one supported device.
+fn covered(
+    weight: &Param<Tensor<3>>,
+    bias: Option<&Param<Tensor<1>>>,
+    [groups, dilation, stride]: [usize; 3],
+    x: &Tensor<3>,
+    in_axis: usize,
+) -> Option<(Tensor<3>, Tensor<1>)> {
+    let bias = bias?.val();
+    let weight = weight.val();
+    let [dims, weight_dims] = [x.dims(), weight.dims()];
+    let layer = groups == 1 && dilation == 1 && stride > 0 && weight_dims[in_axis] == dims[1];
+    let sizes = !dims.contains(&0) && !weight_dims.contains(&0);
     let device = x.device().inner();
     let f32s = [x.dtype(), weight.dtype(), bias.dtype()]
         .iter()
         .all(|d| *d == DType::F32);
-    f32s && weight.device().inner() == device
-        && bias.device().inner() == device
-        && supports(&device, x.dtype())
+    let same = weight.device().inner() == device && bias.device().inner() == device;
+    (layer && sizes && f32s && same && supports(&device, x.dtype())).then_some((weight, bias))
 }
