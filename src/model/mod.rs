@@ -10,7 +10,7 @@ use burn::tensor::Tensor;
 pub mod conv;
 mod conv_vae;
 #[cfg(feature = "flex")]
-mod flex_backward;
+mod flex_op;
 mod fused_lstm;
 #[cfg(feature = "flex")]
 mod gemm;

@@ -9,7 +9,7 @@ use burn_flex::FlexTensor;
 
 use super::ConvBackend;
 use super::flex::{Conv, ConvTranspose};
-use crate::model::flex_backward::{Step, ThreeGradients};
+use crate::model::flex_op::{Step, ThreeGradients};
 
 impl ThreeGradients for Conv {
     fn gradients(&self, d_out: FlexTensor) -> [FlexTensor; 3] {

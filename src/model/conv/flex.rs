@@ -4,11 +4,11 @@
 
 use std::cell::RefCell;
 
-use burn::tensor::TensorData;
 use burn_flex::FlexTensor;
 use rayon::prelude::*;
 
 use super::kernel::{self, Frame};
+use crate::model::flex_op::{contiguous, tensor, to_vec, values};
 use crate::model::gemm::{Operand, matmul};
 
 /// Values of a block's im2col matrix that stay in a core's cache (512 KiB of `f32`).
@@ -359,26 +359,4 @@ fn product(dims: [usize; 3], dst: &mut [f32], accumulate: bool, lhs: Operand, rh
 fn dims3(t: &FlexTensor) -> [usize; 3] {
     let shape = t.layout().shape();
     [shape[0], shape[1], shape[2]]
-}
-
-fn contiguous(t: FlexTensor) -> FlexTensor {
-    if t.layout().contiguous_offsets().is_some() {
-        t
-    } else {
-        t.to_contiguous()
-    }
-}
-
-fn to_vec(t: &FlexTensor) -> Vec<f32> {
-    values(&contiguous(t.clone())).to_vec()
-}
-
-/// A contiguous `f32` tensor's values.
-fn values(t: &FlexTensor) -> &[f32] {
-    t.as_slice::<f32>()
-        .unwrap_or_else(|| unreachable!("operands are contiguous f32 (checked by the wrapper)"))
-}
-
-fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
 }

@@ -11,7 +11,7 @@ use burn_flex::FlexTensor;
 use super::NormActivationBackend;
 use super::flex::{self, Affine, TrainSaved};
 use super::kernel::Activation;
-use crate::model::flex_backward::{Step, ThreeGradients};
+use crate::model::flex_op::{Step, ThreeGradients};
 
 impl ThreeGradients for TrainSaved {
     fn gradients(&self, d_out: FlexTensor) -> [FlexTensor; 3] {

@@ -1,9 +1,9 @@
 //! The operations on Flex tensors: contiguous `f32` views in, new tensors out.
 
-use burn::tensor::TensorData;
 use burn_flex::FlexTensor;
 
 use super::kernel::{self, Activation, Dims};
+use crate::model::flex_op::{contiguous, tensor, to_vec, values};
 
 /// What the training backward reads: the input, `gamma`, the batch statistics and the gain
 /// `d out / d z` of every value (LeakyReLU slope times dropout scale).
@@ -27,7 +27,7 @@ pub fn forward_train(
     activation: Activation,
 ) -> (FlexTensor, FlexTensor, TrainSaved) {
     let (x, dims) = operand3(x);
-    let (gamma, beta) = (to_vec(gamma), to_vec(beta));
+    let (gamma, beta) = (to_vec(&gamma), to_vec(&beta));
     let (mean, var) = kernel::channel_stats(values(&x), dims);
     let inv_std = kernel::inverse_std(&var, epsilon);
     let mut out = vec![0.0f32; values(&x).len()];
@@ -93,8 +93,8 @@ impl Affine {
         Affine {
             dims,
             x,
-            scale: to_vec(scale),
-            shift: to_vec(shift),
+            scale: to_vec(&scale),
+            shift: to_vec(&shift),
             slope: slope as f32,
         }
     }
@@ -161,26 +161,4 @@ fn operand3(x: FlexTensor) -> (FlexTensor, Dims) {
         length: shape[2],
     };
     (contiguous(x), dims)
-}
-
-fn contiguous(t: FlexTensor) -> FlexTensor {
-    if t.layout().contiguous_offsets().is_some() {
-        t
-    } else {
-        t.to_contiguous()
-    }
-}
-
-fn to_vec(t: FlexTensor) -> Vec<f32> {
-    values(&contiguous(t)).to_vec()
-}
-
-/// A contiguous `f32` tensor's values.
-fn values(t: &FlexTensor) -> &[f32] {
-    t.as_slice::<f32>()
-        .unwrap_or_else(|| unreachable!("operands are contiguous f32 (checked by the wrapper)"))
-}
-
-fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
 }

@@ -1,10 +1,10 @@
 //! The recurrence on Flex tensors: contiguous `f32` views in, new tensors out.
 
-use burn::tensor::TensorData;
 use burn_flex::FlexTensor;
 
 use super::backward::{self, Forward, Grads};
 use super::kernel::{self, Dims, Inputs, Saved};
+use crate::model::flex_op::{contiguous, tensor, values};
 
 /// The tensors the backward pass reads, besides the weights and initial state.
 #[derive(Debug, Clone)]
@@ -52,14 +52,6 @@ pub struct Operands {
     w: Vec<f32>,
     h0: FlexTensor,
     c0: FlexTensor,
-}
-
-fn contiguous(t: FlexTensor) -> FlexTensor {
-    if t.layout().contiguous_offsets().is_some() {
-        t
-    } else {
-        t.to_contiguous()
-    }
 }
 
 fn empty() -> FlexTensor {
@@ -296,14 +288,4 @@ fn check_common(dims: Dims, gs: &FlexTensor, whh: &FlexTensor, h0: &FlexTensor, 
     contract(seq < usize::MAX && size.is_some(), || {
         format!("{batch} rows of {seq} steps of {gates} gates overflow memory")
     });
-}
-
-/// A contiguous `f32` tensor's values.
-fn values(t: &FlexTensor) -> &[f32] {
-    t.as_slice::<f32>()
-        .unwrap_or_else(|| unreachable!("operands are contiguous f32 (checked by the wrapper)"))
-}
-
-fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
 }

@@ -1,6 +1,7 @@
-//! The backward step shared by the fused operations of three inputs on Flex
-//! ([`super::conv`], [`super::norm_activation`]): the forward keeps a state that computes the
-//! three input gradients from the output's, and [`Step`] registers them with autodiff.
+//! What the fused operations on Flex share ([`super::conv`], [`super::norm_activation`],
+//! [`super::recurrence`]): contiguous `f32` views of Flex tensors in and new tensors out, and,
+//! for operations of three inputs, the autodiff step: the forward keeps a state that computes
+//! the three input gradients from the output's, and [`Step`] registers them.
 
 use std::fmt::Debug;
 use std::marker::PhantomData;
@@ -9,6 +10,7 @@ use burn::backend::Flex;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops};
+use burn::tensor::TensorData;
 use burn_flex::FlexTensor;
 
 /// A saved operation of three inputs: their gradients from `d_out`, in input order.
@@ -38,4 +40,29 @@ impl<S: ThreeGradients> Backward<Flex, 3> for Step<S> {
             }
         }
     }
+}
+
+/// `t`, copied into a contiguous layout when it is not.
+pub(crate) fn contiguous(t: FlexTensor) -> FlexTensor {
+    if t.layout().contiguous_offsets().is_some() {
+        t
+    } else {
+        t.to_contiguous()
+    }
+}
+
+/// The values of `t`, copied out in order.
+pub(crate) fn to_vec(t: &FlexTensor) -> Vec<f32> {
+    values(&contiguous(t.clone())).to_vec()
+}
+
+/// A contiguous `f32` tensor's values.
+pub(crate) fn values(t: &FlexTensor) -> &[f32] {
+    t.as_slice::<f32>()
+        .unwrap_or_else(|| unreachable!("operands are contiguous f32 (checked by the wrapper)"))
+}
+
+/// A new Flex tensor of `values` in `shape`.
+pub(crate) fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
 }
