@@ -26,26 +26,6 @@ use ecg_anomaly::prelude::*;
 /// among ~2,400 normal ones, which a detector fitted on the record itself picks out.
 const RECORD: &str = "210";
 
-/// A small, fast detector (as `tests/cli.rs`): LSTM autoencoder, hidden 16, latent 8, 3 epochs.
-fn small_config() -> DetectorConfig {
-    DetectorConfig {
-        model: ModelSpec::LstmAutoencoder(LstmAutoencoderConfig {
-            hidden: 16,
-            latent: 8,
-            ..Default::default()
-        }),
-        training: TrainingConfig {
-            epochs: 3,
-            batch_size: 32,
-            learning_rate: 3e-3,
-            seed: 7,
-            quiet: true,
-            ..Default::default()
-        },
-        ..Default::default()
-    }
-}
-
 fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("browser")
@@ -93,7 +73,7 @@ fn fit_detector(dir: &Path, mitdb: Option<&Path>) -> (PathBuf, usize) {
             (train.ecg.leads[0].clone(), train.ecg.fs)
         }
     };
-    let detector = small_config()
+    let detector = common::small_detector_config(7)
         .fit_signal(&signal, fs, &default_device())
         .unwrap();
     let path = dir.join("detector");

@@ -23,21 +23,7 @@ fn detector() -> &'static Detector {
     static DETECTOR: OnceLock<Detector> = OnceLock::new();
     DETECTOR.get_or_init(|| {
         let train = synthetic(125.0, 180.0, 0.02, 1);
-        let config = DetectorConfig {
-            model: ModelSpec::LstmAutoencoder(LstmAutoencoderConfig {
-                hidden: 16,
-                latent: 8,
-                ..Default::default()
-            }),
-            training: TrainingConfig {
-                epochs: 3,
-                learning_rate: 3e-3,
-                batch_size: 32,
-                quiet: true,
-                ..Default::default()
-            },
-            ..Default::default()
-        };
+        let config = common::small_detector_config(TrainingConfig::default().seed);
         config
             .fit_signal(&train.ecg.leads[0], train.ecg.fs, &default_device())
             .unwrap()

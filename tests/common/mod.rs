@@ -51,3 +51,26 @@ pub fn synthetic(
 /// All 48 MIT-BIH Arrhythmia record names (the library's list).
 #[allow(unused_imports)] // Not every test binary that includes this module lists the records.
 pub use ecg_anomaly::data::mitbih::ALL_RECORDS as MITDB_RECORDS;
+
+/// A small, fast detector configuration for tests that need a fitted detector quickly: LSTM
+/// autoencoder, hidden 16, latent 8, 3 epochs, batch 32, learning rate 3e-3, quiet.
+#[cfg(feature = "burn")]
+pub fn small_detector_config(seed: u64) -> ecg_anomaly::detector::DetectorConfig {
+    use ecg_anomaly::prelude::*;
+    DetectorConfig {
+        model: ModelSpec::LstmAutoencoder(LstmAutoencoderConfig {
+            hidden: 16,
+            latent: 8,
+            ..Default::default()
+        }),
+        training: TrainingConfig {
+            epochs: 3,
+            batch_size: 32,
+            learning_rate: 3e-3,
+            seed,
+            quiet: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
