@@ -10,7 +10,10 @@ use ecg_anomaly::data::synthetic::{BeatKind, SyntheticEcg};
 use ecg_anomaly::detector::BeatSource;
 use ecg_anomaly::evaluate::Ranking;
 use ecg_anomaly::prelude::*;
-use ecg_anomaly::score::{Calibration, ContextConfig, ContextScore, Fusion, Reference};
+use ecg_anomaly::score::{
+    AnyScore, Calibration, ContextConfig, ContextScore, Fusion, KlDivergence, Mahalanobis,
+    ReconstructionError, Reference,
+};
 use ecg_anomaly::threshold::Threshold;
 
 use common::synthetic as record;
@@ -124,6 +127,46 @@ fn save_and_load_give_the_same_verdicts_and_every_input_kind_agrees() {
     assert_eq!(scores(&flat), scores(&before));
     assert!(flat.iter().all(|v| v.position.is_none()));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn other_scores_of_the_same_model_come_from_one_pass_before_context() {
+    let detector = detector();
+    let test = record(125.0, 60.0, 0.1, 15);
+    let processed = detector.pipeline().run(&test.ecg.leads[0], 125.0).unwrap();
+    let verdicts = detector.detect(&processed).unwrap();
+    let codes = detector.latents(&processed).unwrap();
+    assert_eq!(codes.len(), verdicts.len());
+    let mahalanobis = Mahalanobis::fit(&codes.values, codes.dim, Default::default()).unwrap();
+    let scores = [
+        AnyScore::from(ReconstructionError::Mse),
+        mahalanobis.into(),
+        ReconstructionError::MaxMovingAverage { window: 6 }.into(),
+    ];
+    let out = detector.score_with(&scores, &processed).unwrap();
+    assert_eq!(out.len(), 3);
+    // The detector's own score (MSE) is each verdict's model score.
+    let own: Vec<f64> = verdicts.iter().map(|v| v.model_score).collect();
+    assert_eq!(out[0], own);
+    // A 6-sample peak of the squared error is at least its mean over the whole beat.
+    assert!(
+        out[2]
+            .iter()
+            .zip(&own)
+            .all(|(peak, mean)| peak >= &(mean * 0.999))
+    );
+    assert!(out[1].iter().all(|d| d.is_finite() && *d >= 0.0));
+    // The latent distance ranks the abnormal beats above the normal ones too.
+    let by_distance: Vec<Verdict> = verdicts
+        .iter()
+        .zip(&out[1])
+        .map(|(v, &score)| Verdict { score, ..v.clone() })
+        .collect();
+    let (distances, anomalous) = labels(&by_distance, &test);
+    let auc = Ranking::new(&distances, &anomalous).unwrap().roc_auc();
+    assert!(auc > 0.6, "latent Mahalanobis ROC-AUC {auc}");
+    let kl = detector.score_with(&[KlDivergence.into()], &processed);
+    assert!(kl.is_err(), "an LSTM autoencoder has no posterior variance");
 }
 
 #[test]

@@ -43,6 +43,7 @@ fn quick_run_writes_both_reports_with_auc_above_chance() {
             serde_json::from_str(&std::fs::read_to_string(folder.join("study.json")).unwrap())
                 .unwrap();
         assert!(study.quick);
+        ablation_has_every_score(folder);
         for model in ["lstm-ae", "convvae"] {
             let detector = folder.join(model).join("detector");
             assert!(detector.join("model.bpk").is_file());
@@ -83,4 +84,31 @@ fn same_beats_from_a_raw_record(folder: &std::path::Path) {
         "{} beats found in record 100",
         verdicts.len()
     );
+}
+
+/// The ablation compares each model's own score with its other scores (latent Mahalanobis,
+/// the ConvVae's KL, the 50 ms peak error), each alone and with the rhythm.
+fn ablation_has_every_score(folder: &std::path::Path) {
+    let text = std::fs::read_to_string(folder.join("ablation.json")).unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    let has = |model: &str, variant: &str| {
+        rows.iter()
+            .any(|r| r["model"] == model && r["variant"] == variant)
+    };
+    for model in ["LSTM-AE", "ConvVae"] {
+        for score in ["latent Mahalanobis", "peak error (50 ms)"] {
+            for suffix in ["", " + rhythm (mean)", " + rhythm (max)"] {
+                assert!(
+                    has(model, &format!("{score}{suffix}")),
+                    "{model}: {score}{suffix}"
+                );
+            }
+        }
+    }
+    assert!(has("ConvVae", "KL + rhythm (mean)"));
+    assert!(!has("LSTM-AE", "KL"), "the LSTM-AE has no posterior");
+    for r in &rows {
+        let auc = r["roc_auc"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&auc), "{r}");
+    }
 }

@@ -463,3 +463,36 @@ fn batch_scorer_gives_the_same_scores_in_any_batch_size() {
     );
     assert!(BatchScorer::new(0).is_err());
 }
+
+#[test]
+fn several_scores_from_one_pass_equal_each_score_on_its_own() {
+    let device = default_device();
+    let model = LstmAutoencoderConfig {
+        hidden: 8,
+        latent: 4,
+        ..Default::default()
+    }
+    .init(&device)
+    .unwrap();
+    let data = windows(23, 24);
+    let scorer = BatchScorer::new(6).unwrap();
+    let latents = scorer.latents(&model, &data, &device).unwrap();
+    let m = Mahalanobis::fit(&latents.values, latents.dim, Default::default()).unwrap();
+    let peak = ReconstructionError::MaxMovingAverage { window: 3 };
+    let scores: [&dyn AnomalyScore; 3] = [&ReconstructionError::Mse, &m, &peak];
+    let many = scorer.score_many(&model, &scores, &data, &device).unwrap();
+    assert_eq!(many.len(), 3);
+    for (score, values) in scores.iter().zip(&many) {
+        let alone = scorer.score(&model, *score, &data, &device).unwrap();
+        assert_eq!(values, &alone, "{}", score.name());
+    }
+    // A score the model cannot give (KL of a model without log_var) is an error, not a
+    // shorter list.
+    let with_kl: [&dyn AnomalyScore; 2] = [&ReconstructionError::Mse, &KlDivergence];
+    let err = scorer
+        .score_many(&model, &with_kl, &data, &device)
+        .unwrap_err();
+    assert!(err.to_string().contains("variational"), "{err}");
+    let none = scorer.score_many(&model, &[], &data, &device).unwrap();
+    assert!(none.is_empty());
+}

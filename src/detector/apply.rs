@@ -6,7 +6,7 @@ use super::Detector;
 use super::source::BeatSource;
 use crate::data::batch::WindowDataset;
 use crate::preprocess::Normalizer;
-use crate::score::BatchScorer;
+use crate::score::{AnomalyScore, AnyScore, BatchScorer, Latents};
 use crate::{Error, Result};
 
 /// What a detector says about one beat or window. Never holds a NaN.
@@ -84,6 +84,37 @@ impl Detector {
             }
         }
         Ok((scores, errors))
+    }
+
+    /// The model's scores of `data` under other `scores` than the detector's own, from one
+    /// pass of the model: `out[k][i]` is `scores[k]` of window `i`, before context. For
+    /// comparing scores (a latent distance beside the reconstruction error) on one fitted
+    /// model; errors as [`detect`](Self::detect), and for a score the model cannot give (KL
+    /// of a model that is not variational).
+    pub fn score_with(&self, scores: &[AnyScore], data: &impl BeatSource) -> Result<Vec<Vec<f64>>> {
+        let normalized = self.normalized(&*data.windows()?)?;
+        let p = &self.parts;
+        let dyn_scores: Vec<&dyn AnomalyScore> = scores.iter().map(AnyScore::as_score).collect();
+        let out =
+            BatchScorer::default().score_many(&p.model, &dyn_scores, &normalized, &p.device)?;
+        for (score, values) in scores.iter().zip(&out) {
+            if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+                return Err(Error::Backend(format!(
+                    "window {i}: score `{}` is {}",
+                    score.name(),
+                    values[i]
+                )));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The latent code of every window of `data` (normalised as the detector does), e.g. to
+    /// fit a [`Mahalanobis`](crate::score::Mahalanobis) score on normal beats.
+    pub fn latents(&self, data: &impl BeatSource) -> Result<Latents> {
+        let normalized = self.normalized(&*data.windows()?)?;
+        let p = &self.parts;
+        BatchScorer::default().latents(&p.model, &normalized, &p.device)
     }
 
     /// One verdict per beat from its model score, its score in context and its error

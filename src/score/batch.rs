@@ -101,6 +101,40 @@ impl BatchScorer {
         Ok(scores)
     }
 
+    /// Several scores of every window of `data` from one pass of the model: `out[k][i]` is
+    /// `scores[k]`'s score of window `i` (to compare scores without running the model once
+    /// per score).
+    pub fn score_many(
+        &self,
+        model: &(impl ReconstructionModel + Sync),
+        scores: &[&dyn AnomalyScore],
+        data: &WindowDataset,
+        device: &Device,
+    ) -> Result<Vec<Vec<f64>>> {
+        let mut out: Vec<Vec<f64>> = scores
+            .iter()
+            .map(|_| Vec::with_capacity(data.len()))
+            .collect();
+        self.for_each_batch(model, data, device, |input, rec| {
+            for (score, values) in scores.iter().zip(out.iter_mut()) {
+                values.extend(score.score(&input, &rec)?.scores);
+            }
+            Ok(())
+        })?;
+        if let Some((score, values)) =
+            (scores.iter().zip(&out)).find(|(_, v)| v.len() != data.len())
+        {
+            let msg = format!(
+                "`{}` gave {} scores for {} windows",
+                score.name(),
+                values.len(),
+                data.len()
+            );
+            return Err(Error::invalid("score", msg));
+        }
+        Ok(out)
+    }
+
     /// One score per window of `data` and its per-sample error (`[n, seq]`, channels
     /// averaged, row-major: the score's own error map, or the squared error for scores
     /// computed elsewhere), in order.

@@ -23,12 +23,14 @@
 //! same way (around detected R-peaks instead of annotations).
 
 mod ablation;
+mod alternatives;
 mod config;
 mod noise;
 mod result;
 mod run;
 
 pub use ablation::{ABLATION_COLUMNS, AblationRow, RUNNING_BEATS, Scored, markdown, row, variants};
+pub use alternatives::{Beats, PEAK_ERROR_SECONDS, alternative_rows, alternative_scores};
 pub use config::{StudyConfig, StudyModel, StudyProtocol};
 pub use noise::{NoiseRow, noise_markdown, with_noise};
 pub use result::{BeatCounts, LatentSample, ModelResult, ReconstructionSample, StudyResult};

@@ -8,6 +8,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::ablation::{Scored, row, variants};
+use super::alternatives::{Beats, alternative_rows, alternative_scores};
 use super::config::StudyConfig;
 use super::noise::{NoiseRow, with_noise};
 use super::result::{BeatCounts, LatentSample, ModelResult, ReconstructionSample, StudyResult};
@@ -134,6 +135,22 @@ pub fn run_study(
             let (scores, threshold) = scored.in_context(context, rule)?;
             ablation.push(row(&model.name, variant, &scores, &classes, &threshold)?);
         }
+        let alternatives = alternative_scores(&detector, &train, config.sample_rate)?;
+        let beats = Beats {
+            valid: &valid,
+            valid_context: &valid_context,
+            whole: &whole,
+            whole_context: &whole_context,
+            test: &test_in_whole,
+            classes: &classes,
+        };
+        ablation.extend(alternative_rows(
+            &model.name,
+            &detector,
+            &alternatives,
+            &beats,
+            rule,
+        )?);
         let (evaluation, recall_at_5) =
             judge(&test_scores, &labels, &classes, detector.threshold())?;
         models.push(ModelResult {
