@@ -20,6 +20,8 @@ pub mod norm_activation;
 pub mod parallel;
 #[cfg(feature = "flex")]
 pub mod recurrence;
+#[cfg(feature = "flex")]
+mod simd;
 
 pub use conv_vae::{ConvVae, ConvVaeConfig, KlWarmup, VaeLoss, kl_divergence};
 pub use fused_lstm::{FusedLstm, FusedLstmConfig, FusedLstmLayer, LstmInput, RecurrenceKernel};

@@ -8,6 +8,7 @@
 use rayon::prelude::*;
 
 use super::mask::dropout_row;
+use crate::model::simd::dispatch;
 
 /// Fewest rows worth a rayon task of their own in element-wise passes.
 const MIN_ROWS_PER_TASK: usize = 16;
@@ -57,6 +58,7 @@ fn leaky_gain(z: f32, slope: f32) -> f32 {
 }
 
 /// `sum f(a[i], b[i])` in eight `f32` lanes (vectorises), returned as `f64`.
+#[inline(always)]
 fn lane_sum(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f64 {
     let mut lanes = [0.0f32; 8];
     let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
@@ -71,6 +73,7 @@ fn lane_sum(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f64 {
 }
 
 /// `sum f(a[i], b[i], c[i])` in eight `f32` lanes, returned as `f64`.
+#[inline(always)]
 fn lane_sum3(a: &[f32], b: &[f32], c: &[f32], f: impl Fn(f32, f32, f32) -> f32) -> f64 {
     let mut lanes = [0.0f32; 8];
     let (a8, b8, c8) = (a.chunks_exact(8), b.chunks_exact(8), c.chunks_exact(8));
@@ -88,21 +91,141 @@ fn lane_sum3(a: &[f32], b: &[f32], c: &[f32], f: impl Fn(f32, f32, f32) -> f32) 
     lanes.iter().map(|v| f64::from(*v)).sum::<f64>() + f64::from(tail)
 }
 
+#[inline(always)]
+fn sum_body(row: &[f32]) -> f64 {
+    lane_sum(row, row, |v, _| v)
+}
+
+#[inline(always)]
+fn squares_body(row: &[f32], mean: f32) -> f64 {
+    lane_sum(row, row, |v, _| (v - mean) * (v - mean))
+}
+
+#[inline(always)]
+fn train_row_body(out: &mut [f32], gain: &mut [f32], x: &[f32], a: f32, b: f32, slope: f32) {
+    for ((o, g), v) in out.iter_mut().zip(gain.iter_mut()).zip(x) {
+        let z = v * a + b;
+        *g *= leaky_gain(z, slope);
+        *o = z * *g;
+    }
+}
+
+#[inline(always)]
+fn affine_row_body(out: &mut [f32], x: &[f32], a: f32, b: f32, slope: f32) {
+    for (o, v) in out.iter_mut().zip(x) {
+        let z = v * a + b;
+        *o = z * leaky_gain(z, slope);
+    }
+}
+
+#[inline(always)]
+fn affine_in_place_body(values: &mut [f32], a: f32, b: f32, slope: f32) {
+    for v in values.iter_mut() {
+        let z = *v * a + b;
+        *v = z * leaky_gain(z, slope);
+    }
+}
+
+#[inline(always)]
+fn train_sums_body(x: &[f32], gain: &[f32], d_out: &[f32], mean: f32) -> (f64, f64) {
+    (
+        lane_sum(gain, d_out, |g, d| g * d),
+        lane_sum3(x, gain, d_out, |x, g, d| (x - mean) * g * d),
+    )
+}
+
+/// `k * (g d - mean_dz - x_hat mean_dz_xhat)` with `x_hat = (x - mean) inv_std`.
+#[inline(always)]
+fn train_dx_body(
+    dx: &mut [f32],
+    x: &[f32],
+    gain: &[f32],
+    d_out: &[f32],
+    [mean, inv_std, k]: [f32; 3],
+    [mean_dz, mean_dz_xhat]: [f32; 2],
+) {
+    for (dx, ((x, g), d)) in dx.iter_mut().zip(x.iter().zip(gain).zip(d_out)) {
+        let x_hat = (x - mean) * inv_std;
+        *dx = k * (g * d - mean_dz - x_hat * mean_dz_xhat);
+    }
+}
+
+#[inline(always)]
+fn affine_dz_body(dz: &mut [f32], x: &[f32], d_out: &[f32], a: f32, b: f32, slope: f32) {
+    for (dz, (x, d)) in dz.iter_mut().zip(x.iter().zip(d_out)) {
+        let z = x * a + b;
+        *dz = d * leaky_gain(z, slope);
+    }
+}
+
+#[inline(always)]
+fn affine_sums_body(dz: &[f32], x: &[f32]) -> (f64, f64) {
+    (lane_sum(dz, dz, |d, _| d), lane_sum(dz, x, |d, x| d * x))
+}
+
+#[inline(always)]
+fn scale_body(values: &mut [f32], s: f32) {
+    values.iter_mut().for_each(|v| *v *= s);
+}
+
+dispatch!(
+    /// Sum of a row.
+    row_sum, sum_body, row_sum_avx2, row_sum_avx512, (row: &[f32]) -> f64
+);
+dispatch!(
+    /// Sum of a row's squared distances from `mean`.
+    row_squares, squares_body, row_squares_avx2, row_squares_avx512,
+    (row: &[f32], mean: f32) -> f64
+);
+dispatch!(
+    /// One row of [`forward_train`] after its dropout gains are drawn.
+    train_row, train_row_body, train_row_avx2, train_row_avx512,
+    (out: &mut [f32], gain: &mut [f32], x: &[f32], a: f32, b: f32, slope: f32)
+);
+dispatch!(
+    /// One row of [`forward_affine`].
+    affine_row, affine_row_body, affine_row_avx2, affine_row_avx512,
+    (out: &mut [f32], x: &[f32], a: f32, b: f32, slope: f32)
+);
+dispatch!(
+    /// One row of [`affine_in_place`].
+    affine_in_place_row, affine_in_place_body, affine_in_place_avx2, affine_in_place_avx512,
+    (values: &mut [f32], a: f32, b: f32, slope: f32)
+);
+dispatch!(
+    /// One row's `(sum d z, sum d z (x - mean))` for [`backward_train`].
+    train_sums, train_sums_body, train_sums_avx2, train_sums_avx512,
+    (x: &[f32], gain: &[f32], d_out: &[f32], mean: f32) -> (f64, f64)
+);
+dispatch!(
+    /// One row of [`backward_train`]'s input gradient.
+    train_dx_row, train_dx_body, train_dx_avx2, train_dx_avx512,
+    (dx: &mut [f32], x: &[f32], gain: &[f32], d_out: &[f32], channel: [f32; 3], means: [f32; 2])
+);
+dispatch!(
+    /// One row of [`backward_affine`]'s `d z`.
+    affine_dz_row, affine_dz_body, affine_dz_avx2, affine_dz_avx512,
+    (dz: &mut [f32], x: &[f32], d_out: &[f32], a: f32, b: f32, slope: f32)
+);
+dispatch!(
+    /// One row's `(sum d z, sum d z x)` for [`backward_affine`].
+    affine_sums, affine_sums_body, affine_sums_avx2, affine_sums_avx512,
+    (dz: &[f32], x: &[f32]) -> (f64, f64)
+);
+dispatch!(
+    /// A row multiplied by `s`.
+    scale_row, scale_body, scale_row_avx2, scale_row_avx512, (values: &mut [f32], s: f32)
+);
+
 /// Per-channel mean and biased variance of `x`, each `[C]` (two passes, `f64` across rows).
 pub fn channel_stats(x: &[f32], dims: Dims) -> (Vec<f32>, Vec<f32>) {
     let n = dims.per_channel() as f64;
     let stats: Vec<(f32, f32)> = (0..dims.channels)
         .into_par_iter()
         .map(|c| {
-            let sum: f64 = dims
-                .channel_rows(x, c)
-                .map(|r| lane_sum(r, r, |v, _| v))
-                .sum();
+            let sum: f64 = dims.channel_rows(x, c).map(row_sum).sum();
             let mean = (sum / n) as f32;
-            let squares: f64 = dims
-                .channel_rows(x, c)
-                .map(|r| lane_sum(r, r, |v, _| (v - mean) * (v - mean)))
-                .sum();
+            let squares: f64 = dims.channel_rows(x, c).map(|r| row_squares(r, mean)).sum();
             (mean, (squares / n) as f32)
         })
         .collect();
@@ -142,11 +265,7 @@ pub fn forward_train(
             let b = beta[c] - mean[c] * a;
             dropout_row(gain, activation, row);
             let input = &x[row * length..][..length];
-            for ((o, g), v) in out.iter_mut().zip(gain.iter_mut()).zip(input) {
-                let z = v * a + b;
-                *g *= leaky_gain(z, activation.slope);
-                *o = z * *g;
-            }
+            train_row(out, gain, input, a, b, activation.slope);
         });
 }
 
@@ -165,11 +284,7 @@ pub fn forward_affine(
         .with_min_len(MIN_ROWS_PER_TASK)
         .for_each(|(row, out)| {
             let c = row % dims.channels;
-            let (a, b) = (scale[c], shift[c]);
-            for (o, v) in out.iter_mut().zip(&x[row * length..][..length]) {
-                let z = v * a + b;
-                *o = z * leaky_gain(z, slope);
-            }
+            affine_row(out, &x[row * length..][..length], scale[c], shift[c], slope);
         });
 }
 
@@ -180,11 +295,7 @@ pub fn affine_in_place(data: &mut [f32], dims: Dims, scale: &[f32], shift: &[f32
         .with_min_len(MIN_ROWS_PER_TASK)
         .for_each(|(row, values)| {
             let c = row % dims.channels;
-            let (a, b) = (scale[c], shift[c]);
-            for v in values.iter_mut() {
-                let z = *v * a + b;
-                *v = z * leaky_gain(z, slope);
-            }
+            affine_in_place_row(values, scale[c], shift[c], slope);
         });
 }
 
@@ -212,8 +323,9 @@ pub fn backward_train(
             let (mut dz, mut dz_x) = (0.0, 0.0);
             let m = mean[c];
             for ((x, g), d) in rows {
-                dz += lane_sum(g, d, |g, d| g * d);
-                dz_x += lane_sum3(x, g, d, |x, g, d| (x - m) * g * d);
+                let (row_dz, row_dz_x) = train_sums(x, g, d, m);
+                dz += row_dz;
+                dz_x += row_dz_x;
             }
             (dz, dz_x)
         })
@@ -236,14 +348,12 @@ pub fn backward_train(
             let mean_dz = (f64::from(d_beta[c]) / n) as f32;
             let mean_dz_xhat = (f64::from(d_gamma[c]) / n) as f32;
             let at = row * length;
-            let inputs = x[at..][..length]
-                .iter()
-                .zip(&gain[at..][..length])
-                .zip(&d_out[at..][..length]);
-            for (dx, ((x, g), d)) in dx.iter_mut().zip(inputs) {
-                let x_hat = (x - m) * s;
-                *dx = k * (g * d - mean_dz - x_hat * mean_dz_xhat);
-            }
+            let (x, g, d) = (
+                &x[at..][..length],
+                &gain[at..][..length],
+                &d_out[at..][..length],
+            );
+            train_dx_row(dx, x, g, d, [m, s, k], [mean_dz, mean_dz_xhat]);
         });
     (d_x, d_gamma, d_beta)
 }
@@ -265,12 +375,8 @@ pub fn backward_affine(
         .for_each(|(row, dz)| {
             let c = row % dims.channels;
             let at = row * length;
-            let (a, b) = (scale[c], shift[c]);
-            let inputs = x[at..][..length].iter().zip(&d_out[at..][..length]);
-            for (dz, (x, d)) in dz.iter_mut().zip(inputs) {
-                let z = x * a + b;
-                *dz = d * leaky_gain(z, slope);
-            }
+            let (x, d) = (&x[at..][..length], &d_out[at..][..length]);
+            affine_dz_row(dz, x, d, scale[c], shift[c], slope);
         });
     let sums: Vec<(f32, f32)> = (0..dims.channels)
         .into_par_iter()
@@ -278,8 +384,9 @@ pub fn backward_affine(
             let rows = dims.channel_rows(&d_z, c).zip(dims.channel_rows(x, c));
             let (mut d_shift, mut d_scale) = (0.0f64, 0.0f64);
             for (dz, x) in rows {
-                d_shift += lane_sum(dz, dz, |d, _| d);
-                d_scale += lane_sum(dz, x, |d, x| d * x);
+                let (row_shift, row_scale) = affine_sums(dz, x);
+                d_shift += row_shift;
+                d_scale += row_scale;
             }
             (d_scale as f32, d_shift as f32)
         })
@@ -288,9 +395,100 @@ pub fn backward_affine(
         .enumerate()
         .with_min_len(MIN_ROWS_PER_TASK)
         .for_each(|(row, dz)| {
-            let s = scale[row % dims.channels];
-            dz.iter_mut().for_each(|d| *d *= s);
+            scale_row(dz, scale[row % dims.channels]);
         });
     let (d_scale, d_shift) = sums.into_iter().unzip();
     (d_z, d_scale, d_shift)
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+
+    /// Values of both signs, a length that is not a multiple of any vector width.
+    fn row(n: usize, phase: usize) -> Vec<f32> {
+        (0..n)
+            .map(|k| (((k * 37 + phase) % 101) as f32 - 50.0) * 0.031)
+            .collect()
+    }
+
+    /// Runs `f` plain, through the dispatcher, and in each variant the CPU has.
+    fn each_variant<T: PartialEq + std::fmt::Debug>(
+        plain: impl Fn() -> T,
+        variants: [&dyn Fn() -> T; 3],
+        features: [bool; 3],
+    ) {
+        let expected = plain();
+        for (variant, available) in variants.iter().zip(features) {
+            if available {
+                assert_eq!(variant(), expected);
+            }
+        }
+    }
+
+    #[test]
+    fn every_instruction_set_gives_the_plain_kernels_bits() {
+        let avx2 = std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma");
+        let avx512 = std::arch::is_x86_feature_detected!("avx512f");
+        let features = [true, avx2, avx512];
+        let (x, g, d) = (row(157, 0), row(157, 11), row(157, 29));
+        // SAFETY (every unsafe call below): `features` says the CPU has the instruction set.
+        each_variant(
+            || (sum_body(&x), squares_body(&x, 0.3)),
+            [
+                &|| (row_sum(&x), row_squares(&x, 0.3)),
+                &|| unsafe { (row_sum_avx2(&x), row_squares_avx2(&x, 0.3)) },
+                &|| unsafe { (row_sum_avx512(&x), row_squares_avx512(&x, 0.3)) },
+            ],
+            features,
+        );
+        let train = |f: &dyn Fn(&mut [f32], &mut [f32])| {
+            let (mut out, mut gain) = (vec![0.0; 157], g.clone());
+            f(&mut out, &mut gain);
+            (out, gain)
+        };
+        each_variant(
+            || train(&|o, gn| train_row_body(o, gn, &x, 1.3, -0.2, 0.2)),
+            [
+                &|| train(&|o, gn| train_row(o, gn, &x, 1.3, -0.2, 0.2)),
+                &|| train(&|o, gn| unsafe { train_row_avx2(o, gn, &x, 1.3, -0.2, 0.2) }),
+                &|| train(&|o, gn| unsafe { train_row_avx512(o, gn, &x, 1.3, -0.2, 0.2) }),
+            ],
+            features,
+        );
+        let dx = |f: &dyn Fn(&mut [f32])| {
+            let mut out = vec![0.0; 157];
+            f(&mut out);
+            out
+        };
+        let (channel, means) = ([0.1, 1.7, 0.9], [0.05, -0.02]);
+        each_variant(
+            || dx(&|o| train_dx_body(o, &x, &g, &d, channel, means)),
+            [
+                &|| dx(&|o| train_dx_row(o, &x, &g, &d, channel, means)),
+                &|| dx(&|o| unsafe { train_dx_avx2(o, &x, &g, &d, channel, means) }),
+                &|| dx(&|o| unsafe { train_dx_avx512(o, &x, &g, &d, channel, means) }),
+            ],
+            features,
+        );
+        each_variant(
+            || train_sums_body(&x, &g, &d, 0.1),
+            [
+                &|| train_sums(&x, &g, &d, 0.1),
+                &|| unsafe { train_sums_avx2(&x, &g, &d, 0.1) },
+                &|| unsafe { train_sums_avx512(&x, &g, &d, 0.1) },
+            ],
+            features,
+        );
+        each_variant(
+            || dx(&|o| affine_dz_body(o, &x, &d, 0.8, 0.1, 0.2)),
+            [
+                &|| dx(&|o| affine_dz_row(o, &x, &d, 0.8, 0.1, 0.2)),
+                &|| dx(&|o| unsafe { affine_dz_avx2(o, &x, &d, 0.8, 0.1, 0.2) }),
+                &|| dx(&|o| unsafe { affine_dz_avx512(o, &x, &d, 0.8, 0.1, 0.2) }),
+            ],
+            features,
+        );
+    }
 }

@@ -7,6 +7,8 @@
 //! function is compiled three times, plain, AVX2 + FMA and AVX-512, and the widest the CPU has
 //! is picked at run time.
 
+use crate::model::simd::dispatch;
+
 /// Inputs beyond `±EXP_LIMIT` saturate: `exp(-87)` is still a normal `f32`, `exp(88)` finite.
 const EXP_LIMIT: f32 = 87.0;
 const LOG2_E: f32 = std::f32::consts::LOG2_E;
@@ -137,40 +139,6 @@ fn step_backward_body(
         dg[j] = dcj * i[j] * (1.0 - g[j] * g[j]);
         dc[j] = dcj * f[j];
     }
-}
-
-macro_rules! dispatch {
-    ($(#[$doc:meta])* $name:ident, $body:ident, $avx2:ident, $avx512:ident, ($($arg:ident: $ty:ty),*)) => {
-        $(#[$doc])*
-        pub fn $name($($arg: $ty),*) {
-            #[cfg(target_arch = "x86_64")]
-            {
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    // SAFETY: the CPU has just been checked for the feature.
-                    return unsafe { $avx512($($arg),*) };
-                }
-                if std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("fma")
-                {
-                    // SAFETY: the CPU has just been checked for both features.
-                    return unsafe { $avx2($($arg),*) };
-                }
-            }
-            $body($($arg),*)
-        }
-
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
-        fn $avx2($($arg: $ty),*) {
-            $body($($arg),*)
-        }
-
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx512f")]
-        fn $avx512($($arg: $ty),*) {
-            $body($($arg),*)
-        }
-    };
 }
 
 /// The forward step of `n` rows held contiguously: `gates` `[n, 4H]`, `cells` and `hidden`
