@@ -27,6 +27,7 @@ mod render;
 mod study;
 mod style;
 mod training;
+mod tsne;
 
 pub use confusion::ConfusionPlot;
 pub use curves::{Curve, PrPlot, RocPlot};
@@ -44,3 +45,4 @@ pub use render::{
 pub use study::study_report;
 pub use style::PALETTE;
 pub use training::TrainingCurvePlot;
+pub use tsne::Tsne;

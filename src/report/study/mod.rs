@@ -8,14 +8,15 @@ use crate::data::beat::AamiClass;
 use crate::evaluate::study::{ModelResult, StudyResult};
 use crate::report::{
     ConfusionPlot, Figure, LatentPlot, Pca, PrPlot, ReconstructionExample, ReconstructionPlot,
-    Report, RocPlot, ScoreHistogramPlot, Section, TrainingCurvePlot,
+    Report, RocPlot, ScoreHistogramPlot, Section, TrainingCurvePlot, Tsne,
 };
 
 const SIZE: (u32, u32) = (720, 480);
 
 /// The report of `result`: data and protocol, models, results (two tables, ROC and PR curves,
 /// and per model a confusion matrix, a score histogram per class and its training curve) and
-/// what the models see (the first model's reconstructions, the ConvVae's latent space, PCA).
+/// what the models see (the first model's reconstructions, the ConvVae's latent space by PCA
+/// and t-SNE).
 /// Save it with [`Report::save`]. Errors when a figure cannot be rendered.
 pub fn study_report(result: &StudyResult) -> Result<Report> {
     let name = result.config.protocol.name();
@@ -144,7 +145,8 @@ fn model_figures(slug: &str, r: &ModelResult, classes: &[AamiClass]) -> Result<V
     Ok(figures)
 }
 
-/// The first model's reconstructions and the ConvVae's latent space (PCA), when there are any.
+/// The first model's reconstructions and the ConvVae's latent space (PCA, then t-SNE), when
+/// there are any.
 fn pictures(result: &StudyResult) -> Result<Section> {
     let mut section = Section::new("What the models see");
     let first = &result.models[0].name;
@@ -190,6 +192,36 @@ fn pictures(result: &StudyResult) -> Result<Section> {
             &plot,
             SIZE,
         )?);
+        // Perplexity 30, or lower when there are too few codes for it (it needs more codes
+        // than 3 x perplexity); the study's seed, so a rerun draws the same picture.
+        let n = latents.codes.len();
+        let cap = ((n - 1) / 3) as f64;
+        let tsne = Tsne {
+            perplexity: Tsne::default().perplexity.min(cap),
+            seed: result.config.seed,
+            ..Tsne::default()
+        };
+        if cap >= 1.0 {
+            let points = tsne.embed(&latents.codes)?;
+            let classes = latents.classes.iter().map(|c| format!("{c:?}")).collect();
+            let plot = LatentPlot::new(
+                format!("{} latent space (t-SNE)", latents.model),
+                points,
+                classes,
+            )
+            .axes("t-SNE 1", "t-SNE 2");
+            section = section.figure(Figure::render(
+                "latent_tsne",
+                format!(
+                    "{}: the same latent means embedded by t-SNE (perplexity {}, {} iterations, \
+                     Barnes-Hut θ {}), seeded with the study's seed {}, so a rerun draws the \
+                     same picture; distances between clusters and their sizes mean little",
+                    latents.model, tsne.perplexity, tsne.iterations, tsne.theta, tsne.seed
+                ),
+                &plot,
+                SIZE,
+            )?);
+        }
     }
     Ok(section)
 }

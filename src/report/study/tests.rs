@@ -120,11 +120,14 @@ fn the_report_holds_every_table_and_figure_and_no_external_link() {
     let report = study_report(&result()).unwrap();
     assert_eq!(
         report.figures().count(),
-        12,
-        "ROC, PR, 3 x (confusion, histogram), 2 training, reconstructions, latent"
+        13,
+        "ROC, PR, 3 x (confusion, histogram), 2 training, reconstructions, latent PCA and t-SNE"
     );
     let html = report.to_html().unwrap();
-    assert_eq!(html.matches("<svg").count(), 12);
+    assert_eq!(html.matches("<svg").count(), 13);
+    let tsne = report.figures().find(|f| f.name == "latent_tsne").unwrap();
+    assert!(tsne.caption.contains("perplexity 30") && tsne.caption.contains("seed"));
+    assert!(tsne.svg.contains("t-SNE 1") && tsne.svg.contains("t-SNE 2"));
     assert!(html.contains("ROC-AUC") && html.contains("best F1 (test labels)"));
     assert!(html.contains("recall @ 5% FPR") && html.contains("resampled to 180 Hz"));
     assert!(html.contains("S / V / F % at 1 % N") && html.contains("reversed"));
