@@ -30,7 +30,7 @@ fn quick_run_writes_both_reports_with_auc_above_chance() {
     for report in &summary.reports {
         let html = std::fs::read_to_string(report).unwrap();
         assert!(html.contains("ROC-AUC") && html.contains("best F1 (test labels)"));
-        assert_eq!(html.matches("<svg").count(), 12, "{}", report.display());
+        assert_eq!(html.matches("<svg").count(), 13, "{}", report.display());
         assert!(
             !html.contains("src=\"http"),
             "the report must be self-contained"

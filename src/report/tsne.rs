@@ -58,6 +58,10 @@ impl Default for Tsne {
 }
 
 impl Tsne {
+    /// Most codes one embedding takes: the exact neighbour table costs `n²` distances (4·10⁸
+    /// at this size), and a scatter of more points would be a blot anyway.
+    pub const MAX_POINTS: usize = 20_000;
+
     /// Points needed at these settings: `floor(3 x perplexity) + 1`.
     pub fn min_points(&self) -> usize {
         (3.0 * self.perplexity) as usize + 1
@@ -65,7 +69,8 @@ impl Tsne {
 
     /// The codes embedded in the plane, one point per code, in their order. Errors (never
     /// panics) on settings out of range, no codes, codes of different lengths or empty, a
-    /// value that is not finite, or fewer codes than [`min_points`](Self::min_points); the
+    /// value that is not finite, fewer codes than [`min_points`](Self::min_points) or more than
+    /// [`MAX_POINTS`](Self::MAX_POINTS); the
     /// points returned are all finite.
     ///
     /// The codes are scaled by their largest magnitude first, which leaves the picture as it
@@ -94,6 +99,13 @@ impl Tsne {
                     format!("code {i} value {j} is not finite"),
                 ));
             }
+        }
+        if n > Self::MAX_POINTS {
+            let msg = format!(
+                "{n} codes; a t-SNE picture takes at most {}",
+                Self::MAX_POINTS
+            );
+            return Err(Error::invalid("codes", msg));
         }
         if n < self.min_points() {
             return Err(Error::invalid(
@@ -324,6 +336,8 @@ mod tests {
             ..quick()
         };
         invalid(none.embed(&codes), "iterations");
+        let too_many = vec![vec![0.5; 2]; Tsne::MAX_POINTS + 1];
+        invalid(quick().embed(&too_many), "codes");
     }
 
     #[test]
