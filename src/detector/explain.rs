@@ -4,10 +4,14 @@ use burn::tensor::{Tensor, TensorData};
 
 use super::source::BeatSource;
 use super::{Detector, Verdict};
+use crate::model::Reconstruction;
 use crate::model::parallel::{default_threads, reconstruct_split};
+use crate::score::{AnomalyScore, squared_error_map};
 use crate::{Error, Result};
 
-/// Windows per forward pass of [`Detector::reconstruct`].
+/// Windows per forward pass of [`Detector::reconstruct`] and [`Detector::explain`]: the
+/// detector's scorer's batch ([`BatchScorer`](crate::score::BatchScorer)'s default), so both
+/// give `detect`'s numbers.
 const BATCH: usize = 256;
 
 /// The normalised windows a detector's model was given and their reconstructions, channels
@@ -46,7 +50,7 @@ impl BeatReconstruction {
 
 impl Detector {
     /// [`detect_signal`](Self::detect_signal) and [`reconstruct`](Self::reconstruct) of the
-    /// same beats: the signal goes through the pipeline once.
+    /// same beats, from one pass of the pipeline and one of the model.
     pub fn explain_signal(
         &self,
         signal: &[f32],
@@ -61,7 +65,46 @@ impl Detector {
             };
             return Ok((Vec::new(), empty));
         }
-        Ok((self.detect(&processed)?, self.reconstruct(&processed)?))
+        self.explain(&processed)
+    }
+
+    /// [`detect`](Self::detect) and [`reconstruct`](Self::reconstruct) of `data` from one pass
+    /// of the model: the same verdicts and reconstructions, bit for bit, at the cost of one.
+    pub fn explain(&self, data: &impl BeatSource) -> Result<(Vec<Verdict>, BeatReconstruction)> {
+        let p = &self.parts;
+        let (mut scores, mut errors) = (Vec::new(), Vec::new());
+        let rebuilt = self.each_batch(data, |input, rec| {
+            let batch = p.score.score(input, rec)?;
+            scores.extend(batch.scores);
+            let map = match batch.error_map {
+                Some(map) => map,
+                None => squared_error_map(input, rec)?,
+            };
+            errors.extend(
+                map.try_to_vec_as::<f32>()
+                    .map_err(|e| Error::Backend(format!("error map: {e}")))?,
+            );
+            Ok(())
+        })?;
+        let seq = rebuilt.seq.max(1);
+        for (index, (score, error)) in scores.iter().zip(errors.chunks_exact(seq)).enumerate() {
+            if !score.is_finite() || error.iter().any(|e| !e.is_finite()) {
+                return Err(Error::Backend(format!(
+                    "window {index}: the model gave a non-finite score or error"
+                )));
+            }
+        }
+        let context = data.context();
+        let in_context = p.context.apply(&scores, context.as_deref())?;
+        let (positions, usable) = (data.positions(), data.usable());
+        let verdicts = self.verdicts(
+            &scores,
+            &in_context,
+            &errors,
+            positions.as_deref(),
+            usable.as_deref(),
+        )?;
+        Ok((verdicts, rebuilt))
     }
 
     /// The normalised windows of `data` and the model's reconstructions of them, in batches,
@@ -70,6 +113,17 @@ impl Detector {
     ///
     /// Errors: as `detect`'s; a non-finite reconstruction is [`Error::Backend`].
     pub fn reconstruct(&self, data: &impl BeatSource) -> Result<BeatReconstruction> {
+        self.each_batch(data, |_, _| Ok(()))
+    }
+
+    /// Runs the model over `data`'s normalised windows in batches of [`BATCH`] (as the
+    /// detector's scorer does, so the numbers are `detect`'s), calling `visit` with each batch
+    /// and its reconstruction, and gives what it saw and rebuilt.
+    fn each_batch(
+        &self,
+        data: &impl BeatSource,
+        mut visit: impl FnMut(&Tensor<3>, &Reconstruction) -> Result<()>,
+    ) -> Result<BeatReconstruction> {
         let windows = data.windows()?;
         let normalized = self.normalized(&windows)?;
         let (seq, channels) = (normalized.seq(), normalized.channels());
@@ -90,6 +144,7 @@ impl Detector {
                 );
                 return Err(Error::Backend(msg));
             }
+            visit(&input, &rebuilt)?;
             inputs.extend(channel_mean(input)?);
             outputs.extend(channel_mean(rebuilt.output)?);
         }

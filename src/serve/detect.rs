@@ -213,20 +213,21 @@ fn judge(
         }
         Input::Beats(beats) => {
             let flat = flatten_beats(detector, beats)?;
-            let verdicts = detector.detect_beats(&flat).map_err(lib)?;
-            let rebuilt = match include.reconstruction {
+            let (verdicts, rebuilt) = match include.reconstruction {
                 true => {
                     let meta = detector.metadata();
+                    let n = flat.len() / (meta.seq * meta.channels).max(1);
                     let windows = crate::data::batch::WindowDataset::new(
                         flat,
                         meta.seq,
                         meta.channels,
-                        vec![false; verdicts.len()],
+                        vec![false; n],
                     )
                     .map_err(lib)?;
-                    Some(detector.reconstruct(&windows).map_err(lib)?)
+                    let (v, r) = detector.explain(&windows).map_err(lib)?;
+                    (v, Some(r))
                 }
-                false => None,
+                false => (detector.detect_beats(&flat).map_err(lib)?, None),
             };
             (verdicts, rebuilt, None, None)
         }
