@@ -169,6 +169,51 @@ fn the_conv_vae_layers_match_burn() {
     }
 }
 
+/// A first layer reads data that needs no gradient: the operation then skips the input's
+/// gradient, and the weight's and bias's still equal Burn's.
+#[test]
+fn weight_gradients_hold_when_the_input_needs_none() {
+    let device = ecg_anomaly::device::default_device().autodiff();
+    device.seed(8);
+    let conv = Conv1dConfig::new(1, 8, 7)
+        .with_stride(2)
+        .with_padding(PaddingConfig1d::Explicit(3, 3))
+        .init(&device);
+    let transposed = ConvTranspose1dConfig::new([8, 1], 7)
+        .with_stride(2)
+        .with_padding(3)
+        .with_padding_out(1)
+        .init(&device);
+    let x = normal([5, 1, 41], &device);
+    let gradients = |out: Tensor<3>, probe: &Tensor<3>, w: &Tensor<3>, b: &Tensor<1>| {
+        let grads = (out.clone() * probe.clone()).sum().backward();
+        assert!(x.grad(&grads).is_none(), "the data needs no gradient");
+        (w.grad(&grads).unwrap(), b.grad(&grads).unwrap())
+    };
+    let (w, b) = (conv.weight.val(), conv.bias.as_ref().unwrap().val());
+    let fused = conv1d(&conv, x.clone()).unwrap_or_else(|_| panic!("conv1d applies"));
+    let probe = normal(fused.dims(), &device);
+    let (fw, fb) = gradients(fused, &probe, &w, &b);
+    let (sw, sb) = gradients(conv.forward(x.clone()), &probe, &w, &b);
+    close::assert_close("first layer d weight", fw, sw, TOL);
+    close::assert_close("first layer d bias", fb, sb, TOL);
+    // A transposed layer fed by data (a decoder's first layer fed its code directly).
+    let x = normal([5, 8, 21], &device);
+    let (w, b) = (
+        transposed.weight.val(),
+        transposed.bias.as_ref().unwrap().val(),
+    );
+    let fused = conv_transpose1d(&transposed, x.clone()).unwrap_or_else(|_| panic!("applies"));
+    let probe = normal(fused.dims(), &device);
+    let grads = (fused * probe.clone()).sum().backward();
+    assert!(x.grad(&grads).is_none());
+    let (fw, fb) = (w.grad(&grads).unwrap(), b.grad(&grads).unwrap());
+    let grads = (transposed.forward(x.clone()) * probe).sum().backward();
+    let (sw, sb) = (w.grad(&grads).unwrap(), b.grad(&grads).unwrap());
+    close::assert_close("transposed d weight", fw, sw, TOL);
+    close::assert_close("transposed d bias", fb, sb, TOL);
+}
+
 #[test]
 fn inference_without_autodiff_matches_burn() {
     let device = ecg_anomaly::device::default_device();

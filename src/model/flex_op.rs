@@ -13,9 +13,11 @@ use burn::backend::autodiff::ops::{Backward, Ops};
 use burn::tensor::TensorData;
 use burn_flex::FlexTensor;
 
-/// A saved operation of three inputs: their gradients from `d_out`, in input order.
+/// A saved operation of three inputs: their gradients from `d_out`, in input order. An input
+/// whose `needed` entry is false (a tensor that needs no gradient, like the data a first layer
+/// reads) may get zeros instead: its gradient is dropped.
 pub(crate) trait ThreeGradients: Clone + Send + Debug + 'static {
-    fn gradients(&self, d_out: FlexTensor) -> [FlexTensor; 3];
+    fn gradients(&self, d_out: FlexTensor, needed: [bool; 3]) -> [FlexTensor; 3];
 }
 
 /// The autodiff step of an operation whose state is `S`.
@@ -33,7 +35,8 @@ impl<S: ThreeGradients> Backward<Flex, 3> for Step<S> {
 
     fn backward(self, ops: Ops<S, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let d_out = grads.consume::<Flex>(&ops.node);
-        let gradients = ops.state.gradients(d_out);
+        let needed = ops.parents.each_ref().map(Option::is_some);
+        let gradients = ops.state.gradients(d_out, needed);
         for (parent, gradient) in ops.parents.into_iter().zip(gradients) {
             if let Some(node) = parent {
                 grads.register::<Flex>(node.id, gradient);

@@ -12,14 +12,14 @@ use super::flex::{Conv, ConvTranspose};
 use crate::model::flex_op::{Step, ThreeGradients};
 
 impl ThreeGradients for Conv {
-    fn gradients(&self, d_out: FlexTensor) -> [FlexTensor; 3] {
-        self.backward(d_out)
+    fn gradients(&self, d_out: FlexTensor, [input, ..]: [bool; 3]) -> [FlexTensor; 3] {
+        self.backward(d_out, input)
     }
 }
 
 impl ThreeGradients for ConvTranspose {
-    fn gradients(&self, d_out: FlexTensor) -> [FlexTensor; 3] {
-        self.backward(d_out)
+    fn gradients(&self, d_out: FlexTensor, [input, ..]: [bool; 3]) -> [FlexTensor; 3] {
+        self.backward(d_out, input)
     }
 }
 

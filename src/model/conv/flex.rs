@@ -174,8 +174,9 @@ impl Conv {
         tensor(out, [f.batch, co, f.short])
     }
 
-    /// Gradients of `x`, `w` and the bias from `d_out` `[B, Co, Lo]`.
-    pub fn backward(&self, d_out: FlexTensor) -> [FlexTensor; 3] {
+    /// Gradients of `x`, `w` and the bias from `d_out` `[B, Co, Lo]`; zeros for `x` unless
+    /// `input` (a first layer's data needs none: its GEMM and overlap-add are skipped).
+    pub fn backward(&self, d_out: FlexTensor, input: bool) -> [FlexTensor; 3] {
         let (f, co) = (self.frame, self.out_channels);
         let d_out = contiguous(d_out);
         let (dy, x, w) = (values(&d_out), values(&self.x), values(&self.w));
@@ -207,6 +208,9 @@ impl Conv {
                         Operand::rows(dy_cm, fb.columns()),
                         Operand::transposed(cols, fb.columns()),
                     );
+                    if !input {
+                        return;
+                    }
                     // The block's im2col matrix is spent: its buffer takes d cols.
                     product(
                         [f.rows(), fb.columns(), co],
@@ -297,8 +301,9 @@ impl ConvTranspose {
         tensor(out, [f.batch, f.channels, f.long])
     }
 
-    /// Gradients of `x`, `w` and the bias from `d_out` `[B, Co, Lo]`.
-    pub fn backward(&self, d_out: FlexTensor) -> [FlexTensor; 3] {
+    /// Gradients of `x`, `w` and the bias from `d_out` `[B, Co, Lo]`; zeros for `x` unless
+    /// `input` (its GEMM is then skipped).
+    pub fn backward(&self, d_out: FlexTensor, input: bool) -> [FlexTensor; 3] {
         let (f, ci) = (self.frame, self.in_channels);
         let d_out = contiguous(d_out);
         let (dy, x, w) = (values(&d_out), values(&self.x), values(&self.w));
@@ -331,6 +336,9 @@ impl ConvTranspose {
                         Operand::rows(x_cm, fb.columns()),
                         Operand::transposed(d_cols, fb.columns()),
                     );
+                    if !input {
+                        return;
+                    }
                     let d_x_cm = sized(&mut buf.b, ci * fb.columns());
                     product(
                         [ci, fb.columns(), f.rows()],

@@ -14,13 +14,13 @@ use super::kernel::Activation;
 use crate::model::flex_op::{Step, ThreeGradients};
 
 impl ThreeGradients for TrainSaved {
-    fn gradients(&self, d_out: FlexTensor) -> [FlexTensor; 3] {
+    fn gradients(&self, d_out: FlexTensor, _: [bool; 3]) -> [FlexTensor; 3] {
         flex::backward_train(self, d_out)
     }
 }
 
 impl ThreeGradients for Affine {
-    fn gradients(&self, d_out: FlexTensor) -> [FlexTensor; 3] {
+    fn gradients(&self, d_out: FlexTensor, _: [bool; 3]) -> [FlexTensor; 3] {
         self.backward(d_out)
     }
 }
