@@ -6,7 +6,7 @@ use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use ecg_anomaly::data::batch::WindowDataset;
 use ecg_anomaly::device::default_device;
 use ecg_anomaly::model::{
-    LstmAutoencoderConfig, Reconstruction, ReconstructionModel, kl_divergence,
+    LstmAutoencoder, LstmAutoencoderConfig, Reconstruction, ReconstructionModel, kl_divergence,
 };
 use ecg_anomaly::score::{
     AnomalyScore, AnyScore, BatchScorer, Calibration, CovarianceRegularization, Ensemble,
@@ -418,16 +418,21 @@ fn windows(n: usize, seq: usize) -> WindowDataset {
     WindowDataset::new(data, seq, 1, vec![false; n]).unwrap()
 }
 
-#[test]
-fn batch_scorer_gives_the_same_scores_in_any_batch_size() {
-    let device = default_device();
-    let model = LstmAutoencoderConfig {
+/// An untrained LSTM autoencoder of 8 hidden units and a 4-d code.
+fn small_lstm(device: &Device) -> LstmAutoencoder {
+    LstmAutoencoderConfig {
         hidden: 8,
         latent: 4,
         ..Default::default()
     }
-    .init(&device)
-    .unwrap();
+    .init(device)
+    .unwrap()
+}
+
+#[test]
+fn batch_scorer_gives_the_same_scores_in_any_batch_size() {
+    let device = default_device();
+    let model = small_lstm(&device);
     let data = windows(37, 24);
     let whole = BatchScorer::new(37).unwrap();
     let small = BatchScorer::new(5).unwrap();
@@ -467,13 +472,7 @@ fn batch_scorer_gives_the_same_scores_in_any_batch_size() {
 #[test]
 fn several_scores_from_one_pass_equal_each_score_on_its_own() {
     let device = default_device();
-    let model = LstmAutoencoderConfig {
-        hidden: 8,
-        latent: 4,
-        ..Default::default()
-    }
-    .init(&device)
-    .unwrap();
+    let model = small_lstm(&device);
     let data = windows(23, 24);
     let scorer = BatchScorer::new(6).unwrap();
     let latents = scorer.latents(&model, &data, &device).unwrap();

@@ -226,6 +226,7 @@ impl StudyConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detector::ModelKind;
 
     #[test]
     fn defaults_cut_160_samples_at_180_hz_for_both_models() {
@@ -267,6 +268,44 @@ mod tests {
         };
         assert_eq!(c.seq, protocol.beats.window.len());
         assert_eq!(c.seq, 47 + 60);
+    }
+
+    /// The study configurations the README's lever tables were run with still load, and
+    /// differ from the default study only where they say.
+    #[test]
+    fn the_example_study_configs_load_and_validate() {
+        let default = StudyConfig::default();
+        for (name, text) in [
+            (
+                "training_levers",
+                include_str!("../../../examples/studies/training_levers.json"),
+            ),
+            (
+                "vae_epochs",
+                include_str!("../../../examples/studies/vae_epochs.json"),
+            ),
+        ] {
+            let config: StudyConfig = serde_json::from_str(text).unwrap();
+            config.validate().unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(
+                (config.seed, config.max_train_beats, config.sample_rate),
+                (default.seed, default.max_train_beats, default.sample_rate),
+                "{name}"
+            );
+            for model in &config.models {
+                let base = match model.detector.model.kind() {
+                    ModelKind::LstmAutoencoder => &default.models[0].detector,
+                    ModelKind::ConvVae => &default.models[1].detector,
+                };
+                let d = &model.detector;
+                assert_eq!(
+                    (&d.pipeline, &d.context, &d.score, &d.threshold),
+                    (&base.pipeline, &base.context, &base.score, &base.threshold),
+                    "{name}: {}",
+                    model.name
+                );
+            }
+        }
     }
 
     #[test]
