@@ -47,14 +47,24 @@ impl Detector {
     pub fn detect(&self, data: &impl BeatSource) -> Result<Vec<Verdict>> {
         let windows = data.windows()?;
         let (scores, errors) = self.model_scores(&windows)?;
+        self.judge(data, &scores, &errors)
+    }
+
+    /// The verdicts on `data`'s windows from their model scores and errors (`[n, seq]`): the
+    /// scores put in the context the source knows, calibrated and thresholded.
+    pub(super) fn judge(
+        &self,
+        data: &impl BeatSource,
+        scores: &[f64],
+        errors: &[f32],
+    ) -> Result<Vec<Verdict>> {
         let context = data.context();
-        let in_context = self.parts.context.apply(&scores, context.as_deref())?;
-        let positions = data.positions();
-        let usable = data.usable();
+        let in_context = self.parts.context.apply(scores, context.as_deref())?;
+        let (positions, usable) = (data.positions(), data.usable());
         self.verdicts(
-            &scores,
+            scores,
             &in_context,
-            &errors,
+            errors,
             positions.as_deref(),
             usable.as_deref(),
         )
@@ -72,17 +82,7 @@ impl Detector {
             &normalized,
             &p.device,
         )?;
-        for (index, (&score, error)) in scores
-            .iter()
-            .zip(errors.chunks_exact(seq.max(1)))
-            .enumerate()
-        {
-            if !score.is_finite() || error.iter().any(|e| !e.is_finite()) {
-                return Err(Error::Backend(format!(
-                    "window {index}: the model gave a non-finite score or error"
-                )));
-            }
-        }
+        check_finite(&scores, &errors, seq)?;
         Ok((scores, errors))
     }
 
@@ -210,6 +210,20 @@ impl Detector {
         }
         normalized(windows, &self.parts.normalizer)
     }
+}
+
+/// An error naming the first window whose score or per-sample error (`[n, seq]`) is not
+/// finite.
+pub(super) fn check_finite(scores: &[f64], errors: &[f32], seq: usize) -> Result<()> {
+    let windows = scores.iter().zip(errors.chunks_exact(seq.max(1)));
+    for (index, (score, error)) in windows.enumerate() {
+        if !score.is_finite() || error.iter().any(|e| !e.is_finite()) {
+            return Err(Error::Backend(format!(
+                "window {index}: the model gave a non-finite score or error"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A copy of `windows` with `normalizer` applied to each window.

@@ -1,18 +1,13 @@
 //! What the model saw and what it rebuilt, per beat: the picture behind a score.
 
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 
+use super::apply::check_finite;
 use super::source::BeatSource;
 use super::{Detector, Verdict};
 use crate::model::Reconstruction;
-use crate::model::parallel::{default_threads, reconstruct_split};
-use crate::score::{AnomalyScore, squared_error_map};
+use crate::score::{BatchScorer, scores_and_errors};
 use crate::{Error, Result};
-
-/// Windows per forward pass of [`Detector::reconstruct`] and [`Detector::explain`]: the
-/// detector's scorer's batch ([`BatchScorer`](crate::score::BatchScorer)'s default), so both
-/// give `detect`'s numbers.
-const BATCH: usize = 256;
 
 /// The normalised windows a detector's model was given and their reconstructions, channels
 /// averaged: two row-major `[n, seq]` arrays, never NaN.
@@ -74,36 +69,13 @@ impl Detector {
         let p = &self.parts;
         let (mut scores, mut errors) = (Vec::new(), Vec::new());
         let rebuilt = self.each_batch(data, |input, rec| {
-            let batch = p.score.score(input, rec)?;
-            scores.extend(batch.scores);
-            let map = match batch.error_map {
-                Some(map) => map,
-                None => squared_error_map(input, rec)?,
-            };
-            errors.extend(
-                map.try_to_vec_as::<f32>()
-                    .map_err(|e| Error::Backend(format!("error map: {e}")))?,
-            );
+            let (batch, map) = scores_and_errors(p.score.as_score(), input, rec)?;
+            scores.extend(batch);
+            errors.extend(map);
             Ok(())
         })?;
-        let seq = rebuilt.seq.max(1);
-        for (index, (score, error)) in scores.iter().zip(errors.chunks_exact(seq)).enumerate() {
-            if !score.is_finite() || error.iter().any(|e| !e.is_finite()) {
-                return Err(Error::Backend(format!(
-                    "window {index}: the model gave a non-finite score or error"
-                )));
-            }
-        }
-        let context = data.context();
-        let in_context = p.context.apply(&scores, context.as_deref())?;
-        let (positions, usable) = (data.positions(), data.usable());
-        let verdicts = self.verdicts(
-            &scores,
-            &in_context,
-            &errors,
-            positions.as_deref(),
-            usable.as_deref(),
-        )?;
+        check_finite(&scores, &errors, rebuilt.seq)?;
+        let verdicts = self.judge(data, &scores, &errors)?;
         Ok((verdicts, rebuilt))
     }
 
@@ -116,9 +88,9 @@ impl Detector {
         self.each_batch(data, |_, _| Ok(()))
     }
 
-    /// Runs the model over `data`'s normalised windows in batches of [`BATCH`] (as the
-    /// detector's scorer does, so the numbers are `detect`'s), calling `visit` with each batch
-    /// and its reconstruction, and gives what it saw and rebuilt.
+    /// Runs the model over `data`'s normalised windows in the detector scorer's batches
+    /// ([`BatchScorer::default`], so the numbers are `detect`'s), calling `visit` with each
+    /// batch and its reconstruction, and gives what it saw and rebuilt.
     fn each_batch(
         &self,
         data: &impl BeatSource,
@@ -127,27 +99,23 @@ impl Detector {
         let windows = data.windows()?;
         let normalized = self.normalized(&windows)?;
         let (seq, channels) = (normalized.seq(), normalized.channels());
-        let width = seq * channels;
-        let device = self.parts.device.clone().without_autodiff();
         let mut inputs = Vec::with_capacity(normalized.data().len() / channels.max(1));
         let mut outputs = Vec::with_capacity(normalized.data().len() / channels.max(1));
-        for batch in normalized.data().chunks(BATCH * width.max(1)) {
-            let n = batch.len() / width.max(1);
-            let input: Tensor<3> =
-                Tensor::from_data(TensorData::new(batch.to_vec(), [n, seq, channels]), &device);
-            let rebuilt = reconstruct_split(&self.parts.model, input.clone(), default_threads());
-            if rebuilt.output.dims() != input.dims() {
+        let p = &self.parts;
+        BatchScorer::default().for_each_batch(&p.model, &normalized, &p.device, |input, rec| {
+            if rec.output.dims() != input.dims() {
                 let msg = format!(
                     "the model rebuilt {:?} from {:?}",
-                    rebuilt.output.dims(),
+                    rec.output.dims(),
                     input.dims()
                 );
                 return Err(Error::Backend(msg));
             }
-            visit(&input, &rebuilt)?;
+            visit(&input, &rec)?;
             inputs.extend(channel_mean(input)?);
-            outputs.extend(channel_mean(rebuilt.output)?);
-        }
+            outputs.extend(channel_mean(rec.output)?);
+            Ok(())
+        })?;
         if let Some(i) = outputs.iter().position(|v| !v.is_finite()) {
             let msg = format!(
                 "window {}: the reconstruction is not finite",

@@ -148,21 +148,9 @@ impl BatchScorer {
         let mut scores = Vec::with_capacity(data.len());
         let mut errors = Vec::with_capacity(data.len() * data.seq());
         self.for_each_batch(model, data, device, |input, rec| {
-            let map = match score.score(&input, &rec)? {
-                BatchScores {
-                    scores: batch,
-                    error_map: Some(map),
-                } => {
-                    scores.extend(batch);
-                    map
-                }
-                BatchScores { scores: batch, .. } => {
-                    scores.extend(batch);
-                    squared_error_map(&input, &rec)?
-                }
-            };
-            let values = map.try_to_vec_as::<f32>();
-            errors.extend(values.map_err(|e| Error::Backend(format!("error map: {e}")))?);
+            let (batch, map) = scores_and_errors(score, &input, &rec)?;
+            scores.extend(batch);
+            errors.extend(map);
             Ok(())
         })?;
         if scores.len() != data.len() || errors.len() != data.len() * data.seq() {
@@ -216,7 +204,7 @@ impl BatchScorer {
     }
 
     /// Calls `visit` with each batch `[n, seq, channels]` and its reconstruction.
-    fn for_each_batch(
+    pub(crate) fn for_each_batch(
         &self,
         model: &(impl ReconstructionModel + Sync),
         data: &WindowDataset,
@@ -243,4 +231,23 @@ impl BatchScorer {
         }
         Ok(())
     }
+}
+
+/// `score`'s scores of one batch and its per-sample error on the host (`[n, seq]` row-major:
+/// the score's own error map, or the squared error for scores computed elsewhere).
+pub(crate) fn scores_and_errors(
+    score: &dyn AnomalyScore,
+    input: &Tensor<3>,
+    rec: &Reconstruction,
+) -> Result<(Vec<f64>, Vec<f32>)> {
+    let BatchScores { scores, error_map } = score.score(input, rec)?;
+    let map = match error_map {
+        Some(map) => map,
+        None => squared_error_map(input, rec)?,
+    };
+    let errors = map.try_to_vec_as::<f32>();
+    Ok((
+        scores,
+        errors.map_err(|e| Error::Backend(format!("error map: {e}")))?,
+    ))
 }

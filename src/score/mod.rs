@@ -24,6 +24,7 @@ mod mahalanobis;
 mod reconstruction;
 
 pub use any::AnyScore;
+pub(crate) use batch::scores_and_errors;
 pub use batch::{BatchScorer, Latents};
 pub use calibration::Calibration;
 pub use context::{
