@@ -31,20 +31,7 @@ impl Pca {
                 format!("PCA needs ≥ 2 rows of ≥ 2 values, got {} x {d}", rows.len()),
             ));
         }
-        for (i, row) in rows.iter().enumerate() {
-            if row.len() != d {
-                return Err(Error::invalid(
-                    "rows",
-                    format!("row {i} has {} values, not {d}", row.len()),
-                ));
-            }
-            if let Some(j) = row.iter().position(|v| !v.is_finite()) {
-                return Err(Error::invalid(
-                    "rows",
-                    format!("row {i} value {j} is not finite"),
-                ));
-            }
-        }
+        check_rows("rows", "row", rows)?;
         let n = rows.len() as f64;
         let mut mean = vec![0.0; d];
         rows.iter()
@@ -199,4 +186,23 @@ fn top_two(m: &[f64], d: usize) -> ([Vec<f64>; 2], [f64; 2]) {
     } else {
         ([p1, p2], [l1.max(0.0), l2.max(0.0)])
     }
+}
+
+/// Errors (on `field`, naming each row `item i`) unless every row has as many values as the
+/// first and all are finite: the points PCA and t-SNE take.
+pub(super) fn check_rows(field: &'static str, item: &str, rows: &[Vec<f64>]) -> Result<()> {
+    let d = rows.first().map_or(0, Vec::len);
+    for (i, row) in rows.iter().enumerate() {
+        if row.len() != d {
+            let msg = format!("{item} {i} has {} values, not {d}", row.len());
+            return Err(Error::invalid(field, msg));
+        }
+        if let Some(j) = row.iter().position(|v| !v.is_finite()) {
+            return Err(Error::invalid(
+                field,
+                format!("{item} {i} value {j} is not finite"),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -18,6 +18,7 @@ use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::pca::check_rows;
 use crate::{Error, Result};
 
 /// Standard deviation of the starting points (the value of the original implementation).
@@ -86,20 +87,7 @@ impl Tsne {
                 format!("t-SNE needs codes of ≥ 1 value, got {n} x {d}"),
             ));
         }
-        for (i, code) in codes.iter().enumerate() {
-            if code.len() != d {
-                return Err(Error::invalid(
-                    "codes",
-                    format!("code {i} has {} values, not {d}", code.len()),
-                ));
-            }
-            if let Some(j) = code.iter().position(|v| !v.is_finite()) {
-                return Err(Error::invalid(
-                    "codes",
-                    format!("code {i} value {j} is not finite"),
-                ));
-            }
-        }
+        check_rows("codes", "code", codes)?;
         if n > Self::MAX_POINTS {
             let msg = format!(
                 "{n} codes; a t-SNE picture takes at most {}",
