@@ -22,7 +22,11 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use ecg_anomaly::prelude::*;
-use serde_json::{Value, json};
+use serde_json::json;
+
+mod client;
+
+use client::{agent, hammer};
 
 #[derive(Parser)]
 #[command(about = "Hammer POST /v1/detect and report throughput, latency and server memory")]
@@ -145,14 +149,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into()
-}
-
 /// The two request bodies: 10 s of synthetic ECG at 360 Hz, and its beats cut at the
 /// detector's rate and length by the detector's own pipeline.
 fn bodies(detector: &std::path::Path) -> Result<[String; 2], Box<dyn std::error::Error>> {
@@ -176,101 +172,6 @@ fn bodies(detector: &std::path::Path) -> Result<[String; 2], Box<dyn std::error:
         json!({"signal": lead, "fs": 360.0}).to_string(),
         json!({"beats": beats}).to_string(),
     ])
-}
-
-/// What one phase measured.
-struct Report {
-    latencies: Vec<Duration>,
-    non_2xx: usize,
-    too_many: usize,
-    beats: u64,
-    elapsed: Duration,
-}
-
-impl Report {
-    fn print(&self, name: &str, clients: usize, seconds: u64) {
-        let mut ok: Vec<Duration> = self.latencies.clone();
-        ok.sort();
-        let q = |p: f64| ok.get(((ok.len() as f64 * p) as usize).min(ok.len().saturating_sub(1)));
-        let ms = |d: Option<&Duration>| d.map_or(f64::NAN, |d| d.as_secs_f64() * 1e3);
-        let total = self.latencies.len() + self.non_2xx;
-        let secs = self.elapsed.as_secs_f64();
-        println!(
-            "{name}: {clients} clients for {seconds} s: {total} requests, {:.1} req/s, {:.0} beats/s; 2xx latency p50 {:.1} ms, p99 {:.1} ms; non-2xx {} (429: {})",
-            total as f64 / secs,
-            self.beats as f64 / secs,
-            ms(q(0.5)),
-            ms(q(0.99)),
-            self.non_2xx,
-            self.too_many
-        );
-    }
-}
-
-/// `clients` threads posting the bodies in turn for `duration`.
-fn hammer(url: &str, bodies: &Arc<[String; 2]>, clients: usize, duration: Duration) -> Report {
-    let start = Instant::now();
-    let deadline = start + duration;
-    let workers: Vec<_> = (0..clients)
-        .map(|worker| {
-            let (url, bodies) = (url.to_string(), bodies.clone());
-            std::thread::spawn(move || {
-                let agent = agent();
-                let mut report = Report {
-                    latencies: Vec::new(),
-                    non_2xx: 0,
-                    too_many: 0,
-                    beats: 0,
-                    elapsed: Duration::ZERO,
-                };
-                let mut i = worker;
-                while Instant::now() < deadline {
-                    let sent = Instant::now();
-                    let response = agent
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .send(bodies[i % 2].as_bytes());
-                    i += 1;
-                    match response {
-                        Ok(mut r) if r.status().is_success() => {
-                            let body: Value = r.body_mut().read_json().unwrap_or(Value::Null);
-                            report.latencies.push(sent.elapsed());
-                            report.beats += body["summary"]["beats"].as_u64().unwrap_or(0);
-                        }
-                        Ok(r) => {
-                            report.non_2xx += 1;
-                            if r.status() == 429 {
-                                report.too_many += 1;
-                                // As Retry-After asks, but briefly: the point is the pressure.
-                                std::thread::sleep(Duration::from_millis(5));
-                            }
-                        }
-                        Err(e) => {
-                            eprintln!("request failed: {e}");
-                            report.non_2xx += 1;
-                        }
-                    }
-                }
-                report
-            })
-        })
-        .collect();
-    let mut total = Report {
-        latencies: Vec::new(),
-        non_2xx: 0,
-        too_many: 0,
-        beats: 0,
-        elapsed: Duration::ZERO,
-    };
-    for worker in workers {
-        let r = worker.join().expect("a client thread");
-        total.latencies.extend(r.latencies);
-        total.non_2xx += r.non_2xx;
-        total.too_many += r.too_many;
-        total.beats += r.beats;
-    }
-    total.elapsed = start.elapsed();
-    total
 }
 
 /// (VmRSS, VmHWM) of process `pid`, in KiB.
