@@ -3,8 +3,9 @@
 //! wide, while the project's machines have AVX2 and often AVX-512.
 //!
 //! Every variant runs the same Rust body: Rust never contracts `a * b + c` into a fused
-//! multiply-add, and the bodies fix their own summation order (explicit lanes), so each variant
-//! gives the same bits.
+//! multiply-add (an explicit `mul_add` is one instruction with FMA and a correctly rounded libm
+//! call without), and the bodies fix their own summation order (explicit lanes), so each
+//! variant gives the same bits.
 
 /// Defines `pub fn $name(args) [-> ret]` running `$body` compiled for AVX-512, for AVX2 + FMA,
 /// or plain, whichever the CPU supports (checked per call: a cached load). `$body` must be

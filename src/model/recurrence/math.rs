@@ -2,10 +2,11 @@
 //! (for training, or a cheaper form for inference), their derivatives backward.
 //!
 //! `exp` is a branch-free polynomial (Cephes' `expf`, relative error about 2e-7) built from
-//! multiplies, adds and integer bit tricks only (no `mul_add`, which is a library call without
-//! FMA), so each loop below compiles to SIMD code with no call per element. On x86-64 each row
-//! function is compiled three times, plain, AVX2 + FMA and AVX-512, and the widest the CPU has
-//! is picked at run time.
+//! fused multiply-adds, adds and integer bit tricks only, so each loop below compiles to SIMD
+//! code with no call per element. On x86-64 each row function is compiled three times, plain,
+//! AVX2 + FMA and AVX-512, and the widest the CPU has is picked at run time; the plain variant
+//! (for x86-64 CPUs older than 2013) calls libm's `fmaf`, which rounds as the FMA instruction
+//! does, so all three give the same bits.
 
 use crate::model::simd::dispatch;
 
@@ -18,20 +19,21 @@ const LN2_LO: f32 = -2.121_944_4e-4;
 /// `1.5 * 2^23`: adding it rounds to an integer held in the low mantissa bits.
 const ROUND_MAGIC: f32 = 12_582_912.0;
 
-/// `e^x` for `x` clamped to `[-87, 87]`, without a library call.
+/// `e^x` for `x` clamped to `[-87, 87]`: fused multiply-adds, so a compiled SIMD variant
+/// (AVX2 + FMA, AVX-512) has no call per element.
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
     let x = x.clamp(-EXP_LIMIT, EXP_LIMIT);
-    let shifted = x * LOG2_E + ROUND_MAGIC;
+    let shifted = x.mul_add(LOG2_E, ROUND_MAGIC);
     let n = shifted - ROUND_MAGIC;
-    let r = (x - n * LN2_HI) - n * LN2_LO;
+    let r = n.mul_add(-LN2_LO, n.mul_add(-LN2_HI, x));
     let mut p = 1.987_569_1e-4_f32;
-    p = p * r + 1.398_199_9e-3;
-    p = p * r + 8.333_452e-3;
-    p = p * r + 4.166_579_6e-2;
-    p = p * r + 1.666_666_5e-1;
-    p = p * r + 5.000_000_1e-1;
-    let e = p * r * r + r + 1.0;
+    p = p.mul_add(r, 1.398_199_9e-3);
+    p = p.mul_add(r, 8.333_452e-3);
+    p = p.mul_add(r, 4.166_579_6e-2);
+    p = p.mul_add(r, 1.666_666_5e-1);
+    p = p.mul_add(r, 5.000_000_1e-1);
+    let e = (p * r).mul_add(r, r) + 1.0;
     // 2^n from n's bits: `shifted`'s bit pattern is ROUND_MAGIC's plus n.
     let n_bits = shifted.to_bits().wrapping_sub(ROUND_MAGIC.to_bits());
     e * f32::from_bits(n_bits.wrapping_add(127) << 23)
@@ -68,20 +70,82 @@ fn blocks_mut(row: &mut [f32], h: usize) -> [&mut [f32]; 4] {
     [i, f, g, &mut o[..h]]
 }
 
-/// One row's forward step. `gates` holds the pre-activations `[i | f | g | o]` (`4H`) and is
-/// overwritten with the activations; `cell` holds `c_{t-1}` (`H`) and receives `c_t`; `hidden`
-/// receives `h_t = o * tanh(c_t)`.
+/// What a row's matrix product is short of to be its pre-activations: `own` (the row's own
+/// input projection, `4H`, or empty when there is none) plus `shared` (`4H`: a bias, a step's
+/// projection), added as `(own + shared) + product`.
+#[derive(Clone, Copy)]
+pub struct Addend<'a> {
+    /// `4H` values, or none.
+    pub own: &'a [f32],
+    /// `4H` values.
+    pub shared: &'a [f32],
+}
+
+/// Applies `f` to each pre-activation of `block` (a gate block of the matrix product, see
+/// [`Addend`]), with `own` and `shared` its slices of the addend, in place.
 #[inline(always)]
-fn step_forward_body(gates: &mut [f32], cell: &mut [f32], hidden: &mut [f32]) {
+fn map_inputs(block: &mut [f32], own: &[f32], shared: &[f32], f: impl Fn(f32) -> f32) {
+    let shared = &shared[..block.len()];
+    if own.is_empty() {
+        for (x, s) in block.iter_mut().zip(shared) {
+            *x = f(s + *x);
+        }
+    } else {
+        let own = &own[..block.len()];
+        for ((x, a), s) in block.iter_mut().zip(own).zip(shared) {
+            *x = f((a + s) + *x);
+        }
+    }
+}
+
+/// [`map_inputs`] on the four gate blocks `i, f, g, o`, `f` on `i, f, o` and `g_map` on `g`.
+/// One pass over independent values, so the loop runs at the SIMD units' throughput; the
+/// dependent part of a step (the cell, then its `tanh`) follows in a loop of its own.
+#[inline(always)]
+fn map_gates(
+    gates: &mut [f32],
+    addend: Addend<'_>,
+    h: usize,
+    f: impl Fn(f32) -> f32 + Copy,
+    g_map: impl Fn(f32) -> f32,
+) {
+    for (q, block) in gates.chunks_exact_mut(h).enumerate() {
+        let own = if addend.own.is_empty() {
+            &[][..]
+        } else {
+            &addend.own[q * h..]
+        };
+        let shared = &addend.shared[q * h..];
+        if q == 2 {
+            map_inputs(block, own, shared, &g_map);
+        } else {
+            map_inputs(block, own, shared, f);
+        }
+    }
+}
+
+/// One row's forward step. `gates` holds the matrix product of the row's inputs (`4H`, see
+/// [`Addend`]) and is overwritten with the gate activations `[i | f | g | o]`; `cell` holds
+/// `c_{t-1}` (`H`) and receives `c_t`; `hidden` and `next` both receive
+/// `h_t = o * tanh(c_t)` (the output, and the next step's matrix operand).
+#[inline(always)]
+fn step_forward_body(
+    gates: &mut [f32],
+    addend: Addend<'_>,
+    cell: &mut [f32],
+    hidden: &mut [f32],
+    next: &mut [f32],
+) {
     let h = cell.len();
-    let [i, f, g, o] = blocks_mut(gates, h);
-    let hidden = &mut hidden[..h];
+    map_gates(gates, addend, h, sigmoid, tanh);
+    let [i, f, g, o] = blocks(gates, h);
+    let (hidden, next) = (&mut hidden[..h], &mut next[..h]);
     for j in 0..h {
-        let (ij, fj, gj, oj) = (sigmoid(i[j]), sigmoid(f[j]), tanh(g[j]), sigmoid(o[j]));
-        let c = fj * cell[j] + ij * gj;
-        (i[j], f[j], g[j], o[j]) = (ij, fj, gj, oj);
+        let c = f[j] * cell[j] + i[j] * g[j];
         cell[j] = c;
-        hidden[j] = oj * tanh(c);
+        let hj = o[j] * tanh(c);
+        hidden[j] = hj;
+        next[j] = hj;
     }
 }
 
@@ -95,22 +159,35 @@ const TANH_LIMIT: f32 = 12.5;
 /// five, by putting each update over one common denominator:
 /// `c = c_prev / (1 + e_f) + (1 - e_g) / ((1 + e_i)(1 + e_g))` and
 /// `h = (1 - e_c) / ((1 + e_o)(1 + e_c))`, with `e_x = e^-x` (`e^-2x` for the tanh inputs).
+/// `gates` is scratch: it is left holding the gates' `e_x`.
 #[inline(always)]
-fn step_infer_body(gates: &[f32], cell: &mut [f32], hidden: &mut [f32]) {
+fn step_infer_body(
+    gates: &mut [f32],
+    addend: Addend<'_>,
+    cell: &mut [f32],
+    hidden: &mut [f32],
+    next: &mut [f32],
+) {
     let h = cell.len();
-    let [i, f, g, o] = blocks(gates, h);
-    let hidden = &mut hidden[..h];
     let neg_exp = |x: f32, limit: f32, scale: f32| exp(-scale * x.clamp(-limit, limit));
+    map_gates(
+        gates,
+        addend,
+        h,
+        |x| neg_exp(x, SIGMOID_LIMIT, 1.0),
+        |x| neg_exp(x, TANH_LIMIT, 2.0),
+    );
+    let [ei, ef, eg, eo] = blocks(gates, h);
+    let (hidden, next) = (&mut hidden[..h], &mut next[..h]);
     for j in 0..h {
-        let pi = 1.0 + neg_exp(i[j], SIGMOID_LIMIT, 1.0);
-        let pf = 1.0 + neg_exp(f[j], SIGMOID_LIMIT, 1.0);
-        let eg = neg_exp(g[j], TANH_LIMIT, 2.0);
-        let pg = 1.0 + eg;
-        let c = (cell[j] * pi * pg + (1.0 - eg) * pf) / (pf * pi * pg);
-        let po = 1.0 + neg_exp(o[j], SIGMOID_LIMIT, 1.0);
+        let (pi, pf, pg) = (1.0 + ei[j], 1.0 + ef[j], 1.0 + eg[j]);
+        let c = (cell[j] * pi * pg + (1.0 - eg[j]) * pf) / (pf * pi * pg);
+        let po = 1.0 + eo[j];
         let ec = neg_exp(c, TANH_LIMIT, 2.0);
         cell[j] = c;
-        hidden[j] = (1.0 - ec) / (po * (1.0 + ec));
+        let hj = (1.0 - ec) / (po * (1.0 + ec));
+        hidden[j] = hj;
+        next[j] = hj;
     }
 }
 
@@ -141,25 +218,6 @@ fn step_backward_body(
     }
 }
 
-/// The forward step of `n` rows held contiguously: `gates` `[n, 4H]`, `cells` and `hidden`
-/// `[n, H]`, each row through `row` (see [`step_forward_body`]).
-#[inline(always)]
-fn forward_rows_with(
-    h: usize,
-    gates: &mut [f32],
-    cells: &mut [f32],
-    hidden: &mut [f32],
-    row: impl Fn(&mut [f32], &mut [f32], &mut [f32]),
-) {
-    let rows = gates
-        .chunks_exact_mut(4 * h)
-        .zip(cells.chunks_exact_mut(h))
-        .zip(hidden.chunks_exact_mut(h));
-    for ((gates, cell), hidden) in rows {
-        row(gates, cell, hidden);
-    }
-}
-
 /// Where one step's rows sit for [`backward_rows`]: row `r` of a buffer starts at
 /// `r * stride`.
 #[derive(Clone, Copy)]
@@ -180,20 +238,8 @@ impl<'a> Strided<'a> {
 dispatch!(
     /// One row's inference step (see [`step_infer_body`]), on the widest SIMD the CPU has.
     step_infer, step_infer_body, step_infer_avx2, step_infer_avx512,
-    (gates: &[f32], cell: &mut [f32], hidden: &mut [f32])
+    (gates: &mut [f32], addend: Addend<'_>, cell: &mut [f32], hidden: &mut [f32], next: &mut [f32])
 );
-
-/// The inference step of a block of rows: pre-activations `gates` `[n, 4H]` (left as they
-/// are), `cells` and `hidden` `[n, H]`, one SIMD call a row.
-pub fn infer_rows(h: usize, gates: &[f32], cells: &mut [f32], hidden: &mut [f32]) {
-    let rows = gates
-        .chunks_exact(4 * h)
-        .zip(cells.chunks_exact_mut(h))
-        .zip(hidden.chunks_exact_mut(h));
-    for ((gates, cell), hidden) in rows {
-        step_infer(gates, cell, hidden);
-    }
-}
 
 /// The signature of [`step_backward`].
 type BackwardRow = fn(&[f32], &[f32], &[f32], &[f32], &mut [f32], &mut [f32]);
@@ -227,7 +273,7 @@ fn backward_rows_with(
 dispatch!(
     /// One row's forward step (see [`step_forward_body`]), on the widest SIMD the CPU has.
     step_forward, step_forward_body, step_forward_avx2, step_forward_avx512,
-    (gates: &mut [f32], cell: &mut [f32], hidden: &mut [f32])
+    (gates: &mut [f32], addend: Addend<'_>, cell: &mut [f32], hidden: &mut [f32], next: &mut [f32])
 );
 
 dispatch!(
@@ -235,14 +281,6 @@ dispatch!(
     step_backward, step_backward_body, step_backward_avx2, step_backward_avx512,
     (gates: &[f32], cell_prev: &[f32], cell: &[f32], dh: &[f32], dc: &mut [f32], d_gates: &mut [f32])
 );
-
-/// The forward step of a block of rows (see [`forward_rows_body`]).
-///
-/// Each row is its own SIMD call: compiled as one loop nest, LLVM pairs scalars across rows
-/// instead of vectorising along the row, and the block ran 4x slower.
-pub fn forward_rows(h: usize, gates: &mut [f32], cells: &mut [f32], hidden: &mut [f32]) {
-    forward_rows_with(h, gates, cells, hidden, step_forward);
-}
 
 /// The backward step of a block of rows (see [`backward_rows_body`]), one SIMD call a row.
 pub fn backward_rows(

@@ -32,8 +32,14 @@ fn a_step_matches_the_textbook_formulas() {
     let h = 3;
     let pre: Vec<f32> = (0..4 * h).map(|k| (k as f32 - 5.5) * 0.37).collect();
     let c_prev = [0.3f32, -1.2, 2.0];
-    let (mut gates, mut cell, mut hidden) = (pre.clone(), c_prev, [0.0f32; 3]);
-    forward_rows(h, &mut gates, &mut cell, &mut hidden);
+    let (mut gates, mut cell, mut hidden, mut next) = (pre.clone(), c_prev, [0.0f32; 3], [0.0; 3]);
+    // The matrix product's share is `pre`, the added inputs are zero.
+    let addend = Addend {
+        own: &[],
+        shared: &[0.0; 12],
+    };
+    step_forward(&mut gates, addend, &mut cell, &mut hidden, &mut next);
+    assert_eq!(hidden, next);
     let s = |x: f32| 1.0 / (1.0 + (-x).exp());
     for j in 0..h {
         let (i, f, g, o) = (
@@ -58,23 +64,60 @@ fn every_simd_variant_agrees_with_the_plain_loop() {
         .map(|k| ((k * 7919) % 97) as f32 * 0.13 - 6.0)
         .collect();
     let c_prev: Vec<f32> = (0..n * h).map(|k| (k % 41) as f32 * 0.21 - 4.0).collect();
-    let forward = |row: &dyn Fn(&mut [f32], &mut [f32], &mut [f32])| {
-        let (mut g, mut c, mut out) = (pre.clone(), c_prev.clone(), vec![0.0; n * h]);
-        forward_rows_with(h, &mut g, &mut c, &mut out, row);
+    let own: Vec<f32> = (0..n * 4 * h)
+        .map(|k| (k % 13) as f32 * 0.05 - 0.3)
+        .collect();
+    let shared: Vec<f32> = (0..4 * h).map(|k| (k % 7) as f32 * 0.11 - 0.2).collect();
+    // Runs `row` over the n rows, half of them with an own projection.
+    let run = |row: &dyn Fn(&mut [f32], Addend<'_>, &mut [f32], &mut [f32], &mut [f32])| {
+        let (mut g, mut c) = (pre.clone(), c_prev.clone());
+        let (mut out, mut next) = (vec![0.0; n * h], vec![0.0; n * h]);
+        for r in 0..n {
+            let addend = Addend {
+                own: if r % 2 == 0 {
+                    &own[r * 4 * h..][..4 * h]
+                } else {
+                    &[]
+                },
+                shared: &shared,
+            };
+            let (c, o, x) = (
+                &mut c[r * h..][..h],
+                &mut out[r * h..][..h],
+                &mut next[r * h..][..h],
+            );
+            row(&mut g[r * 4 * h..][..4 * h], addend, c, o, x);
+        }
+        assert_eq!(out, next);
         (g, c, out)
     };
-    let plain = forward(&|g, c, o| step_forward_body(g, c, o));
-    let mut variants = vec![forward(&|g, c, o| step_forward(g, c, o))];
+    let plain = run(&|g, a, c, o, x| step_forward_body(g, a, c, o, x));
+    let plain_infer = run(&|g, a, c, o, x| step_infer_body(g, a, c, o, x));
+    let mut variants = vec![(
+        run(&|g, a, c, o, x| step_forward(g, a, c, o, x)),
+        run(&|g, a, c, o, x| step_infer(g, a, c, o, x)),
+    )];
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: features checked above.
-        variants.push(forward(&|g, c, o| unsafe { step_forward_avx2(g, c, o) }));
+        variants.push(unsafe {
+            (
+                run(&|g, a, c, o, x| step_forward_avx2(g, a, c, o, x)),
+                run(&|g, a, c, o, x| step_infer_avx2(g, a, c, o, x)),
+            )
+        });
     }
     if std::arch::is_x86_feature_detected!("avx512f") {
         // SAFETY: feature checked above.
-        variants.push(forward(&|g, c, o| unsafe { step_forward_avx512(g, c, o) }));
+        variants.push(unsafe {
+            (
+                run(&|g, a, c, o, x| step_forward_avx512(g, a, c, o, x)),
+                run(&|g, a, c, o, x| step_infer_avx512(g, a, c, o, x)),
+            )
+        });
     }
-    for variant in &variants {
-        assert_eq!(variant, &plain);
+    for (forward, infer) in &variants {
+        assert_eq!(forward, &plain);
+        assert_eq!(infer, &plain_infer);
     }
     let saved = [
         Strided {
@@ -112,10 +155,27 @@ fn the_inference_step_matches_the_training_step() {
         };
         let pre: Vec<f32> = (0..4 * h).map(value).collect();
         let c_prev: Vec<f32> = (0..h).map(|k| value(k + 7919) * 0.5).collect();
+        let addend = Addend {
+            own: &[],
+            shared: &[0.0; 256],
+        };
         let (mut gates, mut c_train, mut h_train) = (pre.clone(), c_prev.clone(), vec![0.0; h]);
-        step_forward(&mut gates, &mut c_train, &mut h_train);
+        step_forward(
+            &mut gates,
+            addend,
+            &mut c_train,
+            &mut h_train,
+            &mut vec![0.0; h],
+        );
         let (mut c_infer, mut h_infer) = (c_prev.clone(), vec![0.0; h]);
-        infer_rows(h, &pre, &mut c_infer, &mut h_infer);
+        let mut pre_infer = pre.clone();
+        step_infer(
+            &mut pre_infer,
+            addend,
+            &mut c_infer,
+            &mut h_infer,
+            &mut vec![0.0; h],
+        );
         for j in 0..h {
             let scale = 1.0f32.max(c_train[j].abs());
             worst = worst.max((c_train[j] - c_infer[j]).abs() / scale);
