@@ -69,3 +69,49 @@ pub(crate) fn values(t: &FlexTensor) -> &[f32] {
 pub(crate) fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }
+
+/// A new vector of `runs.iter().sum()` values written on rayon's threads: run `i` (the next
+/// `runs[i]` values) is zeroed and handed to `f(i, run)` on the thread that takes it, and the
+/// results come back in run order. `vec![0.0; len]` followed by a parallel loop zeroes (and
+/// first touches, page by page) the whole output serially on the caller's thread instead.
+pub(crate) fn par_zeroed<R: Send>(
+    runs: &[usize],
+    f: impl Fn(usize, &mut [f32]) -> R + Sync,
+) -> (Vec<f32>, Vec<R>) {
+    use rayon::prelude::*;
+    use std::mem::MaybeUninit;
+
+    let len = runs.iter().sum();
+    let mut values: Vec<f32> = Vec::with_capacity(len);
+    let mut rest = &mut values.spare_capacity_mut()[..len];
+    let mut parts = Vec::with_capacity(runs.len());
+    for &run in runs {
+        let (part, tail) = std::mem::take(&mut rest).split_at_mut(run);
+        parts.push(part);
+        rest = tail;
+    }
+    let results = parts
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, part)| {
+            part.fill(MaybeUninit::new(0.0));
+            // SAFETY: every element of `part` has just been written, and `MaybeUninit<f32>`
+            // has the layout of `f32`.
+            let part = unsafe { &mut *(part as *mut [MaybeUninit<f32>] as *mut [f32]) };
+            f(i, part)
+        })
+        .collect();
+    // SAFETY: the runs cover the first `len` values of the capacity and each was written
+    // above; had `f` panicked, the panic would have left through `collect` before this line.
+    unsafe { values.set_len(len) };
+    (values, results)
+}
+
+/// `total` values cut into runs of `run` (the last one shorter): the runs of [`par_zeroed`]
+/// for an output processed in blocks.
+pub(crate) fn runs_of(total: usize, run: usize) -> Vec<usize> {
+    let run = run.max(1);
+    (0..total.div_ceil(run))
+        .map(|i| run.min(total - i * run))
+        .collect()
+}

@@ -5,10 +5,9 @@
 use std::cell::RefCell;
 
 use burn_flex::FlexTensor;
-use rayon::prelude::*;
 
 use super::kernel::{self, Frame};
-use crate::model::flex_op::{contiguous, tensor, to_vec, values};
+use crate::model::flex_op::{contiguous, par_zeroed, runs_of, tensor, to_vec, values};
 use crate::model::gemm::{Operand, matmul};
 
 /// Values of a block's im2col matrix that stay in a core's cache (512 KiB of `f32`).
@@ -30,46 +29,67 @@ fn block_size(f: &Frame) -> usize {
         .max(1)
 }
 
-/// `data` (blocks of `block_len` values, the last maybe shorter) cut into at most [`GROUPS`]
-/// runs of whole blocks, each with the index of its first block.
-fn groups(data: &mut [f32], block_len: usize) -> Vec<(usize, &mut [f32])> {
-    let blocks = data.len().div_ceil(block_len);
+/// `len` values in blocks of `block_len` (the last maybe shorter) cut into at most [`GROUPS`]
+/// runs of whole blocks: the runs' lengths.
+fn group_runs(len: usize, block_len: usize) -> Vec<usize> {
+    let blocks = len.div_ceil(block_len.max(1));
     let count = GROUPS.min(blocks);
-    let mut runs = Vec::with_capacity(count);
-    let mut rest = data;
-    let mut first = 0;
-    for g in 0..count {
-        let end = (g + 1) * blocks / count;
-        let len = ((end - first) * block_len).min(rest.len());
-        let (run, tail) = rest.split_at_mut(len);
-        runs.push((first, run));
-        rest = tail;
-        first = end;
-    }
-    runs
+    (0..count)
+        .map(|g| {
+            let (first, end) = (g * blocks / count, (g + 1) * blocks / count);
+            (end * block_len).min(len) - first * block_len
+        })
+        .collect()
 }
 
-/// The weight and bias gradients of each group of blocks of `d_x` (blocks of `block_len`
-/// values), summed in group order; `block(i, d_x_block, d_w, d_bias)` fills block `i` of `d_x`
-/// and adds its terms to the sums.
+/// A new `d_x` of `len` values and the weight and bias gradients, summed over groups of its
+/// blocks (of `block_len` values) in group order; `block(i, d_x_block, d_w, d_bias)` fills
+/// block `i` of `d_x` (zeroed) and adds its terms to the sums.
 fn per_group(
-    d_x: &mut [f32],
+    len: usize,
     block_len: usize,
     sizes: [usize; 2],
     block: impl Fn(usize, &mut [f32], &mut [f32], &mut [f32]) + Sync,
-) -> (Vec<f32>, Vec<f32>) {
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let zeros = || (vec![0.0f32; sizes[0]], vec![0.0f32; sizes[1]]);
-    let partials: Vec<(Vec<f32>, Vec<f32>)> = groups(d_x, block_len)
-        .into_par_iter()
-        .map(|(first, run)| {
-            let (mut d_w, mut d_bias) = zeros();
-            for (j, d_x) in run.chunks_mut(block_len).enumerate() {
-                block(first + j, d_x, &mut d_w, &mut d_bias);
-            }
-            (d_w, d_bias)
+    let runs = group_runs(len, block_len);
+    let firsts: Vec<usize> = runs
+        .iter()
+        .scan(0, |start, run| {
+            let first = *start / block_len.max(1);
+            *start += run;
+            Some(first)
         })
         .collect();
-    partials.into_iter().fold(zeros(), add_pair)
+    let (d_x, partials) = par_zeroed(&runs, |g, run| {
+        let (mut d_w, mut d_bias) = zeros();
+        for (j, d_x) in run.chunks_mut(block_len.max(1)).enumerate() {
+            block(firsts[g] + j, d_x, &mut d_w, &mut d_bias);
+        }
+        (d_w, d_bias)
+    });
+    let d_bias = partials
+        .iter()
+        .fold(vec![0.0f32; sizes[1]], |mut sum, (_, part)| {
+            add_to(&mut sum, part);
+            sum
+        });
+    // The weight sums (up to 8 x 229k values) split over the threads, each value summed over
+    // the groups in group order as a serial fold would.
+    let (d_w, _) = par_zeroed(&runs_of(sizes[0], SUM_RUN), |i, sum| {
+        for (part, _) in &partials {
+            add_to(sum, &part[i * SUM_RUN..][..sum.len()]);
+        }
+    });
+    (d_x, d_w, d_bias)
+}
+
+/// Values of the weight-gradient sum one task adds up.
+const SUM_RUN: usize = 1 << 14;
+
+/// `sum += part`, value by value.
+fn add_to(sum: &mut [f32], part: &[f32]) {
+    sum.iter_mut().zip(part).for_each(|(s, p)| *s += p);
 }
 
 /// One thread's scratch, kept from block to block and from call to call, so a training step
@@ -103,13 +123,6 @@ fn sized(buffer: &mut Vec<f32>, len: usize) -> &mut [f32] {
         buffer.resize(len, 0.0);
     }
     buffer
-}
-
-/// Weight and bias gradients summed over blocks.
-fn add_pair(mut a: (Vec<f32>, Vec<f32>), b: (Vec<f32>, Vec<f32>)) -> (Vec<f32>, Vec<f32>) {
-    a.0.iter_mut().zip(&b.0).for_each(|(x, y)| *x += y);
-    a.1.iter_mut().zip(&b.1).for_each(|(x, y)| *x += y);
-    a
 }
 
 /// A Conv1d of `x` `[B, Ci, Li]` with `w` `[Co, Ci, K]`: the forward, and the backward from
@@ -151,26 +164,24 @@ impl Conv {
         let (f, co) = (self.frame, self.out_channels);
         let (x, w, bias) = (values(&self.x), values(&self.w), to_vec(bias));
         let block = block_size(&f);
-        let mut out = vec![0.0f32; f.batch * co * f.short];
-        out.par_chunks_mut(block * co * f.short)
-            .enumerate()
-            .for_each(|(i, out)| {
-                with_buffers(|buf| {
-                    let fb = Frame {
-                        batch: out.len() / (co * f.short),
-                        ..f
-                    };
-                    let x = &x[i * block * f.channels * f.long..][..fb.batch * f.channels * f.long];
-                    let phases = sized(&mut buf.phases, f.stride * f.phase_len());
-                    let cols = sized(&mut buf.cols, fb.rows() * fb.columns());
-                    kernel::gather(x, fb, cols, phases);
-                    let y = sized(&mut buf.a, co * fb.columns());
-                    let sizes = [co, fb.columns(), fb.rows()];
-                    let lhs = Operand::rows(w, f.rows());
-                    product(sizes, y, false, lhs, Operand::rows(cols, fb.columns()));
-                    kernel::from_channel_major(y, [fb.batch, co, f.short], Some(&bias), out);
-                })
-            });
+        let runs = runs_of(f.batch * co * f.short, block * co * f.short);
+        let (out, _) = par_zeroed(&runs, |i, out| {
+            with_buffers(|buf| {
+                let fb = Frame {
+                    batch: out.len() / (co * f.short),
+                    ..f
+                };
+                let x = &x[i * block * f.channels * f.long..][..fb.batch * f.channels * f.long];
+                let phases = sized(&mut buf.phases, f.stride * f.phase_len());
+                let cols = sized(&mut buf.cols, fb.rows() * fb.columns());
+                kernel::gather(x, fb, cols, phases);
+                let y = sized(&mut buf.a, co * fb.columns());
+                let sizes = [co, fb.columns(), fb.rows()];
+                let lhs = Operand::rows(w, f.rows());
+                product(sizes, y, false, lhs, Operand::rows(cols, fb.columns()));
+                kernel::from_channel_major(y, [fb.batch, co, f.short], Some(&bias), out);
+            })
+        });
         tensor(out, [f.batch, co, f.short])
     }
 
@@ -181,10 +192,9 @@ impl Conv {
         let d_out = contiguous(d_out);
         let (dy, x, w) = (values(&d_out), values(&self.x), values(&self.w));
         let block = block_size(&f);
-        let mut d_x = vec![0.0f32; f.batch * f.channels * f.long];
         let sizes = [co * f.rows(), co];
-        let (d_w, d_bias) = per_group(
-            &mut d_x,
+        let (d_x, d_w, d_bias) = per_group(
+            f.batch * f.channels * f.long,
             block * f.channels * f.long,
             sizes,
             |i, d_x, d_w, d_bias| {
@@ -271,33 +281,31 @@ impl ConvTranspose {
         let (f, ci) = (self.frame, self.in_channels);
         let (x, w, bias) = (values(&self.x), values(&self.w), to_vec(bias));
         let block = block_size(&f);
-        let mut out = vec![0.0f32; f.batch * f.channels * f.long];
-        out.par_chunks_mut(block * f.channels * f.long)
-            .enumerate()
-            .for_each(|(i, out)| {
-                with_buffers(|buf| {
-                    let fb = Frame {
-                        batch: out.len() / (f.channels * f.long),
-                        ..f
-                    };
-                    let x = &x[i * block * ci * f.short..][..fb.batch * ci * f.short];
-                    let x_cm = sized(&mut buf.a, ci * fb.columns());
-                    kernel::to_channel_major(x, [fb.batch, ci, f.short], x_cm);
-                    let cols = sized(&mut buf.cols, fb.rows() * fb.columns());
-                    product(
-                        [fb.rows(), fb.columns(), ci],
-                        cols,
-                        false,
-                        Operand::transposed(w, f.rows()),
-                        Operand::rows(x_cm, fb.columns()),
-                    );
-                    for (j, row) in out.chunks_exact_mut(f.long).enumerate() {
-                        row.fill(bias[j % f.channels]);
-                    }
-                    let phases = sized(&mut buf.phases, f.stride * f.phase_len());
-                    kernel::scatter(cols, fb, out, phases);
-                })
-            });
+        let runs = runs_of(f.batch * f.channels * f.long, block * f.channels * f.long);
+        let (out, _) = par_zeroed(&runs, |i, out| {
+            with_buffers(|buf| {
+                let fb = Frame {
+                    batch: out.len() / (f.channels * f.long),
+                    ..f
+                };
+                let x = &x[i * block * ci * f.short..][..fb.batch * ci * f.short];
+                let x_cm = sized(&mut buf.a, ci * fb.columns());
+                kernel::to_channel_major(x, [fb.batch, ci, f.short], x_cm);
+                let cols = sized(&mut buf.cols, fb.rows() * fb.columns());
+                product(
+                    [fb.rows(), fb.columns(), ci],
+                    cols,
+                    false,
+                    Operand::transposed(w, f.rows()),
+                    Operand::rows(x_cm, fb.columns()),
+                );
+                for (j, row) in out.chunks_exact_mut(f.long).enumerate() {
+                    row.fill(bias[j % f.channels]);
+                }
+                let phases = sized(&mut buf.phases, f.stride * f.phase_len());
+                kernel::scatter(cols, fb, out, phases);
+            })
+        });
         tensor(out, [f.batch, f.channels, f.long])
     }
 
@@ -308,10 +316,9 @@ impl ConvTranspose {
         let d_out = contiguous(d_out);
         let (dy, x, w) = (values(&d_out), values(&self.x), values(&self.w));
         let block = block_size(&f);
-        let mut d_x = vec![0.0f32; f.batch * ci * f.short];
         let sizes = [ci * f.rows(), f.channels];
-        let (d_w, d_bias) = per_group(
-            &mut d_x,
+        let (d_x, d_w, d_bias) = per_group(
+            f.batch * ci * f.short,
             block * ci * f.short,
             sizes,
             |i, d_x, d_w, d_bias| {
