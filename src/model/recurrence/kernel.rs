@@ -123,10 +123,11 @@ pub fn forward(dims: Dims, inputs: Inputs<'_>, out: &mut [f32], saved: Option<Sa
 }
 
 /// The recurrence of one block of rows. Per step: one GEMM of `[x_t | h_{t-1}]` into the gate
-/// buffer (the saved gates when training, written in place), then one SIMD call per row that
-/// adds `gx` and `gs`, runs the gates and writes `h_t` both to the output and into the next
-/// step's GEMM operand. (One call per row, not one loop nest over the block: compiled as a
-/// nest, LLVM paired scalars across rows instead of vectorising along the row, 4x slower.)
+/// buffer (the saved gates when training, in place), then one SIMD call per row that runs the
+/// gates and writes `h_t` both to the output and into the next step's GEMM operand; the
+/// inference step also adds `gx` and `gs` as it reads the product, so no row is copied. (One
+/// call per row, not one loop nest over the block: compiled as a nest, LLVM paired scalars
+/// across rows instead of vectorising along the row, 4x slower.)
 fn forward_rows(
     dims: Dims,
     rows: Range<usize>,
@@ -139,9 +140,8 @@ fn forward_rows(
     let (n, g4, d) = (rows.len(), dims.gates(), inputs.d);
     let k = d + h;
     let out_row = (seq + 1) * h;
-    let training = saved.is_some();
     // Inference's gate buffer; training writes into the saved gates instead.
-    let mut scratch = if training {
+    let mut scratch = if saved.is_some() {
         Vec::new()
     } else {
         vec![0.0f32; n * g4]
@@ -163,31 +163,46 @@ fn forward_rows(
                 }
             }
         }
-        let (gates, stride) = match saved.as_mut() {
-            Some(saved) => (&mut saved.gates[t * g4..], seq * g4),
-            None => (&mut scratch[..], g4),
-        };
-        // `gates` holds n rows `stride` apart, `lhs` [n, D + H], `w` [D + H, 4H] (checked).
-        let (a, w) = (Operand::rows(&lhs, k), Operand::rows(inputs.w, g4));
-        matmul([n, g4, k], gates, stride, false, a, w);
         let shared = &inputs.gs[t.min(inputs.gs_steps - 1) * g4..][..g4];
-        for (r, (lhs, cell)) in lhs
-            .chunks_exact_mut(k)
-            .zip(cell.chunks_exact_mut(h))
-            .enumerate()
-        {
-            let own = match inputs.gx_steps {
-                0 => &[][..],
-                steps => &inputs.gx[((rows.start + r) * steps + t.min(steps - 1)) * g4..][..g4],
-            };
-            let addend = math::Addend { own, shared };
-            let row = &mut gates[r * stride..][..g4];
-            let hidden = &mut out[r * out_row + t * h..][..h];
-            let next = &mut lhs[d..];
-            if training {
-                math::step_forward(row, addend, cell, hidden, next);
-            } else {
-                math::step_infer(row, addend, cell, hidden, next);
+        let own = |r: usize| match inputs.gx_steps {
+            0 => &[][..],
+            steps => &inputs.gx[((rows.start + r) * steps + t.min(steps - 1)) * g4..][..g4],
+        };
+        let (a, w) = (Operand::rows(&lhs, k), Operand::rows(inputs.w, g4));
+        if let Some(saved) = saved.as_mut() {
+            // Training: the pre-activations `(gx + gs) + [x_t | h_{t-1}] w`, summed in the
+            // order the published figures were trained with, straight into the saved gates.
+            let stride = seq * g4;
+            let gates = &mut saved.gates[t * g4..];
+            for r in 0..n {
+                let row = &mut gates[r * stride..][..g4];
+                let own = own(r);
+                if own.is_empty() {
+                    row.copy_from_slice(shared);
+                } else {
+                    for ((pre, a), s) in row.iter_mut().zip(own).zip(shared) {
+                        *pre = a + s;
+                    }
+                }
+            }
+            matmul([n, g4, k], gates, stride, true, a, w);
+            let rows = lhs.chunks_exact_mut(k).zip(cell.chunks_exact_mut(h));
+            for (r, (lhs, cell)) in rows.enumerate() {
+                let hidden = &mut out[r * out_row + t * h..][..h];
+                math::step_forward(&mut gates[r * stride..][..g4], cell, hidden, &mut lhs[d..]);
+            }
+        } else {
+            // Inference: the product alone, `gx` and `gs` added by the step as it reads it.
+            matmul([n, g4, k], &mut scratch, g4, false, a, w);
+            let rows = lhs.chunks_exact_mut(k).zip(cell.chunks_exact_mut(h));
+            for (r, (lhs, cell)) in rows.enumerate() {
+                let addend = math::Addend {
+                    own: own(r),
+                    shared,
+                };
+                let hidden = &mut out[r * out_row + t * h..][..h];
+                let gates = &mut scratch[r * g4..][..g4];
+                math::step_infer(gates, addend, cell, hidden, &mut lhs[d..]);
             }
         }
         if let Some(saved) = saved.as_mut() {

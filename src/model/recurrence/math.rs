@@ -2,11 +2,12 @@
 //! (for training, or a cheaper form for inference), their derivatives backward.
 //!
 //! `exp` is a branch-free polynomial (Cephes' `expf`, relative error about 2e-7) built from
-//! fused multiply-adds, adds and integer bit tricks only, so each loop below compiles to SIMD
-//! code with no call per element. On x86-64 each row function is compiled three times, plain,
-//! AVX2 + FMA and AVX-512, and the widest the CPU has is picked at run time; the plain variant
-//! (for x86-64 CPUs older than 2013) calls libm's `fmaf`, which rounds as the FMA instruction
-//! does, so all three give the same bits.
+//! multiplies, adds and integer bit tricks only, so each loop below compiles to SIMD code with
+//! no call per element; inference uses its fused multiply-add form (`exp_fused`). On x86-64
+//! each row function is compiled three times, plain, AVX2 + FMA and AVX-512, and the widest
+//! the CPU has is picked at run time; the plain variant (for x86-64 CPUs older than 2013)
+//! calls libm's `fmaf` for `exp_fused`, which rounds as the FMA instruction does, so all
+//! three give the same bits.
 
 use crate::model::simd::dispatch;
 
@@ -19,10 +20,30 @@ const LN2_LO: f32 = -2.121_944_4e-4;
 /// `1.5 * 2^23`: adding it rounds to an integer held in the low mantissa bits.
 const ROUND_MAGIC: f32 = 12_582_912.0;
 
-/// `e^x` for `x` clamped to `[-87, 87]`: fused multiply-adds, so a compiled SIMD variant
-/// (AVX2 + FMA, AVX-512) has no call per element.
+/// `e^x` for `x` clamped to `[-87, 87]`, from plain multiplies and adds: what training and
+/// backpropagation use, so trained weights keep the bits they had before [`exp_fused`]
+/// existed (the published figures are reproducible to the last digit).
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
+    let x = x.clamp(-EXP_LIMIT, EXP_LIMIT);
+    let shifted = x * LOG2_E + ROUND_MAGIC;
+    let n = shifted - ROUND_MAGIC;
+    let r = (x - n * LN2_HI) - n * LN2_LO;
+    let mut p = 1.987_569_1e-4_f32;
+    p = p * r + 1.398_199_9e-3;
+    p = p * r + 8.333_452e-3;
+    p = p * r + 4.166_579_6e-2;
+    p = p * r + 1.666_666_5e-1;
+    p = p * r + 5.000_000_1e-1;
+    let e = p * r * r + r + 1.0;
+    two_to(shifted, e)
+}
+
+/// [`exp`] from fused multiply-adds: half the dependent steps, for the inference step, whose
+/// dependency chain (gates, cell, `tanh` of the cell) sets its speed. Differs from [`exp`] in
+/// the last bit now and then.
+#[inline(always)]
+pub fn exp_fused(x: f32) -> f32 {
     let x = x.clamp(-EXP_LIMIT, EXP_LIMIT);
     let shifted = x.mul_add(LOG2_E, ROUND_MAGIC);
     let n = shifted - ROUND_MAGIC;
@@ -34,7 +55,12 @@ pub fn exp(x: f32) -> f32 {
     p = p.mul_add(r, 1.666_666_5e-1);
     p = p.mul_add(r, 5.000_000_1e-1);
     let e = (p * r).mul_add(r, r) + 1.0;
-    // 2^n from n's bits: `shifted`'s bit pattern is ROUND_MAGIC's plus n.
+    two_to(shifted, e)
+}
+
+/// `e * 2^n`, `n` read from `shifted`'s bits: its bit pattern is ROUND_MAGIC's plus n.
+#[inline(always)]
+fn two_to(shifted: f32, e: f32) -> f32 {
     let n_bits = shifted.to_bits().wrapping_sub(ROUND_MAGIC.to_bits());
     e * f32::from_bits(n_bits.wrapping_add(127) << 23)
 }
@@ -124,20 +150,20 @@ fn map_gates(
     }
 }
 
-/// One row's forward step. `gates` holds the matrix product of the row's inputs (`4H`, see
-/// [`Addend`]) and is overwritten with the gate activations `[i | f | g | o]`; `cell` holds
-/// `c_{t-1}` (`H`) and receives `c_t`; `hidden` and `next` both receive
-/// `h_t = o * tanh(c_t)` (the output, and the next step's matrix operand).
+/// One row's forward step for training. `gates` holds the pre-activations `[i | f | g | o]`
+/// (`4H`) and is overwritten with the activations; `cell` holds `c_{t-1}` (`H`) and receives
+/// `c_t`; `hidden` and `next` both receive `h_t = o * tanh(c_t)` (the output, and the next
+/// step's matrix operand).
 #[inline(always)]
-fn step_forward_body(
-    gates: &mut [f32],
-    addend: Addend<'_>,
-    cell: &mut [f32],
-    hidden: &mut [f32],
-    next: &mut [f32],
-) {
+fn step_forward_body(gates: &mut [f32], cell: &mut [f32], hidden: &mut [f32], next: &mut [f32]) {
     let h = cell.len();
-    map_gates(gates, addend, h, sigmoid, tanh);
+    for (q, block) in gates.chunks_exact_mut(h).enumerate() {
+        if q == 2 {
+            block.iter_mut().for_each(|x| *x = tanh(*x));
+        } else {
+            block.iter_mut().for_each(|x| *x = sigmoid(*x));
+        }
+    }
     let [i, f, g, o] = blocks(gates, h);
     let (hidden, next) = (&mut hidden[..h], &mut next[..h]);
     for j in 0..h {
@@ -169,7 +195,7 @@ fn step_infer_body(
     next: &mut [f32],
 ) {
     let h = cell.len();
-    let neg_exp = |x: f32, limit: f32, scale: f32| exp(-scale * x.clamp(-limit, limit));
+    let neg_exp = |x: f32, limit: f32, scale: f32| exp_fused(-scale * x.clamp(-limit, limit));
     map_gates(
         gates,
         addend,
@@ -273,7 +299,7 @@ fn backward_rows_with(
 dispatch!(
     /// One row's forward step (see [`step_forward_body`]), on the widest SIMD the CPU has.
     step_forward, step_forward_body, step_forward_avx2, step_forward_avx512,
-    (gates: &mut [f32], addend: Addend<'_>, cell: &mut [f32], hidden: &mut [f32], next: &mut [f32])
+    (gates: &mut [f32], cell: &mut [f32], hidden: &mut [f32], next: &mut [f32])
 );
 
 dispatch!(

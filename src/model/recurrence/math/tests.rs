@@ -33,12 +33,7 @@ fn a_step_matches_the_textbook_formulas() {
     let pre: Vec<f32> = (0..4 * h).map(|k| (k as f32 - 5.5) * 0.37).collect();
     let c_prev = [0.3f32, -1.2, 2.0];
     let (mut gates, mut cell, mut hidden, mut next) = (pre.clone(), c_prev, [0.0f32; 3], [0.0; 3]);
-    // The matrix product's share is `pre`, the added inputs are zero.
-    let addend = Addend {
-        own: &[],
-        shared: &[0.0; 12],
-    };
-    step_forward(&mut gates, addend, &mut cell, &mut hidden, &mut next);
+    step_forward(&mut gates, &mut cell, &mut hidden, &mut next);
     assert_eq!(hidden, next);
     let s = |x: f32| 1.0 / (1.0 + (-x).exp());
     for j in 0..h {
@@ -91,17 +86,17 @@ fn every_simd_variant_agrees_with_the_plain_loop() {
         assert_eq!(out, next);
         (g, c, out)
     };
-    let plain = run(&|g, a, c, o, x| step_forward_body(g, a, c, o, x));
+    let plain = run(&|g, _, c, o, x| step_forward_body(g, c, o, x));
     let plain_infer = run(&|g, a, c, o, x| step_infer_body(g, a, c, o, x));
     let mut variants = vec![(
-        run(&|g, a, c, o, x| step_forward(g, a, c, o, x)),
+        run(&|g, _, c, o, x| step_forward(g, c, o, x)),
         run(&|g, a, c, o, x| step_infer(g, a, c, o, x)),
     )];
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: features checked above.
         variants.push(unsafe {
             (
-                run(&|g, a, c, o, x| step_forward_avx2(g, a, c, o, x)),
+                run(&|g, _, c, o, x| step_forward_avx2(g, c, o, x)),
                 run(&|g, a, c, o, x| step_infer_avx2(g, a, c, o, x)),
             )
         });
@@ -110,7 +105,7 @@ fn every_simd_variant_agrees_with_the_plain_loop() {
         // SAFETY: feature checked above.
         variants.push(unsafe {
             (
-                run(&|g, a, c, o, x| step_forward_avx512(g, a, c, o, x)),
+                run(&|g, _, c, o, x| step_forward_avx512(g, c, o, x)),
                 run(&|g, a, c, o, x| step_infer_avx512(g, a, c, o, x)),
             )
         });
@@ -160,13 +155,7 @@ fn the_inference_step_matches_the_training_step() {
             shared: &[0.0; 256],
         };
         let (mut gates, mut c_train, mut h_train) = (pre.clone(), c_prev.clone(), vec![0.0; h]);
-        step_forward(
-            &mut gates,
-            addend,
-            &mut c_train,
-            &mut h_train,
-            &mut vec![0.0; h],
-        );
+        step_forward(&mut gates, &mut c_train, &mut h_train, &mut vec![0.0; h]);
         let (mut c_infer, mut h_infer) = (c_prev.clone(), vec![0.0; h]);
         let mut pre_infer = pre.clone();
         step_infer(
