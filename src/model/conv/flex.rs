@@ -30,14 +30,14 @@ fn block_size(f: &Frame) -> usize {
 }
 
 /// `len` values in blocks of `block_len` (the last maybe shorter) cut into at most [`GROUPS`]
-/// runs of whole blocks: the runs' lengths.
-fn group_runs(len: usize, block_len: usize) -> Vec<usize> {
+/// runs of whole blocks: each run's first block and its length in values.
+fn group_runs(len: usize, block_len: usize) -> Vec<(usize, usize)> {
     let blocks = len.div_ceil(block_len.max(1));
     let count = GROUPS.min(blocks);
     (0..count)
         .map(|g| {
             let (first, end) = (g * blocks / count, (g + 1) * blocks / count);
-            (end * block_len).min(len) - first * block_len
+            (first, (end * block_len).min(len) - first * block_len)
         })
         .collect()
 }
@@ -52,15 +52,7 @@ fn per_group(
     block: impl Fn(usize, &mut [f32], &mut [f32], &mut [f32]) + Sync,
 ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let zeros = || (vec![0.0f32; sizes[0]], vec![0.0f32; sizes[1]]);
-    let runs = group_runs(len, block_len);
-    let firsts: Vec<usize> = runs
-        .iter()
-        .scan(0, |start, run| {
-            let first = *start / block_len.max(1);
-            *start += run;
-            Some(first)
-        })
-        .collect();
+    let (firsts, runs): (Vec<usize>, Vec<usize>) = group_runs(len, block_len).into_iter().unzip();
     let (d_x, partials) = par_zeroed(&runs, |g, run| {
         let (mut d_w, mut d_bias) = zeros();
         for (j, d_x) in run.chunks_mut(block_len.max(1)).enumerate() {
