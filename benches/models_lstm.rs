@@ -1,7 +1,8 @@
 //! LSTM autoencoder (default config, one channel) on the default device: a training step
 //! (forward, backward, Adam) at batch 64 and inference at batch 256, for 256- and 320-sample
 //! windows; plus the fused LSTM layer against `burn::nn::Lstm` (forward + backward).
-//! Throughput is in windows.
+//! Throughput is in windows. Inference is `reconstruct`, which splits the batch over the cores
+//! on a CPU.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -10,7 +11,6 @@ use burn::nn::LstmConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use ecg_anomaly::model::parallel::{default_threads, reconstruct_split};
 use ecg_anomaly::model::{FusedLstmConfig, LstmAutoencoderConfig, ReconstructionModel};
 
 const SEQS: [usize; 2] = [256, 320];
@@ -65,13 +65,6 @@ fn inference(c: &mut Criterion) {
         group.bench_function(BenchmarkId::from_parameter(seq), |b| {
             b.iter(|| {
                 let r = model.reconstruct(input.clone());
-                black_box(sync(r.output.sum()))
-            })
-        });
-        // What `BatchScorer` runs: the batch split over the available threads.
-        group.bench_function(BenchmarkId::new("split", seq), |b| {
-            b.iter(|| {
-                let r = reconstruct_split(&model, input.clone(), default_threads());
                 black_box(sync(r.output.sum()))
             })
         });

@@ -1,7 +1,8 @@
 //! ConvVae at its defaults (one channel, blocks 32-64-128-256, latent 16) on the default device:
 //! one Adam training step on a batch of 64 (forward, loss, backward, update) and inference on a
 //! batch of 256, at 256 and 320 samples per beat. Inputs are random normal (z-scored beats have
-//! the same scale; the cost does not depend on the values).
+//! the same scale; the cost does not depend on the values). Inference is `reconstruct` as a
+//! user calls it, which splits the batch over the cores on a CPU as `BatchScorer` does.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -10,7 +11,6 @@ use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Distribution, Tensor};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use ecg_anomaly::model::parallel::{default_threads, reconstruct_split};
 use ecg_anomaly::model::{ConvVaeConfig, ReconstructionModel};
 
 const SEQS: [usize; 2] = [256, 320];
@@ -63,17 +63,6 @@ fn inference(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::from_parameter(seq), &beats, |b, beats| {
             // Reading the output back forces the computation on lazy backends.
             b.iter(|| black_box(vae.reconstruct(beats.clone()).output.into_data()))
-        });
-        // What `BatchScorer` runs: the batch split over the available threads.
-        group.bench_with_input(BenchmarkId::new("split", seq), &beats, |b, beats| {
-            let threads = default_threads();
-            b.iter(|| {
-                black_box(
-                    reconstruct_split(&vae, beats.clone(), threads)
-                        .output
-                        .into_data(),
-                )
-            })
         });
     }
     group.finish();

@@ -29,13 +29,9 @@ END_TO_END = [
 VARIANT_OF = {"lstm_ae_steploop": "lstm_ae"}
 
 
-def criterion_median(criterion_dir, group, seq, function=None):
-    """(median ms, when measured) of one criterion bench, or (None, None) if it has not run.
-
-    ``function`` names a bench function inside the group (``<group>/<function>/<seq>``), e.g.
-    ``split`` for inference split over threads by ``model::parallel``."""
-    parts = [group, function, str(seq)] if function else [group, str(seq)]
-    path = os.path.join(criterion_dir, *parts, "new", "estimates.json")
+def criterion_median(criterion_dir, group, seq):
+    """(median ms, when measured) of one criterion bench, or (None, None) if it has not run."""
+    path = os.path.join(criterion_dir, group, str(seq), "new", "estimates.json")
     try:
         with open(path) as f:
             estimates = json.load(f)
@@ -115,12 +111,6 @@ def main():
         model = row["model"] if base == row["model"] else f"{row['model']} (Burn: {base})"
         lines.append(f"| {model} | {mode} | {row['seq']} | {fmt_ms(burn_ms)} | "
                      f"{fmt_ms(torch_ms)} | {ratio} |")
-        if row["mode"] == "inference" and group:
-            split_ms, _ = criterion_median(args.criterion, group, row["seq"], "split")
-            if split_ms is not None:
-                mode = f"inference, batch split over threads (batch {row['batch']})"
-                lines.append(f"| {model} | {mode} | {row['seq']} | {fmt_ms(split_ms)} | "
-                             f"{fmt_ms(torch_ms)} | {split_ms / torch_ms:.2f} |")
 
     print(f"CPU: {cpu_model()} ({os.cpu_count()} logical cores)  ")
     print(f"Date: {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}; PyTorch run "

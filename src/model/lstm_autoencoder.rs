@@ -14,6 +14,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use super::parallel::{default_threads, split_rows};
 use super::{FusedLstm, FusedLstmConfig, Reconstruction, ReconstructionModel};
 use crate::{Error, Result};
 
@@ -132,16 +133,19 @@ impl LstmAutoencoder {
 
 impl ReconstructionModel for LstmAutoencoder {
     /// `input` `[batch, seq, channels]` → output `[batch, seq, channels]`, latent
-    /// `[batch, latent]`, no `log_var`.
+    /// `[batch, latent]`, no `log_var`. Inference on a CPU splits the batch over the cores
+    /// ([`split_rows`]).
     fn reconstruct(&self, input: Tensor<3>) -> Reconstruction {
-        let [_, seq, _] = input.dims();
-        let latent = self.encode(input);
-        let output = self.decode(latent.clone(), seq);
-        Reconstruction {
-            output,
-            latent,
-            log_var: None,
-        }
+        split_rows(input, default_threads(), |block| {
+            let [_, seq, _] = block.dims();
+            let latent = self.encode(block);
+            let output = self.decode(latent.clone(), seq);
+            Reconstruction {
+                output,
+                latent,
+                log_var: None,
+            }
+        })
     }
 
     /// Mean squared error over every sample of the batch, `[1]`.

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use self::blocks::{BlockShape, DecoderBlock, EncoderBlock};
 pub use self::loss::{KlWarmup, VaeLoss, kl_divergence};
+use super::parallel::{default_threads, split_rows};
 use super::{Reconstruction, ReconstructionModel};
 use crate::{Error, Result};
 
@@ -334,11 +335,9 @@ impl ConvVae {
     }
 }
 
-impl ReconstructionModel for ConvVae {
-    /// Shapes: `input` `[batch, seq, channels]` → output `[batch, seq, channels]`, latent (`mu`)
-    /// and log-variance `[batch, latent]`. Panics (in Burn) when `seq` or `channels` differ from
-    /// the configuration; [`ConvVae::try_reconstruct`] checks them instead.
-    fn reconstruct(&self, input: Tensor<3>) -> Reconstruction {
+impl ConvVae {
+    /// [`reconstruct`](ReconstructionModel::reconstruct) of the whole batch on this thread.
+    fn reconstruct_block(&self, input: Tensor<3>) -> Reconstruction {
         let (mu, log_var) = self.encode(input);
         let z = self.sample_latent(mu.clone(), log_var.clone());
         Reconstruction {
@@ -346,6 +345,18 @@ impl ReconstructionModel for ConvVae {
             latent: mu,
             log_var: Some(log_var),
         }
+    }
+}
+
+impl ReconstructionModel for ConvVae {
+    /// Shapes: `input` `[batch, seq, channels]` → output `[batch, seq, channels]`, latent (`mu`)
+    /// and log-variance `[batch, latent]`. Panics (in Burn) when `seq` or `channels` differ from
+    /// the configuration; [`ConvVae::try_reconstruct`] checks them instead. Inference on a CPU
+    /// splits the batch over the cores ([`split_rows`]).
+    fn reconstruct(&self, input: Tensor<3>) -> Reconstruction {
+        split_rows(input, default_threads(), |block| {
+            self.reconstruct_block(block)
+        })
     }
 
     /// `MSE + beta * KL` with the full KL weight (warm-up over); see [`ConvVae::loss_at`].
