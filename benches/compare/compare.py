@@ -87,8 +87,12 @@ def main():
     default_target = os.environ.get("CARGO_TARGET_DIR", "/root/.cache/ecg-anomaly-release")
     ap.add_argument("--criterion", default=os.path.join(default_target, "criterion"),
                     help="criterion output dir (default $CARGO_TARGET_DIR/criterion)")
-    ap.add_argument("--torch", required=True, help="JSON file written by bench_torch.py --out")
+    ap.add_argument("--torch", help="JSON file written by bench_torch.py --out; without it, "
+                    "only the end-to-end table")
     args = ap.parse_args()
+    if not args.torch:
+        print_end_to_end(args.criterion)
+        return
 
     with open(args.torch) as f:
         torch_run = json.load(f)
@@ -125,10 +129,15 @@ def main():
     print()
     print("Medians per iteration; a ratio above 1 means Burn is slower. '–': no criterion "
           "result for that bench in the criterion dir.")
-    rows = end_to_end_rows(args.criterion)
+    print_end_to_end(args.criterion)
+
+
+def print_end_to_end(criterion_dir):
+    rows = end_to_end_rows(criterion_dir)
     if rows:
         print()
-        print("End to end (benches/end_to_end.rs, criterion median):")
+        print(f"CPU: {cpu_model()} ({os.cpu_count()} logical cores). End to end "
+              "(benches/end_to_end.rs, criterion median):")
         print()
         print("| what | time | throughput |")
         print("|---|---:|---:|")
