@@ -41,6 +41,17 @@ fn assert_same(a: Reconstruction, b: Reconstruction) {
     }
 }
 
+/// A ConvVae for 64-sample windows with two small blocks.
+fn small_vae(device: &burn::tensor::Device) -> ecg_anomaly::model::ConvVae {
+    ConvVaeConfig {
+        seq: 64,
+        block_channels: vec![8, 16],
+        ..Default::default()
+    }
+    .init(device)
+    .unwrap()
+}
+
 #[test]
 fn a_split_batch_gives_the_same_reconstruction() {
     let device = default_device();
@@ -60,13 +71,7 @@ fn a_split_batch_gives_the_same_reconstruction() {
         reconstruct_split(&lstm, input.clone(), 3),
         lstm.reconstruct(input.clone()),
     );
-    let vae = ConvVaeConfig {
-        seq: 64,
-        block_channels: vec![8, 16],
-        ..Default::default()
-    }
-    .init(&device)
-    .unwrap();
+    let vae = small_vae(&device);
     let split = reconstruct_split(&vae, input.clone(), 2);
     assert!(split.log_var.is_some());
     assert_same(split, vae.reconstruct(input.clone()));
@@ -182,13 +187,7 @@ fn a_whole_batch_reconstruction_is_the_scorers() {
     let device = default_device();
     device.seed(5);
     let input: Tensor<3> = Tensor::random([96, 64, 1], Distribution::Normal(0.0, 1.0), &device);
-    let vae = ConvVaeConfig {
-        seq: 64,
-        block_channels: vec![8, 16],
-        ..Default::default()
-    }
-    .init(&device)
-    .unwrap();
+    let vae = small_vae(&device);
     // The model splits itself over the machine's threads, as the scorer does by default.
     let threads = ecg_anomaly::model::parallel::default_threads();
     let (a, b) = (
