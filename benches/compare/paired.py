@@ -48,7 +48,8 @@ def torch_ms(model, mode, seq, threads, iters):
              "--iters", str(iters), "--out", out.name],
             check=True, stdout=subprocess.DEVNULL,
         )
-        run = json.load(open(out.name))
+        with open(out.name) as f:
+            run = json.load(f)
     return run["results"][0], run["meta"]
 
 

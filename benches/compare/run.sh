@@ -9,7 +9,7 @@
 #   PYTHON            python with torch (default /root/.cache/torch-venv/bin/python)
 #   THREADS           threads for both sides: torch.set_num_threads and RAYON_NUM_THREADS
 #                     for Burn's flex backend (default 2)
-#   TORCH_ARGS        extra arguments to bench_torch.py (e.g. "--iters 50")
+#   TORCH_ARGS        extra arguments to bench_torch.py when PAIRED=0 (e.g. "--iters 50")
 #   PAIRED            1 (default): paired.py, each Rust bench then at once its PyTorch twin,
 #                     ROUNDS times (default 3); 0: all Rust benches, then all PyTorch ones
 #   SKIP_CARGO=1      reuse the criterion results already in the target dir (end-to-end

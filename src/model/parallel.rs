@@ -4,8 +4,9 @@
 //! (normalisation, activations, reshapes) run on the calling thread. Reconstructing row blocks
 //! of the batch on scoped threads keeps every core busy for the whole forward pass; only the
 //! outputs (`[batch, seq, channels]`) and codes are concatenated afterwards. Both models'
-//! `reconstruct` split themselves this way ([`split_rows`]); a split inside a split runs on its
-//! own thread, so callers that split too (the batch scorer) never start threads twice over.
+//! `reconstruct` split themselves this way ([`split_rows`]); a split asked for inside a block runs
+//! on that block's thread, so callers that split too (the batch scorer) never start threads
+//! twice over.
 
 use std::cell::Cell;
 use std::thread;
