@@ -11,9 +11,9 @@ mod common;
 #[cfg(feature = "ndarray")]
 use burn::module::Module;
 use burn::nn::LstmState;
-use burn::tensor::{DType, Device, Distribution, Tensor};
+use burn::tensor::{DType, Device, Distribution, Gradients, Tensor};
 use common::close::assert_close;
-use ecg_anomaly::model::recurrence::{lstm_recurrence, lstm_sequence, supports};
+use ecg_anomaly::model::recurrence::{Output, lstm_recurrence, lstm_sequence, supports};
 use ecg_anomaly::model::{FusedLstm, FusedLstmConfig, LstmInput, RecurrenceKernel};
 
 /// Relative tolerance on outputs and on gradients, against the largest magnitude compared.
@@ -60,13 +60,16 @@ impl Case {
             .iter()
             .map(|_| (normal([batch, h], &device), normal([batch, h], &device)))
             .collect();
-        let loss = |out: Tensor<3>, finals: Vec<LstmState<2>>| {
-            let mut loss = (out * probe_out.clone()).sum();
-            for (state, (ph, pc)) in finals.into_iter().zip(&probes) {
-                loss = loss + (state.hidden * ph.clone()).sum() + (state.cell * pc.clone()).sum();
-            }
-            loss
+        let finals_loss = |finals: Vec<LstmState<2>>| {
+            let terms = finals.into_iter().zip(&probes).map(|(state, (ph, pc))| {
+                (state.hidden * ph.clone()).sum() + (state.cell * pc.clone()).sum()
+            });
+            terms
+                .reduce(|a, b| a + b)
+                .expect("a stack has at least one layer")
         };
+        let hidden_loss = |out: Tensor<3>| (out * probe_out.clone()).sum();
+        let loss = |out, finals| hidden_loss(out) + finals_loss(finals);
         for (l, (f, p)) in fin_f.iter().zip(&fin_p).enumerate() {
             assert_close(
                 &format!("{label}: layer {l} final h"),
@@ -81,19 +84,60 @@ impl Case {
                 OUT_TOL,
             );
         }
+        // The whole output, then the final states alone (`final_states`: the top layer's fused
+        // operation outputs only `[B, 2, H]`), then the hidden states alone (`hidden_states`:
+        // no final cell), each with its own gradients.
+        let finals_f = self
+            .lstm
+            .final_states(self.input.clone(), self.state.clone());
+        let hidden_f = self
+            .lstm
+            .hidden_states(self.input.clone(), self.state.clone());
+        assert_close(
+            &format!("{label}: hidden_states"),
+            hidden_f.clone(),
+            out_p.clone(),
+            OUT_TOL,
+        );
+        assert_eq!(
+            finals_f.len(),
+            fin_p.len(),
+            "{label}: final_states per layer"
+        );
+        for (l, (f, p)) in finals_f.iter().zip(&fin_p).enumerate() {
+            let pairs = [("h", &f.hidden, &p.hidden), ("c", &f.cell, &p.cell)];
+            for (name, f, p) in pairs {
+                let what = format!("{label}: final_states, layer {l} {name}");
+                assert_close(&what, f.clone(), p.clone(), OUT_TOL);
+            }
+        }
+        // Burn keeps no graph after a backward pass: each plain-ops loss gets its own forward.
+        let plain = || self.run(RecurrenceKernel::PlainOps);
+        let grads_finals_f = finals_loss(finals_f).backward();
+        let grads_finals_p = finals_loss(plain().1).backward();
+        let grads_hidden_f = hidden_loss(hidden_f).backward();
+        let grads_hidden_p = hidden_loss(plain().0).backward();
         let grads_f = loss(out_f, fin_f).backward();
         let grads_p = loss(out_p, fin_p).backward();
+        self.compare_grads("", &grads_f, &grads_p);
+        self.compare_grads(" (final_states)", &grads_finals_f, &grads_finals_p);
+        self.compare_grads(" (hidden_states)", &grads_hidden_f, &grads_hidden_p);
+    }
+
+    /// Every gradient the fused run gave (`grads_f`) against the plain-ops one (`grads_p`).
+    fn compare_grads(&self, what: &str, grads_f: &Gradients, grads_p: &Gradients) {
+        let label = format!("{}{what}", self.label);
         for (l, layer) in self.lstm.layers.iter().enumerate() {
             let pairs = [
                 (
                     "W_ih",
-                    layer.input_weight.grad(&grads_f),
-                    layer.input_weight.grad(&grads_p),
+                    layer.input_weight.grad(grads_f),
+                    layer.input_weight.grad(grads_p),
                 ),
                 (
                     "W_hh",
-                    layer.hidden_weight.grad(&grads_f),
-                    layer.hidden_weight.grad(&grads_p),
+                    layer.hidden_weight.grad(grads_f),
+                    layer.hidden_weight.grad(grads_p),
                 ),
             ];
             for (name, f, p) in pairs {
@@ -107,7 +151,7 @@ impl Case {
                     GRAD_TOL,
                 );
             }
-            let (f, p) = (layer.bias.grad(&grads_f), layer.bias.grad(&grads_p));
+            let (f, p) = (layer.bias.grad(grads_f), layer.bias.grad(grads_p));
             assert_close(
                 &format!("{label}: layer {l} d/db"),
                 f.unwrap(),
@@ -116,7 +160,7 @@ impl Case {
             );
         }
         for (k, leaf) in self.leaves.iter().enumerate() {
-            let (f, p) = (leaf.grad(&grads_f), leaf.grad(&grads_p));
+            let (f, p) = (leaf.grad(grads_f), leaf.grad(grads_p));
             assert_close(
                 &format!("{label}: leaf {k}"),
                 f.unwrap(),
@@ -125,7 +169,7 @@ impl Case {
             );
         }
         for leaf in &self.leaves3 {
-            let (f, p) = (leaf.grad(&grads_f), leaf.grad(&grads_p));
+            let (f, p) = (leaf.grad(grads_f), leaf.grad(grads_p));
             assert_close(&format!("{label}: input"), f.unwrap(), p.unwrap(), GRAD_TOL);
         }
     }
@@ -259,14 +303,20 @@ fn inference_on_flex_matches_plain_ops() {
     let x = normal([17, 25, 3], &device);
     let input = LstmInput::Sequence(x);
     let (out_f, fin_f) = lstm.forward_with(input.clone(), None, RecurrenceKernel::Auto);
+    let hidden_f = lstm.hidden_states(input.clone(), None);
+    let finals_f = lstm.final_states(input.clone(), None);
     let (out_p, fin_p) = lstm.forward_with(input, None, RecurrenceKernel::PlainOps);
-    assert_close("inference outputs", out_f, out_p, OUT_TOL);
-    assert_close(
-        "inference final c",
-        fin_f[1].cell.clone(),
-        fin_p[1].cell.clone(),
-        OUT_TOL,
-    );
+    assert_close("inference outputs", out_f, out_p.clone(), OUT_TOL);
+    assert_close("inference hidden_states", hidden_f, out_p, OUT_TOL);
+    for (what, fin) in [("forward_with", &fin_f), ("final_states", &finals_f)] {
+        for (name, f, p) in [
+            ("h", &fin[1].hidden, &fin_p[1].hidden),
+            ("c", &fin[1].cell, &fin_p[1].cell),
+        ] {
+            let what = format!("inference {what}: final {name}");
+            assert_close(&what, f.clone(), p.clone(), OUT_TOL);
+        }
+    }
 }
 
 #[test]
@@ -289,6 +339,7 @@ fn the_operation_applies_to_flex_f32_only() {
             Tensor::zeros([b, h], device),
             Tensor::zeros([b, h], device),
             t,
+            Output::All,
         )
     };
     // Elsewhere, or with shapes that disagree, the caller is told to fall back.
@@ -305,12 +356,13 @@ fn the_operation_applies_to_flex_f32_only() {
             normal([h, 4 * h], device),
             Tensor::zeros([b, h], device),
             Tensor::zeros([b, h], device),
+            Output::Final,
         )
     };
     #[cfg(feature = "ndarray")]
     assert!(sequence(&ndarray, 3).is_none());
     assert!(sequence(&flex, 2).is_none());
-    assert_eq!(sequence(&flex, 3).expect("flex").dims(), [b, t + 1, h]);
+    assert_eq!(sequence(&flex, 3).expect("flex").dims(), [b, 2, h]);
 }
 
 /// On ndarray, `Auto` falls back to plain ops and gives the same numbers as on flex.

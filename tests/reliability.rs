@@ -466,7 +466,7 @@ mod recurrence {
 
     use burn::backend::Dispatch;
     use burn::tensor::{Device, Tensor};
-    use ecg_anomaly::model::recurrence::LstmRecurrenceBackend;
+    use ecg_anomaly::model::recurrence::{LstmRecurrenceBackend, Output};
 
     fn device() -> Device {
         ecg_anomaly::device::default_device()
@@ -485,6 +485,7 @@ mod recurrence {
             zeros(h0).into_dispatch(),
             zeros([2, 4]).into_dispatch(),
             seq,
+            Output::All,
         );
         Tensor::from_dispatch(out)
     }
@@ -522,6 +523,7 @@ mod recurrence {
             zeros([4, 16]).into_dispatch(),
             zeros([2, 4]).into_dispatch(),
             zeros([2, 4]).into_dispatch(),
+            Output::All,
         );
     }
 }

@@ -90,6 +90,16 @@ pub enum RecurrenceKernel {
     PlainOps,
 }
 
+/// What the top layer of a fused run keeps: everything ([`FusedLstm::forward_with`]), its
+/// hidden states ([`FusedLstm::hidden_states`]) or its final state
+/// ([`FusedLstm::final_states`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    All,
+    Hidden,
+    Final,
+}
+
 /// What the bottom layer of a [`FusedLstm`] reads.
 #[derive(Debug, Clone)]
 pub enum LstmInput {
@@ -238,6 +248,47 @@ impl FusedLstm {
         self.forward_with(input, state, RecurrenceKernel::Auto)
     }
 
+    /// The final state of every layer, bottom first, each `[batch, H]`, after running the
+    /// stack over `input` from `state` (e.g. an encoder that keeps only its last state). The
+    /// same values as [`forward_with`](Self::forward_with)'s; on Flex the top layer's fused
+    /// operation then outputs only its final state, so backward builds no gradient the size
+    /// of the sequence for it.
+    pub fn final_states(
+        &self,
+        input: LstmInput,
+        state: Option<Vec<LstmState<2>>>,
+    ) -> Vec<LstmState<2>> {
+        match self.fused_plan(&input) {
+            Some((batch, seq)) => self.run_fused(input, state, batch, seq, Keep::Final).1,
+            None => self.forward_with(input, state, RecurrenceKernel::Auto).1,
+        }
+    }
+
+    /// The top layer's hidden states `[batch, seq, H]` after running the stack over `input`
+    /// from `state` (e.g. a decoder). The same values as [`forward_with`](Self::forward_with)'s;
+    /// on Flex the top layer's fused operation then outputs no final cell state.
+    pub fn hidden_states(&self, input: LstmInput, state: Option<Vec<LstmState<2>>>) -> Tensor<3> {
+        match self.fused_plan(&input) {
+            Some((batch, seq)) => {
+                let (top, _) = self.run_fused(input, state, batch, seq, Keep::Hidden);
+                top.unwrap_or_else(|| unreachable!("Keep::Hidden keeps the hidden states"))
+            }
+            None => self.forward_with(input, state, RecurrenceKernel::Auto).0,
+        }
+    }
+
+    /// `(batch, seq)` when the fused operation runs `input` (a supported device, at least one
+    /// step and one layer).
+    fn fused_plan(&self, input: &LstmInput) -> Option<(usize, usize)> {
+        let (batch, seq, device) = match input {
+            LstmInput::Sequence(x) => (x.dims()[0], x.dims()[1], x.device()),
+            LstmInput::Constant(x, seq) => (x.dims()[0], *seq, x.device()),
+            LstmInput::ConstantWithShared(x, shared) => (x.dims()[0], shared.dims()[0], x.device()),
+        };
+        let runs = seq > 0 && !self.layers.is_empty() && self.fused_supported(&device);
+        runs.then_some((batch, seq))
+    }
+
     /// Runs the stack over `input` from `state` (see [`forward`](Self::forward)) with the
     /// recurrence `kernel`. Returns the top layer's hidden states `[batch, seq, H]` and the
     /// final state of every layer, bottom first, each `[batch, H]`. Panics like
@@ -263,7 +314,9 @@ impl FusedLstm {
             return (Tensor::zeros([batch, 0, h], &device), finals);
         }
         if kernel == RecurrenceKernel::Auto && self.fused_supported(&device) {
-            return self.run_fused(input, state, batch, seq);
+            let (top, finals) = self.run_fused(input, state, batch, seq, Keep::All);
+            let top = top.unwrap_or_else(|| unreachable!("Keep::All keeps the hidden states"));
+            return (top, finals);
         }
         let mut states = state.map(Vec::into_iter);
         let mut finals = Vec::with_capacity(self.layers.len());
@@ -294,18 +347,28 @@ impl FusedLstm {
     }
 
     /// Each layer: every step's input projection in one matmul, then the fused recurrence.
+    /// Layers below the top keep everything; the top one keeps what `top` says: the hidden
+    /// states come back unless it is [`Keep::Final`], its final state unless [`Keep::Hidden`].
     fn run_fused(
         &self,
         input: LstmInput,
         state: Option<Vec<LstmState<2>>>,
         batch: usize,
         seq: usize,
-    ) -> (Tensor<3>, Vec<LstmState<2>>) {
+        top: Keep,
+    ) -> (Option<Tensor<3>>, Vec<LstmState<2>>) {
+        use super::recurrence::Output;
         let mut states = state.map(Vec::into_iter);
         let mut finals = Vec::with_capacity(self.layers.len());
         let mut input = Some(input);
         let mut below: Option<Tensor<3>> = None;
-        for layer in &self.layers {
+        for (i, layer) in self.layers.iter().enumerate() {
+            let output = match top {
+                _ if i + 1 < self.layers.len() => Output::All,
+                Keep::All => Output::All,
+                Keep::Hidden => Output::Hidden,
+                Keep::Final => Output::Final,
+            };
             let layer_input = match (input.take(), below.take()) {
                 (Some(input), _) => input,
                 (None, Some(hidden)) => LstmInput::Sequence(self.dropout.forward(hidden)),
@@ -318,19 +381,23 @@ impl FusedLstm {
                 None => (zeros(batch, h, &device), zeros(batch, h, &device)),
             };
             let out = layer
-                .run_fused(layer_input, h0, c0, seq)
+                .run_fused(layer_input, h0, c0, seq, output)
                 .unwrap_or_else(|| panic!("FusedLstm: an initial state is not [batch, {h}]"));
-            let hidden = out.clone().slice([0..batch, 0..seq, 0..h]);
-            let cell = out.slice([0..batch, seq..seq + 1, 0..h]).squeeze_dim(1);
-            let last = hidden
-                .clone()
-                .slice([0..batch, seq - 1..seq, 0..h])
-                .squeeze_dim(1);
-            finals.push(LstmState::new(cell, last));
-            below = Some(hidden);
+            // Each slice costs a zero-filled gradient of `out`'s size in backward; the final
+            // hidden state is sliced from `out` itself, not from the hidden states.
+            let row = |out: &Tensor<3>, i: usize| {
+                out.clone().slice([0..batch, i..i + 1, 0..h]).squeeze_dim(1)
+            };
+            match output {
+                Output::All => {
+                    finals.push(LstmState::new(row(&out, seq), row(&out, seq - 1)));
+                    below = Some(out.slice([0..batch, 0..seq, 0..h]));
+                }
+                Output::Hidden => below = Some(out),
+                Output::Final => finals.push(LstmState::new(row(&out, 1), row(&out, 0))),
+            }
         }
-        let top = below.unwrap_or_else(|| unreachable!("the stack has at least one layer"));
-        (top, finals)
+        (below, finals)
     }
 }
 
@@ -346,7 +413,8 @@ impl FusedLstm {
         _: Option<Vec<LstmState<2>>>,
         _: usize,
         _: usize,
-    ) -> (Tensor<3>, Vec<LstmState<2>>) {
+        _: Keep,
+    ) -> (Option<Tensor<3>>, Vec<LstmState<2>>) {
         unreachable!("the fused recurrence is built with the flex feature only")
     }
 }
@@ -357,9 +425,9 @@ impl FusedLstmLayer {
         self.hidden_weight.dims()[0]
     }
 
-    /// The fused recurrence of this layer over `seq` steps of `input` from `h0`, `c0`:
-    /// `[batch, seq + 1, H]` (hidden states, then the final cell), `None` if the operation
-    /// does not take these operands. A sequence is projected inside the operation's steps; a
+    /// The fused recurrence of this layer over `seq` steps of `input` from `h0`, `c0`, its
+    /// output as `output` says (`[batch, seq + 1, H]`: hidden states, then the final cell),
+    /// `None` if the operation does not take these operands. A sequence is projected inside the operation's steps; a
     /// constant input is projected once, as a per-row part `[batch, 1, 4H]` and a per-step
     /// part `[seq or 1, 4H]`, so nothing of size `batch x seq x 4H` is built.
     #[cfg(feature = "flex")]
@@ -369,6 +437,7 @@ impl FusedLstmLayer {
         h0: Tensor<2>,
         c0: Tensor<2>,
         seq: usize,
+        output: super::recurrence::Output,
     ) -> Option<Tensor<3>> {
         use super::recurrence::{lstm_recurrence, lstm_sequence};
         let w = self.input_weight.val();
@@ -376,9 +445,9 @@ impl FusedLstmLayer {
         let b = self.bias.val().unsqueeze_dim::<2>(0);
         let gates = 4 * self.d_hidden();
         match input {
-            LstmInput::Sequence(x) => lstm_sequence(x, w, b, whh, h0, c0),
+            LstmInput::Sequence(x) => lstm_sequence(x, w, b, whh, h0, c0, output),
             LstmInput::Constant(x, _) => {
-                lstm_recurrence(x.matmul(w).unsqueeze_dim(1), b, whh, h0, c0, seq)
+                lstm_recurrence(x.matmul(w).unsqueeze_dim(1), b, whh, h0, c0, seq, output)
             }
             LstmInput::ConstantWithShared(x, shared) => {
                 let d_in = w.dims()[0];
@@ -386,7 +455,8 @@ impl FusedLstmLayer {
                 let w_c = w.clone().slice([0..d_c, 0..gates]);
                 let w_s = w.slice([d_c..d_in, 0..gates]);
                 let per_row = x.matmul(w_c).unsqueeze_dim(1);
-                lstm_recurrence(per_row, shared.matmul(w_s) + b, whh, h0, c0, seq)
+                let shared = shared.matmul(w_s) + b;
+                lstm_recurrence(per_row, shared, whh, h0, c0, seq, output)
             }
         }
     }

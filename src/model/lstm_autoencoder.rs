@@ -15,7 +15,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::parallel::{default_threads, split_rows};
-use super::{FusedLstm, FusedLstmConfig, Reconstruction, ReconstructionModel};
+use super::{FusedLstm, FusedLstmConfig, LstmInput, Reconstruction, ReconstructionModel};
 use crate::{Error, Result};
 
 /// Configuration of an [`LstmAutoencoder`], created with [`LstmAutoencoderConfig::init`].
@@ -106,7 +106,7 @@ impl LstmAutoencoder {
     ///
     /// Panics (in Burn) when the channel count differs from the configured one.
     pub fn encode(&self, input: Tensor<3>) -> Tensor<2> {
-        let (_, finals) = self.encoder.forward(input, None);
+        let finals = self.encoder.final_states(LstmInput::Sequence(input), None);
         let hidden = match finals.into_iter().last() {
             Some(top) => top.hidden,
             None => unreachable!("FusedLstmConfig::init makes at least one layer"),
@@ -116,17 +116,17 @@ impl LstmAutoencoder {
 
     /// Unrolls `latent` `[batch, latent]` into `seq` steps, `[batch, seq, channels]`.
     pub fn decode(&self, latent: Tensor<2>, seq: usize) -> Tensor<3> {
-        let (hidden, _) = if self.time_features == 0 {
-            self.decoder.forward_constant(latent, seq, None)
+        let input = if self.time_features == 0 {
+            LstmInput::Constant(latent, seq)
         } else {
             let code = time_code(seq, self.time_features);
             let code = Tensor::from_data(
                 TensorData::new(code, [seq, self.time_features]),
                 &latent.device(),
             );
-            self.decoder
-                .forward_constant_with_shared(latent, code, None)
+            LstmInput::ConstantWithShared(latent, code)
         };
+        let hidden = self.decoder.hidden_states(input, None);
         self.to_output.forward(hidden)
     }
 }

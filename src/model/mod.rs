@@ -22,6 +22,8 @@ pub mod parallel;
 pub mod recurrence;
 #[cfg(feature = "flex")]
 mod simd;
+#[cfg(feature = "flex")]
+pub mod workspace;
 
 pub use conv_vae::{ConvVae, ConvVaeConfig, KlWarmup, VaeLoss, kl_divergence};
 pub use fused_lstm::{FusedLstm, FusedLstmConfig, FusedLstmLayer, LstmInput, RecurrenceKernel};

@@ -8,8 +8,8 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Flex};
 
-use super::LstmRecurrenceBackend;
 use super::flex::{OperandGrads, Operands, SavedTensors};
+use super::{LstmRecurrenceBackend, Output};
 
 /// [`LstmRecurrenceBackend::lstm_recurrence`]: parents `gx, gs, whh, h0, c0`.
 #[derive(Debug)]
@@ -77,6 +77,7 @@ impl<C: CheckpointStrategy> LstmRecurrenceBackend for Autodiff<Flex, C> {
         h0: FloatTensor<Self>,
         c0: FloatTensor<Self>,
         seq: usize,
+        output: Output,
     ) -> FloatTensor<Self> {
         let nodes = [gx.node(), gs.node(), whh.node(), h0.node(), c0.node()];
         let operands = Operands::parts(
@@ -86,6 +87,7 @@ impl<C: CheckpointStrategy> LstmRecurrenceBackend for Autodiff<Flex, C> {
             h0.into_primitive(),
             c0.into_primitive(),
             seq,
+            output,
         );
         run::<_, C, 5>(FromParts, nodes, operands)
     }
@@ -97,6 +99,7 @@ impl<C: CheckpointStrategy> LstmRecurrenceBackend for Autodiff<Flex, C> {
         whh: FloatTensor<Self>,
         h0: FloatTensor<Self>,
         c0: FloatTensor<Self>,
+        output: Output,
     ) -> FloatTensor<Self> {
         let nodes = [
             x.node(),
@@ -113,6 +116,7 @@ impl<C: CheckpointStrategy> LstmRecurrenceBackend for Autodiff<Flex, C> {
             whh.into_primitive(),
             h0.into_primitive(),
             c0.into_primitive(),
+            output,
         );
         run::<_, C, 6>(FromSequence, nodes, operands)
     }

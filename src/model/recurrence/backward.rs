@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use super::flush::FlushDenormals;
 use super::kernel::{Dims, Inputs, Operand, matmul, row_blocks, split_rows};
 use super::math::{self, Strided};
+use crate::model::workspace::Buffer;
 
 /// Gradients of one recurrence.
 pub struct Grads<'a> {
@@ -29,15 +30,19 @@ pub struct Grads<'a> {
 /// What the forward pass produced and kept, read by backward.
 #[derive(Clone, Copy)]
 pub struct Forward<'a> {
-    /// The forward output `[B, T + 1, H]`.
-    pub out: &'a [f32],
+    /// The hidden states: the forward output (`[B, T + 1, H]` or `[B, T, H]`) or, when that
+    /// holds only the final state, the saved `[B, T, H]`.
+    pub hidden: &'a [f32],
+    /// Values per batch row of [`hidden`](Self::hidden).
+    pub hidden_row: usize,
     /// Gate activations `[B, T, 4H]`.
     pub gates: &'a [f32],
     /// Cell states `[B, T, H]`.
     pub cells: &'a [f32],
 }
 
-/// Backpropagation through time from `d_out` `[B, T + 1, H]`, the gradient of the output.
+/// Backpropagation through time from `d_out`, the gradient of the output (laid out as
+/// [`Dims::output`] says).
 pub fn backward(
     dims: Dims,
     inputs: Inputs<'_>,
@@ -88,24 +93,34 @@ fn backward_rows(
     let Dims { seq, hidden: h, .. } = dims;
     let (n, g4, d) = (rows.len(), dims.gates(), inputs.d);
     let k = d + h;
-    let out_row = (seq + 1) * h;
+    let (out_row, output) = (dims.out_row(), dims.output);
     let d_gx = grads.gates;
     // The gradient reaching [x_t | h_{t-1}], and the one reaching c_t.
     let mut d_lhs = vec![0.0f32; n * k];
-    let mut dc: Vec<f32> = rows
-        .clone()
-        .flat_map(|row| &d_out[row * out_row + seq * h..][..h])
-        .copied()
-        .collect();
+    let mut dc: Vec<f32> = match output.cell_row(seq) {
+        Some(i) => rows
+            .clone()
+            .flat_map(|row| &d_out[row * out_row + i * h..][..h])
+            .copied()
+            .collect(),
+        None => vec![0.0; n * h],
+    };
     let mut dh = vec![0.0f32; n * h];
     let first = rows.start;
     for t in (0..seq).rev() {
+        let step = output.hidden_row(t, seq);
         for (r, row) in rows.clone().enumerate() {
-            let incoming = &d_out[row * out_row + t * h..][..h];
             let through_next = &d_lhs[r * k + d..(r + 1) * k];
             let dh = &mut dh[r * h..(r + 1) * h];
-            for ((sum, a), b) in dh.iter_mut().zip(incoming).zip(through_next) {
-                *sum = if t + 1 < seq { a + b } else { *a };
+            match step {
+                Some(i) => {
+                    let incoming = &d_out[row * out_row + i * h..][..h];
+                    for ((sum, a), b) in dh.iter_mut().zip(incoming).zip(through_next) {
+                        *sum = if t + 1 < seq { a + b } else { *a };
+                    }
+                }
+                // Only the last step's hidden state is an output, and this is an earlier one.
+                None => dh.copy_from_slice(through_next),
             }
         }
         let cell_prev = if t == 0 {
@@ -147,7 +162,7 @@ fn backward_rows(
     grads.c0.copy_from_slice(&dc);
     // d w = sum over rows and steps of [x_t | h_{t-1}]^T dG_t: one GEMM over a [n T, D + H]
     // copy of the step inputs.
-    let mut previous = vec![0.0f32; n * seq * k];
+    let mut previous = Buffer::take(n * seq * k);
     for (r, row) in rows.clone().enumerate() {
         for t in 0..seq {
             let target = &mut previous[(r * seq + t) * k..][..k];
@@ -155,7 +170,7 @@ fn backward_rows(
             target[d..].copy_from_slice(if t == 0 {
                 &inputs.h0[row * h..][..h]
             } else {
-                &forward.out[row * out_row + (t - 1) * h..][..h]
+                &forward.hidden[row * forward.hidden_row + (t - 1) * h..][..h]
             });
         }
     }

@@ -1,20 +1,26 @@
 //! The recurrence on Flex tensors: contiguous `f32` views in, new tensors out.
 
+use std::sync::Arc;
+
 use burn_flex::FlexTensor;
 
 use super::backward::{self, Forward, Grads};
-use super::kernel::{self, Dims, Inputs, Saved};
+use super::kernel::{self, Dims, Inputs, Output, Saved};
 use crate::model::flex_op::{contiguous, tensor, values};
+use crate::model::workspace::Buffer;
 
-/// The tensors the backward pass reads, besides the weights and initial state.
+/// What the backward pass reads, besides the weights and initial state. The gates and cells
+/// are pooled buffers ([`Buffer`]): the next step's forward reuses their pages.
 #[derive(Debug, Clone)]
 pub struct SavedTensors {
     /// The forward output `[B, T + 1, H]`.
     pub out: FlexTensor,
     /// Gate activations `[B, T, 4H]`.
-    pub gates: FlexTensor,
+    pub gates: Arc<Buffer>,
     /// Cell states `[B, T, H]`.
-    pub cells: FlexTensor,
+    pub cells: Arc<Buffer>,
+    /// Hidden states `[B, T, H]` when `out` holds only the final state, else empty.
+    pub hidden: Arc<Buffer>,
 }
 
 /// Gradients of every operand; each operation form registers those of its own inputs.
@@ -74,6 +80,7 @@ impl Operands {
         h0: FlexTensor,
         c0: FlexTensor,
         seq: usize,
+        output: Output,
     ) -> Self {
         let shape = check_f32("gx", &gx, 3);
         let gates = shape[2];
@@ -85,6 +92,7 @@ impl Operands {
             batch: shape[0],
             seq,
             hidden,
+            output,
         };
         contract(shape[1] == seq || shape[1] == 1, || {
             format!("gx {shape:?} holds neither {seq} steps nor 1")
@@ -118,6 +126,7 @@ impl Operands {
         whh: FlexTensor,
         h0: FlexTensor,
         c0: FlexTensor,
+        output: Output,
     ) -> Self {
         let shape = check_f32("x", &x, 3);
         let whh_shape = check_f32("whh", &whh, 2);
@@ -126,6 +135,7 @@ impl Operands {
             batch: shape[0],
             seq: shape[1],
             hidden,
+            output,
         };
         let wih_shape = check_f32("wih", &wih, 2);
         contract(wih_shape == [shape[2], dims.gates()], || {
@@ -170,59 +180,83 @@ impl Operands {
         }
     }
 
-    /// Runs the recurrence; returns the output `[B, T + 1, H]`, and what backward needs when
-    /// `save` is set.
+    /// Runs the recurrence; returns the output (`[B, T + 1, H]`, `[B, T, H]` or `[B, 2, H]` as
+    /// [`Output`] says), and what backward needs when `save` is set.
     pub fn forward(&self, save: bool) -> (FlexTensor, Option<SavedTensors>) {
-        let Dims { batch, seq, hidden } = self.dims;
-        let mut out = vec![0.0f32; batch * (seq + 1) * hidden];
+        let Dims {
+            batch,
+            seq,
+            hidden,
+            output,
+        } = self.dims;
+        let shape = [batch, output.steps(seq), hidden];
+        let mut out = vec![0.0f32; batch * self.dims.out_row()];
         if !save {
             kernel::forward(self.dims, self.inputs(), &mut out, None);
-            return (tensor(out, [batch, seq + 1, hidden]), None);
+            return (tensor(out, shape), None);
         }
-        let mut gates = vec![0.0f32; batch * seq * 4 * hidden];
-        let mut cells = vec![0.0f32; batch * seq * hidden];
+        let mut gates = Buffer::take(batch * seq * 4 * hidden);
+        let mut cells = Buffer::take(batch * seq * hidden);
+        let with_hidden = output == Output::Final;
+        let mut states = Buffer::take(if with_hidden { batch * seq * hidden } else { 0 });
         let saved = Saved {
             gates: &mut gates,
             cells: &mut cells,
+            hidden: &mut states,
         };
         kernel::forward(self.dims, self.inputs(), &mut out, Some(saved));
-        let out = tensor(out, [batch, seq + 1, hidden]);
+        let out = tensor(out, shape);
         let saved = SavedTensors {
             out: out.clone(),
-            gates: tensor(gates, [batch, seq, 4 * hidden]),
-            cells: tensor(cells, [batch, seq, hidden]),
+            gates: Arc::new(gates),
+            cells: Arc::new(cells),
+            hidden: Arc::new(states),
         };
         (out, Some(saved))
     }
 
     /// Gradients of every operand from `d_out`, the gradient of the output.
     pub fn backward(&self, saved: &SavedTensors, d_out: FlexTensor) -> OperandGrads {
-        let Dims { batch, seq, hidden } = self.dims;
+        let Dims {
+            batch, seq, hidden, ..
+        } = self.dims;
         let (g4, d) = (4 * hidden, self.d);
         let d_out = contiguous(d_out);
-        let mut gates = vec![0.0f32; batch * seq * g4];
+        // The pre-activations' gradient is a tensor of its own only when `gx` holds every
+        // step; otherwise it is reduced to `gs`'s and `gx`'s shapes, and a pooled buffer holds it.
+        let mut gates = if self.gx_steps == seq {
+            Gates::Owned(vec![0.0f32; batch * seq * g4])
+        } else {
+            Gates::Pooled(Buffer::take(batch * seq * g4))
+        };
         let mut x = vec![0.0f32; batch * seq * d];
         let mut w = vec![0.0f32; (d + hidden) * g4];
         let (mut h0, mut c0) = (vec![0.0f32; batch * hidden], vec![0.0f32; batch * hidden]);
+        let (hidden_states, hidden_row) = if saved.hidden.is_empty() {
+            (values(&saved.out), self.dims.out_row())
+        } else {
+            (&saved.hidden[..], seq * hidden)
+        };
         let forward = Forward {
-            out: values(&saved.out),
-            gates: values(&saved.gates),
-            cells: values(&saved.cells),
+            hidden: hidden_states,
+            hidden_row,
+            gates: &saved.gates,
+            cells: &saved.cells,
         };
         let grads = Grads {
-            gates: &mut gates,
+            gates: gates.values_mut(),
             x: &mut x,
             w: &mut w,
             h0: &mut h0,
             c0: &mut c0,
         };
         backward::backward(self.dims, self.inputs(), forward, values(&d_out), grads);
-        let gs = kernel::reduce(&gates, self.dims, false, self.gs_steps == seq);
+        let gs = kernel::reduce(gates.values_mut(), self.dims, false, self.gs_steps == seq);
         let gs = tensor(gs, [self.gs_steps, g4]);
-        let gx = match self.gx_steps {
-            0 => empty(),
-            steps if steps == seq => tensor(gates, [batch, seq, g4]),
-            _ => tensor(
+        let gx = match (self.gx_steps, gates) {
+            (0, _) => empty(),
+            (_, Gates::Owned(gates)) => tensor(gates, [batch, seq, g4]),
+            (_, Gates::Pooled(gates)) => tensor(
                 kernel::reduce(&gates, self.dims, true, false),
                 [batch, 1, g4],
             ),
@@ -236,6 +270,22 @@ impl Operands {
             whh: tensor(whh, [hidden, g4]),
             h0: tensor(h0, [batch, hidden]),
             c0: tensor(c0, [batch, hidden]),
+        }
+    }
+}
+
+/// The gradient of the pre-activations `[B, T, 4H]`: a new vector when it becomes `gx`'s
+/// gradient, a pooled buffer when only its sums leave.
+enum Gates {
+    Owned(Vec<f32>),
+    Pooled(Buffer),
+}
+
+impl Gates {
+    fn values_mut(&mut self) -> &mut [f32] {
+        match self {
+            Gates::Owned(values) => values,
+            Gates::Pooled(buffer) => buffer,
         }
     }
 }
@@ -265,7 +315,9 @@ fn check_f32(name: &str, t: &FlexTensor, rank: usize) -> Vec<usize> {
 /// products (the output, the saved gates) fit in memory.
 #[track_caller]
 fn check_common(dims: Dims, gs: &FlexTensor, whh: &FlexTensor, h0: &FlexTensor, c0: &FlexTensor) {
-    let Dims { batch, seq, hidden } = dims;
+    let Dims {
+        batch, seq, hidden, ..
+    } = dims;
     let gates = dims.gates();
     let gs_shape = check_f32("gs", gs, 2);
     contract(

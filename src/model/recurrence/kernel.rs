@@ -12,8 +12,8 @@
 //! `[B, T, D]` (`D` may be 0) is projected inside the step's GEMM: `[x_t | h_{t-1}]` times the
 //! stacked weights `w` `[D + H, 4H]` (`W_ih` over `W_hh`), so no `[B, T, 4H]` projection is
 //! built either. `h0` and `c0` `[B, H]`, the output `[B, T + 1, H]` (rows `0..T` are the
-//! hidden states, row `T` the final cell state), saved gate activations `[B, T, 4H]` and saved
-//! cell states `[B, T, H]`.
+//! hidden states, row `T` the final cell state; [`Output`] can keep less), saved gate
+//! activations `[B, T, 4H]` and saved cell states `[B, T, H]`.
 
 use std::ops::Range;
 
@@ -26,7 +26,7 @@ pub(super) use crate::model::gemm::{Operand, matmul};
 /// Fewest batch rows worth a thread of their own.
 const MIN_ROWS_PER_THREAD: usize = 8;
 
-/// Sizes of one recurrence.
+/// Sizes of one recurrence, and what its output keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dims {
     /// Rows `B`.
@@ -35,11 +35,59 @@ pub struct Dims {
     pub seq: usize,
     /// Hidden size `H`.
     pub hidden: usize,
+    /// What the output holds per row.
+    pub output: Output,
 }
 
 impl Dims {
     pub(super) fn gates(&self) -> usize {
         4 * self.hidden
+    }
+
+    /// Output values per batch row.
+    pub(super) fn out_row(&self) -> usize {
+        self.output.steps(self.seq) * self.hidden
+    }
+}
+
+/// What the output of a recurrence holds for each batch row. A caller that reads only the
+/// final state (an encoder) or only the hidden states (a decoder) asks for just that, so that
+/// no slice of a larger output zero-fills a full-size gradient in backward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Output {
+    /// `[T + 1, H]`: the hidden states `h_1..h_T`, then the final cell state `c_T`.
+    All,
+    /// `[T, H]`: the hidden states.
+    Hidden,
+    /// `[2, H]`: the final hidden state `h_T`, then the final cell state `c_T`.
+    Final,
+}
+
+impl Output {
+    /// Rows of `H` values per batch row over `seq` steps.
+    pub fn steps(self, seq: usize) -> usize {
+        match self {
+            Output::All => seq + 1,
+            Output::Hidden => seq,
+            Output::Final => 2,
+        }
+    }
+
+    /// The output row that holds the hidden state of step `t`, if one does.
+    pub(super) fn hidden_row(self, t: usize, seq: usize) -> Option<usize> {
+        match self {
+            Output::All | Output::Hidden => Some(t),
+            Output::Final => (t + 1 == seq).then_some(0),
+        }
+    }
+
+    /// The output row that holds the final cell state, if one does.
+    pub(super) fn cell_row(self, seq: usize) -> Option<usize> {
+        match self {
+            Output::All => Some(seq),
+            Output::Hidden => None,
+            Output::Final => Some(1),
+        }
     }
 }
 
@@ -72,6 +120,9 @@ pub struct Saved<'a> {
     pub gates: &'a mut [f32],
     /// Cell states `[B, T, H]`.
     pub cells: &'a mut [f32],
+    /// Hidden states `[B, T, H]` when the output does not hold them ([`Output::Final`]);
+    /// empty otherwise.
+    pub hidden: &'a mut [f32],
 }
 
 /// The rows each thread takes.
@@ -106,13 +157,27 @@ pub(super) fn split_rows<'a>(
 pub fn forward(dims: Dims, inputs: Inputs<'_>, out: &mut [f32], saved: Option<Saved<'_>>) {
     let Dims { seq, hidden: h, .. } = dims;
     let blocks = row_blocks(dims.batch);
-    let outs = split_rows(out, &blocks, (seq + 1) * h);
+    let outs = split_rows(out, &blocks, dims.out_row());
     let saved: Vec<Option<Saved<'_>>> = match saved {
-        Some(Saved { gates, cells }) => split_rows(gates, &blocks, seq * dims.gates())
-            .into_iter()
-            .zip(split_rows(cells, &blocks, seq * h))
-            .map(|(gates, cells)| Some(Saved { gates, cells }))
-            .collect(),
+        Some(Saved {
+            gates,
+            cells,
+            hidden,
+        }) => {
+            let hidden_row = if hidden.is_empty() { 0 } else { seq * h };
+            split_rows(gates, &blocks, seq * dims.gates())
+                .into_iter()
+                .zip(split_rows(cells, &blocks, seq * h))
+                .zip(split_rows(hidden, &blocks, hidden_row))
+                .map(|((gates, cells), hidden)| {
+                    Some(Saved {
+                        gates,
+                        cells,
+                        hidden,
+                    })
+                })
+                .collect()
+        }
         None => blocks.iter().map(|_| None).collect(),
     };
     blocks
@@ -139,7 +204,14 @@ fn forward_rows(
     let Dims { seq, hidden: h, .. } = dims;
     let (n, g4, d) = (rows.len(), dims.gates(), inputs.d);
     let k = d + h;
-    let out_row = (seq + 1) * h;
+    let (out_row, output) = (dims.out_row(), dims.output);
+    // Where a hidden state goes that the output does not keep: the saved hidden states when
+    // training, else one row per batch row, overwritten each step.
+    let mut spare = match &saved {
+        Some(saved) if !saved.hidden.is_empty() => Vec::new(),
+        _ if output == Output::Final => vec![0.0f32; n * h],
+        _ => Vec::new(),
+    };
     // Inference's gate buffer; training writes into the saved gates instead.
     let mut scratch = if saved.is_some() {
         Vec::new()
@@ -188,7 +260,11 @@ fn forward_rows(
             matmul([n, g4, k], gates, stride, true, a, w);
             let rows = lhs.chunks_exact_mut(k).zip(cell.chunks_exact_mut(h));
             for (r, (lhs, cell)) in rows.enumerate() {
-                let hidden = &mut out[r * out_row + t * h..][..h];
+                let hidden = match output.hidden_row(t, seq) {
+                    Some(i) => &mut out[r * out_row + i * h..][..h],
+                    None if saved.hidden.is_empty() => &mut spare[r * h..][..h],
+                    None => &mut saved.hidden[(r * seq + t) * h..][..h],
+                };
                 math::step_forward(&mut gates[r * stride..][..g4], cell, hidden, &mut lhs[d..]);
             }
         } else {
@@ -200,7 +276,10 @@ fn forward_rows(
                     own: own(r),
                     shared,
                 };
-                let hidden = &mut out[r * out_row + t * h..][..h];
+                let hidden = match output.hidden_row(t, seq) {
+                    Some(i) => &mut out[r * out_row + i * h..][..h],
+                    None => &mut spare[r * h..][..h],
+                };
                 let gates = &mut scratch[r * g4..][..g4];
                 math::step_infer(gates, addend, cell, hidden, &mut lhs[d..]);
             }
@@ -211,8 +290,10 @@ fn forward_rows(
             }
         }
     }
-    for (r, cell) in cell.chunks_exact(h).enumerate() {
-        out[r * out_row + seq * h..][..h].copy_from_slice(cell);
+    if let Some(i) = output.cell_row(seq) {
+        for (r, cell) in cell.chunks_exact(h).enumerate() {
+            out[r * out_row + i * h..][..h].copy_from_slice(cell);
+        }
     }
 }
 

@@ -20,6 +20,8 @@ pub(crate) mod flush;
 mod kernel;
 mod math;
 
+pub use kernel::Output;
+
 /// Backends that run the whole LSTM recurrence as one operation.
 ///
 /// # Panics
@@ -33,8 +35,10 @@ pub trait LstmRecurrenceBackend: Backend {
     /// The recurrence over `seq` steps whose pre-activations (gates `i, f, g, o`) are
     /// `gx[b, t] + gs[t]`, with `gx` `[batch, seq or 1, 4H]` and `gs` `[seq or 1, 4H]` (a
     /// dimension of 1 is the same at every step), from recurrent weights `whh` `[H, 4H]` and
-    /// the initial state `h0`, `c0` `[batch, H]`. Returns `[batch, seq + 1, H]`: the hidden
-    /// states of steps `0..seq`, then the final cell state.
+    /// the initial state `h0`, `c0` `[batch, H]`. Returns what `output` asks for:
+    /// `[batch, seq + 1, H]` (the hidden states of steps `0..seq`, then the final cell state),
+    /// `[batch, seq, H]` (the hidden states) or `[batch, 2, H]` (the final hidden and cell
+    /// states).
     fn lstm_recurrence(
         gx: FloatTensor<Self>,
         gs: FloatTensor<Self>,
@@ -42,6 +46,7 @@ pub trait LstmRecurrenceBackend: Backend {
         h0: FloatTensor<Self>,
         c0: FloatTensor<Self>,
         seq: usize,
+        output: Output,
     ) -> FloatTensor<Self>;
 
     /// The recurrence over the sequence `x` `[batch, seq, D]`, whose pre-activations are
@@ -56,6 +61,7 @@ pub trait LstmRecurrenceBackend: Backend {
         whh: FloatTensor<Self>,
         h0: FloatTensor<Self>,
         c0: FloatTensor<Self>,
+        output: Output,
     ) -> FloatTensor<Self>;
 }
 
@@ -67,8 +73,9 @@ impl LstmRecurrenceBackend for burn::backend::Flex {
         h0: FloatTensor<Self>,
         c0: FloatTensor<Self>,
         seq: usize,
+        output: Output,
     ) -> FloatTensor<Self> {
-        flex::Operands::parts(gx, gs, whh, h0, c0, seq)
+        flex::Operands::parts(gx, gs, whh, h0, c0, seq, output)
             .forward(false)
             .0
     }
@@ -80,8 +87,9 @@ impl LstmRecurrenceBackend for burn::backend::Flex {
         whh: FloatTensor<Self>,
         h0: FloatTensor<Self>,
         c0: FloatTensor<Self>,
+        output: Output,
     ) -> FloatTensor<Self> {
-        flex::Operands::sequence(x, wih, gs, whh, h0, c0)
+        flex::Operands::sequence(x, wih, gs, whh, h0, c0, output)
             .forward(false)
             .0
     }
@@ -99,8 +107,9 @@ pub fn supports(device: &Device, dtype: DType) -> bool {
 /// The pre-activations of row `b` at step `t` are `gx[b, t] + gs[t]`: `gx` is
 /// `[batch, seq, 4H]` or `[batch, 1, 4H]` (the same at every step), `gs` `[seq, 4H]` or
 /// `[1, 4H]` (the same for every row; e.g. the bias). `whh` is `[H, 4H]`, `h0` and `c0`
-/// `[batch, H]`. Returns `[batch, seq + 1, H]`: the hidden states of every step, then the final
-/// cell state. Returns `None` when the device or dtype is not supported ([`supports`]), `seq`
+/// `[batch, H]`. Returns what `output` asks for: `[batch, seq + 1, H]` (the hidden states of
+/// every step, then the final cell state), `[batch, seq, H]` or `[batch, 2, H]` (see
+/// [`Output`]). Returns `None` when the device or dtype is not supported ([`supports`]), `seq`
 /// is 0 or the shapes do not agree, so the caller can fall back to plain tensor ops.
 pub fn lstm_recurrence(
     gx: Tensor<3>,
@@ -109,6 +118,7 @@ pub fn lstm_recurrence(
     h0: Tensor<2>,
     c0: Tensor<2>,
     seq: usize,
+    output: Output,
 ) -> Option<Tensor<3>> {
     let [batch, gx_steps, gates] = gx.dims();
     let steps_ok = gx_steps == seq || gx_steps == 1;
@@ -123,6 +133,7 @@ pub fn lstm_recurrence(
         h0.into_dispatch(),
         c0.into_dispatch(),
         seq,
+        output,
     );
     Some(Tensor::from_dispatch(out))
 }
@@ -138,6 +149,7 @@ pub fn lstm_sequence(
     whh: Tensor<2>,
     h0: Tensor<2>,
     c0: Tensor<2>,
+    output: Output,
 ) -> Option<Tensor<3>> {
     let [batch, seq, d] = x.dims();
     let gates = whh.dims()[1];
@@ -155,6 +167,7 @@ pub fn lstm_sequence(
         whh.into_dispatch(),
         h0.into_dispatch(),
         c0.into_dispatch(),
+        output,
     );
     Some(Tensor::from_dispatch(out))
 }
