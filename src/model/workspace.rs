@@ -27,7 +27,12 @@ static POOL: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
 
 /// `len` values whose contents are unspecified (zeros or an earlier user's values): every user
 /// overwrites them before reading. Dropped, the allocation goes back to the pool.
-pub(crate) struct Buffer(Vec<f32>);
+pub(crate) struct Buffer {
+    /// Initialised over its whole length, which may exceed `len`: a pooled allocation is
+    /// never written again just to be handed out.
+    values: Vec<f32>,
+    len: usize,
+}
 
 impl Buffer {
     /// A buffer of `len` values, reusing the smallest pooled allocation that holds them.
@@ -37,12 +42,10 @@ impl Buffer {
         } else {
             take_pooled(len).unwrap_or_default()
         };
-        if values.len() > len {
-            values.truncate(len);
-        } else {
+        if values.len() < len {
             values.resize(len, 0.0);
         }
-        Buffer(values)
+        Buffer { values, len }
     }
 }
 
@@ -50,15 +53,15 @@ impl Buffer {
 fn take_pooled(len: usize) -> Option<Vec<f32>> {
     let mut pool = POOL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let best = (pool.iter().enumerate())
-        .filter(|(_, v)| v.capacity() >= len)
-        .min_by_key(|(_, v)| v.capacity())
+        .filter(|(_, v)| v.len() >= len)
+        .min_by_key(|(_, v)| v.len())
         .map(|(i, _)| i)?;
     Some(pool.swap_remove(best))
 }
 
 impl Drop for Buffer {
     fn drop(&mut self) {
-        let values = std::mem::take(&mut self.0);
+        let values = std::mem::take(&mut self.values);
         let bytes = values.capacity() * 4;
         if bytes < MIN_POOLED_BYTES {
             return;
@@ -75,19 +78,19 @@ impl Deref for Buffer {
     type Target = [f32];
 
     fn deref(&self) -> &[f32] {
-        &self.0
+        &self.values[..self.len]
     }
 }
 
 impl DerefMut for Buffer {
     fn deref_mut(&mut self) -> &mut [f32] {
-        &mut self.0
+        &mut self.values[..self.len]
     }
 }
 
 impl fmt::Debug for Buffer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Buffer({} values)", self.0.len())
+        write!(f, "Buffer({} values)", self.len)
     }
 }
 

@@ -298,20 +298,43 @@ fn forward_rows(
 }
 
 /// `[B, T, G]` summed over steps to `[B, G]` (`steps` 1) or over rows to `[T, G]` (`rows` 1),
-/// or over both to `[G]`; `keep_steps`/`keep_rows` say which axes survive.
+/// or over both to `[G]`; `keep_steps`/`keep_rows` say which axes survive. The gates are split
+/// into column ranges summed on rayon's threads; each value is summed in the same order (rows,
+/// then steps) whatever the split, so the result does not depend on the thread count.
 pub fn reduce(d: &[f32], dims: Dims, keep_rows: bool, keep_steps: bool) -> Vec<f32> {
     let Dims { batch, seq, .. } = dims;
     let g4 = dims.gates();
-    let mut sum =
-        vec![0.0f32; if keep_rows { batch } else { 1 } * if keep_steps { seq } else { 1 } * g4];
-    for b in 0..batch {
-        for t in 0..seq {
-            let target = (if keep_rows { b } else { 0 }) * if keep_steps { seq } else { 1 }
-                + if keep_steps { t } else { 0 };
-            let target = &mut sum[target * g4..][..g4];
-            for (s, v) in target.iter_mut().zip(&d[(b * seq + t) * g4..][..g4]) {
-                *s += v;
+    let out_rows = if keep_rows { batch } else { 1 } * if keep_steps { seq } else { 1 };
+    // Column ranges of whole cache lines, one per thread.
+    let width = g4
+        .div_ceil(rayon::current_num_threads().max(1))
+        .next_multiple_of(16);
+    let ranges: Vec<Range<usize>> = (0..g4)
+        .step_by(width.max(1))
+        .map(|start| start..(start + width).min(g4))
+        .collect();
+    let parts: Vec<Vec<f32>> = ranges
+        .par_iter()
+        .map(|columns| {
+            let mut part = vec![0.0f32; out_rows * columns.len()];
+            for b in 0..batch {
+                for t in 0..seq {
+                    let target = (if keep_rows { b } else { 0 }) * if keep_steps { seq } else { 1 }
+                        + if keep_steps { t } else { 0 };
+                    let target = &mut part[target * columns.len()..][..columns.len()];
+                    let source = &d[(b * seq + t) * g4..][columns.clone()];
+                    for (s, v) in target.iter_mut().zip(source) {
+                        *s += v;
+                    }
+                }
             }
+            part
+        })
+        .collect();
+    let mut sum = vec![0.0f32; out_rows * g4];
+    for (columns, part) in ranges.iter().zip(parts) {
+        for (row, values) in part.chunks_exact(columns.len()).enumerate() {
+            sum[row * g4..][columns.clone()].copy_from_slice(values);
         }
     }
     sum
