@@ -106,6 +106,13 @@ fn backward_rows(
         None => vec![0.0; n * h],
     };
     let mut dh = vec![0.0f32; n * h];
+    // `w^T` `[4H, D + H]`, row-major.
+    let mut w_t = vec![0.0f32; g4 * k];
+    for (j, w_row) in inputs.w.chunks_exact(g4).enumerate() {
+        for (gate, &v) in w_row.iter().enumerate() {
+            w_t[gate * k + j] = v;
+        }
+    }
     let first = rows.start;
     for t in (0..seq).rev() {
         let step = output.hidden_row(t, seq);
@@ -146,12 +153,18 @@ fn backward_rows(
             },
         ];
         math::backward_rows(h, saved, &dh, &mut dc, &mut d_gx[t * g4..], seq * g4);
-        // d[x_t | h_{t-1}] = dG_t w^T: [n, 4H] x [4H, D + H], `w` read transposed through its
-        // strides (element (gate, j) sits at j 4H + gate).
+        // d[x_t | h_{t-1}] = dG_t w^T: [n, 4H] x [4H, D + H], as one product for the `H`
+        // columns of h_{t-1} and one for the `D` of x_t. Reading `w^T` from its row-major copy
+        // with a whole number of SIMD rows (`H`) lets `gemm` use it in place; read through
+        // `w`'s transposed strides it packed all of `w` again at every step.
         // `d_lhs` is [n, D + H]; step t of `d_gx` is n rows of 4H (row stride T 4H) (checked).
         let d_step = Operand::rows(&d_gx[t * g4..], seq * g4);
-        let w_t = Operand::transposed(inputs.w, g4);
-        matmul([n, k, g4], &mut d_lhs, k, false, d_step, w_t);
+        let w_h = Operand::rows(&w_t[d..], k);
+        matmul([n, h, g4], &mut d_lhs[d..], k, false, d_step, w_h);
+        if d > 0 {
+            let w_x = Operand::rows(&w_t, k);
+            matmul([n, d, g4], &mut d_lhs, k, false, d_step, w_x);
+        }
         for r in 0..n {
             grads.x[(r * seq + t) * d..][..d].copy_from_slice(&d_lhs[r * k..r * k + d]);
         }
