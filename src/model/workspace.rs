@@ -4,7 +4,7 @@
 //! glibc serves a buffer of several MiB with a fresh `mmap` (or grows the heap and trims it
 //! again on free), so every step of a training loop would fault in, zero and unmap the same
 //! megabytes again: on a 2-core AMD EPYC a quarter of an LSTM autoencoder's training step went
-//! to page faults. A [`Buffer`] taken here goes back to a process-wide pool when dropped; the
+//! to page faults. A buffer taken here goes back to a process-wide pool when dropped; the
 //! pool keeps at most [`MAX_POOLED_BYTES`] in [`MAX_POOLED`] buffers and lets the rest go to
 //! the allocator, so the memory it holds on to is bounded whatever the model sizes.
 
