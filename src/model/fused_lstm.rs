@@ -112,6 +112,17 @@ pub enum LstmInput {
     ConstantWithShared(Tensor<2>, Tensor<2>),
 }
 
+impl LstmInput {
+    /// Rows, steps and device of the run this input asks for.
+    fn batch_seq_device(&self) -> (usize, usize, Device) {
+        match self {
+            LstmInput::Sequence(x) => (x.dims()[0], x.dims()[1], x.device()),
+            LstmInput::Constant(x, seq) => (x.dims()[0], *seq, x.device()),
+            LstmInput::ConstantWithShared(x, shared) => (x.dims()[0], shared.dims()[0], x.device()),
+        }
+    }
+}
+
 impl From<LstmInput> for LayerInput {
     fn from(input: LstmInput) -> Self {
         match input {
@@ -280,11 +291,7 @@ impl FusedLstm {
     /// `(batch, seq)` when the fused operation runs `input` (a supported device, at least one
     /// step and one layer).
     fn fused_plan(&self, input: &LstmInput) -> Option<(usize, usize)> {
-        let (batch, seq, device) = match input {
-            LstmInput::Sequence(x) => (x.dims()[0], x.dims()[1], x.device()),
-            LstmInput::Constant(x, seq) => (x.dims()[0], *seq, x.device()),
-            LstmInput::ConstantWithShared(x, shared) => (x.dims()[0], shared.dims()[0], x.device()),
-        };
+        let (batch, seq, device) = input.batch_seq_device();
         let runs = seq > 0 && !self.layers.is_empty() && self.fused_supported(&device);
         runs.then_some((batch, seq))
     }
@@ -299,11 +306,7 @@ impl FusedLstm {
         state: Option<Vec<LstmState<2>>>,
         kernel: RecurrenceKernel,
     ) -> (Tensor<3>, Vec<LstmState<2>>) {
-        let (batch, seq, device) = match &input {
-            LstmInput::Sequence(x) => (x.dims()[0], x.dims()[1], x.device()),
-            LstmInput::Constant(x, seq) => (x.dims()[0], *seq, x.device()),
-            LstmInput::ConstantWithShared(x, shared) => (x.dims()[0], shared.dims()[0], x.device()),
-        };
+        let (batch, seq, device) = input.batch_seq_device();
         let h = self.layers.first().map_or(0, FusedLstmLayer::d_hidden);
         if seq == 0 || self.layers.is_empty() {
             let zeros = || Tensor::zeros([batch, h], &device);
@@ -427,9 +430,10 @@ impl FusedLstmLayer {
 
     /// The fused recurrence of this layer over `seq` steps of `input` from `h0`, `c0`, its
     /// output as `output` says (`[batch, seq + 1, H]`: hidden states, then the final cell),
-    /// `None` if the operation does not take these operands. A sequence is projected inside the operation's steps; a
-    /// constant input is projected once, as a per-row part `[batch, 1, 4H]` and a per-step
-    /// part `[seq or 1, 4H]`, so nothing of size `batch x seq x 4H` is built.
+    /// `None` if the operation does not take these operands. A sequence is projected inside
+    /// the operation's steps; a constant input is projected once, as a per-row part
+    /// `[batch, 1, 4H]` and a per-step part `[seq or 1, 4H]`, so nothing of size
+    /// `batch x seq x 4H` is built.
     #[cfg(feature = "flex")]
     fn run_fused(
         &self,

@@ -13,7 +13,7 @@ use crate::model::workspace::Buffer;
 /// are pooled buffers ([`Buffer`]): the next step's forward reuses their pages.
 #[derive(Debug, Clone)]
 pub struct SavedTensors {
-    /// The forward output `[B, T + 1, H]`.
+    /// The forward output (`[B, T + 1, H]`, `[B, T, H]` or `[B, 2, H]`, as [`Output`] says).
     pub out: FlexTensor,
     /// Gate activations `[B, T, 4H]`.
     pub gates: Arc<Buffer>,
@@ -251,7 +251,7 @@ impl Operands {
             c0: &mut c0,
         };
         backward::backward(self.dims, self.inputs(), forward, values(&d_out), grads);
-        let gs = kernel::reduce(gates.values_mut(), self.dims, false, self.gs_steps == seq);
+        let gs = kernel::reduce(gates.values(), self.dims, false, self.gs_steps == seq);
         let gs = tensor(gs, [self.gs_steps, g4]);
         let gx = match (self.gx_steps, gates) {
             (0, _) => empty(),
@@ -282,6 +282,13 @@ enum Gates {
 }
 
 impl Gates {
+    fn values(&self) -> &[f32] {
+        match self {
+            Gates::Owned(values) => values,
+            Gates::Pooled(buffer) => buffer,
+        }
+    }
+
     fn values_mut(&mut self) -> &mut [f32] {
         match self {
             Gates::Owned(values) => values,

@@ -310,7 +310,7 @@ pub fn reduce(d: &[f32], dims: Dims, keep_rows: bool, keep_steps: bool) -> Vec<f
         .div_ceil(rayon::current_num_threads().max(1))
         .next_multiple_of(16);
     let ranges: Vec<Range<usize>> = (0..g4)
-        .step_by(width.max(1))
+        .step_by(width)
         .map(|start| start..(start + width).min(g4))
         .collect();
     let parts: Vec<Vec<f32>> = ranges
