@@ -10,8 +10,10 @@ use burn::backend::Flex;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops};
-use burn::tensor::TensorData;
-use burn_flex::FlexTensor;
+use burn::tensor::{DType, Shape};
+use burn_flex::{FlexTensor, Layout};
+
+use super::workspace::Buffer;
 
 /// A saved operation of three inputs: their gradients from `d_out`, in input order. An input
 /// whose `needed` entry is false (a tensor that needs no gradient, like the data a first layer
@@ -65,25 +67,36 @@ pub(crate) fn values(t: &FlexTensor) -> &[f32] {
         .unwrap_or_else(|| unreachable!("operands are contiguous f32 (checked by the wrapper)"))
 }
 
-/// A new Flex tensor of `values` in `shape`.
-pub(crate) fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
+/// A new Flex tensor of `values` in `shape`, whose allocation goes back to
+/// [`super::workspace`]'s pool when Burn drops it.
+///
+/// # Panics
+/// When `values` does not hold `shape`'s number of values: a broken internal invariant.
+pub(crate) fn tensor<const D: usize>(values: impl Into<Buffer>, shape: [usize; D]) -> FlexTensor {
+    let values = values.into();
+    assert_eq!(
+        values.len(),
+        shape.iter().product::<usize>(),
+        "values for {shape:?}"
+    );
+    FlexTensor::new(
+        values.into_bytes(),
+        Layout::contiguous(Shape::from(shape)),
+        DType::F32,
+    )
 }
 
-/// A new vector of `runs.iter().sum()` values written on rayon's threads: run `i` (the next
-/// `runs[i]` values) is zeroed and handed to `f(i, run)` on the thread that takes it, and the
-/// results come back in run order. `vec![0.0; len]` followed by a parallel loop zeroes (and
-/// first touches, page by page) the whole output serially on the caller's thread instead.
+/// A new buffer of `runs.iter().sum()` values (a pooled one when it fits) written on rayon's
+/// threads: run `i` (the next `runs[i]` values) is zeroed and handed to `f(i, run)` on the
+/// thread that takes it, and the results come back in run order.
 pub(crate) fn par_zeroed<R: Send>(
     runs: &[usize],
     f: impl Fn(usize, &mut [f32]) -> R + Sync,
-) -> (Vec<f32>, Vec<R>) {
+) -> (Buffer, Vec<R>) {
     use rayon::prelude::*;
-    use std::mem::MaybeUninit;
 
-    let len = runs.iter().sum();
-    let mut values: Vec<f32> = Vec::with_capacity(len);
-    let mut rest = &mut values.spare_capacity_mut()[..len];
+    let mut values = Buffer::take(runs.iter().sum());
+    let mut rest: &mut [f32] = &mut values;
     let mut parts = Vec::with_capacity(runs.len());
     for &run in runs {
         let (part, tail) = std::mem::take(&mut rest).split_at_mut(run);
@@ -94,16 +107,10 @@ pub(crate) fn par_zeroed<R: Send>(
         .into_par_iter()
         .enumerate()
         .map(|(i, part)| {
-            part.fill(MaybeUninit::new(0.0));
-            // SAFETY: every element of `part` has just been written, and `MaybeUninit<f32>`
-            // has the layout of `f32`.
-            let part = unsafe { &mut *(part as *mut [MaybeUninit<f32>] as *mut [f32]) };
+            part.fill(0.0);
             f(i, part)
         })
         .collect();
-    // SAFETY: the runs cover the first `len` values of the capacity and each was written
-    // above; had `f` panicked, the panic would have left through `collect` before this line.
-    unsafe { values.set_len(len) };
     (values, results)
 }
 

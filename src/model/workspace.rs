@@ -4,20 +4,26 @@
 //! glibc serves a buffer of several MiB with a fresh `mmap` (or grows the heap and trims it
 //! again on free), so every step of a training loop would fault in, zero and unmap the same
 //! megabytes again: on a 2-core AMD EPYC a quarter of an LSTM autoencoder's training step went
-//! to page faults. A buffer taken here goes back to a process-wide pool when dropped; the
-//! pool keeps at most [`MAX_POOLED_BYTES`] in [`MAX_POOLED`] buffers and lets the rest go to
-//! the allocator, so the memory it holds on to is bounded whatever the model sizes.
+//! to page faults, and a ConvVae's a seventh. A buffer taken here goes back to a process-wide
+//! pool when dropped, also when it became the storage of a Flex tensor (the fused operations'
+//! outputs and gradients) and Burn drops that tensor; the pool keeps at most
+//! [`MAX_POOLED_BYTES`] in [`MAX_POOLED`] buffers and lets the rest go to the allocator, so the
+//! memory it holds on to is bounded whatever the model sizes.
 
 use std::fmt;
+use std::mem::MaybeUninit;
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
 
-/// Bytes the pool keeps at most (256 MiB): a few training steps' saved gates and gradients
-/// of the default models at batch 64 take a tenth of it.
+use burn_std::{AccessError, AccessPolicy, AllocationController, AllocationProperty, Bytes};
+
+/// Bytes the pool keeps at most (256 MiB): a training step of the default models at batch 64
+/// holds a tenth of it (the recurrence's saved gates and gradients, the convolutions' and
+/// batch norms' outputs and gradients).
 pub const MAX_POOLED_BYTES: usize = 256 << 20;
 
-/// Buffers the pool keeps at most.
-pub const MAX_POOLED: usize = 16;
+/// Buffers the pool keeps at most: more than a ConvVae training step holds at once.
+pub const MAX_POOLED: usize = 64;
 
 /// Buffers smaller than this (256 KiB) come from the allocator and go back to it: the pool is
 /// for the ones glibc would map afresh.
@@ -37,15 +43,78 @@ pub(crate) struct Buffer {
 impl Buffer {
     /// A buffer of `len` values, reusing the smallest pooled allocation that holds them.
     pub(crate) fn take(len: usize) -> Self {
-        let mut values = if len * 4 < MIN_POOLED_BYTES {
-            Vec::new()
-        } else {
-            take_pooled(len).unwrap_or_default()
-        };
-        if values.len() < len {
-            values.resize(len, 0.0);
+        match pooled(len) {
+            Some(values) => Buffer { values, len },
+            None => vec![0.0; len].into(),
         }
+    }
+
+    /// `len` zeros, in the smallest pooled allocation that holds them when there is one.
+    pub(crate) fn zeroed(len: usize) -> Self {
+        match pooled(len) {
+            Some(mut values) => {
+                values[..len].fill(0.0);
+                Buffer { values, len }
+            }
+            // A fresh allocation's pages come zeroed from the kernel; no pass over them here.
+            None => vec![0.0; len].into(),
+        }
+    }
+
+    /// The storage of a Flex tensor of these values: Burn reads and writes it in place, and
+    /// the allocation goes back to the pool when Burn drops the tensor.
+    pub(crate) fn into_bytes(self) -> Bytes {
+        let len = self.len * size_of::<f32>();
+        // SAFETY: `from_controller` needs the first `len` bytes of the controller's memory
+        // initialised: `Pooled` exposes all of `values`, initialised over its whole length
+        // (the `Buffer` invariant), and `self.len <= values.len()`.
+        unsafe { Bytes::from_controller(Box::new(Pooled(self)), len) }
+    }
+}
+
+impl From<Vec<f32>> for Buffer {
+    /// `values` as a buffer that joins the pool when dropped.
+    fn from(values: Vec<f32>) -> Self {
+        let len = values.len();
         Buffer { values, len }
+    }
+}
+
+/// A pooled allocation for `len` values: none for a small buffer or when none fits.
+fn pooled(len: usize) -> Option<Vec<f32>> {
+    (len * size_of::<f32>() >= MIN_POOLED_BYTES)
+        .then(|| take_pooled(len))
+        .flatten()
+}
+
+/// A [`Buffer`] behind a tensor's [`Bytes`]: the whole allocation, host-resident, owned alone.
+struct Pooled(Buffer);
+
+impl AllocationController for Pooled {
+    fn alloc_align(&self) -> usize {
+        align_of::<f32>()
+    }
+
+    fn property(&self) -> AllocationProperty {
+        AllocationProperty::Other
+    }
+
+    fn memory(&self, _: AccessPolicy) -> Result<&[MaybeUninit<u8>], AccessError> {
+        let values = self.0.values.as_slice();
+        // SAFETY: `values` is one live allocation of `size_of_val(values)` initialised bytes,
+        // borrowed for `self`'s lifetime; `MaybeUninit<u8>` has no alignment or validity needs.
+        Ok(unsafe { std::slice::from_raw_parts(values.as_ptr().cast(), size_of_val(values)) })
+    }
+
+    unsafe fn memory_mut(
+        &mut self,
+        _: AccessPolicy,
+    ) -> Result<&mut [MaybeUninit<u8>], AccessError> {
+        let values = self.0.values.as_mut_slice();
+        let bytes = size_of_val(values);
+        // SAFETY: as in `memory`, borrowed mutably; the caller writes only initialised bytes
+        // (the trait's contract), so `values` stays valid `f32`s (any bit pattern is one).
+        Ok(unsafe { std::slice::from_raw_parts_mut(values.as_mut_ptr().cast(), bytes) })
     }
 }
 
@@ -124,5 +193,42 @@ mod tests {
         let pool = POOL.lock().unwrap();
         assert!(pool.len() <= MAX_POOLED);
         assert!(pool.iter().map(|v| v.capacity() * 4).sum::<usize>() <= MAX_POOLED_BYTES);
+    }
+
+    #[test]
+    fn a_tensor_over_a_buffer_is_read_and_written_in_place_and_copied_out_whole() {
+        use burn::tensor::TensorData;
+        let len = MIN_POOLED_BYTES / 4 + 17;
+        let values: Vec<f32> = (0..len).map(|i| i as f32).collect();
+        let moved = values.clone();
+        let address = moved.as_ptr();
+        let mut t = crate::model::flex_op::tensor(moved, [len]);
+        assert_eq!(t.layout().shape().as_slice(), &[len]);
+        let read = t.as_slice::<f32>().unwrap();
+        assert!(read.as_ptr() == address && read == values, "read in place");
+        // Burn's in-place path on a tensor it holds alone: the same allocation, written.
+        let written = t
+            .try_storage_mut::<f32>()
+            .expect("a unique tensor is writable");
+        assert_eq!(written.as_ptr(), address);
+        written[3] = -1.0;
+        // A shared tensor is copied out; a unique one too (the pool keeps the allocation).
+        let shared = t.clone().into_data();
+        assert_eq!(
+            shared.as_slice::<f32>().unwrap()[..5],
+            [0.0, 1.0, 2.0, -1.0, 4.0]
+        );
+        let data: TensorData = t.into_data();
+        let copied = data.try_to_vec::<f32>().unwrap();
+        assert_eq!(
+            (copied.len(), copied[3], copied[len - 1]),
+            (len, -1.0, (len - 1) as f32)
+        );
+        drop(data);
+        // Dropped, the allocation is back in the pool, unless a parallel test took it first.
+        let again = Buffer::take(len);
+        if again.as_ptr() == address {
+            assert_eq!((again[3], again[len - 1]), (-1.0, (len - 1) as f32));
+        }
     }
 }

@@ -9,6 +9,7 @@ use burn_flex::FlexTensor;
 use super::kernel::{self, Frame};
 use crate::model::flex_op::{contiguous, par_zeroed, runs_of, tensor, to_vec, values};
 use crate::model::gemm::{Operand, matmul};
+use crate::model::workspace::Buffer;
 
 /// Values of a block's im2col matrix that stay in a core's cache (512 KiB of `f32`).
 const CACHE_VALUES: usize = 1 << 17;
@@ -44,14 +45,15 @@ fn group_runs(len: usize, block_len: usize) -> Vec<(usize, usize)> {
 
 /// A new `d_x` of `len` values and the weight and bias gradients, summed over groups of its
 /// blocks (of `block_len` values) in group order; `block(i, d_x_block, d_w, d_bias)` fills
-/// block `i` of `d_x` (zeroed) and adds its terms to the sums.
+/// block `i` of `d_x` (zeroed) and adds its terms to the sums. The groups' weight sums (up to
+/// 8 x 0.9 MiB for the ConvVae) are pooled buffers, like `d_x` and `d_w`.
 fn per_group(
     len: usize,
     block_len: usize,
     sizes: [usize; 2],
     block: impl Fn(usize, &mut [f32], &mut [f32], &mut [f32]) + Sync,
-) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
-    let zeros = || (vec![0.0f32; sizes[0]], vec![0.0f32; sizes[1]]);
+) -> (Buffer, Buffer, Vec<f32>) {
+    let zeros = || (Buffer::zeroed(sizes[0]), vec![0.0f32; sizes[1]]);
     let (firsts, runs): (Vec<usize>, Vec<usize>) = group_runs(len, block_len).into_iter().unzip();
     let (d_x, partials) = par_zeroed(&runs, |g, run| {
         let (mut d_w, mut d_bias) = zeros();

@@ -4,6 +4,7 @@ use burn_flex::FlexTensor;
 
 use super::kernel::{self, Activation, Dims};
 use crate::model::flex_op::{contiguous, tensor, to_vec, values};
+use crate::model::workspace::Buffer;
 
 /// What the training backward reads: the input, `gamma`, the batch statistics and the gain
 /// `d out / d z` of every value (LeakyReLU slope times dropout scale).
@@ -14,7 +15,8 @@ pub struct TrainSaved {
     gamma: Vec<f32>,
     mean: Vec<f32>,
     inv_std: Vec<f32>,
-    gain: Vec<f32>,
+    /// `[B, C, L]`, a tensor so the saved state clones cheaply.
+    gain: FlexTensor,
 }
 
 /// Training forward: returns the output `[B, C, L]`, the statistics `[2, C]` (mean, then
@@ -30,8 +32,9 @@ pub fn forward_train(
     let (gamma, beta) = (to_vec(&gamma), to_vec(&beta));
     let (mean, var) = kernel::channel_stats(values(&x), dims);
     let inv_std = kernel::inverse_std(&var, epsilon);
-    let mut out = vec![0.0f32; values(&x).len()];
-    let mut gain = vec![0.0f32; out.len()];
+    // Both written whole by the kernel (gain by the dropout mask, then out).
+    let mut out = Buffer::take(values(&x).len());
+    let mut gain = Buffer::take(out.len());
     kernel::forward_train(
         values(&x),
         dims,
@@ -51,7 +54,7 @@ pub fn forward_train(
         gamma,
         mean,
         inv_std,
-        gain,
+        gain: tensor(gain, [dims.batch, dims.channels, dims.length]),
     };
     (out, stats, saved)
 }
@@ -66,7 +69,7 @@ pub fn backward_train(saved: &TrainSaved, d_out: FlexTensor) -> [FlexTensor; 3] 
         &saved.gamma,
         &saved.mean,
         &saved.inv_std,
-        &saved.gain,
+        values(&saved.gain),
         values(&d_out),
     );
     [
@@ -127,7 +130,7 @@ impl Affine {
 
     /// `leaky(x * scale + shift)` into a new tensor.
     pub fn forward(&self) -> FlexTensor {
-        let mut out = vec![0.0f32; values(&self.x).len()];
+        let mut out = Buffer::take(values(&self.x).len()); // written whole by the kernel
         let x = values(&self.x);
         kernel::forward_affine(x, self.dims, &self.scale, &self.shift, self.slope, &mut out);
         tensor(out, [self.dims.batch, self.dims.channels, self.dims.length])

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 
 use super::mask::dropout_row;
 use crate::model::simd::dispatch;
+use crate::model::workspace::Buffer;
 
 /// Fewest rows worth a rayon task of their own in element-wise passes.
 const MIN_ROWS_PER_TASK: usize = 16;
@@ -310,7 +311,7 @@ pub fn backward_train(
     inv_std: &[f32],
     gain: &[f32],
     d_out: &[f32],
-) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+) -> (Buffer, Vec<f32>, Vec<f32>) {
     let length = dims.length;
     // Per channel: sum of d z and of d z * x; d gamma = inv_std * (sum dz x - mean sum dz).
     let sums: Vec<(f64, f64)> = (0..dims.channels)
@@ -337,7 +338,7 @@ pub fn backward_train(
         .zip(inv_std)
         .map(|(s, i)| (s.1 * f64::from(*i)) as f32)
         .collect();
-    let mut d_x = vec![0.0f32; x.len()];
+    let mut d_x = Buffer::take(x.len()); // every row written whole below
     d_x.par_chunks_mut(length)
         .enumerate()
         .with_min_len(MIN_ROWS_PER_TASK)
@@ -366,9 +367,9 @@ pub fn backward_affine(
     shift: &[f32],
     slope: f32,
     d_out: &[f32],
-) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+) -> (Buffer, Vec<f32>, Vec<f32>) {
     let length = dims.length;
-    let mut d_z = vec![0.0f32; x.len()];
+    let mut d_z = Buffer::take(x.len()); // every row written whole below
     d_z.par_chunks_mut(length)
         .enumerate()
         .with_min_len(MIN_ROWS_PER_TASK)

@@ -190,7 +190,7 @@ impl Operands {
             output,
         } = self.dims;
         let shape = [batch, output.steps(seq), hidden];
-        let mut out = vec![0.0f32; batch * self.dims.out_row()];
+        let mut out = Buffer::zeroed(batch * self.dims.out_row());
         if !save {
             kernel::forward(self.dims, self.inputs(), &mut out, None);
             return (tensor(out, shape), None);
@@ -222,13 +222,9 @@ impl Operands {
         } = self.dims;
         let (g4, d) = (4 * hidden, self.d);
         let d_out = contiguous(d_out);
-        // The pre-activations' gradient is a tensor of its own only when `gx` holds every
-        // step; otherwise it is reduced to `gs`'s and `gx`'s shapes, and a pooled buffer holds it.
-        let mut gates = if self.gx_steps == seq {
-            Gates::Owned(vec![0.0f32; batch * seq * g4])
-        } else {
-            Gates::Pooled(Buffer::take(batch * seq * g4))
-        };
+        // The pre-activations' gradient, written whole by `backward`: a tensor of its own when
+        // `gx` holds every step, else reduced to `gs`'s and `gx`'s shapes (and back to the pool).
+        let mut gates = Buffer::take(batch * seq * g4);
         let mut x = vec![0.0f32; batch * seq * d];
         let mut w = vec![0.0f32; (d + hidden) * g4];
         let (mut h0, mut c0) = (vec![0.0f32; batch * hidden], vec![0.0f32; batch * hidden]);
@@ -244,19 +240,19 @@ impl Operands {
             cells: &saved.cells,
         };
         let grads = Grads {
-            gates: gates.values_mut(),
+            gates: &mut gates,
             x: &mut x,
             w: &mut w,
             h0: &mut h0,
             c0: &mut c0,
         };
         backward::backward(self.dims, self.inputs(), forward, values(&d_out), grads);
-        let gs = kernel::reduce(gates.values(), self.dims, false, self.gs_steps == seq);
+        let gs = kernel::reduce(&gates, self.dims, false, self.gs_steps == seq);
         let gs = tensor(gs, [self.gs_steps, g4]);
-        let gx = match (self.gx_steps, gates) {
-            (0, _) => empty(),
-            (_, Gates::Owned(gates)) => tensor(gates, [batch, seq, g4]),
-            (_, Gates::Pooled(gates)) => tensor(
+        let gx = match self.gx_steps {
+            0 => empty(),
+            steps if steps == seq => tensor(gates, [batch, seq, g4]),
+            _ => tensor(
                 kernel::reduce(&gates, self.dims, true, false),
                 [batch, 1, g4],
             ),
@@ -270,29 +266,6 @@ impl Operands {
             whh: tensor(whh, [hidden, g4]),
             h0: tensor(h0, [batch, hidden]),
             c0: tensor(c0, [batch, hidden]),
-        }
-    }
-}
-
-/// The gradient of the pre-activations `[B, T, 4H]`: a new vector when it becomes `gx`'s
-/// gradient, a pooled buffer when only its sums leave.
-enum Gates {
-    Owned(Vec<f32>),
-    Pooled(Buffer),
-}
-
-impl Gates {
-    fn values(&self) -> &[f32] {
-        match self {
-            Gates::Owned(values) => values,
-            Gates::Pooled(buffer) => buffer,
-        }
-    }
-
-    fn values_mut(&mut self) -> &mut [f32] {
-        match self {
-            Gates::Owned(values) => values,
-            Gates::Pooled(buffer) => buffer,
         }
     }
 }
