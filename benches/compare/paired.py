@@ -62,11 +62,12 @@ def main():
     ap.add_argument("--iters", type=int, default=20, help="PyTorch timed iterations per pair")
     ap.add_argument("--models", default="lstm_ae,conv_vae")
     ap.add_argument("--seqs", default="256,320")
+    ap.add_argument("--modes", default="train,inference")
     args = ap.parse_args()
     root = os.path.dirname(os.path.dirname(HERE))
 
     cases = [(m, mode, int(s)) for m in args.models.split(",")
-             for mode in ("train", "inference") for s in args.seqs.split(",")]
+             for mode in args.modes.split(",") for s in args.seqs.split(",")]
     pairs = {case: [] for case in cases}
     meta, batch, started = None, {}, None
     for r in range(args.rounds):
