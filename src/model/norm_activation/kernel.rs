@@ -73,8 +73,9 @@ fn lane_sum(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f64 {
     lanes.iter().map(|v| f64::from(*v)).sum::<f64>() + f64::from(tail)
 }
 
-/// `sum f(a[i], b[i], c[i])` in eight `f32` lanes, returned as `f64`.
-#[inline(always)]
+/// `sum f(a[i], b[i], c[i])` in eight `f32` lanes, returned as `f64`: the reference order of
+/// [`train_sums_body`]'s second sum.
+#[cfg(test)]
 fn lane_sum3(a: &[f32], b: &[f32], c: &[f32], f: impl Fn(f32, f32, f32) -> f32) -> f64 {
     let mut lanes = [0.0f32; 8];
     let (a8, b8, c8) = (a.chunks_exact(8), b.chunks_exact(8), c.chunks_exact(8));
@@ -127,12 +128,31 @@ fn affine_in_place_body(values: &mut [f32], a: f32, b: f32, slope: f32) {
     }
 }
 
+/// `(sum g d, sum (x - mean) g d)` in one pass over the three rows: each sum in its own eight
+/// lanes, in the order [`lane_sum`] and [`lane_sum3`] give it (same bits as two passes).
 #[inline(always)]
 fn train_sums_body(x: &[f32], gain: &[f32], d_out: &[f32], mean: f32) -> (f64, f64) {
-    (
-        lane_sum(gain, d_out, |g, d| g * d),
-        lane_sum3(x, gain, d_out, |x, g, d| (x - mean) * g * d),
-    )
+    let (mut dz, mut dz_x) = ([0.0f32; 8], [0.0f32; 8]);
+    let (x8, g8, d8) = (
+        x.chunks_exact(8),
+        gain.chunks_exact(8),
+        d_out.chunks_exact(8),
+    );
+    let (x_rest, g_rest, d_rest) = (x8.remainder(), g8.remainder(), d8.remainder());
+    for ((x, g), d) in x8.zip(g8).zip(d8) {
+        for i in 0..8 {
+            dz[i] += g[i] * d[i];
+            dz_x[i] += (x[i] - mean) * g[i] * d[i];
+        }
+    }
+    let tail_dz: f32 = g_rest.iter().zip(d_rest).map(|(g, d)| g * d).sum();
+    let tail_dz_x: f32 = (x_rest.iter().zip(g_rest).zip(d_rest))
+        .map(|((x, g), d)| (x - mean) * g * d)
+        .sum();
+    let total = |lanes: [f32; 8], tail: f32| {
+        lanes.iter().map(|v| f64::from(*v)).sum::<f64>() + f64::from(tail)
+    };
+    (total(dz, tail_dz), total(dz_x, tail_dz_x))
 }
 
 /// `k * (g d - mean_dz - x_hat mean_dz_xhat)` with `x_hat = (x - mean) inv_std`.
@@ -411,6 +431,21 @@ mod tests {
         (0..n)
             .map(|k| (((k * 37 + phase) % 101) as f32 - 50.0) * 0.031)
             .collect()
+    }
+
+    #[test]
+    fn one_pass_train_sums_give_the_two_pass_bits() {
+        for n in [1, 7, 8, 16, 19, 128, 157] {
+            let (x, g, d) = (row(n, 1), row(n, 2), row(n, 3));
+            let two = (
+                lane_sum(&g, &d, |g, d| g * d),
+                lane_sum3(&x, &g, &d, |x, g, d| (x - 0.1) * g * d),
+            );
+            let one = train_sums_body(&x, &g, &d, 0.1);
+            let bits = |(a, b): (f64, f64)| (a.to_bits(), b.to_bits());
+            assert_eq!(bits(one), bits(two), "row of {n}");
+            assert!(one.0 != 0.0 && one.1 != 0.0, "row of {n}: {one:?}");
+        }
     }
 
     /// Runs `f` plain, through the dispatcher, and in each variant the CPU has.
