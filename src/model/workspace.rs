@@ -22,7 +22,7 @@ use burn_std::{AccessError, AccessPolicy, AllocationController, AllocationProper
 /// batch norms' outputs and gradients).
 pub const MAX_POOLED_BYTES: usize = 256 << 20;
 
-/// Buffers the pool keeps at most: more than a ConvVae training step holds at once.
+/// Buffers the pool keeps at most.
 pub const MAX_POOLED: usize = 64;
 
 /// Buffers smaller than this (256 KiB) come from the allocator and go back to it: the pool is
