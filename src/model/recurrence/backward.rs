@@ -56,13 +56,21 @@ pub fn backward(
     let xs = split_rows(grads.x, &blocks, seq * inputs.d);
     let h0s = split_rows(grads.h0, &blocks, h);
     let c0s = split_rows(grads.c0, &blocks, h);
+    // `w^T` `[4H, D + H]`, row-major, once for every block.
+    let (g4, k) = (dims.gates(), inputs.d + h);
+    let mut w_t = vec![0.0f32; g4 * k];
+    for (j, w_row) in inputs.w.chunks_exact(g4).enumerate() {
+        for (gate, &v) in w_row.iter().enumerate() {
+            w_t[gate * k + j] = v;
+        }
+    }
     let partial: Vec<Vec<f32>> = blocks
         .into_par_iter()
         .zip(gxs.into_par_iter().zip(xs))
         .zip(h0s.into_par_iter().zip(c0s))
         .map(|((rows, (gates, x)), (h0, c0))| {
             let block = BlockGrads { gates, x, h0, c0 };
-            backward_rows(dims, rows, inputs, forward, d_out, block)
+            backward_rows(dims, rows, inputs, &w_t, forward, d_out, block)
         })
         .collect();
     grads.w.fill(0.0);
@@ -80,11 +88,12 @@ struct BlockGrads<'a> {
 }
 
 /// Backward for one row block; writes its gradients of the pre-activations, `x`, `h0` and `c0`
-/// and returns its part of the gradient of `w`.
+/// and returns its part of the gradient of `w`. `w_t` is `w^T` `[4H, D + H]`, row-major.
 fn backward_rows(
     dims: Dims,
     rows: Range<usize>,
     inputs: Inputs<'_>,
+    w_t: &[f32],
     forward: Forward<'_>,
     d_out: &[f32],
     grads: BlockGrads<'_>,
@@ -106,13 +115,6 @@ fn backward_rows(
         None => vec![0.0; n * h],
     };
     let mut dh = vec![0.0f32; n * h];
-    // `w^T` `[4H, D + H]`, row-major.
-    let mut w_t = vec![0.0f32; g4 * k];
-    for (j, w_row) in inputs.w.chunks_exact(g4).enumerate() {
-        for (gate, &v) in w_row.iter().enumerate() {
-            w_t[gate * k + j] = v;
-        }
-    }
     let first = rows.start;
     for t in (0..seq).rev() {
         let step = output.hidden_row(t, seq);
@@ -162,7 +164,7 @@ fn backward_rows(
         let w_h = Operand::rows(&w_t[d..], k);
         matmul([n, h, g4], &mut d_lhs[d..], k, false, d_step, w_h);
         if d > 0 {
-            let w_x = Operand::rows(&w_t, k);
+            let w_x = Operand::rows(w_t, k);
             matmul([n, d, g4], &mut d_lhs, k, false, d_step, w_x);
         }
         for r in 0..n {
