@@ -8,10 +8,11 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use burn::nn::LstmConfig;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::tensor::{Device, Distribution, Tensor};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ecg_anomaly::model::{FusedLstmConfig, LstmAutoencoderConfig, ReconstructionModel};
+use ecg_anomaly::train::FusedAdam;
 
 const SEQS: [usize; 2] = [256, 320];
 
@@ -35,7 +36,7 @@ fn training_step(c: &mut Criterion) {
     for seq in SEQS {
         let input = windows(batch, seq, &device);
         let mut model = Some(LstmAutoencoderConfig::default().init(&device).unwrap());
-        let mut optimizer = AdamConfig::new().init();
+        let mut optimizer = FusedAdam::new(None).init(None);
         group.bench_function(BenchmarkId::from_parameter(seq), |b| {
             b.iter(|| {
                 let current = model.take().unwrap();

@@ -1,5 +1,5 @@
 //! ConvVae at its defaults (one channel, blocks 32-64-128-256, latent 16) on the default device:
-//! one Adam training step on a batch of 64 (forward, loss, backward, update) and inference on a
+//! one Adam training step on a batch of 64 (forward, loss, backward, `FusedAdam` update) and inference on a
 //! batch of 256, at 256 and 320 samples per beat. Inputs are random normal (z-scored beats have
 //! the same scale; the cost does not depend on the values). Inference is `reconstruct` as a
 //! user calls it, which splits the batch over the cores on a CPU as `BatchScorer` does.
@@ -8,10 +8,11 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::tensor::{Distribution, Tensor};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ecg_anomaly::model::{ConvVaeConfig, ReconstructionModel};
+use ecg_anomaly::train::FusedAdam;
 
 const SEQS: [usize; 2] = [256, 320];
 
@@ -31,7 +32,7 @@ fn training_step(c: &mut Criterion) {
             .init(&device)
             .unwrap(),
         );
-        let mut optimizer = AdamConfig::new().init();
+        let mut optimizer = FusedAdam::new(None).init(None);
         group.bench_with_input(BenchmarkId::from_parameter(seq), &beats, |b, beats| {
             b.iter(|| {
                 let model = vae.take().unwrap();

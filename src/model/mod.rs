@@ -10,7 +10,7 @@ use burn::tensor::Tensor;
 pub mod conv;
 mod conv_vae;
 #[cfg(feature = "flex")]
-mod flex_op;
+pub(crate) mod flex_op;
 mod fused_lstm;
 #[cfg(feature = "flex")]
 mod gemm;
@@ -21,7 +21,7 @@ pub mod parallel;
 #[cfg(feature = "flex")]
 pub mod recurrence;
 #[cfg(feature = "flex")]
-mod simd;
+pub(crate) mod simd;
 #[cfg(feature = "flex")]
 pub mod workspace;
 

@@ -1,4 +1,4 @@
-//! [`Trainer::fit`]: checks its inputs, then runs burn-train's `Learner` with Adam, the
+//! [`Trainer::fit`]: checks its inputs, then runs burn-train's `Learner` with [`FusedAdam`], the
 //! monitor's hooks and the progress bar, and hands back the best-validation weights.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -9,9 +9,6 @@ use std::time::Instant;
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::data::dataloader::batcher::Batcher;
 use burn::module::{Module, ModuleDisplay};
-use burn::optim::AdamConfig;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::optim::lr_scheduler::LrSchedulerConfig;
 use burn::optim::lr_scheduler::constant::ConstantLr;
 use burn::optim::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
@@ -23,6 +20,7 @@ use burn::train::logger::InMemoryMetricLogger;
 use burn::train::metric::LossMetric;
 use burn::train::{ExecutionStrategy, Learner, MultiDeviceOptim, SupervisedTraining};
 
+use super::adam::FusedAdam;
 use super::config::{LrSchedule, TrainingConfig};
 use super::log::{CsvLog, TrainingHistory};
 use super::monitor::{
@@ -130,13 +128,9 @@ impl Trainer {
             .early_stopping(StopOnPlateau(monitor.clone()))
             .with_training_strategy(strategy.into());
 
-        let weight_decay =
-            (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay as f32));
-        let clipping = (config.gradient_clip_norm).map(|n| GradientClippingConfig::Norm(n as f32));
-        let optimizer = AdamConfig::new()
-            .with_weight_decay(weight_decay)
-            .with_grad_clipping(clipping)
-            .init();
+        let weight_decay = (config.weight_decay > 0.0).then_some(config.weight_decay as f32);
+        let clip_norm = config.gradient_clip_norm.map(|n| n as f32);
+        let optimizer = FusedAdam::new(weight_decay).init(clip_norm);
         let trainee = Trainee { model }.fork(&autodiff).train();
         let steps_per_epoch = train.labels().len().div_ceil(config.batch_size);
         let learner = Learner::new(trainee, optimizer, scheduler(config, steps_per_epoch)?);

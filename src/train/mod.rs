@@ -24,6 +24,7 @@
 //! on the CPU give identical weights. Burn's flex generator (dropout, VAE sampling) is
 //! process-wide, so runs in parallel threads draw from one stream.
 
+mod adam;
 mod config;
 mod fit;
 mod log;
@@ -36,6 +37,7 @@ use std::time::Duration;
 
 use burn::tensor::Device;
 
+pub use adam::FusedAdam;
 pub use config::{AugmentStep, LrSchedule, TrainingConfig, Transform};
 pub use log::{EpochLog, HISTORY_JSON, TRAINING_LOG_CSV, TrainingHistory};
 
