@@ -1,6 +1,6 @@
 //! The one matrix product of the fused Flex operations ([`super::recurrence`],
-//! [`super::conv`]): `gemm`'s kernels behind a safe call that checks every operand against
-//! its slice before the unsafe product.
+//! [`super::conv`], [`super::linear`]): `gemm`'s kernels behind a safe call that checks every
+//! operand against its slice before the unsafe product.
 
 use gemm::{Parallelism, gemm};
 
@@ -54,12 +54,54 @@ fn inside(len: usize, [rows, columns]: [usize; 2], [row, column]: [usize; 2]) ->
 /// When `dst` does not hold `m` rows of `n` values at its stride, `lhs` `m x k` or `rhs`
 /// `k x n` values at theirs: a broken internal invariant, caught before the unsafe product.
 pub(crate) fn matmul(
-    [m, n, k]: [usize; 3],
+    sizes: [usize; 3],
     dst: &mut [f32],
     dst_row: usize,
     accumulate: bool,
     lhs: Operand<'_>,
     rhs: Operand<'_>,
+) {
+    product(
+        sizes,
+        dst,
+        dst_row,
+        accumulate,
+        [lhs, rhs],
+        Parallelism::None,
+    );
+}
+
+/// Products of at least this many multiply-adds run on rayon's threads in Flex's `matmul`.
+const FLEX_PARALLEL_MACS: usize = 192 * 192 * 192;
+
+/// `dst = lhs x rhs` into a row-major `dst` of `n` columns, threaded as Flex's own `matmul`
+/// threads it (on rayon's threads from [`FLEX_PARALLEL_MACS`] multiply-adds): the same `gemm`
+/// call Flex makes for operands of these strides, so the same bits.
+///
+/// # Panics
+/// As [`matmul`].
+pub(crate) fn matmul_as_flex(
+    [m, n, k]: [usize; 3],
+    dst: &mut [f32],
+    lhs: Operand<'_>,
+    rhs: Operand<'_>,
+) {
+    let threads = if m.saturating_mul(n).saturating_mul(k) >= FLEX_PARALLEL_MACS {
+        Parallelism::Rayon(0)
+    } else {
+        Parallelism::None
+    };
+    product([m, n, k], dst, n, false, [lhs, rhs], threads);
+}
+
+/// [`matmul`] with `gemm`'s threading chosen by the caller.
+fn product(
+    [m, n, k]: [usize; 3],
+    dst: &mut [f32],
+    dst_row: usize,
+    accumulate: bool,
+    [lhs, rhs]: [Operand<'_>; 2],
+    threads: Parallelism,
 ) {
     assert!(
         inside(dst.len(), [m, n], [dst_row, 1])
@@ -96,7 +138,7 @@ pub(crate) fn matmul(
             false,
             false,
             false,
-            Parallelism::None,
+            threads,
         );
     }
 }

@@ -14,6 +14,8 @@ pub(crate) mod flex_op;
 mod fused_lstm;
 #[cfg(feature = "flex")]
 mod gemm;
+#[cfg(feature = "flex")]
+pub mod linear;
 mod lstm_autoencoder;
 #[cfg(feature = "flex")]
 pub mod norm_activation;

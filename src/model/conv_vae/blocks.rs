@@ -1,10 +1,12 @@
 //! The convolutional blocks of [`ConvVae`](super::ConvVae): one per entry of
-//! `block_channels`, halving (encoder) or doubling (decoder) the sequence length.
+//! `block_channels`, halving (encoder) or doubling (decoder) the sequence length, and the
+//! fused operations they and the Linear layers run on Flex.
 
 use burn::module::Module;
 use burn::nn::conv::{Conv1d, Conv1dConfig, ConvTranspose1d, ConvTranspose1dConfig};
 use burn::nn::{
-    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, LeakyRelu, LeakyReluConfig, PaddingConfig1d,
+    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, LeakyRelu, LeakyReluConfig, Linear,
+    PaddingConfig1d,
 };
 use burn::tensor::{Device, Tensor};
 
@@ -111,6 +113,17 @@ fn convolve(conv: &Conv1d, x: Tensor<3>) -> Tensor<3> {
         Err(x) => x,
     };
     conv.forward(x)
+}
+
+/// `layer.forward(x)` for `x` `[batch, features]`: the pooled operation of
+/// [`crate::model::linear`] on Flex, Burn's module elsewhere (the same bits).
+pub(super) fn dense(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
+    #[cfg(feature = "flex")]
+    let x = match crate::model::linear::linear(layer, x) {
+        Ok(out) => return out,
+        Err(x) => x,
+    };
+    layer.forward(x)
 }
 
 /// `conv.forward(x)` of a transposed convolution, as [`convolve`].

@@ -21,7 +21,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Distribution, Tensor};
 use serde::{Deserialize, Serialize};
 
-use self::blocks::{BlockShape, DecoderBlock, EncoderBlock};
+use self::blocks::{BlockShape, DecoderBlock, EncoderBlock, dense};
 pub use self::loss::{KlWarmup, VaeLoss, kl_divergence};
 use super::parallel::{default_threads, split_rows};
 use super::{Reconstruction, ReconstructionModel};
@@ -254,7 +254,7 @@ impl ConvVae {
             x = block.forward(x); // [batch, c_i, l_i]
         }
         let x: Tensor<2> = x.flatten(1, 2); // [batch, c_last * l_last]
-        (self.mu.forward(x.clone()), self.log_var.forward(x))
+        (dense(&self.mu, x.clone()), dense(&self.log_var, x))
     }
 
     /// Rebuilds windows from latent codes.
@@ -263,9 +263,7 @@ impl ConvVae {
     pub fn decode(&self, z: Tensor<2>) -> Tensor<3> {
         let [batch, _] = z.dims();
         let [deep_channels, deep_length] = self.deepest;
-        let mut x = self
-            .project
-            .forward(z) // [batch, c_last * l_last]
+        let mut x = dense(&self.project, z) // [batch, c_last * l_last]
             .reshape([batch, deep_channels, deep_length]);
         for block in &self.decoder {
             x = block.forward(x); // [batch, c_i, l_i]

@@ -3,12 +3,12 @@
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};
-use burn::optim::{AdamState, AdaptiveMomentumState};
+use burn::optim::{AdamState, AdaptiveMomentumState, LearningRate};
 use burn::tensor::{DType, Tensor};
 use burn_flex::FlexTensor;
 use rayon::prelude::*;
 
-use super::Scalars;
+use super::{BETA_1, BETA_2, EPSILON};
 use crate::model::flex_op::{contiguous, tensor, values};
 use crate::model::norm_activation::supports;
 use crate::model::simd::dispatch;
@@ -213,5 +213,51 @@ fn run<const FIRST: bool, const DECAY: bool>(
         m2[i] = b;
         let delta = (a * s.combined) / (b.sqrt() + s.epsilon) * s.lr;
         p[i] -= delta;
+    }
+}
+
+/// The numbers of one Adam step, computed as burn-optim computes them (in `f32`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Scalars {
+    /// The step's number, from 1: the state's `time`.
+    pub(crate) time: usize,
+    pub(crate) beta_1: f32,
+    pub(crate) beta_2: f32,
+    /// `1 - beta_1`, the new gradient's weight in the first moment.
+    pub(crate) factor_1: f32,
+    /// `1 - beta_2`, the squared gradient's weight in the second moment.
+    pub(crate) factor_2: f32,
+    /// `sqrt(1 - beta_2^t) / (1 - beta_1^t)`: both bias corrections in one factor.
+    pub(crate) combined: f32,
+    /// `epsilon * sqrt(1 - beta_2^t)`, added to the second moment's root.
+    pub(crate) epsilon: f32,
+    /// The learning rate as the `f32` Burn's `mul_scalar` multiplies by.
+    pub(crate) lr: f32,
+    /// The L2 penalty, if any.
+    pub(crate) weight_decay: Option<f32>,
+}
+
+impl Scalars {
+    /// The numbers of the step after `state` (the first one without).
+    pub(super) fn at<const D: usize>(
+        weight_decay: Option<f32>,
+        state: Option<&AdamState<D>>,
+        lr: LearningRate,
+    ) -> Self {
+        let time = state.map_or(1, |s| s.momentum.time + 1);
+        // `as i32`, as burn-optim converts it.
+        let t = time as i32;
+        let bias_correction_2 = (1.0 - BETA_2.powi(t)).sqrt();
+        Scalars {
+            time,
+            beta_1: BETA_1,
+            beta_2: BETA_2,
+            factor_1: 1.0 - BETA_1,
+            factor_2: 1.0 - BETA_2,
+            combined: bias_correction_2 / (1.0 - BETA_1.powi(t)),
+            epsilon: EPSILON * bias_correction_2,
+            lr: lr as f32,
+            weight_decay,
+        }
     }
 }

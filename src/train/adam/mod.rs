@@ -81,7 +81,7 @@ impl Optimizer for FusedAdam {
     ) -> (Tensor<D>, Option<AdamState<D>>) {
         #[cfg(feature = "flex")]
         if flex::applies(&tensor, &grad, state.as_ref()) {
-            let scalars = Scalars::at(self.weight_decay, state.as_ref(), lr);
+            let scalars = flex::Scalars::at(self.weight_decay, state.as_ref(), lr);
             return flex::step(tensor, grad, state, scalars);
         }
         self.burn.step(lr, tensor, grad, state)
@@ -89,51 +89,5 @@ impl Optimizer for FusedAdam {
 
     fn to_device<const D: usize>(state: AdamState<D>, device: &Device) -> AdamState<D> {
         <Adam as Optimizer>::to_device(state, device)
-    }
-}
-
-/// The numbers of one Adam step, computed as burn-optim computes them (in `f32`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Scalars {
-    /// The step's number, from 1: the state's `time`.
-    pub(crate) time: usize,
-    pub(crate) beta_1: f32,
-    pub(crate) beta_2: f32,
-    /// `1 - beta_1`, the new gradient's weight in the first moment.
-    pub(crate) factor_1: f32,
-    /// `1 - beta_2`, the squared gradient's weight in the second moment.
-    pub(crate) factor_2: f32,
-    /// `sqrt(1 - beta_2^t) / (1 - beta_1^t)`: both bias corrections in one factor.
-    pub(crate) combined: f32,
-    /// `epsilon * sqrt(1 - beta_2^t)`, added to the second moment's root.
-    pub(crate) epsilon: f32,
-    /// The learning rate as the `f32` Burn's `mul_scalar` multiplies by.
-    pub(crate) lr: f32,
-    /// The L2 penalty, if any.
-    pub(crate) weight_decay: Option<f32>,
-}
-
-impl Scalars {
-    /// The numbers of the step after `state` (the first one without).
-    fn at<const D: usize>(
-        weight_decay: Option<f32>,
-        state: Option<&AdamState<D>>,
-        lr: LearningRate,
-    ) -> Self {
-        let time = state.map_or(1, |s| s.momentum.time + 1);
-        // `as i32`, as burn-optim converts it.
-        let t = time as i32;
-        let bias_correction_2 = (1.0 - BETA_2.powi(t)).sqrt();
-        Scalars {
-            time,
-            beta_1: BETA_1,
-            beta_2: BETA_2,
-            factor_1: 1.0 - BETA_1,
-            factor_2: 1.0 - BETA_2,
-            combined: bias_correction_2 / (1.0 - BETA_1.powi(t)),
-            epsilon: EPSILON * bias_correction_2,
-            lr: lr as f32,
-            weight_decay,
-        }
     }
 }
