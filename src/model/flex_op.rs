@@ -6,10 +6,12 @@
 use std::fmt::Debug;
 use std::marker::PhantomData;
 
-use burn::backend::Flex;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops};
+use burn::backend::autodiff::ops::{Backward, NodeGuard, Ops, OpsKind};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Flex};
 use burn::tensor::{DType, Shape};
 use burn_flex::{FlexTensor, Layout};
 
@@ -29,6 +31,25 @@ pub(crate) struct Step<S>(PhantomData<S>);
 impl<S> Step<S> {
     pub(crate) fn new() -> Self {
         Step(PhantomData)
+    }
+}
+
+impl<S: ThreeGradients> Step<S> {
+    /// `out`, computed from the three inputs behind `nodes`, as an autodiff tensor whose
+    /// backward is `state`'s (kept only when an input is tracked).
+    pub(crate) fn record<C: CheckpointStrategy>(
+        nodes: [NodeGuard; 3],
+        state: S,
+        out: FlexTensor,
+    ) -> FloatTensor<Autodiff<Flex, C>> {
+        match Step::<S>::new()
+            .prepare::<C>(nodes)
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => prep.finish(state, out),
+            OpsKind::UnTracked(prep) => prep.finish(out),
+        }
     }
 }
 

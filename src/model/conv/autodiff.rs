@@ -2,7 +2,6 @@
 //! and the backward is two GEMMs and a gather or scatter of [`super::kernel`].
 
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
-use burn::backend::autodiff::ops::{Backward, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Flex};
 use burn_flex::FlexTensor;
@@ -41,14 +40,7 @@ impl<C: CheckpointStrategy> ConvBackend for Autodiff<Flex, C> {
             [pad_left, pad_right],
         );
         let out = conv.forward(&bias);
-        match Step::<Conv>::new()
-            .prepare::<C>(nodes)
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => prep.finish(conv, out),
-            OpsKind::UnTracked(prep) => prep.finish(out),
-        }
+        Step::record::<C>(nodes, conv, out)
     }
 
     fn conv_transpose1d_gemm(
@@ -69,13 +61,6 @@ impl<C: CheckpointStrategy> ConvBackend for Autodiff<Flex, C> {
             pad_out,
         );
         let out = conv.forward(&bias);
-        match Step::<ConvTranspose>::new()
-            .prepare::<C>(nodes)
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => prep.finish(conv, out),
-            OpsKind::UnTracked(prep) => prep.finish(out),
-        }
+        Step::record::<C>(nodes, conv, out)
     }
 }

@@ -2,7 +2,6 @@
 //! the backward is [`Dense::backward`].
 
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
-use burn::backend::autodiff::ops::{Backward, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Flex};
 use burn_flex::FlexTensor;
@@ -27,13 +26,6 @@ impl<C: CheckpointStrategy> LinearBackend for Autodiff<Flex, C> {
         let bias = bias.into_primitive();
         let dense = Dense::new(x.into_primitive(), weight.into_primitive());
         let out = dense.forward(&bias);
-        match Step::<Dense>::new()
-            .prepare::<C>(nodes)
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => prep.finish(dense, out),
-            OpsKind::UnTracked(prep) => prep.finish(out),
-        }
+        Step::record::<C>(nodes, dense, out)
     }
 }

@@ -2,7 +2,6 @@
 //! backward is one pass of [`super::kernel`] (per-channel sums, then the input gradient).
 
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
-use burn::backend::autodiff::ops::{Backward, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, AutodiffBackend, Flex};
 
@@ -48,14 +47,7 @@ impl<C: CheckpointStrategy> NormActivationBackend for Autodiff<Flex, C> {
             epsilon,
             activation,
         );
-        let out = match Step::<TrainSaved>::new()
-            .prepare::<C>(nodes)
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => prep.finish(saved, out),
-            OpsKind::UnTracked(prep) => prep.finish(out),
-        };
+        let out = Step::record::<C>(nodes, saved, out);
         (out, Self::from_inner(stats))
     }
 
@@ -73,13 +65,6 @@ impl<C: CheckpointStrategy> NormActivationBackend for Autodiff<Flex, C> {
             slope,
         );
         let out = affine.forward();
-        match Step::<Affine>::new()
-            .prepare::<C>(nodes)
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => prep.finish(affine, out),
-            OpsKind::UnTracked(prep) => prep.finish(out),
-        }
+        Step::record::<C>(nodes, affine, out)
     }
 }

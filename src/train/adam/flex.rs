@@ -102,7 +102,7 @@ pub(super) fn applies<const D: usize>(
         })
 }
 
-/// Burn's Adam step as one [`AdamBackend::adam_update`] (check [`applies`] first).
+/// Burn's Adam step as one [`AdamBackend`] operation (check [`applies`] first).
 pub(super) fn step<const D: usize>(
     tensor: Tensor<D>,
     grad: Tensor<D>,
