@@ -13,12 +13,13 @@
 #![cfg(feature = "flex")]
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
 use ecg_anomaly::data::synthetic::{SyntheticConfig, SyntheticLength, generate};
 use ecg_anomaly::device::DeviceChoice;
 use ecg_anomaly::model::{ConvVaeConfig, LstmAutoencoderConfig, ReconstructionModel};
 use ecg_anomaly::preprocess::{BeatWindow, Normalization, Normalizer, segment_beats};
+use ecg_anomaly::train::FusedAdam;
 
 const FORWARD_TOLERANCE: f32 = 1e-4;
 const TRAINED_TOLERANCE: f32 = 1e-3;
@@ -102,11 +103,12 @@ fn lstm_autoencoder_agrees_with_flex_before_and_after_training() {
         println!("LSTM-AE forward, flex vs {choice}: max |diff| = {diff:.2e}");
         assert!(diff <= FORWARD_TOLERANCE, "{choice}: {diff}");
 
-        // Five Adam steps side by side, no dropout: deterministic on both devices.
+        // Five Adam steps side by side, no dropout: deterministic on both devices. `FusedAdam`
+        // runs its one-pass update on flex and Burn's `Adam` on the other backend.
         let train = |device: Device| {
             let device = device.autodiff();
             let mut m = model.clone().fork(&device).train();
-            let mut optimizer = AdamConfig::new().init();
+            let mut optimizer = FusedAdam::new(None).init(None);
             let input = tensor(&data, 8, &device);
             let mut losses = Vec::new();
             for _ in 0..5 {
@@ -182,7 +184,7 @@ fn conv_vae_trains_on_every_fast_backend() {
         }
         .init(&device)
         .unwrap();
-        let mut optimizer = AdamConfig::new().init();
+        let mut optimizer = FusedAdam::new(None).init(None);
         let input = tensor(&data, 16, &device);
         let mut losses = Vec::new();
         for _ in 0..12 {
