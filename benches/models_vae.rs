@@ -1,8 +1,9 @@
 //! ConvVae at its defaults (one channel, blocks 32-64-128-256, latent 16) on the default device:
-//! one Adam training step on a batch of 64 (forward, loss, backward, `FusedAdam` update) and inference on a
-//! batch of 256, at 256 and 320 samples per beat. Inputs are random normal (z-scored beats have
-//! the same scale; the cost does not depend on the values). Inference is `reconstruct` as a
-//! user calls it, which splits the batch over the cores on a CPU as `BatchScorer` does.
+//! one training step on a batch of 64 (forward, loss, backward, `FusedAdam` update) and
+//! inference on a batch of 256, at 256 and 320 samples per beat. Inputs are random normal
+//! (z-scored beats have the same scale; the cost does not depend on the values). Inference is
+//! `reconstruct` as a user calls it, which splits the batch over the cores on a CPU as
+//! `BatchScorer` does.
 
 use std::hint::black_box;
 use std::time::Duration;

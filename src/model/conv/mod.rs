@@ -17,9 +17,9 @@ use burn::backend::{Backend, backend_extension};
 use burn::module::Param;
 use burn::nn::PaddingConfig1d;
 use burn::nn::conv::{Conv1d, ConvTranspose1d};
-use burn::tensor::{DType, Tensor};
+use burn::tensor::Tensor;
 
-use super::norm_activation::supports;
+use super::norm_activation::supports_all;
 
 mod autodiff;
 mod flex;
@@ -147,10 +147,10 @@ fn covered(
     let [dims, weight_dims] = [x.dims(), weight.dims()];
     let layer = groups == 1 && dilation == 1 && stride > 0 && weight_dims[in_axis] == dims[1];
     let sizes = !dims.contains(&0) && !weight_dims.contains(&0);
-    let device = x.device().inner();
-    let f32s = [x.dtype(), weight.dtype(), bias.dtype()]
-        .iter()
-        .all(|d| *d == DType::F32);
-    let same = weight.device().inner() == device && bias.device().inner() == device;
-    (layer && sizes && f32s && same && supports(&device, x.dtype())).then_some((weight, bias))
+    let operands = [
+        (x.dtype(), x.device()),
+        (weight.dtype(), weight.device()),
+        (bias.dtype(), bias.device()),
+    ];
+    (layer && sizes && supports_all(&operands)).then_some((weight, bias))
 }

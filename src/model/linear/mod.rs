@@ -17,9 +17,9 @@
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, backend_extension};
 use burn::nn::Linear;
-use burn::tensor::{DType, Tensor};
+use burn::tensor::Tensor;
 
-use super::norm_activation::supports;
+use super::norm_activation::supports_all;
 
 mod autodiff;
 mod flex;
@@ -56,13 +56,13 @@ pub fn linear(layer: &Linear, x: Tensor<2>) -> Result<Tensor<2>, Tensor<2>> {
     };
     let weight = layer.weight.val();
     let ([rows, d_input], [d_in, d_output]) = (x.dims(), weight.dims());
-    let device = x.device().inner();
     let fits = d_input == d_in && bias.dims() == [d_output] && rows * d_input * d_output > 0;
-    let f32s = [x.dtype(), weight.dtype(), bias.dtype()]
-        .iter()
-        .all(|d| *d == DType::F32);
-    let same = weight.device().inner() == device && bias.device().inner() == device;
-    if !(fits && f32s && same && supports(&device, x.dtype())) {
+    let operands = [
+        (x.dtype(), x.device()),
+        (weight.dtype(), weight.device()),
+        (bias.dtype(), bias.device()),
+    ];
+    if !(fits && supports_all(&operands)) {
         return Err(x);
     }
     let out = <burn::backend::Dispatch as LinearBackend>::linear_pooled(

@@ -108,6 +108,19 @@ pub fn supports(device: &Device, dtype: DType) -> bool {
     matches!(inner.as_dispatch(), DispatchDevice::Flex(_)) && dtype == DType::F32
 }
 
+/// Whether every operand, given as its `(dtype, device)`, is `f32` on the first one's device
+/// (autodiff or not alike) and the operations run there ([`supports`]).
+pub(crate) fn supports_all(operands: &[(DType, Device)]) -> bool {
+    let Some((_, first)) = operands.first() else {
+        return false;
+    };
+    let device = first.clone().inner();
+    operands
+        .iter()
+        .all(|(dtype, d)| *dtype == DType::F32 && d.clone().inner() == device)
+        && supports(&device, DType::F32)
+}
+
 /// A dropout seed drawn from Burn's RNG on `device`, so `device.seed(s)` fixes the masks.
 pub fn dropout_seed(device: &Device) -> u64 {
     let draws = Tensor::<1>::random([2], Distribution::Default, device)

@@ -160,6 +160,10 @@ fn update(
     s: &Scalars,
     first: bool,
 ) {
+    if param.len() <= BLOCK {
+        // Most parameters (biases, norms, small kernels): no hand-off to the pool.
+        return update_block(param, grad, m1, m2, s, first);
+    }
     param
         .par_chunks_mut(BLOCK)
         .zip(grad.par_chunks(BLOCK))
