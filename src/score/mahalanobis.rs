@@ -156,19 +156,11 @@ impl Mahalanobis {
                 format!("code of {} values, fitted on {}", z.len(), self.dim),
             ));
         }
-        // Forward substitution L y = z - μ; the squared distance is |y|².
-        let mut y = vec![0.0; self.dim];
-        let mut total = 0.0;
-        for i in 0..self.dim {
-            let row = &self.cholesky[i * self.dim..i * self.dim + i];
-            let dot: f64 = row.iter().zip(&y).map(|(l, y)| l * y).sum();
-            y[i] = (z[i] - self.mean[i] - dot) / self.cholesky[i * self.dim + i];
-            total += y[i] * y[i];
-        }
-        Ok(total)
+        Ok(self.squared_distance_into(z, &mut vec![0.0; self.dim]))
     }
 
-    /// Distances of `n` codes, row-major `[n, dim]`.
+    /// Distances of `n` codes, row-major `[n, dim]`. The fitted value is checked once, and one
+    /// scratch row serves every code.
     pub fn distances(&self, latents: &[f64]) -> Result<Vec<f64>> {
         self.validate()
             .map_err(|m| Error::invalid("mahalanobis", m))?;
@@ -178,10 +170,25 @@ impl Mahalanobis {
                 format!("{} values are not rows of {}", latents.len(), self.dim),
             ));
         }
-        latents
+        let mut y = vec![0.0; self.dim];
+        Ok(latents
             .chunks_exact(self.dim)
-            .map(|z| self.squared_distance(z).map(f64::sqrt))
-            .collect()
+            .map(|z| self.squared_distance_into(z, &mut y).sqrt())
+            .collect())
+    }
+
+    /// `|L⁻¹ (z - μ)|²` by forward substitution into `y`; `z` and `y` hold `dim` values and
+    /// the fitted value has passed [`Mahalanobis::validate`].
+    fn squared_distance_into(&self, z: &[f64], y: &mut [f64]) -> f64 {
+        let dim = self.dim;
+        let mut total = 0.0;
+        for i in 0..dim {
+            let row = &self.cholesky[i * dim..i * dim + i];
+            let dot: f64 = row.iter().zip(&y[..i]).map(|(l, y)| l * y).sum();
+            y[i] = (z[i] - self.mean[i] - dot) / self.cholesky[i * dim + i];
+            total += y[i] * y[i];
+        }
+        total
     }
 }
 
@@ -255,7 +262,7 @@ fn cholesky(a: &[f64], dim: usize) -> Option<Vec<f64>> {
 
 #[cfg(test)]
 mod tests {
-    use super::cholesky;
+    use super::{CovarianceRegularization, Mahalanobis, cholesky};
 
     #[test]
     fn cholesky_rebuilds_its_matrix_and_rejects_singular_ones() {
@@ -263,5 +270,23 @@ mod tests {
         let l = cholesky(&a, 2).unwrap();
         assert_eq!(l, vec![2.0, 0.0, 1.0, 2f64.sqrt()]);
         assert!(cholesky(&[1.0, 1.0, 1.0, 1.0], 2).is_none());
+    }
+
+    #[test]
+    fn distances_equal_each_codes_own_distance() {
+        // Correlated 3-d codes from a fixed recurrence; one scratch row serves all of them.
+        let codes: Vec<f64> = (0..60)
+            .map(|i| {
+                let t = i as f64 * 0.37;
+                [t.sin(), t.sin() * 0.5 + t.cos(), (t * 1.7).sin()][i % 3]
+            })
+            .collect();
+        let m = Mahalanobis::fit(&codes, 3, CovarianceRegularization::default()).unwrap();
+        let all = m.distances(&codes).unwrap();
+        assert_eq!(all.len(), 20);
+        for (z, d) in codes.chunks_exact(3).zip(&all) {
+            assert_eq!(m.squared_distance(z).unwrap().sqrt().to_bits(), d.to_bits());
+        }
+        assert!(all.iter().all(|d| d.is_finite() && *d > 0.0));
     }
 }
