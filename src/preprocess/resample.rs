@@ -5,6 +5,8 @@
 //! `rubato`, whose streaming, chunked API (and its extra crates) buys nothing for whole leads and
 //! leaves the output length and delay to the caller.
 
+use std::sync::{Arc, Mutex};
+
 use crate::preprocess::check::{check_fs, check_signal};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -15,14 +17,30 @@ const TABLE_RES: usize = 512;
 /// Largest accepted ratio between the two rates, either way.
 pub const MAX_RATIO: f64 = 1000.0;
 
+/// Largest [`SincResampler::zero_crossings`]: its kernel table then holds 128 Ki values (1 MiB).
+pub const MAX_ZERO_CROSSINGS: usize = 256;
+
+/// Smallest [`SincResampler::cutoff`]: with [`MAX_ZERO_CROSSINGS`] an output sample then reads
+/// at most 5,120 inputs per unit of the rate ratio, so a resampling always ends.
+pub const MIN_CUTOFF: f64 = 0.1;
+
+/// Largest [`SincResampler::kaiser_beta`] (side lobes far below `f32`'s precision at 40).
+pub const MAX_KAISER_BETA: f64 = 40.0;
+
+/// Kernel tables kept for reuse (one per distinct `zero_crossings` and `kaiser_beta`).
+const TABLES_KEPT: usize = 4;
+
 /// Windowed-sinc resampler settings; the default suits ECG (flat to 0.9 × the lower Nyquist).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SincResampler {
-    /// Half-length of the kernel in sinc zero crossings (default 32).
+    /// Half-length of the kernel in sinc zero crossings (default 32; at most
+    /// [`MAX_ZERO_CROSSINGS`]).
     pub zero_crossings: usize,
-    /// Anti-aliasing cutoff as a fraction of the lower of the two Nyquist frequencies (0.95).
+    /// Anti-aliasing cutoff as a fraction of the lower of the two Nyquist frequencies (0.95;
+    /// at least [`MIN_CUTOFF`]).
     pub cutoff: f64,
-    /// Kaiser window shape parameter (8.6: about -90 dB side lobes).
+    /// Kaiser window shape parameter (8.6: about -90 dB side lobes; at most
+    /// [`MAX_KAISER_BETA`]).
     pub kaiser_beta: f64,
 }
 
@@ -68,14 +86,16 @@ impl SincResampler {
                 format!("ratio {ratio} beyond 1/{MAX_RATIO}..={MAX_RATIO}"),
             ));
         }
-        if self.zero_crossings == 0
-            || !(self.cutoff > 0.0 && self.cutoff <= 1.0)
-            || self.kaiser_beta.is_nan()
-            || self.kaiser_beta < 0.0
+        if !(1..=MAX_ZERO_CROSSINGS).contains(&self.zero_crossings)
+            || !(MIN_CUTOFF..=1.0).contains(&self.cutoff)
+            || !(0.0..=MAX_KAISER_BETA).contains(&self.kaiser_beta)
         {
             return Err(Error::invalid(
                 "resampler",
-                format!("{self:?}: needs zero_crossings >= 1, 0 < cutoff <= 1, beta >= 0"),
+                format!(
+                    "{self:?}: needs 1 <= zero_crossings <= {MAX_ZERO_CROSSINGS}, \
+                     {MIN_CUTOFF} <= cutoff <= 1, 0 <= kaiser_beta <= {MAX_KAISER_BETA}"
+                ),
             ));
         }
         let out_len = resampled_len(signal.len(), from_hz, to_hz);
@@ -99,10 +119,17 @@ impl SincResampler {
                 let t = j as f64 * step;
                 let (first, last) = ((t - reach).ceil() as isize, (t + reach).floor() as isize);
                 let (mut acc, mut weights) = (0.0f64, 0.0f64);
-                for k in first..=last {
+                let mut tap = |k: isize, x: f32| {
                     let w = lookup(&table, scale * (t - k as f64).abs());
-                    acc += w * f64::from(signal[mirror(k, n)]);
+                    acc += w * f64::from(x);
                     weights += w;
+                };
+                if first >= 0 && last < n {
+                    // Away from the ends (almost every output): no mirroring.
+                    let taps = &signal[first as usize..=last as usize];
+                    (first..).zip(taps).for_each(|(k, &x)| tap(k, x));
+                } else {
+                    (first..=last).for_each(|k| tap(k, signal[mirror(k, n)]));
                 }
                 (acc / weights) as f32
             })
@@ -110,9 +137,34 @@ impl SincResampler {
         Ok(out)
     }
 
+    /// The kernel table of these settings, built once per process: building one costs about
+    /// as much as resampling 10 s of ECG, and a stream resamples its buffer 4 times a second.
+    /// At most [`TABLES_KEPT`] tables (1 MiB each at most) are kept.
+    fn kernel_table(&self) -> Arc<[f64]> {
+        static TABLES: Mutex<Vec<((usize, u64), Arc<[f64]>)>> = Mutex::new(Vec::new());
+        let key = (self.zero_crossings, self.kaiser_beta.to_bits());
+        let cached = |tables: &Vec<((usize, u64), Arc<[f64]>)>| {
+            tables
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, t)| t.clone())
+        };
+        if let Some(table) = TABLES.lock().ok().and_then(|t| cached(&t)) {
+            return table;
+        }
+        let table: Arc<[f64]> = self.build_kernel_table().into();
+        if let Ok(mut tables) = TABLES.lock() {
+            if tables.len() >= TABLES_KEPT {
+                tables.remove(0);
+            }
+            tables.push((key, table.clone()));
+        }
+        table
+    }
+
     /// `sinc(u) * kaiser(u / zero_crossings)` for `u` in `[0, zero_crossings]`, `TABLE_RES`
     /// points per unit (plus one guard point).
-    fn kernel_table(&self) -> Vec<f64> {
+    fn build_kernel_table(&self) -> Vec<f64> {
         let z = self.zero_crossings as f64;
         let i0_beta = bessel_i0(self.kaiser_beta);
         (0..=self.zero_crossings * TABLE_RES + 1)
@@ -192,6 +244,85 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The resampler as first written: every tap mirrored, a table built for the call.
+    fn reference(r: &SincResampler, signal: &[f32], from_hz: f64, to_hz: f64) -> Vec<f32> {
+        let table = r.build_kernel_table();
+        let ratio = to_hz / from_hz;
+        let scale = r.cutoff * ratio.min(1.0);
+        let reach = r.zero_crossings as f64 / scale;
+        let n = signal.len() as isize;
+        (0..resampled_len(signal.len(), from_hz, to_hz))
+            .map(|j| {
+                let t = j as f64 * (from_hz / to_hz);
+                let (first, last) = ((t - reach).ceil() as isize, (t + reach).floor() as isize);
+                let (mut acc, mut weights) = (0.0f64, 0.0f64);
+                for k in first..=last {
+                    let w = lookup(&table, scale * (t - k as f64).abs());
+                    acc += w * f64::from(signal[mirror(k, n)]);
+                    weights += w;
+                }
+                (acc / weights) as f32
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_unmirrored_middle_and_the_kept_table_give_the_same_bits() {
+        let wide = SincResampler {
+            zero_crossings: 8,
+            kaiser_beta: 5.0,
+            ..SincResampler::default()
+        };
+        for r in [SincResampler::default(), wide] {
+            // Short leads are mirrored at every tap; long ones mostly not.
+            for n in [3usize, 40, 333, 5000] {
+                let x: Vec<f32> = (0..n)
+                    .map(|i| ((i as f32 * 0.37).sin() + (i as f32 * 0.011).cos()) * 0.8)
+                    .collect();
+                for (from, to) in [(360.0, 125.0), (125.0, 360.0), (360.0, 256.7)] {
+                    let Ok(got) = r.resample(&x, from, to) else {
+                        assert_eq!(resampled_len(n, from, to), 0);
+                        continue;
+                    };
+                    // Twice: the second call takes the kept table.
+                    assert_eq!(got, r.resample(&x, from, to).unwrap());
+                    let want = reference(&r, &x, from, to);
+                    let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&got), bits(&want), "{n} samples {from}->{to} {r:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn settings_past_their_limits_are_errors() {
+        let x = sine(5.0, 360.0, 100);
+        for bad in [
+            SincResampler {
+                zero_crossings: MAX_ZERO_CROSSINGS + 1,
+                ..SincResampler::default()
+            },
+            SincResampler {
+                cutoff: MIN_CUTOFF / 2.0,
+                ..SincResampler::default()
+            },
+            SincResampler {
+                kaiser_beta: f64::INFINITY,
+                ..SincResampler::default()
+            },
+        ] {
+            let err = bad.resample(&x, 360.0, 250.0).unwrap_err();
+            assert!(err.to_string().contains("resampler"), "{err}");
+        }
+        let widest = SincResampler {
+            zero_crossings: MAX_ZERO_CROSSINGS,
+            cutoff: MIN_CUTOFF,
+            kaiser_beta: MAX_KAISER_BETA,
+        };
+        let y = widest.resample(&x, 360.0, 250.0).unwrap();
+        assert!(y.iter().all(|v| v.is_finite()));
     }
 
     #[test]
