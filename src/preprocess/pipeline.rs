@@ -158,9 +158,20 @@ impl BeatPipeline {
         fs: f64,
     ) -> Result<(Cow<'a, [f32]>, Vec<f32>, f64, Vec<usize>)> {
         let (raw, rate) = self.resampled(signal, fs)?;
-        let clean = self.clean(&raw, rate)?;
-        let peaks = detect_r_peaks(&clean, rate, self.r_peaks)?;
+        let (clean, peaks) = self.find_peaks_at_rate(&raw, rate)?;
         Ok((raw, clean, rate, peaks))
+    }
+
+    /// [`find_peaks`](Self::find_peaks) on a lead already at the pipeline's rate `rate`: the
+    /// lead cleaned, and its R-peaks.
+    pub(crate) fn find_peaks_at_rate(
+        &self,
+        raw: &[f32],
+        rate: f64,
+    ) -> Result<(Vec<f32>, Vec<usize>)> {
+        let clean = self.clean(raw, rate)?;
+        let peaks = detect_r_peaks(&clean, rate, self.r_peaks)?;
+        Ok((clean, peaks))
     }
 
     /// Runs every step but R-peak detection: beats are cut around `centres` (samples of the

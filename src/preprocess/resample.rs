@@ -77,6 +77,23 @@ impl SincResampler {
     /// output is normalised by its kernel weight sum, so a constant stays exactly constant.
     pub fn resample(&self, signal: &[f32], from_hz: f64, to_hz: f64) -> Result<Vec<f32>> {
         check_signal(signal)?;
+        let kernel = self.kernel(from_hz, to_hz)?;
+        let out_len = resampled_len(signal.len(), from_hz, to_hz);
+        if out_len == 0 {
+            return Err(Error::invalid(
+                "signal",
+                format!("{} samples resample to none", signal.len()),
+            ));
+        }
+        if from_hz == to_hz {
+            return Ok(signal.to_vec());
+        }
+        Ok((0..out_len).map(|j| kernel.output(signal, j)).collect())
+    }
+
+    /// The kernel taking `from_hz` to `to_hz`, after checking both rates, their ratio and the
+    /// settings.
+    fn kernel(&self, from_hz: f64, to_hz: f64) -> Result<Kernel> {
         check_fs(from_hz)?;
         check_fs(to_hz)?;
         let ratio = to_hz / from_hz;
@@ -98,22 +115,15 @@ impl SincResampler {
                 ),
             ));
         }
-        let out_len = resampled_len(signal.len(), from_hz, to_hz);
-        if out_len == 0 {
-            return Err(Error::invalid(
-                "signal",
-                format!("{} samples resample to none", signal.len()),
-            ));
-        }
-        if from_hz == to_hz {
-            return Ok(signal.to_vec());
-        }
-        let table = self.kernel_table();
         // Kernel argument per input sample, in zero crossings, and half-width in input samples.
         let scale = self.cutoff * ratio.min(1.0);
         let reach = self.zero_crossings as f64 / scale;
-        let kernel = Kernel::new(&table, scale, reach, from_hz / to_hz);
-        Ok((0..out_len).map(|j| kernel.output(signal, j)).collect())
+        Ok(Kernel::new(
+            self.kernel_table(),
+            scale,
+            reach,
+            from_hz / to_hz,
+        ))
     }
 
     /// The kernel table of these settings, built once per process: building one costs about
@@ -167,9 +177,10 @@ impl SincResampler {
 /// The kernel of one resampling: output `j` is the weighted mean of the inputs `k` within
 /// `reach` of `t = j * step`, weighted by the tabulated kernel at `scale * |t - k|` zero
 /// crossings, interpolated linearly.
-struct Kernel<'a> {
+#[derive(Debug)]
+struct Kernel {
     /// `[value, next value - value]` at `TABLE_RES` points per zero crossing.
-    table: &'a [[f64; 2]],
+    table: Arc<[[f64; 2]]>,
     /// `scale * TABLE_RES`: a table position per input sample. Multiplying by a power of two
     /// is exact, so `(scale * TABLE_RES) * d` is `(scale * d) * TABLE_RES` to the bit.
     per_sample: f64,
@@ -177,8 +188,8 @@ struct Kernel<'a> {
     step: f64,
 }
 
-impl<'a> Kernel<'a> {
-    fn new(table: &'a [[f64; 2]], scale: f64, reach: f64, step: f64) -> Self {
+impl Kernel {
+    fn new(table: Arc<[[f64; 2]]>, scale: f64, reach: f64, step: f64) -> Self {
         let per_sample = scale * TABLE_RES as f64;
         Self {
             table,
@@ -194,7 +205,7 @@ impl<'a> Kernel<'a> {
         let n = signal.len() as isize;
         let t = j as f64 * self.step;
         let first = (t - self.reach).ceil() as isize;
-        let last = (t + self.reach).floor() as isize;
+        let last = self.last_input(j);
         let (mut acc, mut weights) = (0.0f64, 0.0f64);
         let mut tap = |k: f64, x: f32| {
             let w = self.weight((t - k).abs());
@@ -215,6 +226,11 @@ impl<'a> Kernel<'a> {
         (acc / weights) as f32
     }
 
+    /// The last input output `j` reads (past the signal's end where it mirrors).
+    fn last_input(&self, j: usize) -> isize {
+        (j as f64 * self.step + self.reach).floor() as isize
+    }
+
     /// The kernel at `d >= 0` input samples from its centre (0 beyond the table).
     #[inline(always)]
     fn weight(&self, d: f64) -> f64 {
@@ -225,6 +241,60 @@ impl<'a> Kernel<'a> {
             Some(&[value, slope]) => value + slope * (pos - i as f64),
             None => 0.0,
         }
+    }
+}
+
+/// One stream's buffer at another rate, kept between calls: an output whose kernel ends
+/// inside the buffer does not change as samples arrive, so only the newest are computed again.
+/// Its values are those of [`SincResampler::resample`] on the buffer as long as nothing was
+/// dropped from its front; after that, an output near the front keeps the value it had over
+/// the samples then before it, where `resample` would mirror the new first samples.
+#[derive(Debug)]
+pub(crate) struct BufferResampler {
+    kernel: Kernel,
+    from_hz: f64,
+    to_hz: f64,
+    values: Vec<f32>,
+    /// Outputs `..settled` read inputs inside the buffer only: they are final.
+    settled: usize,
+}
+
+impl BufferResampler {
+    /// From `from_hz` to `to_hz` with the default [`SincResampler`].
+    pub(crate) fn new(from_hz: f64, to_hz: f64) -> Result<Self> {
+        Ok(Self {
+            kernel: SincResampler::default().kernel(from_hz, to_hz)?,
+            from_hz,
+            to_hz,
+            values: Vec::new(),
+            settled: 0,
+        })
+    }
+
+    /// The whole buffer `signal` (finite samples) at the output rate: the outputs not yet
+    /// settled are computed again, the rest kept. An error when it resamples to nothing.
+    pub(crate) fn update(&mut self, signal: &[f32]) -> Result<&[f32]> {
+        let out_len = resampled_len(signal.len(), self.from_hz, self.to_hz);
+        if out_len == 0 {
+            let msg = format!("{} samples resample to none", signal.len());
+            return Err(Error::invalid("signal", msg));
+        }
+        self.values.truncate(self.settled.min(out_len));
+        for j in self.values.len()..out_len {
+            self.values.push(self.kernel.output(signal, j));
+        }
+        let n = signal.len() as isize;
+        while self.settled < out_len && self.kernel.last_input(self.settled) < n {
+            self.settled += 1;
+        }
+        Ok(&self.values)
+    }
+
+    /// The buffer lost its first samples, `outputs` output samples' worth (a whole number of
+    /// them): the outputs over them go too.
+    pub(crate) fn drop_front(&mut self, outputs: usize) {
+        self.values.drain(..outputs.min(self.values.len()));
+        self.settled = self.settled.saturating_sub(outputs);
     }
 }
 

@@ -36,6 +36,7 @@
 
 mod rhythm;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -43,7 +44,7 @@ use serde::{Deserialize, Serialize};
 use self::rhythm::{PeakHistory, ScoreHistory};
 use crate::data::batch::WindowDataset;
 use crate::detector::{Detector, Verdict};
-use crate::preprocess::resample::resample_index;
+use crate::preprocess::resample::{BufferResampler, resample_index};
 use crate::score::{BeatContext, Reference};
 use crate::{Error, Result};
 
@@ -113,6 +114,10 @@ pub struct StreamingDetector {
     align: usize,
     /// Two peaks closer than this (in pipeline samples) are one beat seen twice.
     min_gap: usize,
+    /// The buffer at the pipeline's rate, when that differs and both rates are whole numbers
+    /// (so the buffer is trimmed by whole output samples): each step resamples only the
+    /// newest samples, not the whole buffer.
+    resampled: Option<BufferResampler>,
     /// The last peak judged or passed over, at the pipeline's rate from the stream's start.
     last_peak: Option<usize>,
     peaks: PeakHistory,
@@ -163,8 +168,12 @@ impl StreamingDetector {
             settle: samples(config.settle_s),
             min_len: window.len() + samples(config.settle_s).max(1),
             after: pipeline.window(rate)?.after,
-            align: grid_step(fs, rate),
+            align: grid_step(fs, rate).unwrap_or(1),
             min_gap: (0.15 * rate).round() as usize,
+            resampled: match grid_step(fs, rate) {
+                Some(_) if rate != fs => Some(BufferResampler::new(fs, rate)?),
+                _ => None,
+            },
             last_peak: None,
             peaks: PeakHistory::default(),
             scores: ScoreHistory::new(history),
@@ -244,8 +253,18 @@ impl StreamingDetector {
         if self.buffer.len() < self.min_len && !last {
             return Ok(());
         }
-        let (raw, clean, rate, peaks) = match pipeline.find_peaks(&self.buffer, self.fs) {
-            Ok(found) => found,
+        let at_rate = match &mut self.resampled {
+            Some(resampler) => {
+                let rate = pipeline.output_fs(self.fs);
+                resampler.update(&self.buffer).and_then(|raw| {
+                    let (clean, peaks) = pipeline.find_peaks_at_rate(raw, rate)?;
+                    Ok((Cow::Borrowed(raw), clean, rate, peaks))
+                })
+            }
+            None => pipeline.find_peaks(&self.buffer, self.fs),
+        };
+        let (raw, clean, rate, peaks) = match at_rate {
+            Ok(at_rate) => at_rate,
             // Too short for the filter yet: wait for more signal (at the end: no beat).
             Err(Error::InvalidArgument { .. }) if self.buffer.len() < self.capacity => {
                 return Ok(());
@@ -302,6 +321,10 @@ impl StreamingDetector {
         if drop > 0 && drop <= self.buffer.len() {
             self.buffer.drain(..drop);
             self.start += drop;
+            if let Some(resampler) = &mut self.resampled {
+                let rate = self.detector.pipeline().output_fs(self.fs);
+                resampler.drop_front(resample_index(drop, self.fs, rate));
+            }
         }
     }
 
@@ -354,18 +377,18 @@ struct Found {
     decided_at: Vec<usize>,
 }
 
-/// The smallest step of input samples that is a whole number of pipeline samples: `fs / gcd`
-/// when both rates are whole numbers, else 1.
-fn grid_step(fs: f64, rate: f64) -> usize {
+/// The smallest step of input samples that is a whole number of pipeline samples, `fs / gcd`,
+/// when both rates are whole numbers.
+fn grid_step(fs: f64, rate: f64) -> Option<usize> {
     let whole = |x: f64| x.fract() == 0.0 && x > 0.0 && x <= 1e6;
     if !(whole(fs) && whole(rate)) {
-        return 1;
+        return None;
     }
     let (mut a, mut b) = (fs as u64, rate as u64);
     while b != 0 {
         (a, b) = (b, a % b);
     }
-    (fs as u64 / a) as usize
+    Some((fs as u64 / a) as usize)
 }
 
 #[cfg(test)]
@@ -374,9 +397,9 @@ mod tests {
 
     #[test]
     fn the_grid_step_makes_the_buffer_start_a_whole_pipeline_sample() {
-        assert_eq!(grid_step(360.0, 360.0), 1);
-        assert_eq!(grid_step(250.0, 360.0), 25);
-        assert_eq!(grid_step(360.0, 125.0), 72);
-        assert_eq!(grid_step(360.5, 125.0), 1);
+        assert_eq!(grid_step(360.0, 360.0), Some(1));
+        assert_eq!(grid_step(250.0, 360.0), Some(25));
+        assert_eq!(grid_step(360.0, 125.0), Some(72));
+        assert_eq!(grid_step(360.5, 125.0), None);
     }
 }
