@@ -19,7 +19,8 @@
 //! **How.** The stream keeps the last [`buffer_s`](StreamConfig::buffer_s) seconds of raw
 //! signal. Every [`hop_s`](StreamConfig::hop_s) seconds it runs the detector's own
 //! [`BeatPipeline`](crate::preprocess::BeatPipeline) (the same zero-phase filter, R-peak
-//! detector, windows and quality check as [`Detector::detect_signal`]) over that buffer, and
+//! detector, windows and quality check as [`Detector::detect_signal`]) over that buffer (kept
+//! at the pipeline's rate when that differs, so that only its newest samples are resampled), and
 //! judges the beats that have *settled*: whose window ends at least
 //! [`settle_s`](StreamConfig::settle_s) before the newest sample, where the filter's and the
 //! peak detector's edge effects have died out, and that come after the last beat judged. So a
