@@ -7,6 +7,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use rayon::prelude::*;
+
 use crate::preprocess::check::{check_fs, check_signal};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -26,6 +28,9 @@ pub const MIN_CUTOFF: f64 = 0.1;
 
 /// Largest [`SincResampler::kaiser_beta`] (side lobes far below `f32`'s precision at 40).
 pub const MAX_KAISER_BETA: f64 = 40.0;
+
+/// Fewest outputs one thread computes: about 1 ms of work.
+const PARALLEL_OUTPUTS: usize = 4096;
 
 /// Kernel tables kept for reuse (one per distinct `zero_crossings` and `kaiser_beta`).
 const TABLES_KEPT: usize = 4;
@@ -75,6 +80,8 @@ impl SincResampler {
     ///
     /// The signal is mirrored at both ends (`x[-k] = x[k]`) so edges keep their level, and each
     /// output is normalised by its kernel weight sum, so a constant stays exactly constant.
+    /// Long signals are split across rayon's threads; every output is computed on its own, so the
+    /// bits do not depend on the thread count.
     pub fn resample(&self, signal: &[f32], from_hz: f64, to_hz: f64) -> Result<Vec<f32>> {
         check_signal(signal)?;
         let kernel = self.kernel(from_hz, to_hz)?;
@@ -88,7 +95,11 @@ impl SincResampler {
         if from_hz == to_hz {
             return Ok(signal.to_vec());
         }
-        Ok((0..out_len).map(|j| kernel.output(signal, j)).collect())
+        Ok((0..out_len)
+            .into_par_iter()
+            .with_min_len(PARALLEL_OUTPUTS)
+            .map(|j| kernel.output(signal, j))
+            .collect())
     }
 
     /// The kernel taking `from_hz` to `to_hz`, after checking both rates, their ratio and the
