@@ -205,15 +205,32 @@ fn fit_small(device: &Device) -> Result<Detector, Error> {
     .fit_signal(&train.leads[0], train.fs, device)
 }
 
-/// The CPU's model name (Linux), to name beside the figures.
+/// The CPU (Linux): its model name, family and model numbers (a virtual machine may print only
+/// "AMD EPYC", and Zen 3 and Zen 4 differ) and its widest vector instructions.
 fn cpu_name() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|n| n.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
+    let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") else {
+        return "unknown".into();
+    };
+    let field = |name: &str| {
+        info.lines()
+            .find(|l| l.split(':').next().is_some_and(|k| k.trim() == name))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let flags = field("flags");
+    let has = |f: &str| flags.split_whitespace().any(|x| x == f);
+    let simd = if has("avx512f") {
+        "AVX-512"
+    } else if has("avx2") {
+        "AVX2, no AVX-512"
+    } else {
+        "no AVX2"
+    };
+    format!(
+        "{} (family {}, model {}, {simd})",
+        field("model name"),
+        field("cpu family"),
+        field("model")
+    )
 }

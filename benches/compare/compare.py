@@ -66,14 +66,21 @@ def end_to_end_rows(criterion_dir):
 
 
 def cpu_model():
+    """Model name, family and model numbers (a virtual machine may print only "AMD EPYC", and
+    Zen 3 and Zen 4 differ) and the widest vector instructions, from /proc/cpuinfo."""
+    fields = {}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
-        pass
-    return platform.processor() or "unknown"
+        return platform.processor() or "unknown"
+    flags = fields.get("flags", "").split()
+    simd = ("AVX-512" if "avx512f" in flags
+            else "AVX2, no AVX-512" if "avx2" in flags else "no AVX2")
+    return (f"{fields.get('model name', 'unknown')} (family {fields.get('cpu family', '?')}, "
+            f"model {fields.get('model', '?')}, {simd})")
 
 
 def fmt_ms(ms):
