@@ -424,6 +424,47 @@ mod tests {
     }
 
     #[test]
+    fn a_growing_buffer_resampled_in_steps_equals_the_whole_buffer_resampled() {
+        // 360 -> 125 Hz: 72 inputs make 25 outputs, so whole seconds drop whole outputs.
+        let (from, to) = (360.0, 125.0);
+        let history: Vec<f32> = (0..360 * 30)
+            .map(|i| ((i as f32 * 0.05).sin() + (i as f32 * 0.0031).cos()) * 0.9)
+            .collect();
+        let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        let whole = resample(&history, from, to).unwrap();
+
+        let mut buffer = BufferResampler::new(from, to).unwrap();
+        let (mut start, mut dropped_outputs) = (0usize, 0usize);
+        for (step, end) in (90..=history.len()).step_by(90).enumerate() {
+            let got = buffer.update(&history[start..end]).unwrap().to_vec();
+            if dropped_outputs == 0 {
+                // Nothing dropped yet: every output is the offline one on the same samples.
+                let want = resample(&history[..end], from, to).unwrap();
+                assert_eq!(bits(&got), bits(&want), "{end} samples");
+            } else {
+                // Kept outputs were computed on the longer buffer, new ones far from its front:
+                // all of them are the whole history's (to the rounding of the output instants,
+                // which count from the buffer's front), except the unsettled newest ones.
+                let settled = got.len() - 40;
+                let want = &whole[dropped_outputs..dropped_outputs + settled];
+                for (j, (g, w)) in got[..settled].iter().zip(want).enumerate() {
+                    assert!(
+                        (g - w).abs() <= 1e-6,
+                        "{end} samples, output {j}: {g} vs {w}"
+                    );
+                }
+            }
+            // Past 10 s, keep a 10 s buffer: drop the first second every fourth step.
+            if end - start > 3600 && step % 4 == 0 {
+                start += 360;
+                dropped_outputs += 125;
+                buffer.drop_front(resample_index(360, from, to));
+            }
+        }
+        assert!(dropped_outputs > 0, "the test never dropped a second");
+    }
+
+    #[test]
     fn settings_past_their_limits_are_errors() {
         let x = sine(5.0, 360.0, 100);
         for bad in [
