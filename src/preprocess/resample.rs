@@ -261,6 +261,7 @@ impl Kernel {
 /// dropped from its front; after that, an output near the front keeps the value it had over
 /// the samples then before it, where `resample` would mirror the new first samples.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "burn"), allow(dead_code))] // its user, `stream`, needs a backend
 pub(crate) struct BufferResampler {
     kernel: Kernel,
     from_hz: f64,
@@ -270,6 +271,7 @@ pub(crate) struct BufferResampler {
     settled: usize,
 }
 
+#[cfg_attr(not(feature = "burn"), allow(dead_code))]
 impl BufferResampler {
     /// From `from_hz` to `to_hz` with the default [`SincResampler`].
     pub(crate) fn new(from_hz: f64, to_hz: f64) -> Result<Self> {
