@@ -158,7 +158,7 @@ impl Detector {
     pub fn detect_beats(&self, beats: &[f32]) -> Result<Vec<Verdict>> {
         let meta = &self.parts.metadata;
         let width = meta.seq * meta.channels;
-        if beats.is_empty() || width == 0 || !beats.len().is_multiple_of(width) {
+        if beats.is_empty() || !beats.len().is_multiple_of(width) {
             let msg = format!(
                 "{} samples are not a whole number of beats of {} x {}",
                 beats.len(),
