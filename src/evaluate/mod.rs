@@ -6,6 +6,8 @@
 //!   precision, best F1, recall at a false-alarm budget), and [`fit_labelled`], the best-F1
 //!   [`Threshold`](crate::threshold::Threshold);
 //! - [`class_recall`]: the flagged share of each beat class;
+//! - [`bootstrap_groups`] / [`bootstrap_draws`]: percentile intervals over resampled groups
+//!   (test records), and [`mean_sd`] over seeds;
 //! - [`evaluate`] / [`evaluate_classes`]: all of it as one serialisable report;
 //! - [`study`]: the MIT-BIH study, detectors fitted and judged per AAMI class on a protocol.
 //!
@@ -13,6 +15,7 @@
 //! labels of one class only wherever ROC or PR are needed. No metric is ever NaN (see
 //! [`ConfusionMatrix`] for the zero-division rule).
 
+mod bootstrap;
 mod classes;
 mod confusion;
 mod ranking;
@@ -20,6 +23,7 @@ mod report;
 #[cfg(feature = "burn")]
 pub mod study;
 
+pub use bootstrap::{Bootstrap, Interval, bootstrap_draws, bootstrap_groups, mean_sd};
 pub use classes::{ClassRecall, class_recall};
 pub use confusion::{ConfusionMatrix, Metrics};
 pub use ranking::{BestF1, OperatingPoint, Ranking, fit_labelled};

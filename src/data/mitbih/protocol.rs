@@ -56,6 +56,13 @@ pub struct Protocol {
     /// Share of the training pool held out as the (normal-only) validation set, in `[0, 1)`,
     /// e.g. for early stopping.
     pub validation_fraction: f64,
+    /// [`Partition::ByRecord`] only: hold out that share of the training *records* (at least
+    /// one, drawn by the seed) and validate on their normal beats, so that validation
+    /// patients are never trained on and a threshold fitted on them meets new patients as the
+    /// test set will. `false` (the default in JSON): a share of the pool's beats, drawn from
+    /// every training record.
+    #[serde(default)]
+    pub validation_by_record: bool,
 }
 
 /// Beat indices of the three sets, each ascending, into the [`BeatSet`] they were split from.
@@ -104,21 +111,33 @@ impl Protocol {
             },
             seed,
             validation_fraction: Self::DEFAULT_VALIDATION_FRACTION,
+            validation_by_record: false,
         }
     }
 
     /// P2, inter-patient (de Chazal et al. 2004): train on the N beats of DS1, test on every
     /// beat of DS2; lead MLII, 0.5–40 Hz band-pass, 140 + 180 samples, [`AamiMapping::aami_ec57`]
     /// classes (N = {N, L, R, e, j}), no R-peak filter. Paced records are in neither set.
+    /// Validation holds out [`DEFAULT_VALIDATION_RECORDS`](Self::DEFAULT_VALIDATION_RECORDS)
+    /// of DS1's records whole ([`validation_by_record`](Self::validation_by_record)).
     pub fn inter_patient(seed: u64) -> Self {
+        Self::by_record(strings(&DS1), strings(&DS2), seed)
+    }
+
+    /// The default share of the training records held out whole for validation by
+    /// [`Protocol::inter_patient`] (20 %: 4 of DS1's 22 records).
+    pub const DEFAULT_VALIDATION_RECORDS: f64 = 0.2;
+
+    /// An inter-patient protocol on any records: P2's beats and classes, training on the N
+    /// beats of `train` less a fifth of its records held out whole for validation, testing on
+    /// every beat of `test` (e.g. one fold of a cross-validation inside DS1).
+    pub fn by_record(train: Vec<String>, test: Vec<String>, seed: u64) -> Self {
         Self {
-            partition: Partition::ByRecord {
-                train: strings(&DS1),
-                test: strings(&DS2),
-            },
+            partition: Partition::ByRecord { train, test },
             beats: BeatConfig::default(),
             seed,
-            validation_fraction: Self::DEFAULT_VALIDATION_FRACTION,
+            validation_fraction: Self::DEFAULT_VALIDATION_RECORDS,
+            validation_by_record: true,
         }
     }
 
@@ -226,6 +245,37 @@ impl Protocol {
                 let mut test: Vec<usize> = normal.drain(start..end).collect();
                 test.extend(abnormal);
                 (normal, test)
+            }
+            Partition::ByRecord { train, test } if self.validation_by_record => {
+                let mut records = train.clone();
+                records.shuffle(&mut rng);
+                let held = ((records.len() as f64 * self.validation_fraction).round() as usize)
+                    .max(1);
+                if held >= records.len() {
+                    let msg = format!(
+                        "{} training records cannot hold out {held} for validation",
+                        records.len()
+                    );
+                    return Err(Error::invalid("validation_fraction", msg));
+                }
+                let normal_of = |records: &[String]| -> Vec<usize> {
+                    indices_of(beats, records)
+                        .into_iter()
+                        .filter(is_normal)
+                        .collect()
+                };
+                let (validation, pool) = (normal_of(&records[..held]), normal_of(&records[held..]));
+                if pool.is_empty() || validation.is_empty() {
+                    return Err(Error::Dataset(format!(
+                        "no normal beat to train on or to validate on (validation records {:?})",
+                        &records[..held]
+                    )));
+                }
+                return Ok(SplitIndices {
+                    train: pool,
+                    validation,
+                    test: indices_of(beats, test),
+                });
             }
             Partition::ByRecord { train, test } => {
                 let pool: Vec<usize> = indices_of(beats, train)

@@ -1,5 +1,7 @@
 //! Builder and protocol tests on synthetic records (no data files needed).
 
+use std::collections::HashSet;
+
 use super::extract::nearest_within;
 use super::*;
 use crate::data::beat::AamiClass;
@@ -264,6 +266,7 @@ fn normal_folds_partition_the_normal_beats() {
         beats: config(),
         seed,
         validation_fraction: 0.25,
+        validation_by_record: false,
     };
     let used: Vec<usize> = (0..set.count())
         .filter(|&i| &*set.beats()[i].record != "r3")
@@ -315,6 +318,8 @@ fn by_record_trains_on_normal_beats_of_training_records() {
         train: vec!["r0".into(), "r1".into()],
         test: vec!["r2".into()],
     };
+    protocol.validation_by_record = false;
+    protocol.validation_fraction = 0.1;
     let data = protocol
         .assemble(&LoadedBeats {
             beats: set.clone(),
@@ -352,6 +357,50 @@ fn by_record_trains_on_normal_beats_of_training_records() {
     };
     protocol.validation_fraction = 1.0;
     assert!(protocol.split(&set).is_err());
+}
+
+#[test]
+fn by_record_validation_holds_out_whole_training_records() {
+    let set = records(6);
+    let train: Vec<String> = (0..5).map(|i| format!("r{i}")).collect();
+    let protocol = |seed| Protocol::by_record(train.clone(), vec!["r5".into()], seed);
+    let loaded = LoadedBeats {
+        beats: set.clone(),
+        counts: BuildCounts::default(),
+    };
+    let records_of = |b: &BeatSet| -> HashSet<String> {
+        b.beats().iter().map(|b| b.record.to_string()).collect()
+    };
+    let mut held_out = HashSet::new();
+    for seed in 0..8 {
+        let data = protocol(seed).assemble(&loaded).unwrap();
+        let (trained, validated) = (records_of(&data.train), records_of(&data.validation));
+        // A fifth of 5 records: one held out, never trained on; every other one trained on.
+        assert_eq!((trained.len(), validated.len()), (4, 1), "seed {seed}");
+        assert!(trained.is_disjoint(&validated), "seed {seed}");
+        assert!(!trained.contains("r5") && !validated.contains("r5"));
+        let all_normal = |b: &BeatSet| b.beats().iter().all(|b| !b.is_abnormal());
+        assert!(all_normal(&data.train) && all_normal(&data.validation));
+        let in_validated = set
+            .beats()
+            .iter()
+            .filter(|b| validated.contains(&*b.record) && !b.is_abnormal())
+            .count();
+        assert_eq!(data.validation.count(), in_validated, "every normal beat of it");
+        assert_eq!(records_of(&data.test), HashSet::from(["r5".to_string()]));
+        assert_eq!(protocol(seed).split(&set).unwrap(), protocol(seed).split(&set).unwrap());
+        held_out.extend(validated);
+    }
+    assert!(held_out.len() > 1, "the seed draws the record: {held_out:?}");
+    let mut one = protocol(0);
+    one.partition = Partition::ByRecord {
+        train: vec!["r0".into()],
+        test: vec!["r5".into()],
+    };
+    assert!(matches!(
+        one.split(&set),
+        Err(Error::InvalidArgument { .. })
+    ));
 }
 
 #[test]
