@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use ecg_anomaly::Error;
 use ecg_anomaly::data::csv::{CsvOptions, read_csv, read_csv_from, read_csv_from_with_limits};
+use ecg_anomaly::data::matrix::{MatrixOptions, parse_beat_matrix};
 use ecg_anomaly::data::wfdb::{
     Header, Record, parse_annotations_with_limits, read_annotations, read_annotations_with_limits,
     read_ecg,
@@ -314,20 +315,136 @@ fn decimal_commas_are_read_with_another_delimiter_and_refused_with_commas() {
     assert_eq!(csv("-0,5\n").unwrap().leads, [vec![0.0], vec![5.0]]);
 }
 
-/// An endless reader repeating `pattern`.
+#[test]
+fn the_csv_and_beat_matrix_readers_read_text_alike() {
+    // Issue 29: the beat-matrix reader dropped a first row behind a byte-order mark (taking it
+    // for a header) and read `0,05` as the samples 0 and 5.
+    let semicolon = CsvOptions::default().delimiter(b';');
+    let comma = CsvOptions::default();
+    for (text, opts, samples) in [
+        ("\u{feff}1,2\n3,4\n", &comma, [1.0, 2.0, 3.0, 4.0]),
+        (
+            "\u{feff}0,5;1,5\r\n2;3\r\n",
+            &semicolon,
+            [0.5, 1.5, 2.0, 3.0],
+        ),
+        ("0,5;-1,25\n1;2\n", &semicolon, [0.5, -1.25, 1.0, 2.0]),
+    ] {
+        let ecg = read_csv_from(text.as_bytes(), 250.0, opts).unwrap();
+        let rows: Vec<f32> = (0..ecg.len())
+            .flat_map(|i| ecg.leads.iter().map(move |l| l[i]))
+            .collect();
+        assert_eq!(rows, samples, "CSV {text:?}");
+        let m = parse_beat_matrix(text.as_bytes(), &MatrixOptions::default()).unwrap();
+        assert_eq!(
+            (m.len, m.data.as_slice()),
+            (2, &samples[..]),
+            "matrix {text:?}"
+        );
+    }
+    for (text, line, what) in [
+        ("0,05,0,07\n", 1, "decimal comma"),
+        ("1,2\n0,05\n", 2, "decimal comma"),
+        (
+            "1,2\n1e39,1\n",
+            2,
+            "column 1 (index 0): \"1e39\" overflows a 32-bit float",
+        ),
+        (
+            "1,NaN\n",
+            1,
+            "column 2 (index 1): \"NaN\" is not a finite number",
+        ),
+        ("1,2\n3,\n", 2, "column 2 (index 1): empty cell"),
+    ] {
+        let (csv_line, csv_message) = parse_error(csv(text).unwrap_err());
+        let matrix = parse_beat_matrix(text.as_bytes(), &MatrixOptions::default());
+        let (matrix_line, matrix_message) = parse_error(matrix.unwrap_err());
+        assert_eq!((csv_line, matrix_line), (line, line), "{text:?}");
+        assert!(csv_message.contains(what), "CSV {text:?}: {csv_message}");
+        assert!(
+            matrix_message.contains(what),
+            "matrix {text:?}: {matrix_message}"
+        );
+    }
+}
+
+/// An endless reader repeating `pattern`; past `fail_after` bytes it fails, so that a reader
+/// that does not stop at its limit fails the test quickly instead of filling memory.
 struct Endless {
     pattern: &'static [u8],
     at: usize,
+    fail_after: usize,
+}
+
+impl Endless {
+    fn new(pattern: &'static [u8]) -> Self {
+        Self {
+            pattern,
+            at: 0,
+            fail_after: usize::MAX,
+        }
+    }
 }
 
 impl Read for Endless {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.at > self.fail_after {
+            return Err(std::io::Error::other("read past the limit"));
+        }
         for b in buf.iter_mut() {
             *b = self.pattern[self.at % self.pattern.len()];
             self.at += 1;
         }
         Ok(buf.len())
     }
+}
+
+#[test]
+fn an_endless_stream_stops_at_the_default_byte_limit_within_seconds() {
+    // Issue 29: an endless stream of `1` rows reached `max_csv_rows` only after 2^28 rows (512
+    // MiB read, 1 GB held, 51 s). The default `max_csv_stream_bytes` (64 MiB) stops it first.
+    let limits = ReadLimits::default();
+    let max = limits.max_csv_stream_bytes;
+    assert_eq!(max, 64 << 20);
+    let slack = 1 << 20; // the parsers' read-ahead buffers
+    let started = std::time::Instant::now();
+    let rows = Endless {
+        fail_after: (max + slack) as usize,
+        ..Endless::new(b"1\n")
+    };
+    let err = read_csv_from(rows, 250.0, &CsvOptions::default()).unwrap_err();
+    assert_eq!(limit_of(&err), "max_csv_stream_bytes", "{err}");
+    assert!(
+        err.to_string()
+            .contains("more than 67108864 bytes (line 33554433)"),
+        "{err}"
+    );
+    let csv_time = started.elapsed();
+    let started = std::time::Instant::now();
+    let rows = Endless {
+        fail_after: (max + slack) as usize,
+        ..Endless::new(b"1,2,3\n")
+    };
+    let err = parse_beat_matrix(rows, &MatrixOptions::default()).unwrap_err();
+    assert_eq!(limit_of(&err), "max_csv_stream_bytes", "{err}");
+    eprintln!(
+        "endless streams stopped at 64 MiB: CSV in {:.1} s, beat matrix in {:.1} s",
+        csv_time.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+    // A file's size is checked before reading it.
+    let dir = scratch("csv-bytes");
+    std::fs::write(dir.join("a.csv"), "1\n2\n").unwrap();
+    let small = ReadLimits {
+        max_csv_file_bytes: 3,
+        ..ReadLimits::default()
+    };
+    let opts = CsvOptions::default();
+    let err = ecg_anomaly::data::csv::read_csv_with_limits(dir.join("a.csv"), 250.0, &opts, &small)
+        .unwrap_err();
+    assert_eq!(limit_of(&err), "max_csv_file_bytes");
+    assert!(err.to_string().contains("4 bytes"), "{err}");
 }
 
 #[test]
@@ -353,10 +470,7 @@ fn csv_line_and_row_limits_stop_long_lines_and_endless_streams() {
     let err = read_csv_from_with_limits(zero, 250.0, &opts, &limits).unwrap_err();
     assert_eq!(limit_of(&err), "max_csv_line_bytes");
     // An endless stream of valid rows.
-    let rows = Endless {
-        pattern: b"0.5\n",
-        at: 0,
-    };
+    let rows = Endless::new(b"0.5\n");
     let err = read_csv_from_with_limits(rows, 250.0, &opts, &limits).unwrap_err();
     assert_eq!(limit_of(&err), "max_csv_rows");
     assert!(err.to_string().contains("line 1001"), "{err}");
