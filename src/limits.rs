@@ -68,6 +68,11 @@ pub struct ReadLimits {
     /// `parse_beat_matrix`), whose length is known only once read: counted as read (default
     /// 64 MiB, so an endless stream stops within seconds holding at most 32 Mi samples).
     pub max_csv_stream_bytes: u64,
+    /// Whether a whole-record WFDB read compares each signal's samples with the checksum its
+    /// header gives (default `true`; a mismatch is [`Error::Corrupt`]). Not a size limit:
+    /// [`ReadLimits::unlimited`] keeps it on; set it to `false` to read a record whose header
+    /// carries wrong checksums.
+    pub verify_checksums: bool,
 }
 
 impl Default for ReadLimits {
@@ -83,12 +88,14 @@ impl Default for ReadLimits {
             max_csv_rows: 1 << 28,
             max_csv_file_bytes: 4 << 30,
             max_csv_stream_bytes: 64 << 20,
+            verify_checksums: true,
         }
     }
 }
 
 impl ReadLimits {
-    /// No limit at all (every field at its type's maximum): for trusted files only.
+    /// No limit at all (every size field at its type's maximum; checksums still verified):
+    /// for trusted files only.
     pub fn unlimited() -> Self {
         Self {
             max_header_bytes: u64::MAX,
@@ -101,6 +108,7 @@ impl ReadLimits {
             max_csv_rows: usize::MAX,
             max_csv_file_bytes: u64::MAX,
             max_csv_stream_bytes: u64::MAX,
+            verify_checksums: true,
         }
     }
 }

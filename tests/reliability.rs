@@ -27,9 +27,10 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// A one-signal format-16 record `rec` in `dir` whose signal file is `file_name`, 4 samples.
+/// A one-signal format-16 record `rec` in `dir` whose signal file is `file_name`, 4 samples
+/// (checksum 10: the samples `[1, 2, 3, 4]` the tests write).
 fn record(dir: &Path, file_name: &str) -> PathBuf {
-    let hea = format!("# a comment\nrec 1 100 4\n{file_name} 16 200 16 0 0 0 0 MLII\n");
+    let hea = format!("# a comment\nrec 1 100 4\n{file_name} 16 200 16 0 0 10 0 MLII\n");
     std::fs::write(dir.join("rec.hea"), hea).unwrap();
     dir.join("rec")
 }
@@ -163,6 +164,58 @@ fn signal_files_outside_the_header_folder_are_refused_with_the_header_line() {
     }
 }
 
+#[test]
+fn a_signal_that_disagrees_with_its_header_checksum_is_corrupt_unless_told_otherwise() {
+    // Issue 29: the header's checksums were never compared with the samples.
+    let dir = scratch("checksum");
+    let rec = record(&dir, "rec.dat"); // checksum 10
+    std::fs::write(dir.join("rec.dat"), samples_16(&[1, 2, 3, 5])).unwrap();
+    for err in [Record::read(&rec).unwrap_err(), read_ecg(&rec).unwrap_err()] {
+        let text = err.to_string();
+        match err {
+            Error::Corrupt { path, .. } => assert_eq!(path, dir.join("rec.dat")),
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+        assert!(
+            text.contains("signal 0 (MLII)") && text.contains("sum to 11"),
+            "{text}"
+        );
+        assert!(
+            text.contains("checksum is 10") && text.contains("verify_checksums"),
+            "{text}"
+        );
+    }
+    // The check can be turned off, and run later by hand.
+    let unchecked = ReadLimits {
+        verify_checksums: false,
+        ..ReadLimits::default()
+    };
+    let read = Record::read_with_limits(&rec, &unchecked).unwrap();
+    assert_eq!(read.digital, [vec![1, 2, 3, 5]]);
+    assert!(matches!(
+        read.verify_checksums(),
+        Err(Error::Corrupt { .. })
+    ));
+    // A range cannot be compared with a whole-signal checksum: read, and refused by hand.
+    let part = Record::read_range(&rec, 1..3).unwrap();
+    assert_eq!(part.digital, [vec![2, 3]]);
+    let err = part.verify_checksums().unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidArgument { name: "record", .. }),
+        "{err}"
+    );
+    // Sums wrap modulo 2^16, and the header may write them signed or unsigned.
+    std::fs::write(dir.join("rec.dat"), samples_16(&[30_000; 4])).unwrap();
+    for sum in ["54464", "-11072"] {
+        let hea = format!("rec 1 100 4\nrec.dat 16 200 16 0 0 {sum} 0 MLII\n");
+        std::fs::write(dir.join("rec.hea"), hea).unwrap();
+        Record::read(&rec).unwrap().verify_checksums().unwrap();
+    }
+    // A header without checksums has nothing to compare.
+    std::fs::write(dir.join("rec.hea"), "rec 1 100 4\nrec.dat 16 200 16 0\n").unwrap();
+    assert_eq!(Record::read(&rec).unwrap().digital, [vec![30_000; 4]]);
+}
+
 fn limit_of(err: &Error) -> &'static str {
     match err {
         Error::Limit { limit, .. } => limit,
@@ -198,7 +251,7 @@ fn every_wfdb_limit_is_enforced_and_can_be_raised() {
         "{err}"
     );
     // A header without a sample count: the count inferred from the file is limited too.
-    std::fs::write(&hea, "rec 1 100\nrec.dat 16 200 16 0 0 0 0 MLII\n").unwrap();
+    std::fs::write(&hea, "rec 1 100\nrec.dat 16 200 16 0 0 10 0 MLII\n").unwrap();
     assert_eq!(at(ReadLimits::default()).unwrap().len(), 4);
     let err = at(small(|l| l.max_samples = 3)).unwrap_err();
     assert_eq!(limit_of(&err), "max_samples");
