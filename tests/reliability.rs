@@ -216,6 +216,45 @@ fn a_signal_that_disagrees_with_its_header_checksum_is_corrupt_unless_told_other
     assert_eq!(Record::read(&rec).unwrap().digital, [vec![30_000; 4]]);
 }
 
+#[test]
+fn a_gain_that_makes_physical_values_overflow_f32_is_an_error_naming_file_and_signal() {
+    // Issue 29: a gain of 1e-40 turned every sample into an infinity, without an error.
+    let dir = scratch("gain");
+    let rec = record(&dir, "rec.dat");
+    std::fs::write(dir.join("rec.dat"), samples_16(&[1, 2, 3, 4])).unwrap();
+    let hea = "rec 2 100 4\nrec.dat 16 200 16 0 0 0 0 MLII\nrec.dat 16 1e-40 16 0 0 0 0 V5\n";
+    std::fs::write(dir.join("rec.hea"), hea).unwrap();
+    for err in [
+        read_ecg(&rec).unwrap_err(),
+        Header::read(dir.join("rec.hea")).unwrap_err(),
+    ] {
+        match err {
+            Error::Parse {
+                path,
+                line,
+                message,
+            } => {
+                assert_eq!((path, line), (dir.join("rec.hea"), 3));
+                assert!(message.contains("signal 1 (V5)"), "{message}");
+                assert!(message.contains("beyond a 32-bit float"), "{message}");
+            }
+            other => panic!("expected Parse, got {other:?}"),
+        }
+    }
+    // A baseline far from the format's values does the same; a small gain that fits is read.
+    let far = "rec 1 100 4\nrec.dat 16 1e-30(-2147483648) 16 0\n";
+    assert!(Header::parse(far.as_bytes(), Path::new("far.hea")).is_err());
+    let fits = "rec 1 100 4\nrec.dat 16 1e-30 16 0\n";
+    std::fs::write(dir.join("rec.hea"), fits).unwrap();
+    let ecg = read_ecg(&rec).unwrap();
+    assert!(
+        ecg.leads[0].iter().all(|v| v.is_finite()),
+        "{:?}",
+        ecg.leads
+    );
+    assert_eq!(ecg.leads[0][3], 4e30);
+}
+
 fn limit_of(err: &Error) -> &'static str {
     match err {
         Error::Limit { limit, .. } => limit,
