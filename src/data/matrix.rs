@@ -85,15 +85,21 @@ impl BeatMatrix {
         WindowDataset::new(self.data.clone(), self.len, 1, labels)
     }
 
-    /// The beats whose index is in `keep`, in that order.
+    /// The beats whose index is in `keep`, in that order ([`Error::InvalidArgument`] naming the
+    /// first index past the end).
     pub fn select(&self, keep: &[usize]) -> Result<BeatMatrix> {
-        let mut data = Vec::with_capacity(keep.len() * self.len);
+        let count = self.count();
+        let labelled = self.labels.as_ref().map_or(count, |l| l.len().min(count));
+        if let Some(&i) = keep.iter().find(|&&i| i >= labelled) {
+            return Err(Error::invalid("keep", format!("no beat {i}")));
+        }
+        let samples = keep.len().checked_mul(self.len).ok_or_else(|| {
+            Error::invalid("keep", format!("{} beats overflow usize", keep.len()))
+        })?;
+        let mut data = Vec::with_capacity(samples);
         for &i in keep {
-            let row = self
-                .data
-                .get(i * self.len..(i + 1) * self.len)
-                .ok_or_else(|| Error::invalid("keep", format!("no beat {i}")))?;
-            data.extend_from_slice(row);
+            // `i < count`, so the beat lies within `data`.
+            data.extend_from_slice(&self.data[i * self.len..(i + 1) * self.len]);
         }
         let labels = (self.labels.as_ref()).map(|l| keep.iter().map(|&i| l[i].clone()).collect());
         Ok(BeatMatrix {
@@ -311,6 +317,24 @@ mod tests {
         };
         let err = parse_beat_matrix("1,2\n3,4\n".as_bytes(), &few).unwrap_err();
         assert!(err.to_string().contains("more than 1 rows"), "{err}");
+    }
+
+    #[test]
+    fn select_refuses_indices_past_the_end_without_overflow_or_panic() {
+        let wide = BeatMatrix {
+            len: 1 << (usize::BITS - 1),
+            data: vec![],
+            labels: None,
+        };
+        assert!(wide.select(&[1]).is_err(), "(1 + 1) * len overflowed");
+        let short = BeatMatrix {
+            len: 1,
+            data: vec![1.0, 2.0],
+            labels: Some(vec!["N".into()]),
+        };
+        let err = short.select(&[1]).unwrap_err();
+        assert!(err.to_string().contains("no beat 1"), "{err}");
+        assert_eq!(short.select(&[0, 0]).unwrap().data, [1.0, 1.0]);
     }
 
     #[test]
