@@ -415,6 +415,7 @@ fn the_csv_and_beat_matrix_readers_read_text_alike() {
     let comma = CsvOptions::default();
     for (text, opts, samples) in [
         ("\u{feff}1,2\n3,4\n", &comma, [1.0, 2.0, 3.0, 4.0]),
+        (" 1 ,\t2 \r\n3, 4\n", &comma, [1.0, 2.0, 3.0, 4.0]),
         (
             "\u{feff}0,5;1,5\r\n2;3\r\n",
             &semicolon,

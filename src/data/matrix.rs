@@ -1,7 +1,7 @@
 //! Beat matrices: one beat a row, as the public benchmark archives ship them (the PTB and
 //! MIT-BIH heartbeat CSVs, ECG5000's tab-separated files) and as other tools export beats.
 //!
-//! Values are separated by semicolons, tabs, commas or spaces (the first data row decides, in
+//! Values are separated by semicolons, commas, tabs or spaces (the first data row decides, in
 //! that order); a label column may come first or last. A first row holding text that is not a
 //! number is a header and skipped. Numbers follow the CSV reader's rules
 //! ([`read_csv`](crate::data::csv::read_csv)): a UTF-8 byte-order mark is dropped, values must
@@ -220,10 +220,10 @@ fn parse<R: Read>(
     })
 }
 
-/// The separator of a data row: a semicolon, tab or comma if present (in that order, so that
-/// `0,5;0,7` is two decimal-comma values), else whitespace (`' '`).
+/// The separator of a data row: a semicolon, comma or tab if present (in that order, so that
+/// `0,5;0,7` is two decimal-comma values and `1,\t2` two values), else whitespace (`' '`).
 fn detect_separator(text: &str) -> char {
-    [';', '\t', ',']
+    [';', ',', '\t']
         .into_iter()
         .find(|&c| text.contains(c))
         .unwrap_or(' ')
@@ -357,8 +357,10 @@ mod tests {
     fn decimal_commas_are_read_with_semicolons_and_tabs_and_refused_with_commas() {
         let m = parse("0,5;-1,25;0\n1;2,0;3\n", LabelColumn::None).unwrap();
         assert_eq!(m.data, [0.5, -1.25, 0.0, 1.0, 2.0, 3.0]);
-        let m = parse("N\t0,5\t0,75\nV\t1\t2\n", LabelColumn::First).unwrap();
-        assert_eq!(m.data, [0.5, 0.75, 1.0, 2.0]);
+        let m = parse("N\t0.5\t0.75\nV\t1\t2,5\n", LabelColumn::First).unwrap();
+        assert_eq!(m.data, [0.5, 0.75, 1.0, 2.5]);
+        // A first row with tabs and commas has its columns split at the commas: refused.
+        assert!(parse("N\t0,5\t0,75\n", LabelColumn::First).is_err());
         // Issue 29: `0,05,0,07` was read as the four samples 0, 5, 0, 7.
         for (text, line) in [("0,05,0,07\n", ":1:"), ("0,5,0,7\n0,05,1,0\n", ":2:")] {
             let err = parse(text, LabelColumn::None).unwrap_err().to_string();
