@@ -162,11 +162,11 @@ impl<R: Read> Read for TextReader<R> {
     }
 }
 
-/// The number a trimmed cell holds, in `f64` (so that `1e39` is seen to overflow `f32`):
-/// anything Rust's float parser reads, `NaN` and `inf` included; with `decimal_comma`, a cell
-/// with one comma and no point is read with the comma as the point.
+/// The number a cell holds, in `f64` (so that `1e39` is seen to overflow `f32`), ASCII blanks
+/// around it ignored: anything Rust's float parser reads, `NaN` and `inf` included; with
+/// `decimal_comma`, a cell with one comma and no point is read with the comma as the point.
 pub(crate) fn number(cell: &[u8], decimal_comma: bool) -> Option<f64> {
-    let text = std::str::from_utf8(cell).ok()?;
+    let text = std::str::from_utf8(cell.trim_ascii()).ok()?;
     if let Ok(v) = text.parse::<f64>() {
         return Some(v);
     }
@@ -187,10 +187,11 @@ pub(crate) fn is_number(cell: &[u8], decimal_comma: bool) -> bool {
 pub(crate) const COMMA_HINT: &str = " (a decimal comma? `,` separates columns here: write \
                                       decimal points, or separate columns with `;`)";
 
-/// The finite `f32` value of a trimmed cell, or what is wrong with it (to go after
-/// `column N:`). With `decimal_comma` false (commas separate the columns), an integer cell with
-/// a leading zero is refused: it is what `0,05` leaves once split.
+/// The finite `f32` value of a cell (ASCII blanks around it ignored), or what is wrong with it
+/// (to go after `column N:`). With `decimal_comma` false (commas separate the columns), an
+/// integer cell with a leading zero is refused: it is what `0,05` leaves once split.
 pub(crate) fn value(cell: &[u8], decimal_comma: bool) -> Result<f32, String> {
+    let cell = cell.trim_ascii();
     let shown = || String::from_utf8_lossy(cell);
     let v = match number(cell, decimal_comma) {
         Some(v) if v.is_finite() && (v as f32).is_finite() => v as f32,
@@ -325,6 +326,7 @@ mod tests {
         assert_eq!(value(b"0,5", true), Ok(0.5));
         assert_eq!(value(b"-0", false), Ok(-0.0));
         assert_eq!(value(b"0", false), Ok(0.0));
+        assert_eq!(value(b" \t0.25 \r", false), Ok(0.25));
         assert_eq!(
             value(b"05", true),
             Ok(5.0),
@@ -337,6 +339,8 @@ mod tests {
             (b"inf", "not a finite number"),
             (b"1e400", "not a finite number"),
             (b"", "empty cell"),
+            (b"  ", "empty cell"),
+            (b" 05 ", "\"05\" looks like the tail of a decimal comma"),
             (b"x", "not a number"),
             (b"0,5", "not a number"),
             (b"05", "decimal comma"),
