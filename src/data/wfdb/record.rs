@@ -161,12 +161,14 @@ impl Record {
     /// Compares each signal's samples with the checksum its header gives (signals whose header
     /// line has none are skipped): [`Error::Corrupt`] at the first mismatch, naming the signal
     /// file, the signal and both sums. [`Record::read`] does this itself
-    /// ([`ReadLimits::verify_checksums`]). Checksums cover whole signals: a record holding only
-    /// a range of samples is [`Error::InvalidArgument`].
+    /// ([`ReadLimits::verify_checksums`]). Checksums cover whole signals: a record that starts
+    /// past sample 0 or holds fewer samples than its header declares is
+    /// [`Error::InvalidArgument`] (a header that declares none cannot tell a range from the
+    /// whole).
     pub fn verify_checksums(&self) -> Result<()> {
         let whole = self.start == 0 && self.header.n_samples.is_none_or(|n| n == self.len());
         if !whole {
-            let (a, b) = (self.start, self.start + self.len());
+            let (a, b) = (self.start, self.start.saturating_add(self.len()));
             let msg = format!("holds samples {a}..{b}: checksums cover whole signals");
             return Err(Error::invalid("record", msg));
         }
