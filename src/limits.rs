@@ -2,12 +2,14 @@
 //! reader shares.
 //!
 //! A detector runs inside services and devices that read files users bring, so every reader
-//! bounds what a file can make it do: how many lines, signals, samples, annotations or CSV rows
-//! it reads, and how long one line may be. A file over a limit gives [`Error::Limit`] naming the
-//! file, the place and the [`ReadLimits`] field, before the memory is allocated; a reader never
+//! bounds what a file can make it do: how many lines, signals, samples, annotations, CSV rows
+//! or CSV bytes it reads, and how long one line may be. A file over a limit gives
+//! [`Error::Limit`] naming the file, the place and the [`ReadLimits`] field, before the memory
+//! is allocated (or, for a stream, as soon as it is read past the limit); a reader never
 //! allocates more than a constant factor of what the file holds (see the README's
 //! "Reliability" section for the factors). The defaults are far above any real ECG recording
-//! (a week of 1 kHz ECG fits), and each one can be raised by a user who needs more:
+//! (a week of 1 kHz ECG fits a WFDB record, a day a CSV file), and each one can be raised by a
+//! user who needs more:
 //!
 //! ```no_run
 //! use ecg_anomaly::data::wfdb::Record;
@@ -55,8 +57,22 @@ pub struct ReadLimits {
     pub max_annotations: usize,
     /// Bytes of one CSV line, its line break excluded (default 64 KiB).
     pub max_csv_line_bytes: usize,
-    /// Data rows (samples per lead) of a CSV file (default 2^28, as `max_samples`).
+    /// Data rows (samples per lead) of a CSV file or beat matrix (default 2^28, as
+    /// `max_samples`).
     pub max_csv_rows: usize,
+    /// Bytes of a CSV file or beat matrix read from a path (default 4 GiB: a day of 1 kHz ECG
+    /// with a time column and two leads fits), checked against the file's size before reading
+    /// and counted while reading (a file that grows).
+    pub max_csv_file_bytes: u64,
+    /// Bytes of CSV text or a beat matrix read from a reader (`read_csv_from`,
+    /// `parse_beat_matrix`), whose length is known only once read: counted as read (default
+    /// 64 MiB, so an endless stream stops within seconds holding at most 32 Mi samples).
+    pub max_csv_stream_bytes: u64,
+    /// Whether a whole-record WFDB read compares each signal's samples with the checksum its
+    /// header gives (default `true`; a mismatch is [`Error::Corrupt`]). Not a size limit:
+    /// [`ReadLimits::unlimited`] keeps it on; set it to `false` to read a record whose header
+    /// carries wrong checksums.
+    pub verify_checksums: bool,
 }
 
 impl Default for ReadLimits {
@@ -70,12 +86,16 @@ impl Default for ReadLimits {
             max_annotations: 8_000_000,
             max_csv_line_bytes: 64 << 10,
             max_csv_rows: 1 << 28,
+            max_csv_file_bytes: 4 << 30,
+            max_csv_stream_bytes: 64 << 20,
+            verify_checksums: true,
         }
     }
 }
 
 impl ReadLimits {
-    /// No limit at all (every field at its type's maximum): for trusted files only.
+    /// No limit at all (every size field at its type's maximum; checksums still verified):
+    /// for trusted files only.
     pub fn unlimited() -> Self {
         Self {
             max_header_bytes: u64::MAX,
@@ -86,6 +106,9 @@ impl ReadLimits {
             max_annotations: usize::MAX,
             max_csv_line_bytes: usize::MAX,
             max_csv_rows: usize::MAX,
+            max_csv_file_bytes: u64::MAX,
+            max_csv_stream_bytes: u64::MAX,
+            verify_checksums: true,
         }
     }
 }

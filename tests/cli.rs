@@ -295,8 +295,10 @@ fn write_record(dir: &Path, name: &str) {
         .skip(1)
         .map(|l| (l.trim().parse::<f64>().unwrap() * 10_000.0).round() as i16)
         .collect();
+    // The header's checksum: the samples summed modulo 2^16 (the reader compares it).
+    let checksum = digital.iter().fold(0u16, |a, &d| a.wrapping_add(d as u16)) as i16;
     let hea = format!(
-        "{name} 1 250 {n}\n{name}.dat 16 10000 16 0 0 0 0 MLII\n",
+        "{name} 1 250 {n}\n{name}.dat 16 10000 16 0 0 {checksum} 0 MLII\n",
         n = digital.len()
     );
     std::fs::write(dir.join(format!("{name}.hea")), hea).unwrap();

@@ -90,18 +90,26 @@ fn mb(bytes: usize) -> f64 {
 
 /// A two-signal format-212 record of `frames` frames (3 bytes each) in `dir`.
 fn write_212(dir: &Path, frames: usize) -> (PathBuf, usize) {
-    let hea = format!(
-        "big 2 360 {frames}\nbig.dat 212 200 11 1024 0 0 0 MLII\nbig.dat 212 200 11 1024 0 0 0 V5\n"
-    );
-    std::fs::write(dir.join("big.hea"), hea).unwrap();
     let mut bytes = Vec::with_capacity(frames * 3);
     let mut state = 0x2545_f491u32;
+    // The header's checksums: each signal's 12-bit samples summed modulo 2^16.
+    let mut sums = [0u16; 2];
+    let sample = |v: u16| (((v << 4) as i16) >> 4) as u16;
     for _ in 0..frames {
         state ^= state << 13;
         state ^= state >> 17;
         state ^= state << 5;
-        bytes.extend_from_slice(&state.to_le_bytes()[..3]);
+        let [b0, b1, b2, _] = state.to_le_bytes();
+        bytes.extend_from_slice(&[b0, b1, b2]);
+        let (b0, b1, b2) = (u16::from(b0), u16::from(b1), u16::from(b2));
+        sums[0] = sums[0].wrapping_add(sample(b0 | ((b1 & 0x0f) << 8)));
+        sums[1] = sums[1].wrapping_add(sample(b2 | ((b1 & 0xf0) << 4)));
     }
+    let (a, b) = (sums[0] as i16, sums[1] as i16);
+    let hea = format!(
+        "big 2 360 {frames}\nbig.dat 212 200 11 1024 0 {a} 0 MLII\nbig.dat 212 200 11 1024 0 {b} 0 V5\n"
+    );
+    std::fs::write(dir.join("big.hea"), hea).unwrap();
     std::fs::write(dir.join("big.dat"), &bytes).unwrap();
     (dir.join("big"), bytes.len())
 }

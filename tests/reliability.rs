@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use ecg_anomaly::Error;
 use ecg_anomaly::data::csv::{CsvOptions, read_csv, read_csv_from, read_csv_from_with_limits};
+use ecg_anomaly::data::matrix::{MatrixOptions, parse_beat_matrix};
 use ecg_anomaly::data::wfdb::{
     Header, Record, parse_annotations_with_limits, read_annotations, read_annotations_with_limits,
     read_ecg,
@@ -26,9 +27,10 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// A one-signal format-16 record `rec` in `dir` whose signal file is `file_name`, 4 samples.
+/// A one-signal format-16 record `rec` in `dir` whose signal file is `file_name`, 4 samples
+/// (checksum 10: the samples `[1, 2, 3, 4]` the tests write).
 fn record(dir: &Path, file_name: &str) -> PathBuf {
-    let hea = format!("# a comment\nrec 1 100 4\n{file_name} 16 200 16 0 0 0 0 MLII\n");
+    let hea = format!("# a comment\nrec 1 100 4\n{file_name} 16 200 16 0 0 10 0 MLII\n");
     std::fs::write(dir.join("rec.hea"), hea).unwrap();
     dir.join("rec")
 }
@@ -162,6 +164,97 @@ fn signal_files_outside_the_header_folder_are_refused_with_the_header_line() {
     }
 }
 
+#[test]
+fn a_signal_that_disagrees_with_its_header_checksum_is_corrupt_unless_told_otherwise() {
+    // Issue 29: the header's checksums were never compared with the samples.
+    let dir = scratch("checksum");
+    let rec = record(&dir, "rec.dat"); // checksum 10
+    std::fs::write(dir.join("rec.dat"), samples_16(&[1, 2, 3, 5])).unwrap();
+    for err in [Record::read(&rec).unwrap_err(), read_ecg(&rec).unwrap_err()] {
+        let text = err.to_string();
+        match err {
+            Error::Corrupt { path, .. } => assert_eq!(path, dir.join("rec.dat")),
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+        assert!(
+            text.contains("signal 0 (MLII)") && text.contains("sum to 11"),
+            "{text}"
+        );
+        assert!(
+            text.contains("checksum is 10") && text.contains("verify_checksums"),
+            "{text}"
+        );
+    }
+    // The check can be turned off, and run later by hand.
+    let unchecked = ReadLimits {
+        verify_checksums: false,
+        ..ReadLimits::default()
+    };
+    let read = Record::read_with_limits(&rec, &unchecked).unwrap();
+    assert_eq!(read.digital, [vec![1, 2, 3, 5]]);
+    assert!(matches!(
+        read.verify_checksums(),
+        Err(Error::Corrupt { .. })
+    ));
+    // A range cannot be compared with a whole-signal checksum: read, and refused by hand.
+    let part = Record::read_range(&rec, 1..3).unwrap();
+    assert_eq!(part.digital, [vec![2, 3]]);
+    let err = part.verify_checksums().unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidArgument { name: "record", .. }),
+        "{err}"
+    );
+    // Sums wrap modulo 2^16, and the header may write them signed or unsigned.
+    std::fs::write(dir.join("rec.dat"), samples_16(&[30_000; 4])).unwrap();
+    for sum in ["54464", "-11072"] {
+        let hea = format!("rec 1 100 4\nrec.dat 16 200 16 0 0 {sum} 0 MLII\n");
+        std::fs::write(dir.join("rec.hea"), hea).unwrap();
+        Record::read(&rec).unwrap().verify_checksums().unwrap();
+    }
+    // A header without checksums has nothing to compare.
+    std::fs::write(dir.join("rec.hea"), "rec 1 100 4\nrec.dat 16 200 16 0\n").unwrap();
+    assert_eq!(Record::read(&rec).unwrap().digital, [vec![30_000; 4]]);
+}
+
+#[test]
+fn a_gain_that_makes_physical_values_overflow_f32_is_an_error_naming_file_and_signal() {
+    // Issue 29: a gain of 1e-40 turned every sample into an infinity, without an error.
+    let dir = scratch("gain");
+    let rec = record(&dir, "rec.dat");
+    std::fs::write(dir.join("rec.dat"), samples_16(&[1, 2, 3, 4])).unwrap();
+    let hea = "rec 2 100 4\nrec.dat 16 200 16 0 0 0 0 MLII\nrec.dat 16 1e-40 16 0 0 0 0 V5\n";
+    std::fs::write(dir.join("rec.hea"), hea).unwrap();
+    for err in [
+        read_ecg(&rec).unwrap_err(),
+        Header::read(dir.join("rec.hea")).unwrap_err(),
+    ] {
+        match err {
+            Error::Parse {
+                path,
+                line,
+                message,
+            } => {
+                assert_eq!((path, line), (dir.join("rec.hea"), 3));
+                assert!(message.contains("signal 1 (V5)"), "{message}");
+                assert!(message.contains("beyond a 32-bit float"), "{message}");
+            }
+            other => panic!("expected Parse, got {other:?}"),
+        }
+    }
+    // A baseline far from the format's values does the same; a small gain that fits is read.
+    let far = "rec 1 100 4\nrec.dat 16 1e-30(-2147483648) 16 0\n";
+    assert!(Header::parse(far.as_bytes(), Path::new("far.hea")).is_err());
+    let fits = "rec 1 100 4\nrec.dat 16 1e-30 16 0\n";
+    std::fs::write(dir.join("rec.hea"), fits).unwrap();
+    let ecg = read_ecg(&rec).unwrap();
+    assert!(
+        ecg.leads[0].iter().all(|v| v.is_finite()),
+        "{:?}",
+        ecg.leads
+    );
+    assert_eq!(ecg.leads[0][3], 4e30);
+}
+
 fn limit_of(err: &Error) -> &'static str {
     match err {
         Error::Limit { limit, .. } => limit,
@@ -197,7 +290,7 @@ fn every_wfdb_limit_is_enforced_and_can_be_raised() {
         "{err}"
     );
     // A header without a sample count: the count inferred from the file is limited too.
-    std::fs::write(&hea, "rec 1 100\nrec.dat 16 200 16 0 0 0 0 MLII\n").unwrap();
+    std::fs::write(&hea, "rec 1 100\nrec.dat 16 200 16 0 0 10 0 MLII\n").unwrap();
     assert_eq!(at(ReadLimits::default()).unwrap().len(), 4);
     let err = at(small(|l| l.max_samples = 3)).unwrap_err();
     assert_eq!(limit_of(&err), "max_samples");
@@ -314,20 +407,137 @@ fn decimal_commas_are_read_with_another_delimiter_and_refused_with_commas() {
     assert_eq!(csv("-0,5\n").unwrap().leads, [vec![0.0], vec![5.0]]);
 }
 
-/// An endless reader repeating `pattern`.
+#[test]
+fn the_csv_and_beat_matrix_readers_read_text_alike() {
+    // Issue 29: the beat-matrix reader dropped a first row behind a byte-order mark (taking it
+    // for a header) and read `0,05` as the samples 0 and 5.
+    let semicolon = CsvOptions::default().delimiter(b';');
+    let comma = CsvOptions::default();
+    for (text, opts, samples) in [
+        ("\u{feff}1,2\n3,4\n", &comma, [1.0, 2.0, 3.0, 4.0]),
+        (" 1 ,\t2 \r\n3, 4\n", &comma, [1.0, 2.0, 3.0, 4.0]),
+        (
+            "\u{feff}0,5;1,5\r\n2;3\r\n",
+            &semicolon,
+            [0.5, 1.5, 2.0, 3.0],
+        ),
+        ("0,5;-1,25\n1;2\n", &semicolon, [0.5, -1.25, 1.0, 2.0]),
+    ] {
+        let ecg = read_csv_from(text.as_bytes(), 250.0, opts).unwrap();
+        let rows: Vec<f32> = (0..ecg.len())
+            .flat_map(|i| ecg.leads.iter().map(move |l| l[i]))
+            .collect();
+        assert_eq!(rows, samples, "CSV {text:?}");
+        let m = parse_beat_matrix(text.as_bytes(), &MatrixOptions::default()).unwrap();
+        assert_eq!(
+            (m.len, m.data.as_slice()),
+            (2, &samples[..]),
+            "matrix {text:?}"
+        );
+    }
+    for (text, line, what) in [
+        ("0,05,0,07\n", 1, "decimal comma"),
+        ("1,2\n0,05\n", 2, "decimal comma"),
+        (
+            "1,2\n1e39,1\n",
+            2,
+            "column 1 (index 0): \"1e39\" overflows a 32-bit float",
+        ),
+        (
+            "1,NaN\n",
+            1,
+            "column 2 (index 1): \"NaN\" is not a finite number",
+        ),
+        ("1,2\n3,\n", 2, "column 2 (index 1): empty cell"),
+    ] {
+        let (csv_line, csv_message) = parse_error(csv(text).unwrap_err());
+        let matrix = parse_beat_matrix(text.as_bytes(), &MatrixOptions::default());
+        let (matrix_line, matrix_message) = parse_error(matrix.unwrap_err());
+        assert_eq!((csv_line, matrix_line), (line, line), "{text:?}");
+        assert!(csv_message.contains(what), "CSV {text:?}: {csv_message}");
+        assert!(
+            matrix_message.contains(what),
+            "matrix {text:?}: {matrix_message}"
+        );
+    }
+}
+
+/// An endless reader repeating `pattern`; past `fail_after` bytes it fails, so that a reader
+/// that does not stop at its limit fails the test quickly instead of filling memory.
 struct Endless {
     pattern: &'static [u8],
     at: usize,
+    fail_after: usize,
+}
+
+impl Endless {
+    fn new(pattern: &'static [u8]) -> Self {
+        Self {
+            pattern,
+            at: 0,
+            fail_after: usize::MAX,
+        }
+    }
 }
 
 impl Read for Endless {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.at > self.fail_after {
+            return Err(std::io::Error::other("read past the limit"));
+        }
         for b in buf.iter_mut() {
             *b = self.pattern[self.at % self.pattern.len()];
             self.at += 1;
         }
         Ok(buf.len())
     }
+}
+
+#[test]
+fn an_endless_stream_stops_at_the_default_byte_limit_within_seconds() {
+    // Issue 29: an endless stream of `1` rows reached `max_csv_rows` only after 2^28 rows (512
+    // MiB read, 1 GB held, 51 s). The default `max_csv_stream_bytes` (64 MiB) stops it first.
+    let limits = ReadLimits::default();
+    let max = limits.max_csv_stream_bytes;
+    assert_eq!(max, 64 << 20);
+    let slack = 1 << 20; // the parsers' read-ahead buffers
+    let started = std::time::Instant::now();
+    let rows = Endless {
+        fail_after: (max + slack) as usize,
+        ..Endless::new(b"1\n")
+    };
+    let err = read_csv_from(rows, 250.0, &CsvOptions::default()).unwrap_err();
+    assert_eq!(limit_of(&err), "max_csv_stream_bytes", "{err}");
+    assert!(
+        err.to_string()
+            .contains("more than 67108864 bytes (line 33554433)"),
+        "{err}"
+    );
+    let csv_time = started.elapsed();
+    let started = std::time::Instant::now();
+    let rows = Endless {
+        fail_after: (max + slack) as usize,
+        ..Endless::new(b"1,2,3\n")
+    };
+    let err = parse_beat_matrix(rows, &MatrixOptions::default()).unwrap_err();
+    assert_eq!(limit_of(&err), "max_csv_stream_bytes", "{err}");
+    eprintln!(
+        "endless streams stopped at 64 MiB: CSV in {:.1} s, beat matrix in {:.1} s",
+        csv_time.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+    // A file's size is checked before reading it.
+    let dir = scratch("csv-bytes");
+    std::fs::write(dir.join("a.csv"), "1\n2\n").unwrap();
+    let small = ReadLimits {
+        max_csv_file_bytes: 3,
+        ..ReadLimits::default()
+    };
+    let opts = CsvOptions::default();
+    let err = ecg_anomaly::data::csv::read_csv_with_limits(dir.join("a.csv"), 250.0, &opts, &small)
+        .unwrap_err();
+    assert_eq!(limit_of(&err), "max_csv_file_bytes");
+    assert!(err.to_string().contains("4 bytes"), "{err}");
 }
 
 #[test]
@@ -353,10 +563,7 @@ fn csv_line_and_row_limits_stop_long_lines_and_endless_streams() {
     let err = read_csv_from_with_limits(zero, 250.0, &opts, &limits).unwrap_err();
     assert_eq!(limit_of(&err), "max_csv_line_bytes");
     // An endless stream of valid rows.
-    let rows = Endless {
-        pattern: b"0.5\n",
-        at: 0,
-    };
+    let rows = Endless::new(b"0.5\n");
     let err = read_csv_from_with_limits(rows, 250.0, &opts, &limits).unwrap_err();
     assert_eq!(limit_of(&err), "max_csv_rows");
     assert!(err.to_string().contains("line 1001"), "{err}");

@@ -805,14 +805,14 @@ fn multipart(files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
 
 /// `signal` as a one-signal format-16 record `name` (lead MLII, 360 Hz, gain 1000).
 fn record(name: &str, signal: &[f32]) -> (String, Vec<u8>) {
+    let digital: Vec<i16> = signal.iter().map(|v| (v * 1000.0).round() as i16).collect();
+    // The header's checksum: the samples summed modulo 2^16 (the reader compares it).
+    let checksum = digital.iter().fold(0u16, |a, &d| a.wrapping_add(d as u16)) as i16;
     let hea = format!(
-        "{name} 1 360 {n}\n{name}.dat 16 1000 16 0 0 0 0 MLII\n",
+        "{name} 1 360 {n}\n{name}.dat 16 1000 16 0 0 {checksum} 0 MLII\n",
         n = signal.len()
     );
-    let dat = signal
-        .iter()
-        .flat_map(|v| ((v * 1000.0).round() as i16).to_le_bytes())
-        .collect();
+    let dat = digital.iter().flat_map(|d| d.to_le_bytes()).collect();
     (hea, dat)
 }
 

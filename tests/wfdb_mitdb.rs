@@ -5,8 +5,10 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{MITDB_RECORDS, mitdb_dir};
+use ecg_anomaly::Error;
 use ecg_anomaly::data::beat::{AamiClass, AamiMapping};
 use ecg_anomaly::data::wfdb::{Annotation, Record, codes, read_annotations};
+use ecg_anomaly::limits::ReadLimits;
 
 fn annotations(dir: &std::path::Path, record: &str) -> Vec<Annotation> {
     read_annotations(dir.join(format!("{record}.atr"))).unwrap()
@@ -18,6 +20,7 @@ fn every_signal_matches_its_header_checksum_and_initial_value() {
         return;
     };
     for name in MITDB_RECORDS {
+        // `Record::read` compares the checksums itself; this test states them.
         let r = Record::read(dir.join(name)).unwrap();
         assert_eq!(
             (r.len(), r.digital.len(), r.header.fs),
@@ -34,6 +37,47 @@ fn every_signal_matches_its_header_checksum_and_initial_value() {
             );
         }
     }
+}
+
+#[test]
+fn a_damaged_copy_of_record_100_fails_its_checksum() {
+    let Some(dir) = mitdb_dir("a_damaged_copy_of_record_100_fails_its_checksum") else {
+        return;
+    };
+    let copy = std::env::temp_dir().join(format!("ecg-mitdb-checksum-{}", std::process::id()));
+    std::fs::create_dir_all(&copy).unwrap();
+    std::fs::copy(dir.join("100.hea"), copy.join("100.hea")).unwrap();
+    let mut dat = std::fs::read(dir.join("100.dat")).unwrap();
+    // Byte 3000 starts frame 1000: its low bit is the low bit of MLII's sample 1000.
+    dat[3000] ^= 1;
+    std::fs::write(copy.join("100.dat"), &dat).unwrap();
+    let err = Record::read(copy.join("100")).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(&err, Error::Corrupt { path, .. } if *path == copy.join("100.dat")),
+        "{err}"
+    );
+    // The header's -22131 against the damaged samples' sum, one off.
+    assert!(
+        text.contains("signal 0 (MLII)") && text.contains("checksum is -22131"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sum to -22132") || text.contains("sum to -22130"),
+        "{text}"
+    );
+    let unchecked = ReadLimits {
+        verify_checksums: false,
+        ..ReadLimits::default()
+    };
+    let damaged = Record::read_with_limits(copy.join("100"), &unchecked).unwrap();
+    let intact = Record::read(dir.join("100")).unwrap();
+    assert_eq!(damaged.digital[1], intact.digital[1]);
+    let diff: Vec<usize> = (0..intact.len())
+        .filter(|&i| damaged.digital[0][i] != intact.digital[0][i])
+        .collect();
+    assert_eq!(diff, [1000]);
+    std::fs::remove_dir_all(&copy).unwrap();
 }
 
 /// MLII is signal 0 in 45 records and signal 1 in 114; the paced records 102 and 104 have no

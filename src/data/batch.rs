@@ -34,15 +34,20 @@ pub struct WindowDataset {
 
 impl WindowDataset {
     /// Wraps `data` (`[n, seq, channels]`, contiguous) with one label per window.
+    /// [`Error::InvalidArgument`] when a window holds no sample, when `seq * channels` or the
+    /// samples of all windows overflow `usize`, or when `data` does not fill the windows.
     pub fn new(data: Vec<f32>, seq: usize, channels: usize, anomaly: Vec<bool>) -> Result<Self> {
-        let width = seq * channels;
+        let Some(width) = seq.checked_mul(channels) else {
+            let msg = format!("{seq} x {channels} samples per window overflow usize");
+            return Err(Error::invalid("seq", msg));
+        };
         if width == 0 {
             return Err(Error::invalid(
                 "seq",
                 "windows must hold at least one sample",
             ));
         }
-        if data.len() != width * anomaly.len() {
+        if width.checked_mul(anomaly.len()) != Some(data.len()) {
             return Err(Error::invalid(
                 "data",
                 format!(
@@ -72,7 +77,11 @@ impl WindowDataset {
 
     /// The samples of window `index`, time-major, or `None` past the end.
     pub fn window(&self, index: usize) -> Option<&[f32]> {
+        // `new` checked that all windows' samples fit: no product below overflows.
         let width = self.seq * self.channels;
+        if index >= self.len() {
+            return None;
+        }
         self.data.get(index * width..(index + 1) * width)
     }
 
@@ -100,7 +109,14 @@ impl WindowDataset {
     /// [`Error::InvalidArgument`] naming the first index past the end.
     pub fn select(&self, indices: &[usize]) -> Result<Self> {
         let width = self.seq * self.channels;
-        let mut data = Vec::with_capacity(indices.len() * width);
+        let samples = indices.len().checked_mul(width).ok_or_else(|| {
+            let msg = format!(
+                "{} windows of {width} samples overflow usize",
+                indices.len()
+            );
+            Error::invalid("indices", msg)
+        })?;
+        let mut data = Vec::with_capacity(samples);
         let mut anomaly = Vec::with_capacity(indices.len());
         for &i in indices {
             let window = self.window(i).ok_or_else(|| {
@@ -191,6 +207,40 @@ mod tests {
     fn rejects_data_that_does_not_fill_the_windows() {
         let err = WindowDataset::new(vec![0.0; 7], 4, 2, vec![false]).unwrap_err();
         assert!(err.to_string().contains("7 samples"), "{err}");
+    }
+
+    #[test]
+    fn sizes_that_overflow_usize_are_errors_not_wrapped() {
+        // Issue 29: `seq * channels` wrapped in release builds (here 2^63 * 2 = 0 windows of
+        // "width" 0 accepted the empty data) and panicked in debug ones.
+        let half = 1usize << (usize::BITS - 1);
+        let err = WindowDataset::new(vec![], half, 2, vec![]).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidArgument { name: "seq", .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("overflow"), "{err}");
+        // Windows that fit, but not as many as the labels say.
+        let err = WindowDataset::new(vec![0.0; 4], half, 1, vec![false, false]).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidArgument { name: "data", .. }),
+            "{err}"
+        );
+        assert_eq!(dataset().window(usize::MAX), None);
+        // No window, but their width makes a selection's size overflow.
+        let wide = WindowDataset::new(vec![], half, 1, vec![]).unwrap();
+        let err = wide.select(&[0, 0]).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                Error::InvalidArgument {
+                    name: "indices",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("overflow"), "{err}");
     }
 
     #[test]

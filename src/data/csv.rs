@@ -13,11 +13,12 @@
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::data::Ecg;
+use crate::data::text::{self, COMMA_HINT, TextReader, cell_error, is_number, parse_error};
 use crate::limits::{ReadLimits, exceeded, open_regular};
 use crate::{Error, Result};
 
@@ -160,9 +161,9 @@ impl CsvOptions {
 /// Errors: [`Error::Io`] when the file cannot be read, [`Error::NotRegularFile`] for a FIFO,
 /// device or folder (before opening it), [`Error::Parse`] (1-based line, column in the message)
 /// for a non-numeric, empty, NaN, infinite or `f32`-overflowing cell (`1e39`), a short row or a
-/// missing column, [`Error::Limit`] for a line longer than `max_csv_line_bytes` or more rows
-/// than `max_csv_rows`, [`Error::InvalidArgument`] for a non-positive `fs` or a column name
-/// without a header.
+/// missing column, [`Error::Limit`] for a line longer than `max_csv_line_bytes`, more rows
+/// than `max_csv_rows` or a file larger than `max_csv_file_bytes` (checked before reading),
+/// [`Error::InvalidArgument`] for a non-positive `fs` or a column name without a header.
 ///
 /// Numbers: a cell is a number when Rust's `f64` parser reads it (`0.5`, `-1e-3`, `NaN`, `inf`,
 /// `1e39`); with [`Header::Auto`] the first row is a header only when *none* of its cells is a
@@ -170,12 +171,14 @@ impl CsvOptions {
 /// delimiter other than `,` (e.g. `;`), a cell `0,5` is read as 0.5; with the default `,`
 /// delimiter a decimal comma cannot be told from a column break, so a row whose field count
 /// differs from the first row's, or an integer cell written with a leading zero (`05`,
-/// the tail of `0,05`), is an error that says so, instead of being read as two columns.
+/// the tail of `0,05`), is an error that says so, instead of being read as two columns. A UTF-8
+/// byte-order mark before the first line is dropped. The beat-matrix reader
+/// ([`read_beat_matrix`](crate::data::matrix::read_beat_matrix)) follows the same rules.
 pub fn read_csv(path: impl AsRef<Path>, fs: f64, opts: &CsvOptions) -> Result<Ecg> {
     read_csv_with_limits(path, fs, opts, &ReadLimits::default())
 }
 
-/// [`read_csv`] under `limits` (`max_csv_line_bytes`, `max_csv_rows`).
+/// [`read_csv`] under `limits` (`max_csv_line_bytes`, `max_csv_rows`, `max_csv_file_bytes`).
 pub fn read_csv_with_limits(
     path: impl AsRef<Path>,
     fs: f64,
@@ -183,12 +186,25 @@ pub fn read_csv_with_limits(
     limits: &ReadLimits,
 ) -> Result<Ecg> {
     let path = path.as_ref();
-    let (file, _) = open_regular(path)?;
-    read(file, path, fs, opts, limits) // the csv reader buffers itself
+    let (file, meta) = open_regular(path)?;
+    check_file_size(path, meta.len(), limits)?;
+    // The csv reader buffers itself.
+    read(TextReader::new(file, limits, true), path, fs, opts, limits)
+}
+
+/// [`Error::Limit`] when a CSV or beat-matrix file of `len` bytes is over `max_csv_file_bytes`.
+pub(crate) fn check_file_size(path: &Path, len: u64, limits: &ReadLimits) -> Result<()> {
+    let max = limits.max_csv_file_bytes;
+    if len > max {
+        let msg = format!("{len} bytes");
+        return Err(exceeded(path, "max_csv_file_bytes", max, msg));
+    }
+    Ok(())
 }
 
 /// Reads CSV text from any reader (a byte slice, a socket) under the default [`ReadLimits`];
-/// errors name the source `<reader>`. An endless stream ends in [`Error::Limit`].
+/// errors name the source `<reader>`. An endless stream ends in [`Error::Limit`] once past
+/// `max_csv_stream_bytes` (64 MiB by default: within seconds).
 pub fn read_csv_from<R: Read>(reader: R, fs: f64, opts: &CsvOptions) -> Result<Ecg> {
     read_csv_from_with_limits(reader, fs, opts, &ReadLimits::default())
 }
@@ -200,6 +216,7 @@ pub fn read_csv_from_with_limits<R: Read>(
     opts: &CsvOptions,
     limits: &ReadLimits,
 ) -> Result<Ecg> {
+    let reader = TextReader::new(reader, limits, false);
     read(reader, Path::new("<reader>"), fs, opts, limits)
 }
 
@@ -216,7 +233,7 @@ pub fn write_csv_to<W: Write>(writer: W, ecg: &Ecg) -> Result<()> {
 }
 
 fn read<R: Read>(
-    reader: R,
+    reader: TextReader<R>,
     path: &Path,
     fs: f64,
     opts: &CsvOptions,
@@ -232,13 +249,15 @@ fn read<R: Read>(
         .delimiter(opts.delimiter)
         .has_headers(false)
         .flexible(true)
-        .trim(::csv::Trim::All)
+        // Cells are trimmed where they are read (`text::value`, `clean_name`): the csv crate's
+        // trimming copies every record, which took 60 % of the time of a stream of short rows.
+        .trim(::csv::Trim::None)
         .comment(opts.comment)
-        .from_reader(LineLimited::new(reader, limits.max_csv_line_bytes));
+        .from_reader(reader);
     let decimal_comma = opts.delimiter != b',';
     let mut record = ::csv::ByteRecord::new();
     if !next_record(&mut rdr, &mut record, path)? {
-        return Err(parse_err(path, 1, "no data rows"));
+        return Err(parse_error(path, 1, "no data rows"));
     }
     let width = record.len();
     let header_line = line_of(&record);
@@ -264,7 +283,11 @@ fn read<R: Read>(
             .collect::<Result<_>>()?,
     };
     if columns.is_empty() {
-        return Err(parse_err(path, header_line, "no lead column left to read"));
+        return Err(parse_error(
+            path,
+            header_line,
+            "no lead column left to read",
+        ));
     }
     if let Some(t) = time.filter(|t| columns.contains(t)) {
         return Err(Error::invalid(
@@ -305,7 +328,7 @@ fn read<R: Read>(
         have_row = true;
     }
     if leads[0].is_empty() {
-        return Err(parse_err(path, header_line, "no data rows"));
+        return Err(parse_error(path, header_line, "no data rows"));
     }
     Ok(Ecg {
         fs,
@@ -332,68 +355,18 @@ impl Row<'_> {
         if record.len() != self.width {
             let mut msg = format!("expected {} fields, found {}", self.width, record.len());
             if !self.decimal_comma {
-                msg.push_str(
-                    " (a decimal comma? `,` separates columns here: write decimal points, \
-                     or separate columns with `;`)",
-                );
+                msg.push_str(COMMA_HINT);
             }
-            return Err(parse_err(path, line, msg));
+            return Err(parse_error(path, line, msg));
         }
         for (lead, &c) in leads.iter_mut().zip(self.columns) {
             let cell = record.get(c).unwrap_or_default();
-            let bad = |what: String| {
-                parse_err(path, line, format!("column {} (index {c}): {what}", c + 1))
-            };
-            let shown = String::from_utf8_lossy(cell);
-            let value = match number(cell, self.decimal_comma) {
-                Some(v) if v.is_finite() && (v as f32).is_finite() => v as f32,
-                Some(v) if v.is_finite() => {
-                    return Err(bad(format!("{shown:?} overflows a 32-bit float")));
-                }
-                Some(_) => return Err(bad(format!("{shown:?} is not a finite number"))),
-                None if cell.is_empty() => return Err(bad("empty cell".into())),
-                None => return Err(bad(format!("{shown:?} is not a number"))),
-            };
-            if !self.decimal_comma && split_decimal(cell) {
-                return Err(bad(format!(
-                    "{shown:?} looks like the tail of a decimal comma (`0,05` read as two \
-                     columns); `,` separates columns here: write decimal points, or separate \
-                     columns with `;`"
-                )));
-            }
+            let value = text::value(cell, self.decimal_comma)
+                .map_err(|what| cell_error(path, line, c, &what))?;
             lead.push(value);
         }
         Ok(())
     }
-}
-
-/// The number a trimmed cell holds, in `f64` (so that `1e39` is seen to overflow `f32`):
-/// anything Rust's float parser reads, `NaN` and `inf` included; with `decimal_comma`, a cell
-/// with one comma and no point is read with the comma as the point.
-fn number(cell: &[u8], decimal_comma: bool) -> Option<f64> {
-    let text = std::str::from_utf8(cell).ok()?;
-    if let Ok(v) = text.parse::<f64>() {
-        return Some(v);
-    }
-    let commas = text.bytes().filter(|&b| b == b',').count();
-    if decimal_comma && commas == 1 && !text.contains('.') {
-        return text.replacen(',', ".", 1).parse().ok();
-    }
-    None
-}
-
-/// Whether a cell reads as a number at all (finite or not).
-fn is_number(cell: &[u8], decimal_comma: bool) -> bool {
-    number(cell, decimal_comma).is_some()
-}
-
-/// An integer cell no one writes as an integer: digits with a leading zero (`05`, `-007`), what
-/// a decimal comma leaves behind when `,` splits columns. (`-0` is not one: `f32`'s `Display`
-/// writes negative zero so, and [`write_csv`] with it.)
-fn split_decimal(cell: &[u8]) -> bool {
-    let digits = cell.strip_prefix(b"-").unwrap_or(cell);
-    let integer = !digits.is_empty() && digits.iter().all(u8::is_ascii_digit);
-    integer && digits.len() > 1 && digits[0] == b'0'
 }
 
 /// A header cell without surrounding blanks and quotes (`'MLII'` → `MLII`).
@@ -417,7 +390,7 @@ fn resolve(
 ) -> Result<usize> {
     match column {
         Column::Index(i) if *i < width => Ok(*i),
-        Column::Index(i) => Err(parse_err(
+        Column::Index(i) => Err(parse_error(
             path,
             line,
             format!("column index {i} out of range: the file has {width} columns"),
@@ -430,7 +403,7 @@ fn resolve(
                 )
             })?;
             names.iter().position(|n| n == name).ok_or_else(|| {
-                parse_err(
+                parse_error(
                     path,
                     line,
                     format!("no column named {name:?} (header: {})", names.join(", ")),
@@ -448,97 +421,16 @@ fn next_record<R: Read>(
     rdr.read_byte_record(record).map_err(|e| {
         let line = e.position().map_or(0, |p| p.line() as usize);
         match e.into_kind() {
-            ::csv::ErrorKind::Io(source) => match LongLine::from_io(&source) {
-                Some(long) => exceeded(
-                    path,
-                    "max_csv_line_bytes",
-                    long.max,
-                    format!("line {} is longer than the limit", long.line),
-                ),
-                None => Error::io(path, source),
-            },
-            other => parse_err(path, line, format!("{other:?}")),
+            ::csv::ErrorKind::Io(source) => {
+                text::overrun(&source, path).unwrap_or_else(|| Error::io(path, source))
+            }
+            other => parse_error(path, line, format!("{other:?}")),
         }
     })
 }
 
-/// The error [`LineLimited`] returns for a line over its limit.
-#[derive(Debug)]
-struct LongLine {
-    /// 1-based line number.
-    line: u64,
-    max: usize,
-}
-
-impl std::fmt::Display for LongLine {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {} longer than {} bytes", self.line, self.max)
-    }
-}
-
-impl std::error::Error for LongLine {}
-
-impl LongLine {
-    fn from_io(error: &std::io::Error) -> Option<&LongLine> {
-        error.get_ref()?.downcast_ref()
-    }
-}
-
-/// A reader that fails once a line (bytes between `\n` or `\r`) runs past `max` bytes, so
-/// that neither one huge line nor an endless stream without line breaks (`/dev/zero`) makes the
-/// CSV parser's record buffer grow without bound.
-struct LineLimited<R> {
-    inner: R,
-    max: usize,
-    /// Bytes of the current line so far.
-    current: usize,
-    /// Line breaks (`\n`) seen.
-    breaks: u64,
-}
-
-impl<R> LineLimited<R> {
-    fn new(inner: R, max: usize) -> Self {
-        Self {
-            inner,
-            max,
-            current: 0,
-            breaks: 0,
-        }
-    }
-}
-
-impl<R: Read> Read for LineLimited<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        for &b in &buf[..n] {
-            if b == b'\n' || b == b'\r' {
-                self.breaks += u64::from(b == b'\n');
-                self.current = 0;
-            } else {
-                self.current += 1;
-                if self.current > self.max {
-                    let long = LongLine {
-                        line: self.breaks + 1,
-                        max: self.max,
-                    };
-                    return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, long));
-                }
-            }
-        }
-        Ok(n)
-    }
-}
-
 fn line_of(record: &::csv::ByteRecord) -> usize {
     record.position().map_or(0, |p| p.line() as usize)
-}
-
-fn parse_err(path: &Path, line: usize, message: impl Into<String>) -> Error {
-    Error::Parse {
-        path: PathBuf::from(path),
-        line,
-        message: message.into(),
-    }
 }
 
 fn write<W: Write>(writer: W, path: &Path, ecg: &Ecg) -> Result<()> {

@@ -267,7 +267,8 @@ mod tests {
 
     /// A two-signal format-16 record `rec` in `dir`: 4 samples, gain 200, leads MLII and V5.
     fn write_record(dir: &Path) {
-        let hea = "rec 2 100 4\nrec.dat 16 200 16 0 0 0 0 MLII\nrec.dat 16 200 16 0 0 0 0 V5\n";
+        // Checksums: MLII 200 + 400 + 0 + 100, V5 -200 + 0 + 200 + 100.
+        let hea = "rec 2 100 4\nrec.dat 16 200 16 0 0 700 0 MLII\nrec.dat 16 200 16 0 0 100 0 V5\n";
         std::fs::write(dir.join("rec.hea"), hea).unwrap();
         let samples: [i16; 8] = [200, -200, 400, 0, 0, 200, 100, 100];
         let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();

@@ -1,9 +1,12 @@
 //! Beat matrices: one beat a row, as the public benchmark archives ship them (the PTB and
 //! MIT-BIH heartbeat CSVs, ECG5000's tab-separated files) and as other tools export beats.
 //!
-//! Values are separated by commas, semicolons, tabs or spaces (the first data row decides);
-//! a label column may come first or last. A first row holding text that is not a number is a
-//! header and skipped.
+//! Values are separated by semicolons, commas, tabs or spaces (the first data row decides, in
+//! that order); a label column may come first or last. A first row holding text that is not a
+//! number is a header and skipped. Numbers follow the CSV reader's rules
+//! ([`read_csv`](crate::data::csv::read_csv)): a UTF-8 byte-order mark is dropped, values must
+//! be finite `f32` (`1e39` overflows: an error), a decimal comma is read as a point when the
+//! columns are not separated by commas (`0,5;0,7`) and refused when they are (`0,05`).
 
 #[cfg(feature = "burn")]
 use std::borrow::Cow;
@@ -13,6 +16,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::data::batch::WindowDataset;
+use crate::data::csv::check_file_size;
+use crate::data::text::{self, COMMA_HINT, TextReader, cell_error, is_number, parse_error};
 #[cfg(feature = "burn")]
 use crate::detector::BeatSource;
 use crate::limits::{ReadLimits, exceeded, open_regular};
@@ -37,8 +42,9 @@ pub enum LabelColumn {
 pub struct MatrixOptions {
     /// The label column. Default: none.
     pub label: LabelColumn,
-    /// The CSV limits apply: [`ReadLimits::max_csv_line_bytes`] per line and
-    /// [`ReadLimits::max_csv_rows`] rows. Default: [`ReadLimits::default`].
+    /// The CSV limits apply: [`ReadLimits::max_csv_line_bytes`] per line,
+    /// [`ReadLimits::max_csv_rows`] rows, and [`ReadLimits::max_csv_file_bytes`] for a file or
+    /// [`ReadLimits::max_csv_stream_bytes`] for a reader. Default: [`ReadLimits::default`].
     pub limits: ReadLimits,
 }
 
@@ -79,15 +85,21 @@ impl BeatMatrix {
         WindowDataset::new(self.data.clone(), self.len, 1, labels)
     }
 
-    /// The beats whose index is in `keep`, in that order.
+    /// The beats whose index is in `keep`, in that order ([`Error::InvalidArgument`] naming the
+    /// first index past the end).
     pub fn select(&self, keep: &[usize]) -> Result<BeatMatrix> {
-        let mut data = Vec::with_capacity(keep.len() * self.len);
+        let count = self.count();
+        let labelled = self.labels.as_ref().map_or(count, |l| l.len().min(count));
+        if let Some(&i) = keep.iter().find(|&&i| i >= labelled) {
+            return Err(Error::invalid("keep", format!("no beat {i}")));
+        }
+        let samples = keep.len().checked_mul(self.len).ok_or_else(|| {
+            Error::invalid("keep", format!("{} beats overflow usize", keep.len()))
+        })?;
+        let mut data = Vec::with_capacity(samples);
         for &i in keep {
-            let row = self
-                .data
-                .get(i * self.len..(i + 1) * self.len)
-                .ok_or_else(|| Error::invalid("keep", format!("no beat {i}")))?;
-            data.extend_from_slice(row);
+            // `i < count`, so the beat lies within `data`.
+            data.extend_from_slice(&self.data[i * self.len..(i + 1) * self.len]);
         }
         let labels = (self.labels.as_ref()).map(|l| keep.iter().map(|&i| l[i].clone()).collect());
         Ok(BeatMatrix {
@@ -110,108 +122,97 @@ impl BeatSource for BeatMatrix {
 /// before anything is read).
 ///
 /// Errors name the file and line: rows of different lengths, a value that is not a finite
-/// number, a label column in a one-column file, a line or row count over `options`' limits
-/// ([`Error::Limit`]), no data row.
+/// `f32` (naming the column), a label column in a one-column file, a line, row count or file
+/// size over `options`' limits ([`Error::Limit`]), no data row.
 pub fn read_beat_matrix(path: impl AsRef<Path>, options: &MatrixOptions) -> Result<BeatMatrix> {
     let path = path.as_ref();
-    let (file, _) = open_regular(path)?;
-    parse_beat_matrix(file, options).map_err(|e| match e {
-        Error::Parse { line, message, .. } => Error::Parse {
-            path: path.into(),
-            line,
-            message,
-        },
-        Error::Limit {
-            limit,
-            max,
-            message,
-            ..
-        } => exceeded(path, limit, max, message),
-        other => other,
-    })
+    let (file, meta) = open_regular(path)?;
+    check_file_size(path, meta.len(), &options.limits)?;
+    parse(TextReader::new(file, &options.limits, true), path, options)
 }
 
-/// Parses a beat matrix from `input` (errors name the line; the path is left empty).
+/// Parses a beat matrix from `input` (errors name the line; the path is left empty). Reading
+/// stops past [`ReadLimits::max_csv_stream_bytes`].
 pub fn parse_beat_matrix(input: impl Read, options: &MatrixOptions) -> Result<BeatMatrix> {
-    let at = |line: usize, message: String| Error::Parse {
-        path: Default::default(),
-        line,
-        message,
-    };
+    let input = TextReader::new(input, &options.limits, false);
+    parse(input, Path::new(""), options)
+}
+
+fn parse<R: Read>(
+    input: TextReader<R>,
+    path: &Path,
+    options: &MatrixOptions,
+) -> Result<BeatMatrix> {
     let mut reader = BufReader::new(input);
     let mut line = Vec::new();
     let (mut data, mut labels) = (Vec::new(), Vec::new());
     let (mut len, mut separator, mut rows) = (None::<usize>, None::<char>, 0usize);
-    let (max_line, max_rows) = (
-        options.limits.max_csv_line_bytes,
-        options.limits.max_csv_rows,
-    );
-    let too_many = |limit, max, message| exceeded(Path::new(""), limit, max, message);
-    for number in 1.. {
+    let max_rows = options.limits.max_csv_rows;
+    // The file column of sample 0.
+    let first = usize::from(options.label == LabelColumn::First);
+    'lines: for number in 1.. {
         line.clear();
-        let limit = (max_line as u64).saturating_add(1);
-        let read = (&mut reader)
-            .take(limit)
+        let read = reader
             .read_until(b'\n', &mut line)
-            .map_err(|e| at(number, format!("unreadable: {e}")))?;
+            .map_err(|e| text::overrun(&e, path).unwrap_or_else(|| Error::io(path, e)))?;
         if read == 0 {
             break;
         }
-        if line.len() > max_line && line.last() != Some(&b'\n') {
-            let msg = format!("line {number}: longer than {max_line} bytes");
-            return Err(too_many("max_csv_line_bytes", max_line, msg));
-        }
-        let text = std::str::from_utf8(&line).map_err(|_| at(number, "not UTF-8 text".into()))?;
+        let text =
+            std::str::from_utf8(&line).map_err(|_| parse_error(path, number, "not UTF-8 text"))?;
         let text = text.trim();
         if text.is_empty() || text.starts_with('#') {
             continue;
         }
         let sep = *separator.get_or_insert_with(|| detect_separator(text));
+        let decimal_comma = sep != ',';
         let mut fields: Vec<&str> = split(text, sep);
         let label = match options.label {
             LabelColumn::None => None,
             LabelColumn::First if fields.len() > 1 => Some(fields.remove(0)),
             LabelColumn::Last if fields.len() > 1 => fields.pop(),
             _ => {
-                return Err(at(
-                    number,
-                    "one column: no room for a label and samples".into(),
-                ));
+                let msg = "one column: no room for a label and samples";
+                return Err(parse_error(path, number, msg));
             }
         };
-        let parsed: std::result::Result<Vec<f32>, usize> = (fields.iter().enumerate())
-            .map(|(i, f)| f.parse::<f32>().ok().filter(|v| v.is_finite()).ok_or(i))
-            .collect();
-        let values = match parsed {
-            Ok(values) => values,
-            // A first row of words (not `NaN`, `inf` or an overflow) is a header.
-            Err(i) if rows == 0 && len.is_none() && is_word(fields[i]) => {
-                len = Some(fields.len());
-                continue;
+        let mut values = Vec::with_capacity(fields.len());
+        for (i, field) in fields.iter().enumerate() {
+            match text::value(field.as_bytes(), decimal_comma) {
+                Ok(v) => values.push(v),
+                // A first row of words (not `NaN`, `inf` or an overflow) is a header.
+                Err(_)
+                    if rows == 0
+                        && len.is_none()
+                        && !is_number(field.as_bytes(), decimal_comma) =>
+                {
+                    len = Some(fields.len());
+                    continue 'lines;
+                }
+                Err(what) => return Err(cell_error(path, number, first + i, &what)),
             }
-            Err(i) => {
-                let msg = format!("column {}: {:?} is not a finite number", i + 1, fields[i]);
-                return Err(at(number, msg));
-            }
-        };
+        }
         match len {
             Some(n) if n != values.len() => {
-                let msg = format!("{} samples; the rows before have {n}", values.len());
-                return Err(at(number, msg));
+                let mut msg = format!("{} samples; the rows before have {n}", values.len());
+                if !decimal_comma {
+                    msg.push_str(COMMA_HINT);
+                }
+                return Err(parse_error(path, number, msg));
             }
             _ => len = Some(values.len()),
         }
         rows += 1;
         if rows > max_rows {
             let msg = format!("line {number}: more than {max_rows} rows");
-            return Err(too_many("max_csv_rows", max_rows, msg));
+            return Err(exceeded(path, "max_csv_rows", max_rows, msg));
         }
         data.extend(values);
         labels.extend(label.map(str::to_string));
     }
     let len = len
         .filter(|_| rows > 0)
-        .ok_or_else(|| at(0, "no data row".into()))?;
+        .ok_or_else(|| parse_error(path, 0, "no data row"))?;
     Ok(BeatMatrix {
         len,
         data,
@@ -219,9 +220,10 @@ pub fn parse_beat_matrix(input: impl Read, options: &MatrixOptions) -> Result<Be
     })
 }
 
-/// The separator of a data row: a comma, semicolon or tab if present, else whitespace (`' '`).
+/// The separator of a data row: a semicolon, comma or tab if present (in that order, so that
+/// `0,5;0,7` is two decimal-comma values and `1,\t2` two values), else whitespace (`' '`).
 fn detect_separator(text: &str) -> char {
-    [',', ';', '\t']
+    [';', ',', '\t']
         .into_iter()
         .find(|&c| text.contains(c))
         .unwrap_or(' ')
@@ -232,11 +234,6 @@ fn split(text: &str, separator: char) -> Vec<&str> {
         ' ' => text.split_whitespace().collect(),
         c => text.split(c).map(str::trim).collect(),
     }
-}
-
-/// True for text that is no spelling of a number (so `NaN`, `inf` and `1e39` are not words).
-fn is_word(field: &str) -> bool {
-    field.parse::<f64>().is_err()
 }
 
 #[cfg(test)]
@@ -282,7 +279,18 @@ mod tests {
             ("1,2,3\n4,5\n", LabelColumn::None, ":2:", "2 samples"),
             ("1,2\n3,x\n", LabelColumn::None, ":2:", "column 2"),
             ("NaN,1\n2,3\n", LabelColumn::None, ":1:", "not a finite"),
-            ("1e39,1\n", LabelColumn::None, ":1:", "not a finite"),
+            (
+                "1e39,1\n",
+                LabelColumn::None,
+                ":1:",
+                "overflows a 32-bit float",
+            ),
+            (
+                "N,1,-1e39\n",
+                LabelColumn::First,
+                ":1:",
+                "column 3 (index 2)",
+            ),
             ("1\n2\n", LabelColumn::Last, ":1:", "one column"),
             ("\n# only a comment\n", LabelColumn::None, "", "no data row"),
         ];
@@ -298,7 +306,8 @@ mod tests {
             ..MatrixOptions::default()
         };
         let err = parse_beat_matrix("1,2\n1,2,3,4,5,6,7\n".as_bytes(), &small).unwrap_err();
-        assert!(err.to_string().contains("longer than 8 bytes"), "{err}");
+        assert!(err.to_string().contains("line 2 is longer"), "{err}");
+        assert!(err.to_string().contains("max_csv_line_bytes"), "{err}");
         let few = MatrixOptions {
             limits: ReadLimits {
                 max_csv_rows: 1,
@@ -308,6 +317,96 @@ mod tests {
         };
         let err = parse_beat_matrix("1,2\n3,4\n".as_bytes(), &few).unwrap_err();
         assert!(err.to_string().contains("more than 1 rows"), "{err}");
+    }
+
+    #[test]
+    fn select_refuses_indices_past_the_end_without_overflow_or_panic() {
+        let wide = BeatMatrix {
+            len: 1 << (usize::BITS - 1),
+            data: vec![],
+            labels: None,
+        };
+        assert!(wide.select(&[1]).is_err(), "(1 + 1) * len overflowed");
+        let short = BeatMatrix {
+            len: 1,
+            data: vec![1.0, 2.0],
+            labels: Some(vec!["N".into()]),
+        };
+        let err = short.select(&[1]).unwrap_err();
+        assert!(err.to_string().contains("no beat 1"), "{err}");
+        assert_eq!(short.select(&[0, 0]).unwrap().data, [1.0, 1.0]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped_not_read_as_a_header() {
+        // Issue 29: the first row `\u{feff}1,2,3` failed to parse and was skipped as a header.
+        for text in ["\u{feff}1,2,3\n4,5,6\n", "\u{feff}1;2;3\r\n4;5;6\r\n"] {
+            let m = parse(text, LabelColumn::None).unwrap();
+            assert_eq!(
+                (m.count(), &m.data[..3]),
+                (2, &[1.0, 2.0, 3.0][..]),
+                "{text:?}"
+            );
+        }
+        // A header after the mark is still a header.
+        let m = parse("\u{feff}a,b\n1,2\n", LabelColumn::None).unwrap();
+        assert_eq!(m.data, [1.0, 2.0]);
+    }
+
+    #[test]
+    fn decimal_commas_are_read_with_semicolons_and_tabs_and_refused_with_commas() {
+        let m = parse("0,5;-1,25;0\n1;2,0;3\n", LabelColumn::None).unwrap();
+        assert_eq!(m.data, [0.5, -1.25, 0.0, 1.0, 2.0, 3.0]);
+        let m = parse("N\t0.5\t0.75\nV\t1\t2,5\n", LabelColumn::First).unwrap();
+        assert_eq!(m.data, [0.5, 0.75, 1.0, 2.5]);
+        // A first row with tabs and commas has its columns split at the commas: refused.
+        assert!(parse("N\t0,5\t0,75\n", LabelColumn::First).is_err());
+        // Issue 29: `0,05,0,07` was read as the four samples 0, 5, 0, 7.
+        for (text, line) in [("0,05,0,07\n", ":1:"), ("0,5,0,7\n0,05,1,0\n", ":2:")] {
+            let err = parse(text, LabelColumn::None).unwrap_err().to_string();
+            assert!(
+                err.contains(line) && err.contains("decimal comma"),
+                "{text:?}: {err}"
+            );
+        }
+        // A row that a decimal comma made shorter says so too.
+        let err = parse("0,5\n1\n", LabelColumn::None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(":2:") && err.contains("decimal comma"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_stream_stops_at_the_byte_limit() {
+        let options = MatrixOptions {
+            limits: ReadLimits {
+                max_csv_stream_bytes: 1000,
+                ..ReadLimits::default()
+            },
+            ..MatrixOptions::default()
+        };
+        let stream = "1,1\n".as_bytes().repeat(251);
+        let err = parse_beat_matrix(&stream[..], &options).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Limit {
+                    limit: "max_csv_stream_bytes",
+                    max: 1000,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(
+            parse_beat_matrix(&stream[..1000], &options)
+                .unwrap()
+                .count(),
+            250
+        );
     }
 
     #[test]
@@ -322,6 +421,19 @@ mod tests {
         };
         let err = read_beat_matrix(&path, &options).unwrap_err().to_string();
         assert!(err.contains("beats.csv:2:"), "{err}");
+        // A file over the byte limit is refused from its size.
+        let small = MatrixOptions {
+            limits: ReadLimits {
+                max_csv_file_bytes: 11,
+                ..ReadLimits::default()
+            },
+            ..options.clone()
+        };
+        let err = read_beat_matrix(&path, &small).unwrap_err();
+        assert!(
+            matches!(&err, Error::Limit { limit: "max_csv_file_bytes", path: p, .. } if *p == path),
+            "{err}"
+        );
         let err = read_beat_matrix(&dir, &options).unwrap_err().to_string();
         assert!(err.contains("not a regular file"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();

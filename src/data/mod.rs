@@ -9,6 +9,7 @@ pub mod matrix;
 pub mod mitbih;
 mod signal;
 pub mod synthetic;
+mod text;
 pub mod wfdb;
 
 pub use signal::Ecg;

@@ -196,7 +196,7 @@ pub(super) fn parse_signal_line(
         "" => format!("record {record}, signal {index}"),
         d => d.to_string(),
     };
-    Ok(SignalSpec {
+    let spec = SignalSpec {
         file_name: toks[0].to_string(),
         format,
         byte_offset,
@@ -209,7 +209,29 @@ pub(super) fn parse_signal_line(
         checksum,
         block_size: block_size.unwrap_or(0),
         description,
-    })
+    };
+    check_physical_range(&spec, index, path, no)?;
+    Ok(spec)
+}
+
+/// [`Error::Parse`] when a gain so small (or a baseline so far out) that some digital value of
+/// the format has a physical value `(digital - baseline) / gain` beyond `f32`: every such
+/// sample would read as an infinity.
+fn check_physical_range(spec: &SignalSpec, index: usize, path: &Path, no: usize) -> Result<()> {
+    // Every format's valid values are symmetric: -(invalid + 1)..=(invalid + 1).
+    let top = -(f64::from(spec.format.invalid_sample()) + 1.0);
+    let baseline = f64::from(spec.baseline);
+    let far = (top - baseline).abs().max((-top - baseline).abs());
+    let physical = far / spec.gain();
+    if (physical as f32).is_finite() {
+        return Ok(());
+    }
+    let msg = format!(
+        "signal {index} ({}): gain {} (baseline {baseline}) gives physical values up to \
+         {physical:e} {}, beyond a 32-bit float",
+        spec.description, spec.adc_gain, spec.units
+    );
+    Err(parse_err(path, no, msg))
 }
 
 /// `fmt[xspf][:skew][+offset]`; only one sample per frame and no skew are supported.

@@ -32,9 +32,12 @@ impl Record {
     /// files ([`Error::NotRegularFile`]), the signal files inside the header's folder
     /// ([`Error::OutsideFolder`]), and the record at most `limits.max_samples` samples per
     /// signal ([`Error::Limit`]), checked from the file sizes before anything is read: memory is
-    /// the signal files' bytes plus the decoded samples.
+    /// the signal files' bytes plus the decoded samples. With `limits.verify_checksums` (the
+    /// default), each signal's samples are compared with its header checksum
+    /// ([`verify_checksums`](Self::verify_checksums)).
     pub fn read_with_limits(record: impl AsRef<Path>, limits: &ReadLimits) -> Result<Record> {
-        let (header, paths, lens) = open_record(record.as_ref(), limits)?;
+        let hea = header_path(record.as_ref());
+        let (header, paths, lens) = open_record(&hea, limits)?;
         let groups = header.groups();
         let n_frames = frame_count(&header, &groups, &lens, &paths)?;
         check_samples(&paths, n_frames, limits)?;
@@ -56,11 +59,15 @@ impl Record {
                 .collect();
             decode(&header, &named, None, &mut digital)?;
         }
-        Ok(Record {
+        let record = Record {
             header,
             start: 0,
             digital,
-        })
+        };
+        if limits.verify_checksums {
+            record.compare_checksums(hea.parent().unwrap_or(Path::new("")))?;
+        }
+        Ok(record)
     }
 
     /// Reads samples `range` (start inclusive, end exclusive) of every signal, seeking to the
@@ -106,7 +113,8 @@ impl Record {
     }
 
     /// Decodes a whole record from its header and the bytes of its signal files, one slice per
-    /// [`Header::groups`] entry (for MIT-BIH, the single `.dat`).
+    /// [`Header::groups`] entry (for MIT-BIH, the single `.dat`). The checksums are not compared:
+    /// call [`verify_checksums`](Self::verify_checksums) for that.
     pub fn from_bytes(header: Header, files: &[&[u8]]) -> Result<Record> {
         let digital = decode_signals(&header, files)?;
         Ok(Record {
@@ -148,6 +156,43 @@ impl Record {
             .iter()
             .fold(0u16, |a, &d| a.wrapping_add(d as u16));
         Some(sum as i16)
+    }
+
+    /// Compares each signal's samples with the checksum its header gives (signals whose header
+    /// line has none are skipped): [`Error::Corrupt`] at the first mismatch, naming the signal
+    /// file, the signal and both sums. [`Record::read`] does this itself
+    /// ([`ReadLimits::verify_checksums`]). Checksums cover whole signals: a record that starts
+    /// past sample 0 or holds fewer samples than its header declares is
+    /// [`Error::InvalidArgument`] (a header that declares none cannot tell a range from the
+    /// whole).
+    pub fn verify_checksums(&self) -> Result<()> {
+        let whole = self.start == 0 && self.header.n_samples.is_none_or(|n| n == self.len());
+        if !whole {
+            let (a, b) = (self.start, self.start.saturating_add(self.len()));
+            let msg = format!("holds samples {a}..{b}: checksums cover whole signals");
+            return Err(Error::invalid("record", msg));
+        }
+        self.compare_checksums(Path::new(""))
+    }
+
+    /// [`verify_checksums`](Self::verify_checksums) for a whole record, naming signal files in
+    /// `dir`.
+    fn compare_checksums(&self, dir: &Path) -> Result<()> {
+        for (s, spec) in self.header.signals.iter().enumerate() {
+            let (Some(want), Some(got)) = (spec.checksum, self.checksum(s)) else {
+                continue;
+            };
+            if want != got {
+                let msg = format!(
+                    "signal {s} ({}): its samples sum to {got} (mod 2^16, signed), the header's \
+                     checksum is {want}: the signal file is damaged or not this header's \
+                     (`ReadLimits::verify_checksums = false` reads it anyway)",
+                    spec.description
+                );
+                return Err(corrupt(&dir.join(&spec.file_name), spec.byte_offset, msg));
+            }
+        }
+        Ok(())
     }
 
     /// The record in physical units, lead names taken from the signal descriptions.
