@@ -629,3 +629,120 @@ fn mitbih_record_100_trains_detects_and_reports_against_its_labels() {
         );
     }
 }
+
+/// `ecg-anomaly serve` on 127.0.0.1, port 0, with `flags`: the child and its address, once
+/// it logs that it is ready. Its stderr keeps being drained by a thread.
+#[cfg(all(unix, feature = "server"))]
+fn serve(flags: &[&str]) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--detector", detector()])
+        .args(flags)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ecg-anomaly serve starts");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let mut addr = None;
+    loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .unwrap_or_else(|_| panic!("serve did not get ready:\n{}", seen.join("\n")));
+        if let Some(at) = line.find("addr=127.0.0.1:") {
+            addr = Some(
+                line[at + 5..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+        if line.contains("ready") {
+            return (child, addr.expect("the address is logged before ready"));
+        }
+        seen.push(line);
+    }
+}
+
+#[cfg(all(unix, feature = "server"))]
+#[test]
+fn serve_exits_within_its_shutdown_timeout_on_sigterm_during_a_stalled_upload() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+    // Out-of-range limits are refused before anything is loaded.
+    for (flag, value) in [
+        ("--shutdown-timeout", "3601"),
+        ("--body-timeout", "0"),
+        ("--max-uploads", "0"),
+        ("--max-header-bytes", "100"),
+        ("--header-timeout", "0"),
+        ("--max-concurrency", "0"),
+    ] {
+        let stderr = fails(&["serve", "--detector", detector(), flag, value], 1);
+        let field = flag.trim_start_matches("--").replace('-', "_");
+        assert!(stderr.contains(&field), "{flag} {value}: {stderr}");
+    }
+    let (mut child, addr) = serve(&["--shutdown-timeout", "2", "--body-timeout", "600"]);
+    // An upload that declares 1000 bytes, sends 10 and stalls.
+    let mut stalled = TcpStream::connect(&addr).unwrap();
+    let head = format!(
+        "POST /v1/detect HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"signal\":"
+    );
+    stalled.write_all(head.as_bytes()).unwrap();
+    // Until the server counts it in flight (the metrics request itself is the other one).
+    let start = Instant::now();
+    loop {
+        let mut metrics = TcpStream::connect(&addr).unwrap();
+        metrics
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut text = String::new();
+        metrics.read_to_string(&mut text).unwrap();
+        let in_flight = text
+            .lines()
+            .find_map(|l| l.strip_prefix("ecg_http_requests_in_flight "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0);
+        if in_flight >= 2.0 {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "{text}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(35) {
+            let _ = child.kill();
+            panic!("still running 35 s after SIGTERM with --shutdown-timeout 2");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    println!(
+        "exited ({status}) {:?} after SIGTERM, with --shutdown-timeout 2 and an upload stalled",
+        start.elapsed()
+    );
+    assert!(status.success(), "{status}");
+    assert!(
+        start.elapsed() >= Duration::from_millis(1500),
+        "it waited for the request in flight first"
+    );
+    drop(stalled);
+}

@@ -1215,3 +1215,519 @@ fn a_stream_answers_each_beat_while_its_body_is_still_coming() {
     let (status, body) = raw_post(server.addr, "/v1/stream?fs=360", "image/png", b"1\n");
     assert_eq!(status, 415, "{body}");
 }
+
+/// Sends `request` on a fresh connection (ignoring a failed write: the server may refuse and
+/// close first) and reads what comes back until the server closes the connection or nothing
+/// comes for `wait`: the text, and whether the server closed (or reset) the connection.
+fn exchange(addr: SocketAddr, request: &[u8], wait: Duration) -> (String, bool) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let _ = stream.write_all(request);
+    read_until_closed(&mut stream, wait)
+}
+
+/// What `stream` receives until the server closes it, or nothing comes for `wait`.
+fn read_until_closed(stream: &mut TcpStream, wait: Duration) -> (String, bool) {
+    stream.set_read_timeout(Some(wait)).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let closed = loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                break false;
+            }
+            Err(_) => break true, // reset
+        }
+    };
+    (String::from_utf8_lossy(&got).into_owned(), closed)
+}
+
+/// The JSON body of a raw HTTP/1.1 response with a `Content-Length` (Null when none).
+fn raw_json(response: &str) -> Value {
+    let body = response.rsplit_once("\r\n\r\n").map_or("", |b| b.1);
+    serde_json::from_str(body).unwrap_or(Value::Null)
+}
+
+/// A request head for `POST path` declaring `length` bytes of JSON, with `Expect:
+/// 100-continue` when `expect`.
+fn upload_head(addr: SocketAddr, path: &str, length: u64, expect: bool) -> String {
+    let expect = if expect {
+        "Expect: 100-continue\r\n"
+    } else {
+        ""
+    };
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n{expect}\r\n"
+    )
+}
+
+/// Waits until the server handles at least `n` requests.
+fn wait_in_flight(server: &Server, n: usize) {
+    let start = std::time::Instant::now();
+    while server.state.in_flight() < n {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{n} requests never arrived ({} did)",
+            server.state.in_flight()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn every_limit_has_a_range_checked_by_validate() {
+    let ok = ServeConfig::default();
+    ok.validate().unwrap();
+    let bad: Vec<(&str, ServeConfig)> = vec![
+        (
+            "max_concurrency",
+            ServeConfig {
+                max_concurrency: 0,
+                ..ok.clone()
+            },
+        ),
+        (
+            "max_concurrency",
+            ServeConfig {
+                max_concurrency: 4097,
+                ..ok.clone()
+            },
+        ),
+        (
+            "max_body_bytes",
+            ServeConfig {
+                max_body_bytes: 0,
+                ..ok.clone()
+            },
+        ),
+        (
+            "max_body_bytes",
+            ServeConfig {
+                max_body_bytes: (1 << 30) + 1,
+                ..ok.clone()
+            },
+        ),
+        (
+            "max_signal_seconds",
+            ServeConfig {
+                max_signal_seconds: f64::NAN,
+                ..ok.clone()
+            },
+        ),
+        (
+            "max_signal_seconds",
+            ServeConfig {
+                max_signal_seconds: 86401.0,
+                ..ok.clone()
+            },
+        ),
+        (
+            "drift_window",
+            ServeConfig {
+                drift_window: 0,
+                ..ok.clone()
+            },
+        ),
+        (
+            "retry_after_s",
+            ServeConfig {
+                retry_after_s: 0,
+                ..ok.clone()
+            },
+        ),
+        (
+            "max_streams",
+            ServeConfig {
+                max_streams: 0,
+                ..ok.clone()
+            },
+        ),
+        (
+            "max_uploads",
+            ServeConfig {
+                max_uploads: 0,
+                ..ok.clone()
+            },
+        ),
+        (
+            "max_uploads",
+            ServeConfig {
+                max_uploads: 4097,
+                ..ok.clone()
+            },
+        ),
+        (
+            "body_timeout_s",
+            ServeConfig {
+                body_timeout_s: 0,
+                ..ok.clone()
+            },
+        ),
+        (
+            "body_timeout_s",
+            ServeConfig {
+                body_timeout_s: 3601,
+                ..ok.clone()
+            },
+        ),
+        (
+            "max_header_bytes",
+            ServeConfig {
+                max_header_bytes: 1023,
+                ..ok.clone()
+            },
+        ),
+        (
+            "max_header_bytes",
+            ServeConfig {
+                max_header_bytes: (256 << 10) + 1,
+                ..ok.clone()
+            },
+        ),
+        (
+            "header_timeout_s",
+            ServeConfig {
+                header_timeout_s: 0,
+                ..ok.clone()
+            },
+        ),
+        (
+            "shutdown_timeout_s",
+            ServeConfig {
+                shutdown_timeout_s: 3601,
+                ..ok.clone()
+            },
+        ),
+    ];
+    for (field, config) in bad {
+        let e = config.validate().expect_err(field).to_string();
+        assert!(e.contains(field), "{field}: {e}");
+        assert!(AppState::new(config).is_err(), "{field}");
+    }
+    // The ends of each range are valid.
+    ServeConfig {
+        max_concurrency: 4096,
+        max_body_bytes: 1 << 30,
+        max_signal_seconds: 86400.0,
+        max_uploads: 1,
+        body_timeout_s: 3600,
+        max_header_bytes: 1 << 10,
+        header_timeout_s: 600,
+        shutdown_timeout_s: 0,
+        ..ok
+    }
+    .validate()
+    .unwrap();
+}
+
+#[test]
+fn a_declared_body_over_the_limit_is_413_at_once_without_100_continue() {
+    let server = Server::start(
+        ServeConfig {
+            max_body_bytes: 8 << 20,
+            ..ServeConfig::default()
+        },
+        true,
+    );
+    for path in ["/v1/detect", "/v2/models/ecg-anomaly/infer"] {
+        for expect in [false, true] {
+            // A gigabyte declared, nothing sent.
+            let head = upload_head(server.addr, path, 1_000_000_000, expect);
+            let start = std::time::Instant::now();
+            let (response, _) = exchange(server.addr, head.as_bytes(), Duration::from_secs(10));
+            let took = start.elapsed();
+            println!(
+                "{path}, expect {expect}: {:?} in {took:?}",
+                response.lines().next()
+            );
+            assert!(
+                response.starts_with("HTTP/1.1 413"),
+                "{path}, expect {expect}: {response:?}"
+            );
+            assert!(!response.contains("100 Continue"), "{response}");
+            assert_eq!(
+                raw_json(&response)["error"]["code"],
+                "too_large",
+                "{response}"
+            );
+        }
+    }
+    // A multipart upload too.
+    let head = "POST /v1/detect HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000000000\r\nExpect: 100-continue\r\n\r\n";
+    let (response, _) = exchange(server.addr, head.as_bytes(), Duration::from_secs(10));
+    assert!(response.starts_with("HTTP/1.1 413"), "{response:?}");
+    let r = post_json(
+        &server,
+        "/v1/detect",
+        &json!({"signal": signal(), "fs": 360}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn stalled_uploads_hold_no_inference_permit_and_end_408_at_their_deadline() {
+    let server = Server::start(
+        ServeConfig {
+            max_concurrency: 2,
+            max_uploads: 8,
+            body_timeout_s: 5,
+            ..ServeConfig::default()
+        },
+        true,
+    );
+    // Three uploads, more than the two permits, that declare a body and stall: two send 10 of
+    // 1000 bytes, one waits for `100 Continue` and sends nothing.
+    let start = std::time::Instant::now();
+    let mut stalled: Vec<TcpStream> = [false, false, true]
+        .into_iter()
+        .map(|expect| {
+            let mut stream = TcpStream::connect(server.addr).unwrap();
+            let head = upload_head(server.addr, "/v1/detect", 1000, expect);
+            stream.write_all(head.as_bytes()).unwrap();
+            if !expect {
+                stream.write_all(b"{\"signal\":").unwrap();
+            }
+            stream
+        })
+        .collect();
+    wait_in_flight(&server, 3);
+    // A valid request is judged meanwhile, on both routes.
+    let r = post_json(
+        &server,
+        "/v1/detect",
+        &json!({"signal": signal(), "fs": 360}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(
+        r.json["summary"]["beats"].as_u64().unwrap() > 0,
+        "{}",
+        r.text
+    );
+    let r = post_json(
+        &server,
+        "/v2/models/ecg-anomaly/infer",
+        &json!({"inputs": [{"name": "signal", "shape": [3600], "datatype": "FP32", "data": signal()}], "parameters": {"fs": 360}}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    println!(
+        "valid requests answered 200 with 3 uploads stalled, {:?} after they began",
+        start.elapsed()
+    );
+    // Each stalled upload is 408 at its deadline, and its connection closed.
+    for stream in &mut stalled {
+        let (response, closed) = read_until_closed(stream, Duration::from_secs(60));
+        let status = response
+            .lines()
+            .find(|l| l.starts_with("HTTP/1.1 4"))
+            .unwrap_or("none");
+        println!(
+            "stalled upload: {status}, {:?} after it began",
+            start.elapsed()
+        );
+        assert!(status.starts_with("HTTP/1.1 408"), "{response:?}");
+        assert_eq!(
+            raw_json(&response)["error"]["code"],
+            "body_timeout",
+            "{response}"
+        );
+        assert!(closed, "the connection is closed");
+    }
+    assert_eq!(server.state.in_flight(), 0);
+    let r = post_json(
+        &server,
+        "/v1/detect",
+        &json!({"signal": signal(), "fs": 360}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn the_upload_cap_answers_429_before_reading_and_spares_health() {
+    let server = Server::start(
+        ServeConfig {
+            max_concurrency: 4,
+            max_uploads: 2,
+            body_timeout_s: 600,
+            shutdown_timeout_s: 1,
+            ..ServeConfig::default()
+        },
+        true,
+    );
+    let stalled: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut stream = TcpStream::connect(server.addr).unwrap();
+            let head = upload_head(server.addr, "/v1/detect", 1000, false);
+            stream.write_all(head.as_bytes()).unwrap();
+            stream
+        })
+        .collect();
+    wait_in_flight(&server, 2);
+    let body = json!({"signal": signal(), "fs": 360.0});
+    let r = post_json(&server, "/v1/detect", &body);
+    assert_error(&r, 429, "busy");
+    assert!(
+        r.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("bodies"),
+        "{}",
+        r.text
+    );
+    assert_eq!(r.retry_after.as_deref(), Some("1"));
+    assert_eq!(
+        get(&server, "/health/ready").status,
+        200,
+        "health is not capped"
+    );
+    // The clients give up: their slots come back.
+    drop(stalled);
+    let start = std::time::Instant::now();
+    let status = loop {
+        let status = post_json(&server, "/v1/detect", &body).status;
+        if status != 429 || start.elapsed() > Duration::from_secs(30) {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status, 200);
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn a_large_or_slow_request_head_is_refused() {
+    let server = Server::start(
+        ServeConfig {
+            header_timeout_s: 1,
+            ..ServeConfig::default()
+        },
+        true,
+    );
+    // A 200 KB header, over the 16 KiB limit: 431 (or the connection reset while the client
+    // is still sending), never served.
+    let big = format!(
+        "GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(200_000)
+    );
+    let (response, closed) = exchange(server.addr, big.as_bytes(), Duration::from_secs(10));
+    println!(
+        "200 KB header: {:?}, closed {closed}",
+        response.lines().next()
+    );
+    assert!(
+        response.starts_with("HTTP/1.1 431") || (response.is_empty() && closed),
+        "{response:?}"
+    );
+    // A head over the limit but small enough to arrive whole: 431.
+    let over = format!(
+        "GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(17 << 10)
+    );
+    let (response, _) = exchange(server.addr, over.as_bytes(), Duration::from_secs(10));
+    assert!(response.starts_with("HTTP/1.1 431"), "{response:?}");
+    // Just under the limit: served.
+    let under = format!(
+        "GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(15 << 10)
+    );
+    let (response, _) = exchange(server.addr, under.as_bytes(), Duration::from_secs(10));
+    assert!(response.starts_with("HTTP/1.1 200"), "{response:?}");
+    // Half a head, then nothing; and a connection that sends nothing: both closed after the
+    // 1 s header timeout.
+    for request in [&b"GET /health/live HTTP/1.1\r\nHost: x\r\n"[..], b""] {
+        let start = std::time::Instant::now();
+        let (response, closed) = exchange(server.addr, request, Duration::from_secs(20));
+        println!(
+            "head {:?}: closed {closed} after {:?}",
+            String::from_utf8_lossy(request),
+            start.elapsed()
+        );
+        assert!(closed, "the server closes the connection: {response:?}");
+        assert!(!response.starts_with("HTTP/1.1 200"), "{response:?}");
+    }
+    assert_eq!(get(&server, "/health/live").status, 200);
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn shutdown_closes_a_stalled_upload_at_its_deadline() {
+    let server = Server::start(
+        ServeConfig {
+            body_timeout_s: 600,
+            shutdown_timeout_s: 2,
+            ..ServeConfig::default()
+        },
+        true,
+    );
+    let mut stalled = TcpStream::connect(server.addr).unwrap();
+    let head = upload_head(server.addr, "/v1/detect", 1000, true);
+    stalled.write_all(head.as_bytes()).unwrap();
+    wait_in_flight(&server, 1);
+    let mut server = server;
+    let start = std::time::Instant::now();
+    let _ = server.stop.take().unwrap().send(());
+    let thread = server.thread.take().unwrap();
+    while !thread.is_finished() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the server is still running 30 s after a shutdown with a 2 s deadline"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!(
+        "shutdown with a stalled upload took {:?} (deadline 2 s)",
+        start.elapsed()
+    );
+    thread.join().unwrap().unwrap();
+    assert!(
+        start.elapsed() >= Duration::from_secs(2),
+        "it waited for the request first"
+    );
+    let (_, closed) = read_until_closed(&mut stalled, Duration::from_secs(10));
+    assert!(closed, "the stalled upload's connection is closed");
+}
+
+#[test]
+fn a_stream_that_goes_silent_ends_with_body_timeout() {
+    let server = Server::start(
+        ServeConfig {
+            body_timeout_s: 1,
+            ..ServeConfig::default()
+        },
+        true,
+    );
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let head = format!(
+        "POST /v1/stream?fs=360 HTTP/1.1\r\nHost: {}\r\nContent-Type: text/plain\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        server.addr
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    chunk(&mut stream, b"0.1\n0.2\n");
+    // Then nothing: the stream ends with one error line.
+    let start = std::time::Instant::now();
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    let mut last = None;
+    while let Some(line) = next_line(&mut reader) {
+        if line.starts_with('{') {
+            last = Some(line);
+        }
+    }
+    println!(
+        "a silent stream ended {:?} after its last chunk: {last:?}",
+        start.elapsed()
+    );
+    let last: Value = serde_json::from_str(&last.expect("an error line")).unwrap();
+    assert_eq!(last["error"]["code"], "body_timeout", "{last}");
+    server.shutdown().unwrap();
+}

@@ -73,22 +73,27 @@ pub(crate) async fn detect(
         .0;
     let include = include(&query)?;
     let kind = input::kind(&req)?;
-    let permit = state.permit()?;
     let limit = state.config().max_body_bytes;
     let lead = query.lead.clone();
-    let input = match kind {
+    // The body is read first, under its own cap and deadline: a slow upload holds no permit.
+    let (input, permit) = match kind {
         Kind::Json => {
-            let bytes = input::body(req, limit).await?;
-            blocking(move || input::json(&bytes)).await?
+            let bytes = input::read(&state, req, |req| input::body(req, limit)).await?;
+            let permit = state.permit()?;
+            (blocking(move || input::json(&bytes)).await?, permit)
         }
         Kind::Csv => {
             let fs = input::check_fs(query_fs(query.fs.as_deref())?, "a CSV body (query `fs`)")?;
-            let bytes = input::body(req, limit).await?;
-            blocking(move || input::csv(&bytes, fs, lead.as_deref())).await?
+            let bytes = input::read(&state, req, |req| input::body(req, limit)).await?;
+            let permit = state.permit()?;
+            let input = blocking(move || input::csv(&bytes, fs, lead.as_deref())).await?;
+            (input, permit)
         }
         Kind::Multipart => {
-            let files = input::multipart(req).await?;
-            blocking(move || input::wfdb(files, lead.as_deref())).await?
+            let files = input::read(&state, req, input::multipart).await?;
+            let permit = state.permit()?;
+            let input = blocking(move || input::wfdb(files, lead.as_deref())).await?;
+            (input, permit)
         }
     };
     let max_seconds = state.config().max_signal_seconds;

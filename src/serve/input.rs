@@ -2,13 +2,16 @@
 //! library's CSV reader) or a multipart WFDB record (the library's WFDB reader, on a fresh
 //! temporary folder).
 
+use std::future::Future;
 use std::path::Path;
+use std::time::Duration;
 
-use axum::body::Bytes;
+use axum::body::{Bytes, HttpBody};
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{StatusCode, header};
 use serde::Deserialize;
 
+use super::AppState;
 use super::error::ApiError;
 use crate::data::csv::{CsvOptions, read_csv_from_with_limits};
 use crate::data::input::{SignalPath, csv_column};
@@ -70,6 +73,40 @@ pub(crate) fn kind(req: &Request) -> Result<Kind, ApiError> {
             ),
         )),
     }
+}
+
+/// Reads `req`'s body with `reader`, before any inference permit is taken. A body that declares
+/// a `Content-Length` over `max_body_bytes` is 413 before a byte is read (so a client that sent
+/// `Expect: 100-continue` gets no `100 Continue`); the read holds one of the `max_uploads` slots
+/// (429 when none is free) and must end within `body_timeout_s` (408 past it).
+pub(crate) async fn read<T, F>(
+    state: &AppState,
+    req: Request,
+    reader: impl FnOnce(Request) -> F,
+) -> Result<T, ApiError>
+where
+    F: Future<Output = Result<T, ApiError>>,
+{
+    let limit = state.config().max_body_bytes;
+    let declared = req.body().size_hint().lower();
+    if declared > limit as u64 {
+        return Err(ApiError::too_large(format!(
+            "the body declares {declared} bytes, over the server's {limit} (--max-body-bytes)"
+        )));
+    }
+    let _slot = state.upload_slot()?;
+    let seconds = state.config().body_timeout_s;
+    tokio::time::timeout(Duration::from_secs(seconds), reader(req))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!(
+                    "the body did not arrive within {seconds} s of its headers (the server's --body-timeout)"
+                ),
+            )
+        })?
 }
 
 /// The whole body, at most the router's body limit (else 413).

@@ -121,8 +121,10 @@ pub(crate) async fn infer(
             msg,
         ));
     }
+    // The body is read first, under its own cap and deadline: a slow upload holds no permit.
+    let limit = state.config().max_body_bytes;
+    let bytes = input::read(&state, req, |req| input::body(req, limit)).await?;
     let permit = state.permit()?;
-    let bytes = input::body(req, state.config().max_body_bytes).await?;
     let request: InferRequest = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request("bad_json", format!("the inference request: {e}")))?;
     drop(bytes);

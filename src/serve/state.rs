@@ -23,6 +23,7 @@ struct Inner {
     config: ServeConfig,
     detector: OnceLock<Arc<Detector>>,
     permits: Arc<Semaphore>,
+    uploads: Arc<Semaphore>,
     streams: Arc<Semaphore>,
     metrics: Metrics,
     drift: Mutex<Drift>,
@@ -43,6 +44,7 @@ impl AppState {
         Ok(Self {
             inner: Arc::new(Inner {
                 permits: Arc::new(Semaphore::new(config.max_concurrency)),
+                uploads: Arc::new(Semaphore::new(config.max_uploads)),
                 streams: Arc::new(Semaphore::new(config.max_streams)),
                 drift: Mutex::new(Drift::new(config.drift_window)),
                 config,
@@ -102,6 +104,20 @@ impl AppState {
             let n = self.inner.config.max_concurrency;
             let msg = format!(
                 "{n} request(s) are being judged, the most this server takes at once; retry later"
+            );
+            let mut e = ApiError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, "busy", msg);
+            e.retry_after = Some(self.inner.config.retry_after_s);
+            e
+        })
+    }
+
+    /// A slot to read one request body, or 429 when `max_uploads` bodies are being read. Taken
+    /// before the body is read and given back once it is in, before the inference permit.
+    pub(crate) fn upload_slot(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.inner.uploads.clone().try_acquire_owned().map_err(|_| {
+            let n = self.inner.config.max_uploads;
+            let msg = format!(
+                "{n} request bodies are being read, the most this server takes at once; retry later"
             );
             let mut e = ApiError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, "busy", msg);
             e.retry_after = Some(self.inner.config.retry_after_s);

@@ -11,7 +11,9 @@
 //! number) ends the stream with one line `{"error": {"code", "message"}}`.
 //!
 //! Memory per stream is the detector's buffer plus one chunk, however long the stream runs
-//! (the body limit of the other routes does not apply here). At most
+//! (the body limit of the other routes does not apply here). A stream whose body sends
+//! nothing for [`ServeConfig::body_timeout_s`](super::ServeConfig::body_timeout_s) ends with a
+//! `body_timeout` error line. At most
 //! [`ServeConfig::max_streams`](super::ServeConfig::max_streams) streams run at once: the next
 //! is 429 before its body is read.
 
@@ -148,7 +150,20 @@ async fn feed(
     let mut detector = Some(detector);
     let mut carry: Vec<u8> = Vec::new();
     let mut received = 0usize;
-    while let Some(chunk) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_next(cx)).await {
+    let seconds = state.config().body_timeout_s;
+    loop {
+        let next = std::future::poll_fn(|cx| Pin::new(&mut body).poll_next(cx));
+        let Ok(chunk) = tokio::time::timeout(std::time::Duration::from_secs(seconds), next).await
+        else {
+            let msg =
+                format!("the stream sent nothing for {seconds} s (the server's --body-timeout)");
+            return Err(ApiError::new(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                msg,
+            ));
+        };
+        let Some(chunk) = chunk else { break };
         let chunk = chunk
             .map_err(|e| ApiError::bad_request("bad_body", format!("reading the body: {e}")))?;
         carry.extend_from_slice(&chunk);

@@ -66,7 +66,8 @@ enum Command {
     ///
     /// Loads the detector, warms it up, then answers POST /v1/detect (JSON, CSV or a WFDB
     /// upload), the KServe v2 routes, /health/live, /health/ready and /metrics until SIGTERM or
-    /// Ctrl-C, finishing the requests in flight. Logs one line per request on stderr.
+    /// Ctrl-C, finishing the requests in flight within --shutdown-timeout. Logs one line per
+    /// request on stderr.
     #[cfg(feature = "server")]
     Serve(serve::ServeArgs),
 }

@@ -19,15 +19,36 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// Requests judged at once; one more is answered 429 [default: the CPU count]
+    /// Requests judged at once, 1 to 4096; one more is answered 429 [default: the CPU count]
     #[arg(long, value_name = "N")]
     max_concurrency: Option<usize>,
-    /// Largest request body in bytes (413 above).
+    /// Largest request body in bytes, 1 to 1 GiB (413 above, at once when declared).
     #[arg(long, value_name = "B", default_value_t = ServeConfig::default().max_body_bytes)]
     max_body_bytes: usize,
-    /// Longest signal in seconds (413 above).
+    /// Longest signal in seconds, over 0 and at most 86400 (413 above).
     #[arg(long, value_name = "S", default_value_t = ServeConfig::default().max_signal_seconds)]
     max_signal_seconds: f64,
+    /// Request bodies read at once, 1 to 4096, apart from the judging (429 above).
+    #[arg(long, value_name = "N", default_value_t = ServeConfig::default().max_uploads)]
+    max_uploads: usize,
+    /// Seconds a request body may take to arrive, 1 to 3600 (408 past it); for a stream, the
+    /// longest gap between its chunks.
+    #[arg(long, value_name = "S", default_value_t = ServeConfig::default().body_timeout_s)]
+    body_timeout: u64,
+    /// Largest request head (request line and headers) in bytes, 1024 to 262144 (431 above).
+    #[arg(long, value_name = "B", default_value_t = ServeConfig::default().max_header_bytes)]
+    max_header_bytes: usize,
+    /// Seconds a connection may take to send a request's headers or sit idle, 1 to 600; then
+    /// it is closed.
+    #[arg(long, value_name = "S", default_value_t = ServeConfig::default().header_timeout_s)]
+    header_timeout: u64,
+    /// Streams (POST /v1/stream) open at once, 1 to 4096 (429 above).
+    #[arg(long, value_name = "N", default_value_t = ServeConfig::default().max_streams)]
+    max_streams: usize,
+    /// Seconds SIGTERM or Ctrl-C waits for the requests in flight, 0 to 3600; then the
+    /// server closes their connections and exits.
+    #[arg(long, value_name = "S", default_value_t = ServeConfig::default().shutdown_timeout_s)]
+    shutdown_timeout: u64,
     /// The model's name in /v1/model and the KServe routes (/v2/models/NAME).
     #[arg(long, default_value = "ecg-anomaly")]
     name: String,
@@ -55,6 +76,12 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         max_concurrency: args.max_concurrency.unwrap_or(defaults.max_concurrency),
         max_body_bytes: args.max_body_bytes,
         max_signal_seconds: args.max_signal_seconds,
+        max_uploads: args.max_uploads,
+        body_timeout_s: args.body_timeout,
+        max_header_bytes: args.max_header_bytes,
+        header_timeout_s: args.header_timeout,
+        max_streams: args.max_streams,
+        shutdown_timeout_s: args.shutdown_timeout,
         ..defaults
     };
     config.validate()?;
@@ -69,8 +96,9 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
             )
         })?;
     let dir = args.detector.clone();
-    runtime
-        .block_on(ecg_anomaly::serve::serve(config, dir, device))
-        .about(args.detector.display())
-        .hint(DETECTOR_HINT)
+    let served = runtime.block_on(ecg_anomaly::serve::serve(config, dir, device));
+    // The drain's deadline has passed: an inference still running on a blocking thread is not
+    // waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    served.about(args.detector.display()).hint(DETECTOR_HINT)
 }
