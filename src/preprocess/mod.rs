@@ -22,7 +22,10 @@ pub mod segment;
 pub mod template;
 pub mod window;
 
-pub use check::{check_fs, check_signal};
+pub use check::{
+    MAX_ECG_AMPLITUDE, MAX_ECG_FS, MIN_ECG_FS, check_amplitude, check_ecg_fs, check_fs,
+    check_signal,
+};
 pub use filter::{BandPass, FilterChain, HighPass, LowPass, MedianBaseline, Notch, SignalFilter};
 pub use normalize::{MinMax, NORM_EPS, Normalization, Normalizer, WindowZScore, ZScore};
 pub use pipeline::{BeatPipeline, ProcessedSignal};
