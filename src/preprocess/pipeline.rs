@@ -158,8 +158,8 @@ impl ProcessedSignal {
 
 impl BeatPipeline {
     /// Checks every setting against its documented range: `resample_to` an ECG rate
-    /// ([`MIN_ECG_FS`](super::MIN_ECG_FS)..=[`MAX_ECG_FS`](super::MAX_ECG_FS) Hz), `before_s` and `after_s` within
-    /// `0..=`[`MAX_WINDOW_S`] s and not both 0, the band-pass's cutoffs `0 < low_hz < high_hz`
+    /// ([`MIN_ECG_FS`](super::MIN_ECG_FS)..=[`MAX_ECG_FS`](super::MAX_ECG_FS) Hz), `before_s`
+    /// and `after_s` within `0..=`[`MAX_WINDOW_S`] s and not both 0, the band-pass's cutoffs `0 < low_hz < high_hz`
     /// (below the Nyquist frequency of `resample_to` when set) and its order
     /// `1..=`[`MAX_ORDER`](super::filter::MAX_ORDER), the quality check's durations within
     /// `(0, 60]` s, its amplitude and ratio finite and `>= 0`, its noise band `> 0` Hz, and
@@ -169,6 +169,12 @@ impl BeatPipeline {
             check_ecg_fs("pipeline.resample_to", to)?;
         }
         self.window_seconds()?;
+        if self.before_s + self.after_s <= 0.0 {
+            return Err(Error::invalid(
+                "window",
+                "before_s and after_s are both 0 s",
+            ));
+        }
         if let Some(filter) = &self.filter {
             let (low, high) = (filter.low_hz, filter.high_hz);
             let nyquist = self.resample_to.map_or(f64::INFINITY, |fs| fs / 2.0);
@@ -265,7 +271,8 @@ impl BeatPipeline {
     ///
     /// Errors: empty or non-finite signal (naming the sample), a sample beyond
     /// [`MAX_ECG_AMPLITUDE`](super::MAX_ECG_AMPLITUDE), a rate outside
-    /// [`MIN_ECG_FS`](super::MIN_ECG_FS)..=[`MAX_ECG_FS`](super::MAX_ECG_FS) Hz ([`check_ecg_fs`]), a bad filter, and
+    /// [`MIN_ECG_FS`](super::MIN_ECG_FS)..=[`MAX_ECG_FS`](super::MAX_ECG_FS) Hz
+    /// ([`check_ecg_fs`]), a bad filter, and
     /// [`Error::Limit`] for a lead (or the lead resampled) longer than
     /// [`max_input_samples`](Self::max_input_samples).
     pub fn run(&self, signal: &[f32], fs: f64) -> Result<ProcessedSignal> {
@@ -612,6 +619,11 @@ mod tests {
             },
             BeatPipeline {
                 max_input_samples: 0,
+                ..Default::default()
+            },
+            BeatPipeline {
+                before_s: 0.0,
+                after_s: 0.0,
                 ..Default::default()
             },
         ];
