@@ -115,7 +115,9 @@ pub struct Detector {
 }
 
 impl Detector {
-    /// Joins fitted parts, checking that they agree (kinds, shapes, a finite threshold).
+    /// Joins fitted parts, checking that they agree (kinds, shapes, a finite threshold, a
+    /// valid configuration whose pipeline cuts beats of the model's input length at the
+    /// detector's rate).
     pub fn from_parts(parts: Parts) -> Result<Detector> {
         let detector = Detector { parts };
         detector.check(Path::new(""))?;
@@ -265,7 +267,6 @@ impl Detector {
         config
             .validate()
             .map_err(|e| artifact(&config_path, e.to_string()))?;
-        check_window(&config, &metadata).map_err(|m| artifact(&config_path, m))?;
         normalizer
             .validate()
             .map_err(|e| artifact(dir.join(NORMALIZER), e.to_string()))?;
@@ -284,6 +285,7 @@ impl Detector {
         score
             .validate(seq)
             .map_err(|m| artifact(dir.join(SCORE), m))?;
+        check_window(&config, &metadata).map_err(|m| artifact(&config_path, m))?;
         let weights = dir.join(WEIGHTS);
         let bytes = std::fs::read(&weights).map_err(|e| Error::io(&weights, e))?;
         let checksum = fingerprint_bytes(&bytes);
@@ -332,6 +334,11 @@ impl Detector {
         let meta = &p.metadata;
         let spec = &p.config.model;
         let config_path = dir.join(CONFIG);
+        // What load refuses, save and from_parts refuse too: a saved folder always loads.
+        p.config
+            .validate()
+            .map_err(|e| artifact(&config_path, e.to_string()))?;
+        check_window(&p.config, meta).map_err(|m| artifact(&config_path, m))?;
         if p.model.kind() != spec.kind() {
             let msg = format!("holds {:?}, the model is {:?}", spec.kind(), p.model.kind());
             return Err(artifact(&config_path, msg));
@@ -402,7 +409,7 @@ fn check_window(config: &DetectorConfig, meta: &Metadata) -> std::result::Result
     if window.len() != meta.seq {
         return Err(format!(
             "the pipeline's beat window (before_s {} s + after_s {} s) is {} samples at {fs} Hz, \
-             but the model takes {} ({METADATA})",
+             but the model's input length is {} ({METADATA})",
             pipeline.before_s,
             pipeline.after_s,
             window.len(),
