@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 root=..
 mitdb="${ECG_DATA_DIR:?set ECG_DATA_DIR to the folder that holds mitdb/}/mitdb"
 detector="${ECG_FUZZ_DETECTOR:-$root/target/quickstart-detector}"
-for t in wfdb_header decode_212 decode_16 annotations csv detector_load; do
+for t in wfdb_header decode_212 decode_16 annotations csv config_json detector_load; do
   mkdir -p "corpus/$t"
 done
 for r in 100 101 102 200 208 232; do
@@ -24,6 +24,12 @@ for n in 5 50 500; do
   # First byte 0: `,` delimiter, automatic header.
   { printf '\0'; head -n "$n" "$csv"; } > "corpus/csv/first-$n.csv"
 done
+# config_json: the first byte picks the rate; then a pipeline or threshold rule as JSON.
+printf '\002{}' > corpus/config_json/empty.json
+printf '\002{"resample_to": 180.0, "before_s": 0.3, "after_s": 0.4}' > corpus/config_json/pipeline.json
+printf '\001{"filter": null, "quality": null, "max_input_samples": 5000}' > corpus/config_json/bare.json
+printf '\000{"kind": "percentile", "q": 99.0}' > corpus/config_json/percentile.json
+printf '\003{"kind": "mean_std", "k": 3.0}' > corpus/config_json/mean_std.json
 if [ -d "$detector" ]; then
   i=0
   for f in $(ls "$detector" | LC_ALL=C sort); do

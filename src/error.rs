@@ -96,22 +96,31 @@ pub enum Error {
     /// unsupported device strategy, failure reported by burn-train).
     #[error("training: {0}")]
     Training(String),
-    /// An input is larger than a [`ReadLimits`](crate::limits::ReadLimits) limit allows (a
-    /// header with too many lines, a signal with too many samples, a CSV line too long).
-    /// Raise the named limit when the input is genuine.
+    /// An input is larger than a limit allows: a [`ReadLimits`](crate::limits::ReadLimits)
+    /// field (a header with too many lines, a signal with too many samples, a CSV line too
+    /// long) or a setting of the processing (a lead longer than
+    /// [`BeatPipeline::max_input_samples`](crate::preprocess::BeatPipeline::max_input_samples),
+    /// a resampling whose output would be too long). Raise the named limit when the input is
+    /// genuine.
     #[error(
-        "{path}: {message} (limit `ReadLimits::{limit}` = {max}; raise it if the input is genuine)"
+        "{}{message} (limit `{}` = {max}; raise it if the input is genuine)",
+        path_prefix(path),
+        qualified(limit)
     )]
     Limit {
-        /// The file at fault.
+        /// The file at fault (empty for an input in memory).
         path: PathBuf,
-        /// The [`ReadLimits`](crate::limits::ReadLimits) field that was exceeded.
+        /// The setting that was exceeded: a [`ReadLimits`](crate::limits::ReadLimits) field by
+        /// its name (`max_samples`), any other as `Type::field`.
         limit: &'static str,
         /// Its value.
         max: u64,
         /// What exceeded it, and where (line, sample).
         message: String,
     },
+    /// A signal gave no beat to judge or fit on; [`NoBeats`] says why.
+    #[error("no beat to judge: {0}")]
+    NoBeats(NoBeats),
     /// A path that must name a regular file names something else (a FIFO, a device such as
     /// `/dev/zero`, a folder, a socket); found before any read, so nothing blocks.
     #[error("{path}: not a regular file ({kind})")]
@@ -151,6 +160,58 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+/// Why a signal gave no beat ([`Error::NoBeats`]): the caller can tell "no beats" from
+/// "wrong input" and say which.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NoBeats {
+    /// The beat window is longer than the whole signal.
+    #[error(
+        "the beat window ({window} samples) is longer than the signal ({samples} samples at \
+         {fs} Hz): send a longer lead"
+    )]
+    WindowLongerThanSignal {
+        /// Samples of one beat's window.
+        window: usize,
+        /// Samples of the signal (at the pipeline's rate).
+        samples: usize,
+        /// The pipeline's rate, Hz.
+        fs: f64,
+    },
+    /// The R-peak detector found no beat.
+    #[error(
+        "no R-peak found in {seconds:.1} s of signal at {fs} Hz: a flat lead, noise, the \
+         wrong lead, or a wrong sampling rate?"
+    )]
+    NoPeaks {
+        /// Length of the signal, seconds.
+        seconds: f64,
+        /// The pipeline's rate, Hz.
+        fs: f64,
+    },
+    /// R-peaks were found, but none has its whole window inside the signal.
+    #[error("{peaks} R-peak(s) found, but no beat window fits inside the signal")]
+    NoCompleteBeat {
+        /// R-peaks found.
+        peaks: usize,
+    },
+    /// Beats were cut, but every one failed the quality check (flat, clipped or noisy), so
+    /// none can be trained on.
+    #[error("{beats} beat(s) found, but none passed the quality check (flat, clipped or noisy)")]
+    AllUnusable {
+        /// Beats cut.
+        beats: usize,
+    },
+}
+
+/// A limit's name as the user sets it: a bare name is a [`ReadLimits`](crate::limits::ReadLimits)
+/// field.
+fn qualified(limit: &str) -> std::borrow::Cow<'_, str> {
+    match limit.contains("::") {
+        true => limit.into(),
+        false => format!("ReadLimits::{limit}").into(),
     }
 }
 

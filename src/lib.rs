@@ -59,7 +59,7 @@ pub mod threshold;
 #[cfg(feature = "burn")]
 pub mod train;
 
-pub use error::{Error, Result};
+pub use error::{Error, NoBeats, Result};
 
 /// What most programs need, in one `use ecg_anomaly::prelude::*;`: signals in, the beat
 /// pipeline, the detector's configuration, the fitted detector and its verdicts, devices.
@@ -82,7 +82,7 @@ pub mod prelude {
     pub use crate::threshold::ThresholdMethod;
     #[cfg(feature = "burn")]
     pub use crate::train::TrainingConfig;
-    pub use crate::{Error, Result};
+    pub use crate::{Error, NoBeats, Result};
     #[cfg(feature = "burn")]
     pub use burn::tensor::Device;
 }

@@ -398,8 +398,11 @@ fn bad_inputs_exit_1_naming_the_file_with_a_hint() {
         stderr.contains("hint: is --fs the CSV's sampling rate"),
         "{stderr}"
     );
-    // A wrong but valid rate runs, and says that most beats look abnormal.
-    let out = run(&["detect", "--detector", d, "--fs", "20", CSV]);
+    // A rate no ECG has (20 Hz) is refused, saying so; a wrong but valid rate runs, and says
+    // that most beats look abnormal.
+    let stderr = fails(&["detect", "--detector", d, "--fs", "20", CSV], 1);
+    assert!(stderr.contains("not an ECG sampling rate"), "{stderr}");
+    let out = run(&["detect", "--detector", d, "--fs", "60", CSV]);
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(

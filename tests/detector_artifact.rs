@@ -11,7 +11,7 @@ use ecg_anomaly::detector::{
     fingerprint_bytes,
 };
 use ecg_anomaly::model::{ConvVaeConfig, LstmAutoencoderConfig, ReconstructionModel};
-use ecg_anomaly::preprocess::{Normalization, ZScore};
+use ecg_anomaly::preprocess::{BeatPipeline, Normalization, ZScore};
 use ecg_anomaly::score::{Calibration, ContextConfig, ContextScore, ReconstructionError};
 use ecg_anomaly::threshold::{Threshold, ThresholdMethod};
 
@@ -62,8 +62,15 @@ fn detector(spec: ModelSpec, device: &Device) -> Detector {
     };
     Detector::from_parts(Parts {
         model: spec.init(device).unwrap(),
+        // The pipeline cuts the model's SEQ = 10 + 14 samples at the detector's 360 Hz.
         config: DetectorConfig {
             model: spec,
+            pipeline: BeatPipeline {
+                resample_to: Some(360.0),
+                before_s: 10.0 / 360.0,
+                after_s: 14.0 / 360.0,
+                ..Default::default()
+            },
             ..Default::default()
         },
         normalizer,

@@ -1,8 +1,11 @@
-//! Property test: a saved detector folder whose files are corrupted (bytes flipped, digits
+//! Property tests: a saved detector folder whose files are corrupted (bytes flipped, digits
 //! rewritten, truncated, replaced) loads as `Ok` or `Err`, never panics; a detector that does
-//! load judges beats without panicking and gives finite scores.
+//! load judges beats without panicking and gives finite scores. And any `DetectorConfig` that
+//! `validate()` accepts fits and detects, any folder `Detector::load` accepts detects, without
+//! panic, abort or an allocation over the binary's 1 GiB cap.
 #![cfg(feature = "burn")]
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,6 +14,49 @@ use ecg_anomaly::prelude::*;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
+
+/// The memory cap of this test binary: one allocation over 1 GiB fails, so an allocation
+/// sized by a configuration value (10^12 beats of history) aborts the test at once instead of
+/// paging the machine to death. Nothing these tests do legitimately needs that much at once.
+struct Capped;
+
+const CAP: usize = 1 << 30;
+
+// SAFETY: every call is forwarded to `System` with the caller's arguments, or refused with a
+// null pointer (which `GlobalAlloc` allows: the caller then reports the failure).
+unsafe impl GlobalAlloc for Capped {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if layout.size() > CAP {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: forwarded as is (the caller upholds `alloc`'s contract).
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if layout.size() > CAP {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: forwarded as is.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded as is.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if new_size > CAP {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: forwarded as is.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Capped = Capped;
 
 /// The files of one small fitted detector, by name, and its device.
 struct Base {
@@ -145,5 +191,260 @@ proptest! {
             }
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// Leads for the configuration property: 60 s to fit on and 20 s to judge, at 250 Hz.
+fn leads() -> &'static (Vec<f32>, Vec<f32>) {
+    static LEADS: OnceLock<(Vec<f32>, Vec<f32>)> = OnceLock::new();
+    LEADS.get_or_init(|| {
+        let lead = |seconds, seed| {
+            generate(&SyntheticConfig {
+                fs: 250.0,
+                length: SyntheticLength::Seconds(seconds),
+                seed,
+                ..Default::default()
+            })
+            .unwrap()
+            .ecg
+            .leads[0]
+                .clone()
+        };
+        (lead(60.0, 3), lead(20.0, 4))
+    })
+}
+
+/// Each numeric (or numeric-holding) setting of a `DetectorConfig` as a JSON pointer, with
+/// values in and out of its documented range: 0, the bounds, just past them, 10^12, 10^300.
+fn settings() -> Vec<(&'static str, Vec<serde_json::Value>)> {
+    use serde_json::json;
+    let big = json!(1_000_000_000_000u64);
+    vec![
+        (
+            "/pipeline/before_s",
+            vec![json!(0.0), json!(0.1), json!(2.0), json!(2.5), json!(1e300)],
+        ),
+        (
+            "/pipeline/after_s",
+            vec![
+                json!(0.0),
+                json!(0.3),
+                json!(2.0),
+                json!(-1.0),
+                json!(1e300),
+            ],
+        ),
+        (
+            "/pipeline/resample_to",
+            vec![
+                json!(null),
+                json!(50.0),
+                json!(125.0),
+                json!(180.0),
+                json!(0.25),
+                json!(1e12),
+                json!(500.0),
+            ],
+        ),
+        (
+            "/pipeline/max_input_samples",
+            vec![json!(0), json!(1), json!(2000), big.clone()],
+        ),
+        (
+            "/pipeline/filter",
+            vec![
+                json!(null),
+                json!({"low_hz": 0.5, "high_hz": 40.0, "order": 2}),
+                json!({"low_hz": 5.0, "high_hz": 3.0, "order": 2}),
+                json!({"low_hz": 0.5, "high_hz": 100.0, "order": 8}),
+                json!({"low_hz": 1e-300, "high_hz": 1e300, "order": 9}),
+            ],
+        ),
+        (
+            "/pipeline/quality",
+            vec![
+                json!(null),
+                json!({"flat_window_s": 0.0}),
+                json!({"rail_run_s": 1e300}),
+                json!({"flat_ptp": -1.0}),
+                json!({"max_noise_ratio": 1e300}),
+                json!({"noise_hz": 200.0}),
+            ],
+        ),
+        (
+            "/validation_fraction",
+            vec![
+                json!(0.0),
+                json!(0.01),
+                json!(0.5),
+                json!(0.99),
+                json!(1.0),
+                json!(1e300),
+            ],
+        ),
+        (
+            "/score",
+            vec![
+                json!({"kind": "mae"}),
+                json!({"kind": "max_moving_average", "window": 0}),
+                json!({"kind": "max_moving_average", "window": 5}),
+                json!({"kind": "max_moving_average", "window": 1 << 20}),
+                json!({"kind": "max_moving_average", "window": big.clone()}),
+                json!({"kind": "mahalanobis", "regularization": {"shrinkage": 2.0}}),
+                json!({"kind": "mahalanobis", "regularization": {"ridge": 0.1}}),
+                json!({"kind": "kl"}),
+            ],
+        ),
+        (
+            "/threshold",
+            vec![
+                json!({"kind": "percentile", "q": 101.0}),
+                json!({"kind": "percentile", "q": 0.0}),
+                json!({"kind": "mean_std", "k": 1e308}),
+                json!({"kind": "fixed", "value": -1e308}),
+                json!({"kind": "contamination", "fraction": 1.0}),
+                json!({"kind": "labelled_best_f1"}),
+            ],
+        ),
+        (
+            "/context",
+            vec![
+                json!({"reference": {"kind": "running", "beats": 5}}),
+                json!({"reference": {"kind": "running", "beats": 20}}),
+                json!({"reference": {"kind": "running", "beats": big.clone()}}),
+                json!({"rhythm": true, "template": true, "reference": {"kind": "record"}}),
+                json!({"rhythm": true, "reference": {"kind": "record_median"}, "fusion": "max"}),
+            ],
+        ),
+        (
+            "/training/batch_size",
+            vec![json!(0), json!(1), json!(7), big.clone()],
+        ),
+        ("/training/epochs", vec![json!(0), json!(1), big.clone()]),
+        (
+            "/training/learning_rate",
+            vec![json!(0.0), json!(0.01), json!(11.0), json!(1e300)],
+        ),
+        (
+            "/training/patience",
+            vec![json!(0), json!(1), json!(null), big.clone()],
+        ),
+        (
+            "/training/num_workers",
+            vec![json!(0), json!(2), big.clone()],
+        ),
+        (
+            "/training/gradient_clip_norm",
+            vec![json!(null), json!(1e-300), json!(0.0), json!(1.0)],
+        ),
+        ("/training/weight_decay", vec![json!(0.0), json!(2.0)]),
+        (
+            "/model/config/hidden",
+            vec![json!(0), json!(1), json!(8), json!(4097)],
+        ),
+        (
+            "/model/config/layers",
+            vec![json!(0), json!(1), json!(2), json!(17)],
+        ),
+        (
+            "/model/config/dropout",
+            vec![json!(0.0), json!(0.5), json!(1.0), json!(-0.1)],
+        ),
+        (
+            "/model/config/time_features",
+            vec![json!(0), json!(3), json!(5000)],
+        ),
+    ]
+}
+
+/// `config.json` (and `context.json`'s copy of the context settings) of the base folder with
+/// `value` as the configuration, in a fresh folder.
+fn folder_with_config(value: &serde_json::Value, case: usize) -> PathBuf {
+    let dir = folder(&format!("config-{case}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, bytes) in &base().files {
+        let bytes = match name.as_str() {
+            "config.json" => serde_json::to_vec(value).unwrap(),
+            "context.json" => {
+                let mut context: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+                if let Some(c) = value.get("context") {
+                    context["config"] = c.clone();
+                }
+                serde_json::to_vec(&context).unwrap()
+            }
+            _ => bytes.clone(),
+        };
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    dir
+}
+
+proptest! {
+    // Issue 29. 64 cases of one to three settings each set in or out of range: the JSON is
+    // refused, or validate() refuses it, or it fits (one epoch of a small model, under a
+    // second) and detects without panic or abort; and the same configuration in a saved
+    // folder either fails to load or detects. Every setting's allocations are bounded by its
+    // validated range, so no case can ask for unbounded memory.
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn any_configuration_validate_accepts_fits_and_detects_and_any_loaded_folder_detects(
+        edits in vec((any::<Index>(), any::<Index>()), 1..4),
+    ) {
+        static CASE: AtomicUsize = AtomicUsize::new(0);
+        let case = CASE.fetch_add(1, Ordering::Relaxed);
+        let settings = settings();
+        let (_, base_config) = base()
+            .files
+            .iter()
+            .find(|(name, _)| name == "config.json")
+            .unwrap();
+        let mut value: serde_json::Value = serde_json::from_slice(base_config).unwrap();
+        for (setting, pick) in &edits {
+            let (pointer, values) = &settings[setting.index(settings.len())];
+            let slot = value.pointer_mut(pointer).unwrap();
+            *slot = values[pick.index(values.len())].clone();
+        }
+        let (train, test) = leads();
+        let device = default_device();
+
+        // The folder half: what load accepts, detects (or says why not).
+        let dir = folder_with_config(&value, case);
+        if let Ok(detector) = Detector::load(&dir, &device) {
+            prop_assert!(detector.config().validate().is_ok());
+            match detector.detect_signal(test, 250.0) {
+                Ok(verdicts) => {
+                    prop_assert!(!verdicts.is_empty());
+                    prop_assert!(verdicts.iter().all(|v| v.score.is_finite()));
+                }
+                Err(e) => prop_assert!(!matches!(e, Error::Backend(_)), "{}", e),
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+
+        // The fitting half. What each case came to, for `--nocapture`.
+        let outcome = |what: &str| eprintln!("config case {case}: {what}");
+        let Ok(config) = serde_json::from_value::<DetectorConfig>(value) else {
+            outcome("not a configuration");
+            return Ok(());
+        };
+        if let Err(e) = config.validate() {
+            outcome(&format!("refused by validate: {e}"));
+            return Ok(());
+        }
+        let fitted = config.fit_signal(train, 250.0, &device);
+        outcome(&format!("valid; fit: {:?}", fitted.as_ref().map(|_| "ok").map_err(|e| e.to_string())));
+        if let Ok(detector) = fitted {
+            if let Ok(verdicts) = detector.detect_signal(test, 250.0) {
+                prop_assert!(!verdicts.is_empty());
+                prop_assert!(verdicts.iter().all(|v| v.score.is_finite()));
+            }
+            // A fitted detector saves, and what it saved loads.
+            let dir = folder(&format!("fitted-{case}"));
+            detector.save(&dir).unwrap();
+            let loaded = Detector::load(&dir, &device);
+            prop_assert!(loaded.is_ok(), "{:?}", loaded.err());
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 }

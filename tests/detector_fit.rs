@@ -190,13 +190,217 @@ fn bad_input_gives_typed_errors() {
     );
     assert!(detector.detect_signal(&[], 125.0).is_err());
     assert!(detector.detect_signal(&[1.0; 500], f64::NAN).is_err());
-    // Too short for a beat: no verdict, no error.
+    // Too short for a beat: an error that says so, not an empty answer.
+    let err = detector.detect_signal(&[0.0; 50], 125.0).unwrap_err();
     assert!(
-        detector
-            .detect_signal(&[0.0; 50], 125.0)
-            .unwrap()
-            .is_empty()
+        matches!(
+            err,
+            Error::NoBeats(NoBeats::WindowLongerThanSignal {
+                samples: 50,
+                window: 112,
+                ..
+            })
+        ),
+        "{err}"
     );
+}
+
+/// Issue 29: where no beat can be judged, `detect_signal` and `fit_signal` say why (a typed
+/// error), and inputs no ECG has (a rate in kHz, 0.25 Hz, a lead scaled to 1e20) are errors,
+/// returned at once; a flat lead, noise or a single beat never panics the fit.
+#[test]
+fn no_beat_to_judge_is_an_error_that_says_why() {
+    let detector = detector();
+    let test = record(125.0, 60.0, 0.1, 16);
+    let lead = &test.ecg.leads[0];
+    let intact = detector.detect_signal(lead, 125.0).unwrap();
+    assert!(intact.len() > 50, "{} beats in 60 s", intact.len());
+
+    // A flat lead (its band-pass's edge transients may pass for a peak or two, too near the
+    // ends to cut a beat around), and silence.
+    let flat = vec![0.25f32; lead.len()];
+    let err = detector.detect_signal(&flat, 125.0).unwrap_err();
+    let beatless = |e: &Error| {
+        matches!(
+            e,
+            Error::NoBeats(NoBeats::NoPeaks { .. } | NoBeats::NoCompleteBeat { .. })
+        )
+    };
+    assert!(beatless(&err), "{err}");
+    assert!(err.to_string().starts_with("no beat to judge"), "{err}");
+    let err = detector
+        .detect_signal(&vec![0.0; lead.len()], 125.0)
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::NoBeats(NoBeats::NoPeaks { .. })),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("no R-peak found in 60.0 s"),
+        "{err}"
+    );
+    let huge: Vec<f32> = lead.iter().map(|v| v * 1e20).collect();
+    let err = detector.detect_signal(&huge, 125.0).unwrap_err();
+    assert!(matches!(err, Error::Signal { .. }), "{err}");
+    assert!(err.to_string().contains("amplitude"), "{err}");
+    let started = std::time::Instant::now();
+    for fs in [0.25, 0.125] {
+        let err = detector.detect_signal(lead, fs).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidArgument { name: "fs", .. }),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("not an ECG sampling rate"),
+            "{err}"
+        );
+    }
+    let err = detector.detect_signal(lead, 0.125).unwrap_err().to_string();
+    assert!(err.contains("0.125 kHz is 125 Hz"), "{err}");
+    assert!(started.elapsed().as_secs() < 5, "refused at once");
+
+    let device = default_device();
+    let config = DetectorConfig {
+        model: ModelSpec::LstmAutoencoder(LstmAutoencoderConfig {
+            hidden: 8,
+            latent: 4,
+            ..Default::default()
+        }),
+        training: TrainingConfig {
+            epochs: 1,
+            quiet: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    // A flat lead, a minute of noise, a lead with one beat: errors, not panics.
+    let err = config.fit_signal(&flat, 125.0, &device).unwrap_err();
+    assert!(beatless(&err), "{err}");
+    let noise: Vec<f32> = (0..7500u32)
+        .map(|i| ((i.wrapping_mul(2_654_435_761) >> 16) % 1000) as f32 / 1000.0 - 0.5)
+        .collect();
+    if let Err(err) = config.fit_signal(&noise, 125.0, &device) {
+        assert!(
+            matches!(err, Error::NoBeats(_) | Error::InvalidArgument { .. }),
+            "{err}"
+        );
+    }
+    let first = intact[0].position.unwrap();
+    let one_beat = &lead[first.saturating_sub(60)..first + 100];
+    let err = config.fit_signal(one_beat, 125.0, &device).unwrap_err();
+    assert!(
+        matches!(err, Error::NoBeats(_) | Error::InvalidArgument { .. }),
+        "{err}"
+    );
+    let err = config
+        .fit_records(&[(flat.as_slice(), 125.0), (&flat[..100], 125.0)], &device)
+        .unwrap_err();
+    assert!(matches!(err, Error::NoBeats(_)), "{err}");
+}
+
+/// Issue 29: the signal's length is bounded by a setting that the limit error names.
+#[test]
+fn a_signal_over_the_pipelines_bound_is_a_limit_naming_the_setting() {
+    let mut parts = detector().clone().into_parts();
+    parts.config.pipeline.max_input_samples = 10_000;
+    let bounded = Detector::from_parts(parts).unwrap();
+    let test = record(125.0, 100.0, 0.1, 17);
+    let lead = &test.ecg.leads[0];
+    assert!(bounded.detect_signal(&lead[..10_000], 125.0).is_ok());
+    // Too long as given, and too long once resampled from 50 Hz to the detector's 125 Hz.
+    let slow = vec![0.0f32; 4001];
+    for (signal, fs) in [(&lead[..10_001], 125.0), (&slow[..], 50.0)] {
+        let err = bounded.detect_signal(signal, fs).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                Error::Limit {
+                    limit: "BeatPipeline::max_input_samples",
+                    max: 10_000,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("BeatPipeline::max_input_samples"),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        detector().pipeline().max_input_samples,
+        48 * 3600 * 1000,
+        "the default: 48 h at 1 kHz"
+    );
+}
+
+/// Issue 29: `Detector::load` validates the whole configuration and checks the pipeline's
+/// window and rate against the model's input; a folder it accepts detects.
+#[test]
+fn load_refuses_settings_out_of_range_and_a_window_the_model_cannot_take() {
+    let detector = detector();
+    let dir = std::env::temp_dir().join(format!("ecg-detector-bounds-{}", std::process::id()));
+    detector.save(&dir).unwrap();
+    let config_path = dir.join("config.json");
+    let context_path = dir.join("context.json");
+    let original = std::fs::read_to_string(&config_path).unwrap();
+    let original_context = std::fs::read_to_string(&context_path).unwrap();
+    let test = record(125.0, 60.0, 0.1, 18);
+    let lead = &test.ecg.leads[0];
+    let edit = |pointer: &str, value: serde_json::Value| {
+        let mut json: serde_json::Value = serde_json::from_str(&original).unwrap();
+        *json.pointer_mut(pointer).unwrap() = value;
+        std::fs::write(&config_path, json.to_string()).unwrap();
+    };
+    let cases = [
+        ("/pipeline/before_s", serde_json::json!(1e300), "before_s"),
+        (
+            "/pipeline/resample_to",
+            serde_json::json!(0.25),
+            "resample_to",
+        ),
+        (
+            "/pipeline/resample_to",
+            serde_json::json!(250.0),
+            "resamples to",
+        ),
+        ("/pipeline/after_s", serde_json::json!(0.3), "beat window"),
+        (
+            "/training/batch_size",
+            serde_json::json!(1u64 << 40),
+            "batch_size",
+        ),
+    ];
+    for (pointer, value, what) in cases {
+        edit(pointer, value);
+        let err = Detector::load(&dir, &default_device()).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, Error::Artifact { .. }), "{pointer}: {text}");
+        assert!(
+            text.contains("config.json") && text.contains(what),
+            "{pointer}: {text}"
+        );
+    }
+    // A running reference of 10^12 beats, in both files that hold it: refused at load (it
+    // aborted the process at the first detection).
+    let running = serde_json::json!({"kind": "running", "beats": 1_000_000_000_000u64});
+    edit("/context/reference", running.clone());
+    let mut context: serde_json::Value = serde_json::from_str(&original_context).unwrap();
+    context["config"]["reference"] = running;
+    std::fs::write(&context_path, context.to_string()).unwrap();
+    let err = Detector::load(&dir, &default_device())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("context.reference.beats"), "{err}");
+    // The intact folder loads and judges as before.
+    std::fs::write(&config_path, &original).unwrap();
+    std::fs::write(&context_path, &original_context).unwrap();
+    let loaded = Detector::load(&dir, &default_device()).unwrap();
+    assert_eq!(
+        loaded.detect_signal(lead, 125.0).unwrap(),
+        detector.detect_signal(lead, 125.0).unwrap()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -233,6 +233,55 @@ fn bad_samples_and_settings_are_errors_and_the_stream_goes_on() {
     assert!(StreamingDetector::new(detector, 0.0, StreamConfig::default()).is_err());
 }
 
+/// Issue 29: sizes from a configuration are bounded before anything is allocated (a history
+/// of 10^12 beats aborted the process at the first beat), a rate in kHz is refused with a hint,
+/// and a stream that judged no beat says why at its end.
+#[test]
+fn unbounded_settings_and_rates_are_refused_and_a_beatless_stream_says_why() {
+    let detector = detector();
+    let huge = 1_000_000_000_000usize;
+    let config = StreamConfig {
+        record_beats: huge,
+        ..Default::default()
+    };
+    let err = StreamingDetector::new(detector.clone(), 125.0, config).unwrap_err();
+    assert!(err.to_string().contains("record_beats"), "{err}");
+    assert!(config.validate().is_err());
+    StreamConfig::default().validate().unwrap();
+    // A running reference of 10^12 beats is refused where the detector is put together.
+    let mut parts = (*detector).clone().into_parts();
+    let reference = Reference::Running { beats: huge };
+    parts.context.config.reference = reference;
+    parts.config.context.reference = reference;
+    let err = Detector::from_parts(parts).unwrap_err().to_string();
+    assert!(err.contains("context.reference.beats"), "{err}");
+    // A rate in kHz: an error at once, with the rate in Hz.
+    let err = StreamingDetector::new(detector.clone(), 0.125, StreamConfig::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("0.125 kHz is 125 Hz"), "{err}");
+    // Twenty seconds of a flat lead: no beat, and the stream says why at its end.
+    let mut stream =
+        StreamingDetector::new(detector.clone(), 125.0, StreamConfig::default()).unwrap();
+    assert!(stream.push(&[0.3; 2500]).unwrap().is_empty());
+    let err = stream.finish().unwrap_err();
+    assert!(
+        matches!(err, Error::NoBeats(NoBeats::NoPeaks { .. })),
+        "{err}"
+    );
+    // Shorter than a beat window.
+    let mut stream = StreamingDetector::new(detector, 125.0, StreamConfig::default()).unwrap();
+    stream.push(&[0.3; 50]).unwrap();
+    let err = stream.finish().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::NoBeats(NoBeats::WindowLongerThanSignal { samples: 50, .. })
+        ),
+        "{err}"
+    );
+}
+
 #[test]
 fn mitbih_records_stream_like_they_run_offline() {
     let Some(dir) = common::mitdb_dir("mitbih_records_stream_like_they_run_offline") else {

@@ -76,6 +76,14 @@ impl BaselineWander {
         })
     }
 
+    /// The checks of [`new`](Self::new) and [`with_components`](Self::with_components) on a
+    /// value that may have skipped them (deserialised).
+    pub fn validate(&self) -> Result<()> {
+        Self::new(self.fs, self.amplitude, self.frequency_hz)?
+            .with_components(self.components)
+            .map(drop)
+    }
+
     /// Sums `components` independent sinusoids (1 to 16) instead of one.
     pub fn with_components(mut self, components: usize) -> Result<Self> {
         if !(1..=16).contains(&components) {

@@ -49,6 +49,15 @@ impl GaussianNoise {
         })
     }
 
+    /// The checks of [`std`](Self::std) and [`snr_db`](Self::snr_db) on a value that may
+    /// have skipped them (deserialised).
+    pub fn validate(&self) -> Result<()> {
+        match self.level {
+            NoiseLevel::Std(std) => Self::std(std).map(drop),
+            NoiseLevel::SnrDb(db) => Self::snr_db(db).map(drop),
+        }
+    }
+
     /// The configured level.
     pub fn level(&self) -> NoiseLevel {
         self.level

@@ -36,6 +36,11 @@ impl StressNoise {
         Ok(Self { fs, snr_db })
     }
 
+    /// The checks of [`new`](Self::new) on a value that may have skipped them (deserialised).
+    pub fn validate(&self) -> Result<()> {
+        Self::new(self.fs, self.snr_db).map(drop)
+    }
+
     /// The signal-to-noise ratio in dB.
     pub fn snr_db(&self) -> f32 {
         self.snr_db

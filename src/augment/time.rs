@@ -38,6 +38,11 @@ impl TimeShift {
         Ok(Self { max_shift, fill })
     }
 
+    /// The checks of [`new`](Self::new) on a value that may have skipped them (deserialised).
+    pub fn validate(&self) -> Result<()> {
+        Self::new(self.max_shift, self.fill).map(drop)
+    }
+
     /// Draws a lag uniformly in `-max_shift..=max_shift`; [`Augment::apply`] is
     /// `shift(beat, draw_lag(rng), fill)`.
     pub fn draw_lag(&self, rng: &mut AugmentRng) -> isize {
@@ -112,6 +117,14 @@ impl TimeWarp {
             max_stretch,
             knots: 4,
         })
+    }
+
+    /// The checks of [`new`](Self::new) and [`with_knots`](Self::with_knots) on a value that
+    /// may have skipped them (deserialised).
+    pub fn validate(&self) -> Result<()> {
+        Self::new(self.max_stretch)?
+            .with_knots(self.knots)
+            .map(drop)
     }
 
     /// Uses `knots` speed knots (2 to [`MAX_WARP_KNOTS`]): more knots, wigglier warps.

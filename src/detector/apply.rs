@@ -174,12 +174,17 @@ impl Detector {
 
     /// Cleans a raw lead sampled at `fs` Hz, finds its beats and judges each, exactly as the
     /// training beats were prepared ([`pipeline`](Self::pipeline)). Positions are samples of
-    /// `signal`. A signal with no complete beat gives no verdict.
+    /// `signal`; the result is never empty.
+    ///
+    /// Errors: [`Error::NoBeats`] saying why no beat could be judged (no R-peak found, the
+    /// window longer than the signal, no window inside it); the pipeline's errors
+    /// ([`BeatPipeline::run`](crate::preprocess::BeatPipeline::run)): a rate that is not an
+    /// ECG rate, a sample out of range or not finite, a signal longer than the pipeline's
+    /// [`max_input_samples`](crate::preprocess::BeatPipeline::max_input_samples)
+    /// ([`Error::Limit`]).
     pub fn detect_signal(&self, signal: &[f32], fs: f64) -> Result<Vec<Verdict>> {
         let processed = self.pipeline().run(signal, fs)?;
-        if processed.count() == 0 {
-            return Ok(Vec::new());
-        }
+        processed.check_beats()?;
         self.detect(&processed)
     }
 

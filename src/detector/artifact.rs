@@ -115,7 +115,9 @@ pub struct Detector {
 }
 
 impl Detector {
-    /// Joins fitted parts, checking that they agree (kinds, shapes, a finite threshold).
+    /// Joins fitted parts, checking that they agree (kinds, shapes, a finite threshold, a
+    /// valid configuration whose pipeline cuts beats of the model's input length at the
+    /// detector's rate).
     pub fn from_parts(parts: Parts) -> Result<Detector> {
         let detector = Detector { parts };
         detector.check(Path::new(""))?;
@@ -223,7 +225,10 @@ impl Detector {
 
     /// Reads a detector saved by [`save`](Self::save) onto `device`, checking that every file
     /// is there and readable, that the format and crate versions match this build, that the
-    /// weights match their checksum, and that the weights, configuration and metadata agree.
+    /// weights match their checksum, that the configuration is valid
+    /// ([`DetectorConfig::validate`]: every setting in its documented range), and that the
+    /// weights, configuration and metadata agree: the model's input length is the pipeline's
+    /// beat window at the detector's rate, and that rate is the one the pipeline resamples to.
     /// Errors name the file at fault.
     pub fn load(dir: impl AsRef<Path>, device: &Device) -> Result<Detector> {
         let dir = dir.as_ref();
@@ -259,6 +264,9 @@ impl Detector {
             .model
             .check_limits(&ModelLimits::default())
             .map_err(|e| artifact(&config_path, e.to_string()))?;
+        config
+            .validate()
+            .map_err(|e| artifact(&config_path, e.to_string()))?;
         normalizer
             .validate()
             .map_err(|e| artifact(dir.join(NORMALIZER), e.to_string()))?;
@@ -277,6 +285,7 @@ impl Detector {
         score
             .validate(seq)
             .map_err(|m| artifact(dir.join(SCORE), m))?;
+        check_window(&config, &metadata).map_err(|m| artifact(&config_path, m))?;
         let weights = dir.join(WEIGHTS);
         let bytes = std::fs::read(&weights).map_err(|e| Error::io(&weights, e))?;
         let checksum = fingerprint_bytes(&bytes);
@@ -325,6 +334,11 @@ impl Detector {
         let meta = &p.metadata;
         let spec = &p.config.model;
         let config_path = dir.join(CONFIG);
+        // What load refuses, save and from_parts refuse too: a saved folder always loads.
+        p.config
+            .validate()
+            .map_err(|e| artifact(&config_path, e.to_string()))?;
+        check_window(&p.config, meta).map_err(|m| artifact(&config_path, m))?;
         if p.model.kind() != spec.kind() {
             let msg = format!("holds {:?}, the model is {:?}", spec.kind(), p.model.kind());
             return Err(artifact(&config_path, msg));
@@ -376,6 +390,33 @@ impl Detector {
             .map_err(|m| artifact(dir.join(CONTEXT), m))?;
         Ok(())
     }
+}
+
+/// That the pipeline cuts beats of the model's input length at the detector's rate, when the
+/// rate is known: else `detect_signal` would cut windows the model cannot take (or none).
+fn check_window(config: &DetectorConfig, meta: &Metadata) -> std::result::Result<(), String> {
+    let Some(fs) = meta.fs else {
+        return Ok(()); // fitted on windows of unknown rate: only `detect` applies
+    };
+    let pipeline = &config.pipeline;
+    if pipeline.resample_to != Some(fs) {
+        return Err(format!(
+            "the pipeline resamples to {:?} Hz, but {METADATA} says the detector's rate is {fs} Hz",
+            pipeline.resample_to
+        ));
+    }
+    let window = pipeline.window(fs).map_err(|e| e.to_string())?;
+    if window.len() != meta.seq {
+        return Err(format!(
+            "the pipeline's beat window (before_s {} s + after_s {} s) is {} samples at {fs} Hz, \
+             but the model's input length is {} ({METADATA})",
+            pipeline.before_s,
+            pipeline.after_s,
+            window.len(),
+            meta.seq
+        ));
+    }
+    Ok(())
 }
 
 /// Most values in one input window (`seq * channels`) a loaded detector may take.

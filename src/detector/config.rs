@@ -149,8 +149,17 @@ impl DetectorConfig {
         save_json(self, path.as_ref())
     }
 
-    /// Checks every setting; [`Error::InvalidArgument`] names the first one out of range.
+    /// Checks every setting against its documented range; [`Error::InvalidArgument`] names
+    /// the first one out of range. The parts: [`ModelSpec::validate`],
+    /// [`BeatPipeline::validate`], [`TrainingConfig::validate`], [`ThresholdMethod::validate`]
+    /// (label-based rules refused), [`ContextConfig::validate`]; then `validation_fraction`
+    /// in `(0, 1)`, a moving-average window of `1..=`[`MAX_WINDOW`](super::MAX_WINDOW)
+    /// samples, a Mahalanobis regularisation in range (shrinkage in `[0, 1]`, ridge finite and
+    /// `>= 0`), the KL score only for a ConvVae, and a beat window at the pipeline's rate (360
+    /// Hz when it keeps the input's) that is not empty.
     pub fn validate(&self) -> Result<()> {
+        self.model.validate()?;
+        self.pipeline.validate()?;
         self.training.validate()?;
         self.threshold.validate()?;
         self.context.validate()?;
@@ -172,11 +181,26 @@ impl DetectorConfig {
                 "the KL score needs a variational model (conv_vae)",
             ));
         }
-        if let ScoreMethod::MaxMovingAverage { window: 0 } = self.score {
-            return Err(Error::invalid(
-                "score",
-                "moving-average window must be at least 1",
-            ));
+        if let ScoreMethod::MaxMovingAverage { window } = self.score
+            && !(1..=super::MAX_WINDOW).contains(&window)
+        {
+            let msg = format!(
+                "moving-average window of {window} samples is not in 1..={}",
+                super::MAX_WINDOW
+            );
+            return Err(Error::invalid("score", msg));
+        }
+        if let ScoreMethod::Mahalanobis { regularization } = self.score {
+            let ok = match regularization {
+                CovarianceRegularization::Shrinkage(a) => (0.0..=1.0).contains(&a),
+                CovarianceRegularization::Ridge(r) => r.is_finite() && r >= 0.0,
+            };
+            if !ok {
+                let msg = format!(
+                    "{regularization:?}: shrinkage must be in [0, 1], a ridge finite and >= 0"
+                );
+                return Err(Error::invalid("score.regularization", msg));
+            }
         }
         self.pipeline
             .window(self.pipeline.resample_to.unwrap_or(360.0))?;

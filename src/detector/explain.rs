@@ -45,21 +45,15 @@ impl BeatReconstruction {
 
 impl Detector {
     /// [`detect_signal`](Self::detect_signal) and [`reconstruct`](Self::reconstruct) of the
-    /// same beats, from one pass of the pipeline and one of the model.
+    /// same beats, from one pass of the pipeline and one of the model. Errors as
+    /// `detect_signal`, [`Error::NoBeats`](crate::Error::NoBeats) included.
     pub fn explain_signal(
         &self,
         signal: &[f32],
         fs: f64,
     ) -> Result<(Vec<Verdict>, BeatReconstruction)> {
         let processed = self.pipeline().run(signal, fs)?;
-        if processed.count() == 0 {
-            let empty = BeatReconstruction {
-                seq: self.parts.metadata.seq,
-                inputs: Vec::new(),
-                outputs: Vec::new(),
-            };
-            return Ok((Vec::new(), empty));
-        }
+        processed.check_beats()?;
         self.explain(&processed)
     }
 

@@ -13,7 +13,7 @@ use crate::score::{
 };
 use crate::threshold::Threshold;
 use crate::train::Trainer;
-use crate::{Error, Result};
+use crate::{Error, NoBeats, Result};
 
 impl DetectorConfig {
     /// Fits a detector on `data`: its unlabelled (normal), usable windows, of which the last
@@ -32,7 +32,11 @@ impl DetectorConfig {
         self.validate()?;
         let (normal, context) = normal_windows(data)?;
         let n = normal.labels().len();
-        let held_out = ((n as f64 * self.validation_fraction).round() as usize).clamp(2, n);
+        // `n >= 4` first: the clamp below needs `2 <= n`.
+        let held_out = match n {
+            4.. => ((n as f64 * self.validation_fraction).round() as usize).clamp(2, n),
+            _ => n,
+        };
         if n < 4 || held_out >= n - 1 {
             let msg = format!(
                 "{n} usable normal windows: too few to train on and hold out {:.0} %",
@@ -72,15 +76,22 @@ impl DetectorConfig {
 
     /// Runs the [`pipeline`](Self::pipeline) on a raw lead sampled at `fs` Hz and fits on its
     /// usable beats ([`fit`](Self::fit)). Use it on a recording whose beats are mostly normal.
+    ///
+    /// Errors: [`Error::NoBeats`] when the lead has no beat, or none passed the quality
+    /// check; the pipeline's errors ([`BeatPipeline::run`](crate::preprocess::BeatPipeline::run));
+    /// those of [`fit`](Self::fit).
     pub fn fit_signal(&self, signal: &[f32], fs: f64, device: &Device) -> Result<Detector> {
         self.validate()?;
         let processed = self.pipeline.run(signal, fs)?;
+        usable_beats(&processed)?;
         self.fit(&processed, device)
     }
 
     /// [`fit_signal`](Self::fit_signal) over several recordings (`(lead, fs)` pairs): each is
     /// run through the pipeline, resampled to the first one's rate unless the pipeline names
     /// one, and their usable beats are joined in order before the last ones are held out.
+    /// A recording without usable beats adds none; when no recording has one, the error is
+    /// [`Error::NoBeats`] saying why for the last of them.
     pub fn fit_records(&self, records: &[(&[f32], f64)], device: &Device) -> Result<Detector> {
         self.validate()?;
         let Some(&(_, first_fs)) = records.first() else {
@@ -89,8 +100,13 @@ impl DetectorConfig {
         let mut pipeline = self.pipeline.clone();
         pipeline.resample_to = pipeline.resample_to.or(Some(first_fs));
         let (mut data, mut seq, mut context) = (Vec::new(), 0, Vec::new());
+        let mut why = None;
         for (group, &(lead, fs)) in records.iter().enumerate() {
             let processed = pipeline.run(lead, fs)?;
+            if let Err(e) = usable_beats(&processed) {
+                why = Some(e);
+                continue;
+            }
             seq = processed.beats.len;
             let templates = processed.template_distances()?;
             for i in processed.usable() {
@@ -105,6 +121,9 @@ impl DetectorConfig {
             }
         }
         let count = context.len();
+        if let (0, Some(why)) = (count, why) {
+            return Err(why);
+        }
         let windows = WindowDataset::new(data, seq, 1, vec![false; count])?;
         let config = DetectorConfig {
             pipeline,
@@ -247,6 +266,16 @@ fn normal_windows(data: &impl BeatSource) -> Result<(WindowDataset, Option<Vec<B
         None => None,
     };
     Ok((windows.select(&keep)?, context))
+}
+
+/// [`Error::NoBeats`] when `processed` has no beat, or no usable one.
+fn usable_beats(processed: &crate::preprocess::ProcessedSignal) -> Result<()> {
+    processed.check_beats()?;
+    if processed.usable().is_empty() {
+        let beats = processed.count();
+        return Err(Error::NoBeats(NoBeats::AllUnusable { beats }));
+    }
+    Ok(())
 }
 
 /// Windows `..at` and `at..`.

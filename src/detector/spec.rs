@@ -111,6 +111,24 @@ impl ModelSpec {
         Ok(())
     }
 
+    /// Checks every setting: the sizes against [`ModelLimits::default`] (as
+    /// [`check_limits`](Self::check_limits)), and what the model's own `init` checks (dropout
+    /// in `[0, 1)`, a ConvVae's `beta >= 0`, finite slope, and an input length its blocks can
+    /// encode), so a configuration that passes builds.
+    pub fn validate(&self) -> Result<()> {
+        self.check_limits(&ModelLimits::default())?;
+        match self {
+            ModelSpec::LstmAutoencoder(c) => crate::model::FusedLstmConfig {
+                d_input: c.channels,
+                d_hidden: c.hidden,
+                layers: c.layers,
+                dropout: c.dropout,
+            }
+            .validate(),
+            ModelSpec::ConvVae(c) => c.encoder_lengths().map(drop),
+        }
+    }
+
     /// The model kind.
     pub fn kind(&self) -> ModelKind {
         match self {

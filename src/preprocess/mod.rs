@@ -22,10 +22,13 @@ pub mod segment;
 pub mod template;
 pub mod window;
 
-pub use check::{check_fs, check_signal};
+pub use check::{
+    MAX_ECG_AMPLITUDE, MAX_ECG_FS, MIN_ECG_FS, check_amplitude, check_ecg_fs, check_fs,
+    check_signal,
+};
 pub use filter::{BandPass, FilterChain, HighPass, LowPass, MedianBaseline, Notch, SignalFilter};
 pub use normalize::{MinMax, NORM_EPS, Normalization, Normalizer, WindowZScore, ZScore};
-pub use pipeline::{BeatPipeline, ProcessedSignal};
+pub use pipeline::{BeatPipeline, DEFAULT_MAX_INPUT_SAMPLES, MAX_WINDOW_S, ProcessedSignal};
 pub use quality::{Quality, QualityConfig, QualityIssue, assess_quality};
 pub use resample::{SincResampler, resample, resample_index, resampled_len};
 pub use rhythm::{RrIntervals, rr_intervals};

@@ -19,14 +19,22 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use super::check::{check_fs, check_signal};
+use super::check::{check_amplitude, check_ecg_fs, check_signal};
 use super::filter::{BandPass, SignalFilter};
 use super::quality::{QualityConfig, assess_quality};
-use super::resample::{resample, resample_index};
+use super::resample::{SincResampler, resample_index};
 use super::rhythm::{RrIntervals, rr_intervals};
 use super::rpeak::{RPeakMethod, detect_r_peaks};
 use super::segment::{BeatWindow, Beats, segment_beats};
-use crate::{Error, Result};
+use crate::{Error, NoBeats, Result};
+
+/// Most seconds of signal kept before or after an R-peak ([`BeatPipeline::before_s`],
+/// [`BeatPipeline::after_s`]): 2 s, a whole beat at 30 bpm.
+pub const MAX_WINDOW_S: f64 = 2.0;
+
+/// Default of [`BeatPipeline::max_input_samples`]: 48 hours at 1 kHz (172 800 000 samples,
+/// 691 MB as `f32`; the pipeline holds a few copies of the lead).
+pub const DEFAULT_MAX_INPUT_SAMPLES: usize = 48 * 3600 * 1000;
 
 /// Clean → find R-peaks → cut beats → check quality → measure RR, with one setting per step.
 /// `BeatPipeline::default()` holds the documented defaults; missing JSON fields take them too.
@@ -49,6 +57,10 @@ pub struct BeatPipeline {
     /// Thresholds of the quality check run on each beat's raw segment (flat line, clipping,
     /// noise); `None` marks every beat usable. Default: [`QualityConfig::default`].
     pub quality: Option<QualityConfig>,
+    /// Most samples of a lead the pipeline takes, before and after resampling; a longer one is
+    /// [`Error::Limit`] naming this setting, before anything is allocated. At least 1.
+    /// Default: [`DEFAULT_MAX_INPUT_SAMPLES`] (48 h at 1 kHz).
+    pub max_input_samples: usize,
 }
 
 impl Default for BeatPipeline {
@@ -61,6 +73,7 @@ impl Default for BeatPipeline {
             before_s: window.before as f64 / BeatWindow::REFERENCE_FS,
             after_s: window.after as f64 / BeatWindow::REFERENCE_FS,
             quality: Some(QualityConfig::default()),
+            max_input_samples: DEFAULT_MAX_INPUT_SAMPLES,
         }
     }
 }
@@ -109,20 +122,131 @@ impl ProcessedSignal {
     pub fn usable(&self) -> Vec<usize> {
         (0..self.count()).filter(|&i| self.quality[i]).collect()
     }
+
+    /// Why no beat was cut, when none was: the window is longer than the lead, no R-peak was
+    /// found, or no peak's window fits inside the lead. `None` when there are beats.
+    pub fn no_beats(&self) -> Option<NoBeats> {
+        if self.count() > 0 {
+            return None;
+        }
+        Some(if self.beats.len > self.clean.len() {
+            NoBeats::WindowLongerThanSignal {
+                window: self.beats.len,
+                samples: self.clean.len(),
+                fs: self.fs,
+            }
+        } else if self.peaks.is_empty() {
+            NoBeats::NoPeaks {
+                seconds: self.clean.len() as f64 / self.fs,
+                fs: self.fs,
+            }
+        } else {
+            NoBeats::NoCompleteBeat {
+                peaks: self.peaks.len(),
+            }
+        })
+    }
+
+    /// [`Error::NoBeats`] when no beat was cut ([`no_beats`](Self::no_beats) says why).
+    pub fn check_beats(&self) -> Result<()> {
+        match self.no_beats() {
+            Some(reason) => Err(Error::NoBeats(reason)),
+            None => Ok(()),
+        }
+    }
 }
 
 impl BeatPipeline {
-    /// The window cut around each peak at `fs` Hz.
-    pub fn window(&self, fs: f64) -> Result<BeatWindow> {
-        check_fs(fs)?;
+    /// Checks every setting against its documented range: `resample_to` an ECG rate
+    /// ([`MIN_ECG_FS`](super::MIN_ECG_FS)..=[`MAX_ECG_FS`](super::MAX_ECG_FS) Hz), `before_s`
+    /// and `after_s` within `0..=`[`MAX_WINDOW_S`] s and not both 0, the band-pass's cutoffs `0 < low_hz < high_hz`
+    /// (below the Nyquist frequency of `resample_to` when set) and its order
+    /// `1..=`[`MAX_ORDER`](super::filter::MAX_ORDER), the quality check's durations within
+    /// `(0, 60]` s, its amplitude and ratio finite and `>= 0`, its noise band `> 0` Hz, and
+    /// `max_input_samples >= 1`. [`Error::InvalidArgument`] names the first one out of range.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(to) = self.resample_to {
+            check_ecg_fs("pipeline.resample_to", to)?;
+        }
+        self.window_seconds()?;
+        if self.before_s + self.after_s <= 0.0 {
+            return Err(Error::invalid(
+                "window",
+                "before_s and after_s are both 0 s",
+            ));
+        }
+        if let Some(filter) = &self.filter {
+            let (low, high) = (filter.low_hz, filter.high_hz);
+            let nyquist = self.resample_to.map_or(f64::INFINITY, |fs| fs / 2.0);
+            if !(low.is_finite() && high.is_finite() && 0.0 < low && low < high && high < nyquist) {
+                let msg = format!(
+                    "{low}..{high} Hz: needs 0 < low_hz < high_hz < {nyquist} Hz (the Nyquist \
+                     frequency)"
+                );
+                return Err(Error::invalid("pipeline.filter", msg));
+            }
+            if !(1..=super::filter::MAX_ORDER).contains(&filter.order) {
+                let msg = format!(
+                    "order {} is not in 1..={}",
+                    filter.order,
+                    super::filter::MAX_ORDER
+                );
+                return Err(Error::invalid("pipeline.filter", msg));
+            }
+        }
+        if let Some(q) = &self.quality {
+            let seconds = [
+                ("flat_window_s", q.flat_window_s),
+                ("rail_run_s", q.rail_run_s),
+            ];
+            for (name, value) in seconds {
+                if !(value > 0.0 && value <= 60.0) {
+                    let msg = format!("{name} = {value} s is not in (0, 60]");
+                    return Err(Error::invalid("pipeline.quality", msg));
+                }
+            }
+            let ratio = q.max_noise_ratio.unwrap_or(0.0);
+            let ok = q.flat_ptp.is_finite()
+                && q.flat_ptp >= 0.0
+                && q.noise_hz.is_finite()
+                && q.noise_hz > 0.0
+                && ratio.is_finite()
+                && ratio >= 0.0;
+            if !ok {
+                let msg = format!(
+                    "flat_ptp {}, noise_hz {} and max_noise_ratio {:?}: each must be finite, \
+                     noise_hz > 0 and the others >= 0",
+                    q.flat_ptp, q.noise_hz, q.max_noise_ratio
+                );
+                return Err(Error::invalid("pipeline.quality", msg));
+            }
+        }
+        if self.max_input_samples == 0 {
+            return Err(Error::invalid(
+                "pipeline.max_input_samples",
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `before_s` and `after_s` each finite and within `0..=`[`MAX_WINDOW_S`].
+    fn window_seconds(&self) -> Result<()> {
         for (name, seconds) in [("before_s", self.before_s), ("after_s", self.after_s)] {
-            if !(seconds.is_finite() && seconds >= 0.0) {
+            if !(seconds.is_finite() && (0.0..=MAX_WINDOW_S).contains(&seconds)) {
                 return Err(Error::invalid(
                     name,
-                    format!("{seconds} s must be finite and >= 0"),
+                    format!("{seconds} s must be finite and within 0..={MAX_WINDOW_S} s"),
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// The window cut around each peak at `fs` Hz, an ECG rate ([`check_ecg_fs`]).
+    pub fn window(&self, fs: f64) -> Result<BeatWindow> {
+        check_ecg_fs("fs", fs)?;
+        self.window_seconds()?;
         let window = BeatWindow::new(
             (self.before_s * fs).round() as usize,
             (self.after_s * fs).round() as usize,
@@ -143,8 +267,14 @@ impl BeatPipeline {
 
     /// Runs every step on `signal` sampled at `fs` Hz, finding the R-peaks itself.
     ///
-    /// Errors: empty or non-finite signal (naming the sample), bad rate or filter, a rate the
-    /// R-peak detector does not take.
+    /// A lead with no beat is not an error here: [`ProcessedSignal::no_beats`] says why.
+    ///
+    /// Errors: empty or non-finite signal (naming the sample), a sample beyond
+    /// [`MAX_ECG_AMPLITUDE`](super::MAX_ECG_AMPLITUDE), a rate outside
+    /// [`MIN_ECG_FS`](super::MIN_ECG_FS)..=[`MAX_ECG_FS`](super::MAX_ECG_FS) Hz
+    /// ([`check_ecg_fs`]), a bad filter, and
+    /// [`Error::Limit`] for a lead (or the lead resampled) longer than
+    /// [`max_input_samples`](Self::max_input_samples).
     pub fn run(&self, signal: &[f32], fs: f64) -> Result<ProcessedSignal> {
         let (raw, clean, rate, peaks) = self.find_peaks(signal, fs)?;
         self.finish(&raw, clean, fs, rate, peaks)
@@ -195,12 +325,36 @@ impl BeatPipeline {
         self.finish(&raw, clean, fs, rate, peaks)
     }
 
-    /// The lead at the pipeline's rate, and that rate.
+    /// The lead at the pipeline's rate, and that rate, after checking the lead (finite, in
+    /// range, not too long) and both rates.
     fn resampled<'a>(&self, signal: &'a [f32], fs: f64) -> Result<(Cow<'a, [f32]>, f64)> {
+        const LIMIT: &str = "BeatPipeline::max_input_samples";
+        check_ecg_fs("fs", fs)?;
+        if let Some(to) = self.resample_to {
+            check_ecg_fs("pipeline.resample_to", to)?;
+        }
+        if signal.len() > self.max_input_samples {
+            let msg = format!("a lead of {} samples", signal.len());
+            let path = std::path::Path::new("");
+            return Err(crate::limits::exceeded(
+                path,
+                LIMIT,
+                self.max_input_samples,
+                msg,
+            ));
+        }
         check_signal(signal)?;
-        check_fs(fs)?;
+        check_amplitude(signal)?;
         match self.resample_to {
-            Some(to) if to != fs => Ok((Cow::Owned(resample(signal, fs, to)?), to)),
+            Some(to) if to != fs => {
+                let resampled = SincResampler::default().resample_bounded(
+                    signal,
+                    (fs, to),
+                    self.max_input_samples,
+                    LIMIT,
+                )?;
+                Ok((Cow::Owned(resampled), to))
+            }
             _ => Ok((Cow::Borrowed(signal), fs)),
         }
     }
@@ -336,6 +490,154 @@ mod tests {
             ..Default::default()
         };
         assert!(bad.window(360.0).is_err());
+    }
+
+    #[test]
+    fn a_lead_without_beats_says_why() {
+        let pipeline = BeatPipeline::default();
+        let lead = ecg(360.0).ecg.leads[0].clone();
+        let short = pipeline.run(&lead[..200], 360.0).unwrap();
+        assert!(
+            matches!(
+                short.no_beats(),
+                Some(NoBeats::WindowLongerThanSignal {
+                    window: 320,
+                    samples: 200,
+                    ..
+                })
+            ),
+            "{:?}",
+            short.no_beats()
+        );
+        let flat = pipeline.run(&vec![0.1; 3600], 360.0).unwrap();
+        assert!(matches!(flat.no_beats(), Some(NoBeats::NoPeaks { .. })));
+        let err = flat.check_beats().unwrap_err().to_string();
+        assert!(err.contains("no R-peak found in 10.0 s"), "{err}");
+        let full = pipeline.run(&lead, 360.0).unwrap();
+        assert_eq!(full.no_beats(), None);
+        full.check_beats().unwrap();
+    }
+
+    #[test]
+    fn rates_amplitudes_and_lengths_out_of_range_are_errors_and_valid_ones_unchanged() {
+        let pipeline = BeatPipeline::default();
+        let lead = ecg(360.0).ecg.leads[0].clone();
+        // A rate given in kHz, and one no ECG has: errors at once, the first with a hint.
+        let err = pipeline.run(&lead, 0.36).unwrap_err().to_string();
+        assert!(
+            err.contains("not an ECG sampling rate") && err.contains("kHz"),
+            "{err}"
+        );
+        let err = pipeline.run(&lead, 0.25).unwrap_err().to_string();
+        assert!(err.contains("not an ECG sampling rate"), "{err}");
+        let resampling = BeatPipeline {
+            resample_to: Some(360.0),
+            ..BeatPipeline::default()
+        };
+        assert!(resampling.run(&lead, 0.36).is_err());
+        // A lead scaled to 1e20 is refused; one scaled by 1e6 (uV) finds the same beats.
+        let huge: Vec<f32> = lead.iter().map(|v| v * 1e20).collect();
+        assert!(matches!(
+            pipeline.run(&huge, 360.0),
+            Err(Error::Signal { .. })
+        ));
+        let micro: Vec<f32> = lead.iter().map(|v| v * 1e6).collect();
+        let (a, b) = (
+            pipeline.run(&lead, 360.0).unwrap(),
+            pipeline.run(&micro, 360.0).unwrap(),
+        );
+        assert_eq!(a.peaks, b.peaks);
+        // Longer than max_input_samples, before or after resampling: a limit naming it.
+        let bounded = BeatPipeline {
+            max_input_samples: 10_000,
+            ..BeatPipeline::default()
+        };
+        bounded.run(&lead[..10_000], 360.0).unwrap();
+        for (signal, fs) in [(&lead[..10_001], 360.0), (&lead[..6_000], 180.0)] {
+            let upsampling = BeatPipeline {
+                resample_to: Some(360.0),
+                ..bounded.clone()
+            };
+            let err = upsampling.run(signal, fs).unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    Error::Limit {
+                        limit: "BeatPipeline::max_input_samples",
+                        max: 10_000,
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+            assert!(
+                err.to_string().contains("BeatPipeline::max_input_samples"),
+                "{err}"
+            );
+        }
+        assert_eq!(
+            BeatPipeline::default().max_input_samples,
+            48 * 3600 * 1000,
+            "48 h at 1 kHz"
+        );
+    }
+
+    #[test]
+    fn validate_bounds_every_setting() {
+        BeatPipeline::default().validate().unwrap();
+        let bad = [
+            BeatPipeline {
+                before_s: 1e300,
+                ..Default::default()
+            },
+            BeatPipeline {
+                after_s: 2.5,
+                ..Default::default()
+            },
+            BeatPipeline {
+                resample_to: Some(0.25),
+                ..Default::default()
+            },
+            BeatPipeline {
+                resample_to: Some(1e12),
+                ..Default::default()
+            },
+            BeatPipeline {
+                filter: Some(BandPass::new(40.0, 0.5)),
+                ..Default::default()
+            },
+            BeatPipeline {
+                resample_to: Some(60.0),
+                ..Default::default()
+            },
+            BeatPipeline {
+                quality: Some(QualityConfig {
+                    flat_window_s: 1e300,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            BeatPipeline {
+                max_input_samples: 0,
+                ..Default::default()
+            },
+            BeatPipeline {
+                before_s: 0.0,
+                after_s: 0.0,
+                ..Default::default()
+            },
+        ];
+        for pipeline in bad {
+            assert!(pipeline.validate().is_err(), "{pipeline:?}");
+        }
+        let err = BeatPipeline {
+            before_s: 1e300,
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("before_s"), "{err}");
     }
 
     #[test]

@@ -29,6 +29,10 @@ pub const MIN_CUTOFF: f64 = 0.1;
 /// Largest [`SincResampler::kaiser_beta`] (side lobes far below `f32`'s precision at 40).
 pub const MAX_KAISER_BETA: f64 = 40.0;
 
+/// Most output samples [`resample`] and [`SincResampler::resample`] give: 2^30 (4 GiB as
+/// `f32`; 12 days at 1 kHz). [`SincResampler::resample_with_limit`] takes another bound.
+pub const MAX_RESAMPLED_LEN: usize = 1 << 30;
+
 /// Fewest outputs one thread computes: about 1 ms of work.
 const PARALLEL_OUTPUTS: usize = 4096;
 
@@ -82,10 +86,56 @@ impl SincResampler {
     /// output is normalised by its kernel weight sum, so a constant stays exactly constant.
     /// Long signals are split across rayon's threads; every output is computed on its own, so the
     /// bits do not depend on the thread count.
+    ///
+    /// Errors: an empty or non-finite signal, rates not finite and `> 0` or more than
+    /// [`MAX_RATIO`] apart, settings out of range, and [`Error::Limit`] when the output would
+    /// hold more than [`MAX_RESAMPLED_LEN`] samples (checked before anything is allocated).
     pub fn resample(&self, signal: &[f32], from_hz: f64, to_hz: f64) -> Result<Vec<f32>> {
+        self.resample_bounded(
+            signal,
+            (from_hz, to_hz),
+            MAX_RESAMPLED_LEN,
+            "preprocess::resample::MAX_RESAMPLED_LEN (use SincResampler::resample_with_limit)",
+        )
+    }
+
+    /// [`resample`](Self::resample) with output of at most `max_len` samples, else
+    /// [`Error::Limit`] (checked before anything is allocated).
+    pub fn resample_with_limit(
+        &self,
+        signal: &[f32],
+        from_hz: f64,
+        to_hz: f64,
+        max_len: usize,
+    ) -> Result<Vec<f32>> {
+        let limit = "SincResampler::resample_with_limit(max_len)";
+        self.resample_bounded(signal, (from_hz, to_hz), max_len, limit)
+    }
+
+    /// [`resample`](Self::resample) with output of at most `max_len` samples, else
+    /// [`Error::Limit`] naming `limit`, the setting to raise.
+    pub(crate) fn resample_bounded(
+        &self,
+        signal: &[f32],
+        (from_hz, to_hz): (f64, f64),
+        max_len: usize,
+        limit: &'static str,
+    ) -> Result<Vec<f32>> {
         check_signal(signal)?;
         let kernel = self.kernel(from_hz, to_hz)?;
         let out_len = resampled_len(signal.len(), from_hz, to_hz);
+        if out_len > max_len {
+            let msg = format!(
+                "{} samples at {from_hz} Hz resample to {out_len} at {to_hz} Hz",
+                signal.len()
+            );
+            return Err(crate::limits::exceeded(
+                std::path::Path::new(""),
+                limit,
+                max_len,
+                msg,
+            ));
+        }
         if out_len == 0 {
             return Err(Error::invalid(
                 "signal",
@@ -493,6 +543,30 @@ mod tests {
         };
         let y = widest.resample(&x, 360.0, 250.0).unwrap();
         assert!(y.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn an_output_over_the_bound_is_a_limit_error_before_any_allocation() {
+        // 10^7 samples from 1 Hz to 1 kHz would be 10^10 outputs (40 GB).
+        let signal = vec![0.0f32; 10_000_000];
+        let err = resample(&signal, 1.0, 1000.0).unwrap_err();
+        assert!(
+            matches!(&err, Error::Limit { max, .. } if *max == MAX_RESAMPLED_LEN as u64),
+            "{err}"
+        );
+        assert!(err.to_string().contains("10000000000"), "{err}");
+        let resampler = SincResampler::default();
+        let err = resampler
+            .resample_with_limit(&signal[..1000], 360.0, 720.0, 1999)
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Limit { limit, max: 1999, .. } if limit.contains("max_len")),
+            "{err}"
+        );
+        let out = resampler
+            .resample_with_limit(&signal[..1000], 360.0, 720.0, 2000)
+            .unwrap();
+        assert_eq!(out.len(), 2000);
     }
 
     #[test]

@@ -24,6 +24,11 @@ use crate::{Error, Result};
 /// with fewer, the held-out normal beats are.
 pub const MIN_REFERENCE_BEATS: usize = 20;
 
+/// Most beats a running reference ([`Reference::Running`]) or a stream's stand-in for a
+/// recording ([`StreamConfig::record_beats`](crate::stream::StreamConfig)) holds: 100 000,
+/// about 24 hours at 70 bpm (a median over them costs a few milliseconds per beat).
+pub const MAX_REFERENCE_BEATS: usize = 100_000;
+
 /// Smallest spread of the shape component (natural log of the model's score): 0.001, a 0.1 %
 /// change of the score.
 const SHAPE_FLOOR: f64 = 1e-3;
@@ -57,7 +62,7 @@ pub enum Reference {
     /// The last `beats` beats of its recording before it (a stream; causal). Until
     /// [`MIN_REFERENCE_BEATS`] beats have passed, the held-out normal beats.
     Running {
-        /// Beats in the running window, at least [`MIN_REFERENCE_BEATS`].
+        /// Beats in the running window, [`MIN_REFERENCE_BEATS`]..=[`MAX_REFERENCE_BEATS`].
         beats: usize,
     },
 }
@@ -97,13 +102,18 @@ impl ContextConfig {
         !self.rhythm && !self.template && self.reference == Reference::Normal
     }
 
-    /// Checks the settings: a running window of at least [`MIN_REFERENCE_BEATS`] beats.
+    /// Checks the settings: a running window of
+    /// [`MIN_REFERENCE_BEATS`]..=[`MAX_REFERENCE_BEATS`] beats.
     pub fn validate(&self) -> Result<()> {
         match self.reference {
-            Reference::Running { beats } if beats < MIN_REFERENCE_BEATS => Err(Error::invalid(
-                "context.reference.beats",
-                format!("{beats} beats; at least {MIN_REFERENCE_BEATS}"),
-            )),
+            Reference::Running { beats }
+                if !(MIN_REFERENCE_BEATS..=MAX_REFERENCE_BEATS).contains(&beats) =>
+            {
+                Err(Error::invalid(
+                    "context.reference.beats",
+                    format!("{beats} beats; {MIN_REFERENCE_BEATS}..={MAX_REFERENCE_BEATS}"),
+                ))
+            }
             _ => Ok(()),
         }
     }
@@ -235,7 +245,8 @@ pub fn standardize(
         }
         Reference::Running { beats } => {
             let mut recent: HashMap<usize, VecDeque<f64>> = HashMap::new();
-            let mut work = Vec::with_capacity(beats);
+            // Never more than the values given: `beats` comes from a configuration.
+            let mut work = Vec::with_capacity(beats.min(values.len()));
             let mut out = Vec::with_capacity(values.len());
             for (&v, &g) in values.iter().zip(groups) {
                 let past = recent.entry(g).or_default();
@@ -487,6 +498,24 @@ mod tests {
         later[40] = 100.0;
         let z2 = standardize(&later, &groups, reference, fallback, 0.5).unwrap();
         assert_eq!(z[..40], z2[..40]);
+        // A window far longer than the values allocates for the values only (no abort), and
+        // its z-scores are those of any window holding all of them.
+        let huge = Reference::Running { beats: 1 << 50 };
+        let long = Reference::Running { beats: 41 };
+        assert_eq!(
+            standardize(&values, &groups, huge, fallback, 0.5).unwrap(),
+            standardize(&values, &groups, long, fallback, 0.5).unwrap()
+        );
+        let config = |beats| ContextConfig {
+            reference: Reference::Running { beats },
+            ..ContextConfig::default()
+        };
+        config(MAX_REFERENCE_BEATS).validate().unwrap();
+        let err = config(1_000_000_000_000)
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("context.reference.beats"), "{err}");
     }
 
     /// Regular beats every second at 100 Hz with one 30 % early beat, as beat contexts.

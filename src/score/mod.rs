@@ -28,8 +28,8 @@ pub(crate) use batch::scores_and_errors;
 pub use batch::{BatchScorer, Latents};
 pub use calibration::Calibration;
 pub use context::{
-    BeatContext, ContextConfig, ContextScore, Fusion, MIN_REFERENCE_BEATS, Reference, RobustScale,
-    rhythm_component, shape_component, standardize,
+    BeatContext, ContextConfig, ContextScore, Fusion, MAX_REFERENCE_BEATS, MIN_REFERENCE_BEATS,
+    Reference, RobustScale, rhythm_component, shape_component, standardize,
 };
 pub use ensemble::{Ensemble, EnsembleMethod, majority_vote};
 pub use kl::KlDivergence;

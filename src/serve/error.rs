@@ -76,6 +76,7 @@ impl ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "bad_record")
             }
             Error::Limit { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            Error::NoBeats(_) => (StatusCode::UNPROCESSABLE_ENTITY, "no_beats"),
             // An upload whose header names a signal file that was not sent.
             Error::Io { source, .. }
                 if scratch.is_some() && source.kind() == std::io::ErrorKind::NotFound =>

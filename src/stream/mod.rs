@@ -34,6 +34,10 @@
 //! (the rhythm score uses only past intervals). A context judged against the whole recording
 //! ([`Reference::Record`], [`Reference::RecordMedian`]) uses the last
 //! [`record_beats`](StreamConfig::record_beats) beats instead.
+//!
+//! A stream that ends without a single beat judged (a flat lead, noise, a wrong rate) says so:
+//! [`finish`](StreamingDetector::finish) returns [`Error::NoBeats`], as
+//! [`Detector::detect_signal`] does.
 
 mod rhythm;
 
@@ -46,10 +50,17 @@ use self::rhythm::{PeakHistory, ScoreHistory};
 use crate::data::batch::WindowDataset;
 use crate::detector::{Detector, Verdict};
 use crate::preprocess::resample::{BufferResampler, resample_index};
-use crate::score::{BeatContext, Reference};
-use crate::{Error, Result};
+use crate::score::{BeatContext, MAX_REFERENCE_BEATS, Reference};
+use crate::{Error, NoBeats, Result};
 
-/// Settings of a [`StreamingDetector`]; the defaults suit ECG at any rate.
+/// Longest [`StreamConfig::buffer_s`], seconds (one hour).
+pub const MAX_BUFFER_S: f64 = 3600.0;
+
+/// Settings of a [`StreamingDetector`]; the defaults suit ECG at any rate. Ranges, checked by
+/// [`validate`](Self::validate) and again by [`StreamingDetector::new`] against the
+/// detector's beat window: `hop_s` and `settle_s` finite and `> 0`, `buffer_s` from two settle
+/// margins, a hop and a beat up to [`MAX_BUFFER_S`], `record_beats`
+/// `1..=`[`MAX_REFERENCE_BEATS`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StreamConfig {
@@ -64,8 +75,35 @@ pub struct StreamConfig {
     /// within 0.1 % of the offline ones (1 % with 2 s, 5 % with 1 s: `tests/stream.rs`).
     pub settle_s: f64,
     /// Beats that stand for "the recording" when the detector's context reference is a
-    /// whole recording. Default 500 (about 7 minutes at 70 bpm).
+    /// whole recording, `1..=`[`MAX_REFERENCE_BEATS`]. Default 500 (about 7 minutes at 70
+    /// bpm).
     pub record_beats: usize,
+}
+
+impl StreamConfig {
+    /// Checks each setting on its own (see the ranges above); [`Error::InvalidArgument`] names
+    /// the first one out of range. [`StreamingDetector::new`] also checks that the buffer
+    /// holds two settle margins, a hop and the detector's beat.
+    pub fn validate(&self) -> Result<()> {
+        for (name, value) in [("hop_s", self.hop_s), ("settle_s", self.settle_s)] {
+            if !(value.is_finite() && value > 0.0 && value < MAX_BUFFER_S) {
+                let msg = format!("{value} s must be finite, > 0 and < {MAX_BUFFER_S} s");
+                return Err(Error::invalid(name, msg));
+            }
+        }
+        if !(self.buffer_s.is_finite() && self.buffer_s > 0.0 && self.buffer_s <= MAX_BUFFER_S) {
+            let msg = format!("{} s is not in (0, {MAX_BUFFER_S}] s", self.buffer_s);
+            return Err(Error::invalid("buffer_s", msg));
+        }
+        if !(1..=MAX_REFERENCE_BEATS).contains(&self.record_beats) {
+            let msg = format!(
+                "{} beats is not in 1..={MAX_REFERENCE_BEATS}",
+                self.record_beats
+            );
+            return Err(Error::invalid("record_beats", msg));
+        }
+        Ok(())
+    }
 }
 
 impl Default for StreamConfig {
@@ -124,16 +162,20 @@ pub struct StreamingDetector {
     peaks: PeakHistory,
     scores: ScoreHistory,
     judged: usize,
+    /// The most R-peaks one step found (to say why a stream judged no beat).
+    most_peaks: usize,
     finished: bool,
 }
 
 impl StreamingDetector {
     /// A stream of one lead sampled at `fs` Hz, judged by `detector`.
     ///
-    /// Errors: `fs` not finite and `> 0`, a setting out of range (a buffer too short to hold
-    /// two settle margins, a beat and a hop).
+    /// Errors: `fs` not an ECG rate ([`check_ecg_fs`](crate::preprocess::check_ecg_fs)), a
+    /// setting out of range ([`StreamConfig::validate`], a buffer too short to hold two settle
+    /// margins, a beat and a hop).
     pub fn new(detector: Arc<Detector>, fs: f64, config: StreamConfig) -> Result<Self> {
-        crate::preprocess::check_fs(fs)?;
+        crate::preprocess::check_ecg_fs("fs", fs)?;
+        config.validate()?;
         let pipeline = detector.pipeline();
         let rate = pipeline.output_fs(fs);
         let window = pipeline.window(fs)?;
@@ -145,7 +187,10 @@ impl StreamingDetector {
             }
         }
         let needed = 2.0 * config.settle_s + config.hop_s + window.len() as f64 / fs;
-        if !(config.buffer_s.is_finite() && config.buffer_s >= needed && config.buffer_s < 3600.0) {
+        if !(config.buffer_s.is_finite()
+            && config.buffer_s >= needed
+            && config.buffer_s <= MAX_BUFFER_S)
+        {
             let msg = format!(
                 "{} s; between {needed:.2} s (two settle margins, a hop and a beat) and 1 hour",
                 config.buffer_s
@@ -179,6 +224,7 @@ impl StreamingDetector {
             peaks: PeakHistory::default(),
             scores: ScoreHistory::new(history),
             judged: 0,
+            most_peaks: 0,
             finished: false,
             detector,
         })
@@ -238,6 +284,9 @@ impl StreamingDetector {
 
     /// Ends the stream: judges the beats still waiting for their settle margin (those whose
     /// window fits before the last sample).
+    ///
+    /// Errors: [`Error::NoBeats`] when the whole stream gave no beat to judge, saying why (a
+    /// stream shorter than one beat window, no R-peak found, no window inside the stream).
     pub fn finish(&mut self) -> Result<Vec<StreamVerdict>> {
         if self.finished {
             return Ok(Vec::new());
@@ -245,7 +294,30 @@ impl StreamingDetector {
         self.finished = true;
         let mut found = Found::default();
         self.step(true, &mut found)?;
-        self.judge(found)
+        let judged = self.judge(found)?;
+        if self.judged == 0 {
+            let pipeline = self.detector.pipeline();
+            let window = pipeline.window(self.fs)?.len();
+            let received = self.received();
+            let reason = if received < window {
+                NoBeats::WindowLongerThanSignal {
+                    window,
+                    samples: received,
+                    fs: self.fs,
+                }
+            } else if self.most_peaks == 0 {
+                NoBeats::NoPeaks {
+                    seconds: received as f64 / self.fs,
+                    fs: self.fs,
+                }
+            } else {
+                NoBeats::NoCompleteBeat {
+                    peaks: self.most_peaks,
+                }
+            };
+            return Err(Error::NoBeats(reason));
+        }
+        Ok(judged)
     }
 
     /// Runs the pipeline over the buffer and collects the beats that have settled.
@@ -272,6 +344,7 @@ impl StreamingDetector {
             }
             Err(e) => return Err(e),
         };
+        self.most_peaks = self.most_peaks.max(peaks.len());
         let offset = resample_index(self.start, self.fs, rate);
         let settle = resample_index(self.settle, self.fs, rate);
         let settled_end = clean.len().saturating_sub(settle);

@@ -56,11 +56,13 @@ pub(super) struct ScoreHistory {
 }
 
 impl ScoreHistory {
+    /// Remembers at most `capacity` beats; memory grows with the beats seen, not with
+    /// `capacity` (which comes from a configuration).
     pub(super) fn new(capacity: usize) -> Self {
         Self {
             capacity,
-            scores: VecDeque::with_capacity(capacity),
-            context: VecDeque::with_capacity(capacity),
+            scores: VecDeque::new(),
+            context: VecDeque::new(),
         }
     }
 
@@ -136,6 +138,10 @@ mod tests {
         let (scores, ctx) = history.with(&[5.0], &[context]);
         assert_eq!(scores, [2.0, 3.0, 4.0, 5.0]);
         assert_eq!(ctx.len(), 4);
+        // A capacity far beyond memory allocates nothing up front.
+        let mut huge = ScoreHistory::new(1 << 60);
+        huge.extend(&[1.0, 2.0], &[context; 2]);
+        assert_eq!(huge.len(), 2);
         let mut none = ScoreHistory::new(0);
         none.extend(&[1.0], &[context]);
         assert_eq!(none.len(), 0);

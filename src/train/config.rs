@@ -94,34 +94,48 @@ impl AugmentStep {
     }
 }
 
+/// Largest [`TrainingConfig::learning_rate`]: 10 (Adam's steps are about this size per
+/// parameter; 1e-3 is usual).
+pub const MAX_LEARNING_RATE: f64 = 10.0;
+/// Largest [`TrainingConfig::weight_decay`]: 1.
+pub const MAX_WEIGHT_DECAY: f64 = 1.0;
+/// Largest [`TrainingConfig::batch_size`]: 65 536 windows.
+pub const MAX_BATCH_SIZE: usize = 1 << 16;
+/// Most [`TrainingConfig::epochs`] (and [`TrainingConfig::patience`]): 100 000.
+pub const MAX_EPOCHS: usize = 100_000;
+/// Most [`TrainingConfig::num_workers`]: 256 threads.
+pub const MAX_WORKERS: usize = 256;
+/// Most [`TrainingConfig::augmentation`] steps: 64.
+pub const MAX_AUGMENT_STEPS: usize = 64;
+
 /// Settings of a [`Trainer`](super::Trainer). `TrainingConfig::default()` holds the documented
 /// defaults; missing fields in JSON take them too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TrainingConfig {
-    /// Adam's learning rate, finite and `>= 0`. Default: `1e-3` (Adam's usual step size).
+    /// Adam's learning rate, `0..=`[`MAX_LEARNING_RATE`]. Default: `1e-3` (Adam's usual step size).
     pub learning_rate: f64,
-    /// L2 penalty added to Adam's gradients, finite and `>= 0`. Default: `0.0` (none).
+    /// L2 penalty added to Adam's gradients, `0..=`[`MAX_WEIGHT_DECAY`]. Default: `0.0` (none).
     pub weight_decay: f64,
-    /// Windows per batch, at least 1. Default: 64.
+    /// Windows per batch, `1..=`[`MAX_BATCH_SIZE`]. Default: 64.
     pub batch_size: usize,
-    /// Most epochs to run, at least 1. Default: 50.
+    /// Most epochs to run, `1..=`[`MAX_EPOCHS`]. Default: 50.
     pub epochs: usize,
     /// Seeds shuffling, augmentation and the device's generator (dropout, VAE sampling).
     /// Default: 42.
     pub seed: u64,
     /// Stop after this many epochs without a validation-loss improvement; `None` never stops
-    /// early. Default: `Some(10)`.
+    /// early; at most [`MAX_EPOCHS`]. Default: `Some(10)`.
     pub patience: Option<usize>,
     /// How much the validation loss must fall below the best so far to count as an
     /// improvement, finite and `>= 0`. Default: `0.0` (any decrease).
     pub min_delta: f64,
     /// Background threads that batch the training data. 0 batches on the training thread;
     /// runs are bit-for-bit repeatable only with 0 or 1 (several threads deliver batches in
-    /// whatever order they finish). Default: 1.
+    /// whatever order they finish). At most [`MAX_WORKERS`]. Default: 1.
     pub num_workers: usize,
     /// Augmentation of training batches (never validation ones), applied in order, each step
-    /// with its own probability. Default: none.
+    /// with its own probability; at most [`MAX_AUGMENT_STEPS`] steps. Default: none.
     pub augmentation: Vec<AugmentStep>,
     /// No progress bar or per-epoch lines on the terminal. Default: false.
     pub quiet: bool,
@@ -183,11 +197,38 @@ impl TrainingConfig {
                 return Err(Error::invalid(name, msg));
             }
         }
-        let positive = [("batch_size", self.batch_size), ("epochs", self.epochs)];
-        for (name, value) in positive {
-            if value == 0 {
-                return Err(Error::invalid(name, "must be at least 1"));
+        let upper = [
+            ("learning_rate", self.learning_rate, MAX_LEARNING_RATE),
+            ("weight_decay", self.weight_decay, MAX_WEIGHT_DECAY),
+        ];
+        for (name, value, max) in upper {
+            if value > max {
+                return Err(Error::invalid(name, format!("{value}: at most {max}")));
             }
+        }
+        let positive = [
+            ("batch_size", self.batch_size, MAX_BATCH_SIZE),
+            ("epochs", self.epochs, MAX_EPOCHS),
+        ];
+        for (name, value, max) in positive {
+            if !(1..=max).contains(&value) {
+                return Err(Error::invalid(name, format!("{value} is not in 1..={max}")));
+            }
+        }
+        if self.patience.is_some_and(|p| p > MAX_EPOCHS) {
+            let msg = format!("{:?}: at most {MAX_EPOCHS} epochs", self.patience);
+            return Err(Error::invalid("patience", msg));
+        }
+        if self.num_workers > MAX_WORKERS {
+            let msg = format!("{}: at most {MAX_WORKERS}", self.num_workers);
+            return Err(Error::invalid("num_workers", msg));
+        }
+        if self.augmentation.len() > MAX_AUGMENT_STEPS {
+            let msg = format!(
+                "{} steps: at most {MAX_AUGMENT_STEPS}",
+                self.augmentation.len()
+            );
+            return Err(Error::invalid("augmentation", msg));
         }
         if self.patience == Some(0) {
             return Err(Error::invalid(
@@ -224,10 +265,18 @@ impl TrainingConfig {
                 let msg = format!("step {i}: probability {} must be 0 to 1", step.probability);
                 return Err(Error::invalid("augmentation", msg));
             }
-            if let Transform::AmplitudeScale(t) = step.transform {
-                let (low, high) = t.range();
-                AmplitudeScale::new(low, high)?;
-            }
+            let checked = match step.transform {
+                Transform::AmplitudeScale(t) => {
+                    let (low, high) = t.range();
+                    AmplitudeScale::new(low, high).map(drop)
+                }
+                Transform::BaselineWander(t) => t.validate(),
+                Transform::GaussianNoise(t) => t.validate(),
+                Transform::TimeShift(t) => t.validate(),
+                Transform::TimeWarp(t) => t.validate(),
+                Transform::StressNoise(t) => t.validate(),
+            };
+            checked.map_err(|e| Error::invalid("augmentation", format!("step {i}: {e}")))?;
         }
         Ok(())
     }
@@ -274,6 +323,76 @@ mod tests {
         let back: TrainingConfig = serde_json::from_str(&json).unwrap();
         assert_eq!(back, config);
         assert_eq!(back.pipeline().unwrap().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn sizes_have_upper_bounds_and_deserialised_augmentations_are_checked() {
+        let huge = 1_000_000_000_000usize;
+        let cases: [(&str, TrainingConfig); 6] = [
+            (
+                "batch_size",
+                TrainingConfig {
+                    batch_size: huge,
+                    ..Default::default()
+                },
+            ),
+            (
+                "epochs",
+                TrainingConfig {
+                    epochs: huge,
+                    ..Default::default()
+                },
+            ),
+            (
+                "patience",
+                TrainingConfig {
+                    patience: Some(huge),
+                    ..Default::default()
+                },
+            ),
+            (
+                "num_workers",
+                TrainingConfig {
+                    num_workers: huge,
+                    ..Default::default()
+                },
+            ),
+            (
+                "learning_rate",
+                TrainingConfig {
+                    learning_rate: 1e300,
+                    ..Default::default()
+                },
+            ),
+            (
+                "weight_decay",
+                TrainingConfig {
+                    weight_decay: 2.0,
+                    ..Default::default()
+                },
+            ),
+        ];
+        for (name, config) in cases {
+            let err = config.validate().unwrap_err().to_string();
+            assert!(err.contains(name), "{name}: {err}");
+        }
+        TrainingConfig {
+            batch_size: MAX_BATCH_SIZE,
+            epochs: MAX_EPOCHS,
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        // A transform's fields read from JSON skip its constructor's checks: validate() has them.
+        let config = TrainingConfig {
+            augmentation: vec![AugmentStep::new(GaussianNoise::std(0.01).unwrap(), 1.0)],
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&config).unwrap();
+        assert!(json.contains("0.01"), "{json}");
+        let bad: TrainingConfig = serde_json::from_str(&json.replace("0.01", "-5.0")).unwrap();
+        let err = bad.validate().unwrap_err().to_string();
+        assert!(err.contains("augmentation") && err.contains("std"), "{err}");
     }
 
     #[test]

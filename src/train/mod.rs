@@ -38,7 +38,10 @@ use std::time::Duration;
 use burn::tensor::Device;
 
 pub use adam::FusedAdam;
-pub use config::{AugmentStep, LrSchedule, TrainingConfig, Transform};
+pub use config::{
+    AugmentStep, LrSchedule, MAX_AUGMENT_STEPS, MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LEARNING_RATE,
+    MAX_WEIGHT_DECAY, MAX_WORKERS, TrainingConfig, Transform,
+};
 pub use log::{EpochLog, HISTORY_JSON, TRAINING_LOG_CSV, TrainingHistory};
 
 use crate::Result;

@@ -131,17 +131,34 @@ const QUICK_P1: [&str; 6] = ["100", "105", "106", "119", "208", "233"];
 const QUICK_P2: ([&str; 3], [&str; 3]) = (["106", "119", "101"], ["208", "100", "233"]);
 
 impl StudyConfig {
-    /// Checks the settings; [`Error::InvalidArgument`] names the first one out of range.
+    /// Checks the settings; [`Error::InvalidArgument`] names the first one out of range:
+    /// `sample_rate` an ECG rate ([`check_ecg_fs`](crate::preprocess::check_ecg_fs)),
+    /// `max_train_beats >= 8`, at most 64 `noise_snr_db` values, each within -60..=120 dB, 1
+    /// to 64 models with distinct names, the protocol's own checks, and each model's detector
+    /// configuration as the study fits it ([`DetectorConfig::validate`]).
     pub fn validate(&self) -> Result<()> {
         check_fs(self.sample_rate)?;
+        crate::preprocess::check_ecg_fs("sample_rate", self.sample_rate)?;
         if self.max_train_beats < 8 {
             return Err(Error::invalid("max_train_beats", "must be at least 8"));
         }
-        if let Some(db) = self.noise_snr_db.iter().find(|db| !db.is_finite()) {
+        if self.noise_snr_db.len() > 64 {
+            let msg = format!("{} values; at most 64", self.noise_snr_db.len());
+            return Err(Error::invalid("noise_snr_db", msg));
+        }
+        if let Some(db) = self
+            .noise_snr_db
+            .iter()
+            .find(|db| !(-60.0..=120.0).contains(*db))
+        {
             return Err(Error::invalid(
                 "noise_snr_db",
-                format!("{db} is not finite"),
+                format!("{db} dB is not within -60..=120 dB"),
             ));
+        }
+        if self.models.len() > 64 {
+            let msg = format!("{} models; at most 64", self.models.len());
+            return Err(Error::invalid("models", msg));
         }
         if self.models.is_empty() {
             return Err(Error::invalid("models", "no model to fit"));
@@ -158,7 +175,13 @@ impl StudyConfig {
                 return Err(Error::invalid("models", msg));
             }
         }
-        self.protocol().map(drop)
+        let protocol = self.protocol()?;
+        for model in &self.models {
+            self.detector(model, &protocol)?
+                .validate()
+                .map_err(|e| Error::invalid("models", format!("model {:?}: {e}", model.name)))?;
+        }
+        Ok(())
     }
 
     /// Most training and test beats (`usize::MAX`: all of them).
