@@ -26,8 +26,12 @@ impl DetectorConfig {
     /// (bit for bit on the CPU, with at most one data-loader worker, while no other thread
     /// draws from the device's generator).
     ///
+    /// A ConvVae is built for the windows' length ([`ModelSpec::for_windows`](super::ModelSpec::for_windows): its `seq` is
+    /// set to it, and the fitted detector's configuration records it).
+    ///
     /// Errors: a bad configuration, fewer than 4 usable normal windows, a model that rejects
-    /// the windows (e.g. a ConvVae built for another length), a diverged training run.
+    /// the windows (e.g. a ConvVae whose blocks shrink them to nothing), a diverged training
+    /// run.
     pub fn fit(&self, data: &impl BeatSource, device: &Device) -> Result<Detector> {
         self.validate()?;
         let (normal, context) = normal_windows(data)?;
@@ -159,9 +163,10 @@ impl DetectorConfig {
         let train = normalized(&train_raw, &normalizer)?;
         let valid = normalized(&valid_raw, &normalizer)?;
 
+        let spec = self.model.for_windows(train.seq());
         // Seed first: initial weights, dropout masks and VAE samples all draw from it.
         device.seed(self.training.seed);
-        let model = self.model.init(device)?;
+        let model = spec.init(device)?;
         let trained = Trainer::new(self.training.clone())?
             .with_devices(vec![device.clone()])
             .fit(model, &train, &valid)?;
@@ -194,6 +199,7 @@ impl DetectorConfig {
         let threshold = Threshold::fit(self.threshold, &valid_scores)?;
 
         let mut config = self.clone();
+        config.model = spec;
         config.pipeline.resample_to = config.pipeline.resample_to.or(fs);
         let metadata = Metadata {
             format_version: FORMAT_VERSION,

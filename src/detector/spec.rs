@@ -153,6 +153,15 @@ impl ModelSpec {
         }
     }
 
+    /// This model built for windows of `seq` samples: a ConvVae's `seq` set to it (its layers
+    /// depend on the length), any other model as it is.
+    pub fn for_windows(&self, seq: usize) -> ModelSpec {
+        match self {
+            ModelSpec::ConvVae(c) => ModelSpec::ConvVae(ConvVaeConfig { seq, ..c.clone() }),
+            other => other.clone(),
+        }
+    }
+
     /// Builds a freshly initialised model on `device`.
     pub fn init(&self, device: &Device) -> Result<AnyModel> {
         Ok(match self {

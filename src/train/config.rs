@@ -119,13 +119,16 @@ pub struct TrainingConfig {
     pub weight_decay: f64,
     /// Windows per batch, `1..=`[`MAX_BATCH_SIZE`]. Default: 64.
     pub batch_size: usize,
-    /// Most epochs to run, `1..=`[`MAX_EPOCHS`]. Default: 50.
+    /// Most epochs to run, `1..=`[`MAX_EPOCHS`]: a cap that early stopping should reach first
+    /// (the run says which ended it, [`TrainingHistory::ending`](super::TrainingHistory::ending)).
+    /// Default: 100.
     pub epochs: usize,
     /// Seeds shuffling, augmentation and the device's generator (dropout, VAE sampling).
     /// Default: 42.
     pub seed: u64,
     /// Stop after this many epochs without a validation-loss improvement; `None` never stops
-    /// early; at most [`MAX_EPOCHS`]. Default: `Some(10)`.
+    /// early; at most [`MAX_EPOCHS`]. Default: `Some(5)`: the validation loss of normal beats
+    /// decides how long a run is, on a few hundred beats as on tens of thousands.
     pub patience: Option<usize>,
     /// How much the validation loss must fall below the best so far to count as an
     /// improvement, finite and `>= 0`. Default: `0.0` (any decrease).
@@ -170,9 +173,9 @@ impl Default for TrainingConfig {
             learning_rate: 1e-3,
             weight_decay: 0.0,
             batch_size: 64,
-            epochs: 50,
+            epochs: 100,
             seed: 42,
-            patience: Some(10),
+            patience: Some(5),
             min_delta: 0.0,
             num_workers: 1,
             augmentation: Vec::new(),
@@ -304,7 +307,8 @@ mod tests {
         assert_eq!(config.epochs, 3);
         assert_eq!(config.learning_rate, 1e-3);
         assert_eq!(config.batch_size, 64);
-        assert_eq!(config.patience, Some(10));
+        assert_eq!(config.patience, Some(5));
+        assert_eq!(TrainingConfig::default().epochs, 100);
         assert_eq!(config.num_workers, 1);
         assert!(config.augmentation.is_empty() && !config.quiet);
         config.validate().unwrap();

@@ -168,6 +168,9 @@ impl Trainer {
         if let Some(dir) = &self.output_dir {
             history.save_json(dir)?;
         }
+        if !self.config.quiet {
+            eprintln!("{}", history.ending());
+        }
         Ok(TrainedModel {
             model: trained.model,
             history,

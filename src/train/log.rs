@@ -41,6 +41,24 @@ pub struct TrainingHistory {
 }
 
 impl TrainingHistory {
+    /// What ended the run, as one line: early stopping, or the epoch cap (with a hint to
+    /// raise it when the validation loss still fell in the last epoch).
+    pub fn ending(&self) -> String {
+        let run = self.epochs.len();
+        let best = self.best_epoch;
+        if self.stopped_early {
+            return format!(
+                "training ended by early stopping after {run} epochs (weights of epoch {best} kept)"
+            );
+        }
+        let still_falling = best == run && run > 1;
+        let hint = match still_falling {
+            true => ": the validation loss still fell in the last epoch; raise `training.epochs`",
+            false => "",
+        };
+        format!("training ended at its cap of {run} epochs (weights of epoch {best} kept){hint}")
+    }
+
     /// The log of the best epoch.
     pub fn best(&self) -> Option<&EpochLog> {
         self.epochs.iter().find(|e| e.epoch == self.best_epoch)
@@ -88,5 +106,39 @@ impl CsvLog {
         writeln!(self.writer, "{line}")
             .and_then(|()| self.writer.flush())
             .map_err(|e| Error::io(&self.path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn history(losses: &[f64], best_epoch: usize, stopped_early: bool) -> TrainingHistory {
+        let epochs = (losses.iter().enumerate())
+            .map(|(i, &l)| EpochLog {
+                epoch: i + 1,
+                train_loss: l,
+                valid_loss: l,
+                seconds: 1.0,
+            })
+            .collect();
+        TrainingHistory {
+            epochs,
+            best_epoch,
+            stopped_early,
+        }
+    }
+
+    #[test]
+    fn the_ending_says_what_ended_the_run() {
+        let early = history(&[3.0, 2.0, 2.5, 2.6], 2, true).ending();
+        assert!(early.contains("early stopping after 4 epochs") && early.contains("epoch 2"));
+        let capped = history(&[3.0, 2.0, 1.0], 3, false).ending();
+        assert!(capped.contains("cap of 3 epochs") && capped.contains("raise `training.epochs`"));
+        let flat = history(&[3.0, 2.0, 2.5], 2, false).ending();
+        assert!(
+            flat.contains("cap of 3 epochs") && !flat.contains("raise"),
+            "{flat}"
+        );
     }
 }

@@ -36,7 +36,8 @@ pub struct TrainArgs {
     /// The model [default: the --config file's, else lstm].
     #[arg(long, value_enum)]
     model: Option<ModelArg>,
-    /// Most training epochs (early stopping may end sooner) [default: the config's, 50].
+    /// Most training epochs; early stopping on held-out normal beats ends sooner as a rule
+    /// [default: the config's, 100].
     #[arg(long, value_name = "N")]
     epochs: Option<usize>,
     /// Seed of the weights, the shuffling and augmentation [default: the config's, 42].
