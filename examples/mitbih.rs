@@ -8,7 +8,14 @@
 //! cargo run --release --example mitbih -- --noise          # and at 12, 6 and 0 dB SNR
 //! cargo run --release --example mitbih -- --protocol p2 --device wgpu
 //! cargo run --release --example mitbih -- --config study.json   # a StudyConfig as JSON
+//! cargo run --release --example mitbih -- --protocol p2 --design --seeds 5
 //! ```
+//!
+//! `--design` first makes the study's choices (model, scoring) by cross-validation over whole
+//! DS1 records (`evaluate::study::run_design`; DS2 is not read), writes the chosen detector
+//! configuration to `<out>/p2/design/chosen_config.json` and prints its hash, then runs the
+//! chosen scorings on DS2 once per seed. `--seeds N` runs seeds `seed..seed+N` and prints each
+//! figure as mean ± sd with a 95 % bootstrap interval over the test records.
 //!
 //! The study itself is `ecg_anomaly::evaluate::study` (beats at 180 Hz, each detector fitted on
 //! normal beats only, its threshold the 95th percentile of held-out normal beats' scores; no
@@ -19,9 +26,11 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 use ecg_anomaly::data::mitbih::find_mitdb;
-use ecg_anomaly::detector::ModelKind;
+use ecg_anomaly::detector::{DetectorConfig, ModelKind, fingerprint_bytes};
 use ecg_anomaly::device::DeviceChoice;
-use ecg_anomaly::evaluate::study::{StudyConfig, StudyProtocol, run_study};
+use ecg_anomaly::evaluate::study::{
+    CHOSEN_JSON, StudyConfig, StudyProtocol, run_design, run_seeds, run_study, with_chosen_scorings,
+};
 use ecg_anomaly::report::study_report;
 
 type BoxError = Box<dyn std::error::Error>;
@@ -49,16 +58,29 @@ pub struct Args {
     /// [default: 12,000, or --config's].
     #[arg(long)]
     max_train: Option<usize>,
-    /// Most LSTM-AE epochs; early stopping on normal validation beats may end sooner
-    /// [default: 12, or --config's].
+    /// Most LSTM-AE epochs; early stopping on normal validation beats ends sooner as a rule
+    /// [default: 100, or --config's].
     #[arg(long)]
     lstm_epochs: Option<usize>,
-    /// Most ConvVae epochs [default: 20, or --config's].
+    /// Most ConvVae epochs [default: 100, or --config's].
     #[arg(long)]
     vae_epochs: Option<usize>,
     /// A few records, one epoch, a few thousand beats: the CI end-to-end check.
     #[arg(long)]
     quick: bool,
+    /// Choose each model's scoring, and the default detector, by cross-validation over whole
+    /// training records before the test records are scored (P2 only).
+    #[arg(long)]
+    design: bool,
+    /// Folds of whole training records in the design step [default: 4, or --config's].
+    #[arg(long)]
+    design_folds: Option<usize>,
+    /// Most training beats per fit in the design step [default: --max-train].
+    #[arg(long)]
+    design_max_train: Option<usize>,
+    /// Seeds to run (seed, seed + 1, ...): figures as mean ± sd and bootstrap intervals.
+    #[arg(long, default_value_t = 1)]
+    seeds: u64,
     /// Also score the test beats with recorded-style noise at 12, 6 and 0 dB SNR.
     #[arg(long)]
     noise: bool,
@@ -101,11 +123,46 @@ pub fn run(args: Args) -> Result<Summary, BoxError> {
         rows: Vec::new(),
         reports: Vec::new(),
     };
-    for config in configs(&args)? {
+    for mut config in configs(&args)? {
         let name = config.protocol.name();
         let out = args.out.join(name.to_lowercase());
+        if args.design && config.protocol == StudyProtocol::InterPatient {
+            println!(
+                "{name}: design step, {} models on the training records",
+                config.models.len()
+            );
+            let design = run_design(&config, &dir, &out.join("design"), &device)?;
+            println!(
+                "\n{name} design ({:.1} min; {} folds of whole training records, rule {:?}; \
+                      labels of the training records only measure):\n",
+                design.seconds / 60.0,
+                design.folds.len(),
+                design.rule
+            );
+            println!("{}", design.markdown());
+            let chosen = design.chosen_row();
+            let file = out.join("design").join(CHOSEN_JSON);
+            let hash = fingerprint_bytes(&std::fs::read(&file)?);
+            println!(
+                "chosen: {} with {}; frozen in {} (FNV-1a {hash})",
+                chosen.model,
+                chosen.scoring,
+                file.display()
+            );
+            let default = DetectorConfig::default() == design.frozen;
+            println!("DetectorConfig::default() is the chosen configuration: {default}");
+            config = with_chosen_scorings(&config, &design)?;
+        }
         println!("{name}: fitting {} models on {out:?}", config.models.len());
-        let result = run_study(&config, &dir, &out, &device)?;
+        let seeds: Vec<u64> = (0..args.seeds.max(1)).map(|k| config.seed + k).collect();
+        let result = match seeds.len() {
+            1 => run_study(&config, &dir, &out, &device)?,
+            _ => {
+                let seeded = run_seeds(&config, &seeds, &dir, &out, &device)?;
+                println!("\n{name} over seeds (labels only measure):\n\n{seeded}");
+                seeded.first
+            }
+        };
         println!("\n{result}");
         study_report(&result)?.save(&out)?;
         println!(
@@ -131,6 +188,12 @@ fn configs(args: &Args) -> Result<Vec<StudyConfig>, BoxError> {
     base.seed = args.seed.unwrap_or(base.seed);
     base.max_train_beats = args.max_train.unwrap_or(base.max_train_beats);
     base.quick |= args.quick;
+    if args.design {
+        let mut design = base.design.clone().unwrap_or_default();
+        design.folds = args.design_folds.unwrap_or(design.folds);
+        design.max_train_beats = args.design_max_train.or(design.max_train_beats);
+        base.design = Some(design);
+    }
     if args.noise {
         base.noise_snr_db = vec![12.0, 6.0, 0.0];
     }

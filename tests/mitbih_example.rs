@@ -14,8 +14,8 @@ mod mitbih;
 use clap::Parser;
 use ecg_anomaly::data::mitbih::{BeatConfig, find_mitdb, load_record_beats};
 use ecg_anomaly::data::wfdb::read_ecg;
-use ecg_anomaly::detector::Detector;
-use ecg_anomaly::evaluate::study::StudyConfig;
+use ecg_anomaly::detector::{Detector, DetectorConfig};
+use ecg_anomaly::evaluate::study::{CHOSEN_JSON, DESIGN_JSON, DesignConfig, StudyConfig};
 
 #[test]
 fn quick_run_writes_both_reports_with_auc_above_chance() {
@@ -55,6 +55,61 @@ fn quick_run_writes_both_reports_with_auc_above_chance() {
     for (protocol, model, auc, ap) in &summary.rows {
         println!("{protocol} {model}: AUC {auc:.3}, AP {ap:.3}");
         assert!(*auc > 0.6, "{protocol} {model}: AUC {auc}");
+    }
+    std::fs::remove_dir_all(out).unwrap();
+}
+
+/// `--design --seeds 2` in quick mode: the design step reads and folds the training records
+/// only, writes its table and a chosen configuration that validates, and the seeds' table
+/// gives each model a mean, a spread and an interval.
+#[test]
+fn quick_design_chooses_on_training_records_and_seeds_give_intervals() {
+    if common::mitdb_dir("quick_design_chooses_on_training_records_and_seeds_give_intervals")
+        .is_none()
+    {
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("ecg-mitbih-design-{}", std::process::id()));
+    let args = mitbih::Args::parse_from([
+        "mitbih",
+        "--quick",
+        "--protocol",
+        "p2",
+        "--design",
+        "--seeds",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let summary = mitbih::run(args).unwrap();
+    assert_eq!(summary.rows.len(), 3, "2 models + ensemble");
+
+    let design = out.join("p2/design");
+    let text = std::fs::read_to_string(design.join(DESIGN_JSON)).unwrap();
+    let table: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let folds: Vec<Vec<String>> = serde_json::from_value(table["folds"].clone()).unwrap();
+    let mut records: Vec<String> = folds.concat();
+    records.sort();
+    assert_eq!(
+        records,
+        ["101", "106", "119"],
+        "the quick P2's training records only"
+    );
+    let rows = table["rows"].as_array().unwrap();
+    let scorings = DesignConfig::default().scorings.len();
+    assert_eq!(rows.len(), 2 * scorings, "every scoring of both models");
+    for row in rows {
+        assert_eq!(row["roc_auc"].as_array().unwrap().len(), 3, "{row}");
+    }
+    let chosen = table["chosen"].as_u64().unwrap() as usize;
+    let frozen = DetectorConfig::load_json(design.join(CHOSEN_JSON)).unwrap();
+    assert_eq!(
+        frozen.context.rhythm,
+        rows[chosen]["scoring"].as_str().unwrap().contains("rhythm")
+    );
+    assert_eq!(frozen.lead, None);
+    for seed in [42, 43] {
+        assert!(out.join(format!("p2/seed-{seed}/results.json")).is_file());
     }
     std::fs::remove_dir_all(out).unwrap();
 }

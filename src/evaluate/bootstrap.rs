@@ -48,7 +48,10 @@ impl Bootstrap {
             return Err(Error::invalid("resamples", msg));
         }
         if !(self.level > 0.0 && self.level < 1.0) {
-            return Err(Error::invalid("level", format!("{} is not in (0, 1)", self.level)));
+            return Err(Error::invalid(
+                "level",
+                format!("{} is not in (0, 1)", self.level),
+            ));
         }
         Ok(())
     }
@@ -69,7 +72,10 @@ pub fn bootstrap_groups(
         members[g].push(i);
     }
     bootstrap_draws(count, settings, |drawn| {
-        let items: Vec<usize> = drawn.iter().flat_map(|&g| members[g].iter().copied()).collect();
+        let items: Vec<usize> = drawn
+            .iter()
+            .flat_map(|&g| members[g].iter().copied())
+            .collect();
         metric(&items)
     })
 }
@@ -165,7 +171,10 @@ mod tests {
         let settings = Bootstrap::default();
         let a = bootstrap_groups(&groups, &settings, mean).unwrap();
         assert_eq!(a, bootstrap_groups(&groups, &settings, mean).unwrap());
-        let other = Bootstrap { seed: 1, ..settings };
+        let other = Bootstrap {
+            seed: 1,
+            ..settings
+        };
         assert_ne!(a, bootstrap_groups(&groups, &other, mean).unwrap());
         // Every resample holds 300 items (10 groups of 30), whichever groups are drawn.
         let sizes = |items: &[usize]| -> Result<f64> { Ok(items.len() as f64) };

@@ -249,8 +249,8 @@ impl Protocol {
             Partition::ByRecord { train, test } if self.validation_by_record => {
                 let mut records = train.clone();
                 records.shuffle(&mut rng);
-                let held = ((records.len() as f64 * self.validation_fraction).round() as usize)
-                    .max(1);
+                let held =
+                    ((records.len() as f64 * self.validation_fraction).round() as usize).max(1);
                 if held >= records.len() {
                     let msg = format!(
                         "{} training records cannot hold out {held} for validation",

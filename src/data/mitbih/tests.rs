@@ -386,12 +386,22 @@ fn by_record_validation_holds_out_whole_training_records() {
             .iter()
             .filter(|b| validated.contains(&*b.record) && !b.is_abnormal())
             .count();
-        assert_eq!(data.validation.count(), in_validated, "every normal beat of it");
+        assert_eq!(
+            data.validation.count(),
+            in_validated,
+            "every normal beat of it"
+        );
         assert_eq!(records_of(&data.test), HashSet::from(["r5".to_string()]));
-        assert_eq!(protocol(seed).split(&set).unwrap(), protocol(seed).split(&set).unwrap());
+        assert_eq!(
+            protocol(seed).split(&set).unwrap(),
+            protocol(seed).split(&set).unwrap()
+        );
         held_out.extend(validated);
     }
-    assert!(held_out.len() > 1, "the seed draws the record: {held_out:?}");
+    assert!(
+        held_out.len() > 1,
+        "the seed draws the record: {held_out:?}"
+    );
     let mut one = protocol(0);
     one.partition = Partition::ByRecord {
         train: vec!["r0".into()],

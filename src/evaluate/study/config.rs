@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::design::DesignConfig;
 use crate::data::mitbih::{MITDB_FS, Partition, Protocol};
 use crate::detector::{DetectorConfig, ModelSpec};
 use crate::model::{ConvVaeConfig, LstmAutoencoderConfig};
@@ -55,9 +56,9 @@ impl StudyModel {
 
 /// Everything a MIT-BIH study ([`run_study`](super::run_study)) chooses; missing JSON fields
 /// take the defaults: P1 fold 0, seed 42, 12,000 training beats, beats at 180 Hz, an LSTM-AE
-/// (at most 12 epochs, learning rate 3e-3) and a ConvVae (20 epochs, 1e-3), both stopping
-/// after 4 epochs without progress on the normal validation beats, each beat's score fused
-/// with its rhythm ([`ContextConfig`]).
+/// (learning rate 3e-3) and a ConvVae (1e-3), both trained until 5 epochs pass without
+/// progress on the normal validation beats (at most 100), each beat's score fused with its
+/// rhythm ([`ContextConfig`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct StudyConfig {
@@ -81,18 +82,25 @@ pub struct StudyConfig {
     /// A check, not a result: 6 records for P1, 3 + 3 for P2, at most 1,500 training and
     /// 3,000 test beats, one epoch per model.
     pub quick: bool,
+    /// The cross-validated design step over the training records
+    /// ([`run_design`](super::run_design)); `None` (the default) uses the settings above.
+    pub design: Option<DesignConfig>,
+    /// Also score every model the ablation's and the other scores' ways (one extra pass of
+    /// each model per scoring family, and a table of them). Default: true.
+    pub ablation: bool,
 }
 
 impl Default for StudyConfig {
     fn default() -> Self {
-        let training = |epochs, learning_rate| TrainingConfig {
-            epochs,
+        // Training length decided by the normal validation beats (early stopping, the
+        // library's default cap and patience); the LSTM-AE at its faster rate.
+        let training = |learning_rate| TrainingConfig {
             learning_rate,
-            patience: Some(4),
             ..TrainingConfig::default()
         };
         // The shape fused with the rhythm, both against the normal validation beats: the
-        // ablation's best on P2 (README, "Results on MIT-BIH").
+        // candidate the design step ([`run_design`](super::run_design)) compares the others
+        // against.
         let context = ContextConfig {
             rhythm: true,
             ..ContextConfig::default()
@@ -117,11 +125,13 @@ impl Default for StudyConfig {
             max_train_beats: 12_000,
             sample_rate: 180.0,
             models: vec![
-                model("LSTM-AE", lstm, training(12, 3e-3)),
-                model("ConvVae", vae, training(20, 1e-3)),
+                model("LSTM-AE", lstm, training(3e-3)),
+                model("ConvVae", vae, training(1e-3)),
             ],
             noise_snr_db: Vec::new(),
             quick: false,
+            design: None,
+            ablation: true,
         }
     }
 }
@@ -174,6 +184,9 @@ impl StudyConfig {
                 let msg = format!("two models would be saved in {:?}", model.folder());
                 return Err(Error::invalid("models", msg));
             }
+        }
+        if let Some(design) = &self.design {
+            design.validate()?;
         }
         let protocol = self.protocol()?;
         for model in &self.models {
@@ -321,9 +334,19 @@ mod tests {
                     ModelKind::ConvVae => &default.models[1].detector,
                 };
                 let d = &model.detector;
+                // The rate is the study's (`StudyConfig::detector` sets it from the protocol).
+                let cut = |p: &BeatPipeline| BeatPipeline {
+                    resample_to: None,
+                    ..p.clone()
+                };
                 assert_eq!(
-                    (&d.pipeline, &d.context, &d.score, &d.threshold),
-                    (&base.pipeline, &base.context, &base.score, &base.threshold),
+                    (cut(&d.pipeline), &d.context, &d.score, &d.threshold),
+                    (
+                        cut(&base.pipeline),
+                        &base.context,
+                        &base.score,
+                        &base.threshold
+                    ),
                     "{name}: {}",
                     model.name
                 );

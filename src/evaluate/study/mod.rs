@@ -25,13 +25,20 @@
 mod ablation;
 mod alternatives;
 mod config;
+mod design;
 mod noise;
 mod result;
 mod run;
+mod seeds;
 
 pub use ablation::{ABLATION_COLUMNS, AblationRow, RUNNING_BEATS, Scored, markdown, row, variants};
 pub use alternatives::{Beats, PEAK_ERROR_SECONDS, alternative_rows, alternative_scores};
 pub use config::{StudyConfig, StudyModel, StudyProtocol};
+pub use design::{
+    CHOSEN_JSON, DESIGN_JSON, DesignConfig, DesignResult, DesignRow, DesignRule, NamedContext,
+    run_design, with_chosen_scorings,
+};
 pub use noise::{NoiseRow, noise_markdown, with_noise};
 pub use result::{BeatCounts, LatentSample, ModelResult, ReconstructionSample, StudyResult};
 pub use run::{ABLATION_JSON, RESULTS_JSON, ROBUSTNESS_JSON, STUDY_JSON, run_study};
+pub use seeds::{SeedRow, SeedsResult, run_seeds};

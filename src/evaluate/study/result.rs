@@ -33,6 +33,8 @@ pub struct StudyResult {
     pub robustness: Vec<NoiseRow>,
     /// The AAMI class of each test beat, in the order of the scores.
     pub test_classes: Vec<AamiClass>,
+    /// The record of each test beat, in the order of the scores.
+    pub test_records: Vec<String>,
     /// The first model's reconstruction of the first test beat of class N, S and V.
     pub reconstructions: Vec<ReconstructionSample>,
     /// The first ConvVae's latent means of up to 3,000 test beats, when there is one.
@@ -127,6 +129,29 @@ pub struct LatentSample {
     pub classes: Vec<AamiClass>,
 }
 
+impl StudyResult {
+    /// One line: the protocol, the seed and each model's ROC-AUC / AP and N flagged.
+    pub fn brief(&self) -> String {
+        let models: Vec<String> = (self.models.iter())
+            .map(|m| {
+                let e = &m.evaluation.report;
+                let n = 100.0 * m.class_recall(AamiClass::N).unwrap_or(0.0);
+                format!(
+                    "{} {:.3} / {:.3}, N {n:.1} %",
+                    m.name, e.roc_auc, e.average_precision
+                )
+            })
+            .collect();
+        let name = self.config.protocol.name();
+        format!(
+            "{name} seed {}: {} ({:.1} min)",
+            self.config.seed,
+            models.join("; "),
+            self.seconds / 60.0
+        )
+    }
+}
+
 impl fmt::Display for StudyResult {
     /// The beats used, the results table (with the recall at 5 % false alarms) and the flagged
     /// share per class.
@@ -179,11 +204,13 @@ impl fmt::Display for StudyResult {
                 classes.join(", ")
             )?;
         }
-        writeln!(
-            f,
-            "\n{name} ablation (thresholds on normal validation beats; labels only measure):\n"
-        )?;
-        write!(f, "{}", markdown(&self.ablation))?;
+        if !self.ablation.is_empty() {
+            writeln!(
+                f,
+                "\n{name} ablation (thresholds on normal validation beats; labels only measure):\n"
+            )?;
+            write!(f, "{}", markdown(&self.ablation))?;
+        }
         if !self.robustness.is_empty() {
             writeln!(
                 f,

@@ -108,7 +108,7 @@ pub fn run_study(
             whole_context: &whole_context,
             test: &test_in_whole,
         };
-        if ablation.is_empty() {
+        if config.ablation && ablation.is_empty() {
             // Label-free baselines without a model: the rhythm alone, and the rhythm with the
             // template (each beat against its record's median beat), both within the record.
             let (valid_one, whole_one) = Scored::rhythm_only(&valid_model, &whole_model);
@@ -131,26 +131,28 @@ pub fn run_study(
                 ablation.push(row("none", variant, &scores, &classes, &threshold)?);
             }
         }
-        for (variant, context) in variants() {
-            let (scores, threshold) = scored.in_context(context, rule)?;
-            ablation.push(row(&model.name, variant, &scores, &classes, &threshold)?);
+        if config.ablation {
+            for (variant, context) in variants() {
+                let (scores, threshold) = scored.in_context(context, rule)?;
+                ablation.push(row(&model.name, variant, &scores, &classes, &threshold)?);
+            }
+            let alternatives = alternative_scores(&detector, &train, config.sample_rate)?;
+            let beats = Beats {
+                valid: &valid,
+                valid_context: &valid_context,
+                whole: &whole,
+                whole_context: &whole_context,
+                test: &test_in_whole,
+                classes: &classes,
+            };
+            ablation.extend(alternative_rows(
+                &model.name,
+                &detector,
+                &alternatives,
+                &beats,
+                rule,
+            )?);
         }
-        let alternatives = alternative_scores(&detector, &train, config.sample_rate)?;
-        let beats = Beats {
-            valid: &valid,
-            valid_context: &valid_context,
-            whole: &whole,
-            whole_context: &whole_context,
-            test: &test_in_whole,
-            classes: &classes,
-        };
-        ablation.extend(alternative_rows(
-            &model.name,
-            &detector,
-            &alternatives,
-            &beats,
-            rule,
-        )?);
         let (evaluation, recall_at_5) =
             judge(&test_scores, &labels, &classes, detector.threshold())?;
         models.push(ModelResult {
@@ -172,8 +174,10 @@ pub fn run_study(
         let tested: Vec<Vec<f64>> = models.iter().map(|m| m.test_scores.clone()).collect();
 
         let (test_scores, threshold) = ensemble(members, &valid_scores, &tested, rule)?;
-        let name = "rank mean of the models' scores";
-        ablation.push(row("ensemble", name, &test_scores, &classes, &threshold)?);
+        if config.ablation {
+            let name = "rank mean of the models' scores";
+            ablation.push(row("ensemble", name, &test_scores, &classes, &threshold)?);
+        }
         let (evaluation, recall_at_5) = judge(&test_scores, &labels, &classes, &threshold)?;
         models.push(ModelResult {
             name: "Ensemble (rank mean)".into(),
@@ -218,6 +222,7 @@ pub fn run_study(
         ablation,
         robustness,
         test_classes: classes,
+        test_records: test.beats().iter().map(|b| b.record.to_string()).collect(),
         reconstructions,
         latents,
         seconds: started.elapsed().as_secs_f64(),
@@ -300,7 +305,7 @@ fn robustness(
 }
 
 /// The context of every beat of `beats` (its record and RR intervals).
-fn context_of(beats: &BeatSet) -> Result<Vec<BeatContext>> {
+pub(super) fn context_of(beats: &BeatSet) -> Result<Vec<BeatContext>> {
     beats
         .context()
         .ok_or_else(|| Error::invalid("beats", "no context"))

@@ -110,6 +110,11 @@ fn result() -> StudyResult {
         }),
         ablation: ablation(&classes),
         robustness: Vec::new(),
+        test_records: classes
+            .iter()
+            .enumerate()
+            .map(|(i, _)| format!("r{}", i % 7))
+            .collect(),
         test_classes: classes,
         seconds: 60.0,
     }
