@@ -153,13 +153,32 @@ fn train_prints_each_epoch_and_a_summary_and_info_describes_the_detector() {
         lines[0].starts_with("read ") && lines[0].contains("45000 samples at 250 Hz"),
         "{stdout}"
     );
+    // Not on a terminal, each epoch is printed to stderr as it ends, then what ended the run.
+    let dir2 = scratch("trained-epochs");
+    let config = dir2.join("small.json");
+    std::fs::write(&config, SMALL).unwrap();
+    let out = run(&[
+        "train",
+        "--csv",
+        CSV,
+        "--fs",
+        "250",
+        "--config",
+        path(&config),
+        "--out",
+        path(&dir2.join("detector")),
+    ]);
+    assert!(out.status.success());
+    let stderr = text(&out.stderr);
     for epoch in 1..=3 {
         let line = format!("epoch {epoch}/3: train loss ");
-        assert!(
-            stdout.contains(&line),
-            "not on a terminal, the epochs are printed:\n{stdout}"
-        );
+        assert!(stderr.contains(&line), "{stderr}");
     }
+    assert!(stderr.contains("training ended "), "{stderr}");
+    assert!(
+        !stdout.contains("epoch 1/3"),
+        "epochs go to stderr, not stdout:\n{stdout}"
+    );
     let summary = lines.last().unwrap();
     assert!(
         summary.starts_with("trained lstm_autoencoder on "),

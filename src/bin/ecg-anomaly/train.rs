@@ -1,6 +1,5 @@
 //! `ecg-anomaly train`: read the recordings, fit with `DetectorConfig::fit_records`, save.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -115,11 +114,8 @@ pub fn run(args: TrainArgs) -> Result<(), Failure> {
         let fs = config.pipeline.output_fs(first.fs);
         vae.seq = config.pipeline.window(fs).about("pipeline")?.len();
     }
-    // The trainer draws a progress bar and prints each epoch on a terminal; into a file or a
-    // pipe it stays quiet and the epochs are printed below, once, from the history.
-    let on_terminal = std::io::stdout().is_terminal();
-    let print_epochs = !on_terminal && !config.training.quiet;
-    config.training.quiet |= !on_terminal;
+    // The trainer prints each epoch to stderr as it ends (and draws a progress bar when stderr
+    // is a terminal), then what ended the run: a file or a pipe sees the work as it goes.
 
     let records: Vec<(&[f32], f64)> = leads.iter().map(|l| (l.samples.as_slice(), l.fs)).collect();
     let started = Instant::now();
@@ -132,16 +128,6 @@ pub fn run(args: TrainArgs) -> Result<(), Failure> {
     drop(leads);
 
     let history = detector.history();
-    if print_epochs && let Some(history) = history {
-        let best = history.best_epoch;
-        for e in &history.epochs {
-            let mark = if e.epoch == best { " (best)" } else { "" };
-            println!(
-                "epoch {}/{}: train loss {:.6}, valid loss {:.6}, {:.2} s{mark}",
-                e.epoch, config.training.epochs, e.train_loss, e.valid_loss, e.seconds
-            );
-        }
-    }
     detector
         .save(&args.out)
         .hint("--out must be a folder this user can create and write")?;
