@@ -320,8 +320,10 @@ pub fn run_design(
                 row.average_precision.push(ap);
                 row.n_flagged.push(flagged);
             }
-            println!(
-                "design: fold {f} ({} records held out), {} fitted in {} epochs",
+            // Progress of a long step, on stderr as the trainer's epochs are.
+            eprintln!(
+                "design: fold {f} of {} ({} records held out), {} fitted in {} epochs",
+                folds.len(),
                 held.len(),
                 model.name,
                 detector.history().map_or(0, |h| h.epochs.len())

@@ -84,7 +84,7 @@ pub fn run_seeds(
             ..config.clone()
         };
         let result = run_study(&run, dir, &out.join(format!("seed-{seed}")), device)?;
-        println!("{}", result.brief());
+        eprintln!("{}", result.brief()); // progress of a long run, as the trainer's epochs
         runs.push(result);
     }
     let result = gather(runs, seeds, Bootstrap::default())?;
