@@ -65,15 +65,16 @@ fn path(p: &Path) -> &str {
     p.to_str().expect("UTF-8 temporary path")
 }
 
-/// The detector trained once on the synthetic CSV, and what `train` printed.
-fn trained() -> &'static (PathBuf, String) {
-    static TRAINED: OnceLock<(PathBuf, String)> = OnceLock::new();
+/// The detector trained once on the synthetic CSV, and what `train` printed to stdout and to
+/// stderr (not a terminal: a pipe).
+fn trained() -> &'static (PathBuf, String, String) {
+    static TRAINED: OnceLock<(PathBuf, String, String)> = OnceLock::new();
     TRAINED.get_or_init(|| {
         let dir = scratch("trained");
         let config = dir.join("small.json");
         std::fs::write(&config, SMALL).unwrap();
         let detector = dir.join("detector");
-        let stdout = ok(&[
+        let out = run(&[
             "train",
             "--csv",
             CSV,
@@ -86,7 +87,9 @@ fn trained() -> &'static (PathBuf, String) {
             "--out",
             path(&detector),
         ]);
-        (detector, stdout)
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert!(out.status.success(), "train failed:\n{stdout}\n{stderr}");
+        (detector, stdout, stderr)
     })
 }
 
@@ -147,29 +150,13 @@ fn check_rows(rows: &[Row], threshold: f64, fs: f64) {
 
 #[test]
 fn train_prints_each_epoch_and_a_summary_and_info_describes_the_detector() {
-    let (dir, stdout) = trained();
+    let (dir, stdout, stderr) = trained();
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(
         lines[0].starts_with("read ") && lines[0].contains("45000 samples at 250 Hz"),
         "{stdout}"
     );
     // Not on a terminal, each epoch is printed to stderr as it ends, then what ended the run.
-    let dir2 = scratch("trained-epochs");
-    let config = dir2.join("small.json");
-    std::fs::write(&config, SMALL).unwrap();
-    let out = run(&[
-        "train",
-        "--csv",
-        CSV,
-        "--fs",
-        "250",
-        "--config",
-        path(&config),
-        "--out",
-        path(&dir2.join("detector")),
-    ]);
-    assert!(out.status.success());
-    let stderr = text(&out.stderr);
     for epoch in 1..=3 {
         let line = format!("epoch {epoch}/3: train loss ");
         assert!(stderr.contains(&line), "{stderr}");
