@@ -5,6 +5,8 @@
 //! panic, abort or an allocation over the binary's 1 GiB cap.
 #![cfg(feature = "burn")]
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -73,19 +75,7 @@ fn base() -> &'static Base {
         })
         .unwrap()
         .ecg;
-        let config = DetectorConfig {
-            model: ModelSpec::LstmAutoencoder(LstmAutoencoderConfig {
-                hidden: 8,
-                latent: 4,
-                ..Default::default()
-            }),
-            training: TrainingConfig {
-                epochs: 1,
-                quiet: true,
-                ..Default::default()
-            },
-            ..Default::default()
-        };
+        let config = common::tiny_detector_config();
         let detector = config
             .fit_signal(&ecg.leads[0], ecg.fs, &default_device())
             .unwrap();

@@ -260,19 +260,7 @@ fn no_beat_to_judge_is_an_error_that_says_why() {
     assert!(started.elapsed().as_secs() < 5, "refused at once");
 
     let device = default_device();
-    let config = DetectorConfig {
-        model: ModelSpec::LstmAutoencoder(LstmAutoencoderConfig {
-            hidden: 8,
-            latent: 4,
-            ..Default::default()
-        }),
-        training: TrainingConfig {
-            epochs: 1,
-            quiet: true,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
+    let config = common::tiny_detector_config();
     // A flat lead, a minute of noise, a lead with one beat: errors, not panics.
     let err = config.fit_signal(&flat, 125.0, &device).unwrap_err();
     assert!(beatless(&err), "{err}");

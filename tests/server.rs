@@ -1268,6 +1268,17 @@ fn upload_head(addr: SocketAddr, path: &str, length: u64, expect: bool) -> Strin
 }
 
 /// Waits until the server handles at least `n` requests.
+/// A valid signal posted to `/v1/detect`, answered 200 (the server keeps serving).
+fn still_detects(server: &Server) -> Reply {
+    let r = post_json(
+        server,
+        "/v1/detect",
+        &json!({"signal": signal(), "fs": 360}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    r
+}
+
 fn wait_in_flight(server: &Server, n: usize) {
     let start = std::time::Instant::now();
     while server.state.in_flight() < n {
@@ -1462,12 +1473,7 @@ fn a_declared_body_over_the_limit_is_413_at_once_without_100_continue() {
     let head = "POST /v1/detect HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000000000\r\nExpect: 100-continue\r\n\r\n";
     let (response, _) = exchange(server.addr, head.as_bytes(), Duration::from_secs(10));
     assert!(response.starts_with("HTTP/1.1 413"), "{response:?}");
-    let r = post_json(
-        &server,
-        "/v1/detect",
-        &json!({"signal": signal(), "fs": 360}),
-    );
-    assert_eq!(r.status, 200, "{}", r.text);
+    still_detects(&server);
     server.shutdown().unwrap();
 }
 
@@ -1499,12 +1505,7 @@ fn stalled_uploads_hold_no_inference_permit_and_end_408_at_their_deadline() {
         .collect();
     wait_in_flight(&server, 3);
     // A valid request is judged meanwhile, on both routes.
-    let r = post_json(
-        &server,
-        "/v1/detect",
-        &json!({"signal": signal(), "fs": 360}),
-    );
-    assert_eq!(r.status, 200, "{}", r.text);
+    let r = still_detects(&server);
     assert!(
         r.json["summary"]["beats"].as_u64().unwrap() > 0,
         "{}",
@@ -1540,12 +1541,7 @@ fn stalled_uploads_hold_no_inference_permit_and_end_408_at_their_deadline() {
         assert!(closed, "the connection is closed");
     }
     assert_eq!(server.state.in_flight(), 0);
-    let r = post_json(
-        &server,
-        "/v1/detect",
-        &json!({"signal": signal(), "fs": 360}),
-    );
-    assert_eq!(r.status, 200, "{}", r.text);
+    still_detects(&server);
     server.shutdown().unwrap();
 }
 

@@ -36,11 +36,8 @@ impl DetectorConfig {
         self.validate()?;
         let (normal, context) = normal_windows(data)?;
         let n = normal.labels().len();
-        // `n >= 4` first: the clamp below needs `2 <= n`.
-        let held_out = match n {
-            4.. => ((n as f64 * self.validation_fraction).round() as usize).clamp(2, n),
-            _ => n,
-        };
+        // `n.max(2)`: a clamp whose upper bound is below 2 panics (0 or 1 windows).
+        let held_out = ((n as f64 * self.validation_fraction).round() as usize).clamp(2, n.max(2));
         if n < 4 || held_out >= n - 1 {
             let msg = format!(
                 "{n} usable normal windows: too few to train on and hold out {:.0} %",

@@ -74,3 +74,23 @@ pub fn small_detector_config(seed: u64) -> ecg_anomaly::detector::DetectorConfig
         ..Default::default()
     }
 }
+
+/// The smallest detector configuration that fits: LSTM autoencoder, hidden 8, latent 4, one
+/// epoch, quiet (for tests of what is refused or of many configurations).
+#[cfg(feature = "burn")]
+pub fn tiny_detector_config() -> ecg_anomaly::detector::DetectorConfig {
+    use ecg_anomaly::prelude::*;
+    DetectorConfig {
+        model: ModelSpec::LstmAutoencoder(LstmAutoencoderConfig {
+            hidden: 8,
+            latent: 4,
+            ..Default::default()
+        }),
+        training: TrainingConfig {
+            epochs: 1,
+            quiet: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}

@@ -134,11 +134,6 @@ pub fn row(
 ) -> Result<AblationRow> {
     let labels: Vec<bool> = classes.iter().map(|c| c.is_abnormal()).collect();
     let ranking = Ranking::new(scores, &labels)?;
-    let flagged_above = |t: f64| -> Vec<bool> { scores.iter().map(|&s| s > t).collect() };
-    let at_fpr = |fpr: f64| -> Result<Vec<ClassRecall<AamiClass>>> {
-        let point = ranking.recall_at_fpr(fpr)?;
-        class_recall(&flagged_above(point.threshold), classes)
-    };
     let flags: Vec<bool> = scores.iter().map(|&s| threshold.apply(s)).collect();
     Ok(AblationRow {
         model: model.into(),
@@ -146,9 +141,22 @@ pub fn row(
         roc_auc: ranking.roc_auc(),
         average_precision: ranking.average_precision(),
         at_threshold: class_recall(&flags, classes)?,
-        at_1_percent: at_fpr(0.01)?,
-        at_5_percent: at_fpr(0.05)?,
+        at_1_percent: class_recall_at_fpr(&ranking, scores, classes, 0.01)?,
+        at_5_percent: class_recall_at_fpr(&ranking, scores, classes, 0.05)?,
     })
+}
+
+/// The flagged share of each class where a share `fpr` of the normal beats is flagged
+/// (`ranking` is that of `scores` against `classes`).
+pub(super) fn class_recall_at_fpr(
+    ranking: &Ranking,
+    scores: &[f64],
+    classes: &[AamiClass],
+    fpr: f64,
+) -> Result<Vec<ClassRecall<AamiClass>>> {
+    let point = ranking.recall_at_fpr(fpr)?;
+    let flags: Vec<bool> = scores.iter().map(|&s| s > point.threshold).collect();
+    class_recall(&flags, classes)
 }
 
 impl AblationRow {

@@ -20,15 +20,15 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use super::ablation::{Scored, variants};
+use super::ablation::{AblationRow, Scored, row, variants};
 use super::config::{StudyConfig, StudyModel};
 use super::run::{context_of, spaced};
 use crate::data::beat::AamiClass;
 use crate::data::mitbih::{Partition, Protocol, load_beats};
 use crate::detector::{DetectorConfig, Verdict};
-use crate::evaluate::Ranking;
 use crate::json::save_json;
 use crate::score::ContextConfig;
+use crate::threshold::Threshold;
 use crate::{Error, Result};
 
 /// File of the design step's table and choice, in the study's output folder.
@@ -304,7 +304,7 @@ pub fn run_design(
             let rule = model.detector.threshold;
             for (s, scoring) in design.scorings.iter().enumerate() {
                 let (scores, threshold) = scored.in_context(scoring.context, rule)?;
-                let (auc, ap, flagged) = measure(&scores, &classes, |s| threshold.apply(s))?;
+                let (auc, ap, flagged) = measure(&scores, &classes, &threshold)?;
                 let index = m * design.scorings.len() + s;
                 if f == 0 {
                     rows.push(DesignRow {
@@ -416,21 +416,16 @@ fn choose(rows: &[DesignRow], candidates: &[usize], rule: DesignRule) -> usize {
     best
 }
 
-/// ROC-AUC, average precision and the share of normal beats flagged of `scores` against
-/// `classes` (anomalous = not N).
+/// ROC-AUC, average precision and the share of normal beats flagged at `threshold` of
+/// `scores` against `classes` (anomalous = not N): the ablation's [`row`] in brief.
 fn measure(
     scores: &[f64],
     classes: &[AamiClass],
-    flag: impl Fn(f64) -> bool,
+    threshold: &Threshold,
 ) -> Result<(f64, f64, f64)> {
-    let labels: Vec<bool> = classes.iter().map(|c| c.is_abnormal()).collect();
-    let ranking = Ranking::new(scores, &labels)?;
-    let normal: Vec<f64> = (scores.iter().zip(&labels))
-        .filter(|(_, abnormal)| !**abnormal)
-        .map(|(s, _)| *s)
-        .collect();
-    let flagged = normal.iter().filter(|&&s| flag(s)).count() as f64 / normal.len().max(1) as f64;
-    Ok((ranking.roc_auc(), ranking.average_precision(), flagged))
+    let r = row("", "", scores, classes, threshold)?;
+    let flagged = AblationRow::recall(&r.at_threshold, AamiClass::N).unwrap_or(0.0);
+    Ok((r.roc_auc, r.average_precision, flagged))
 }
 
 /// `records` shuffled by `seed` and dealt into `folds` folds of near-equal size.
@@ -497,7 +492,11 @@ mod tests {
         use AamiClass::{N, S, V};
         let scores = [0.1, 0.2, 0.9, 0.3, 0.8, 0.95];
         let classes = [N, N, N, N, S, V];
-        let (auc, ap, flagged) = measure(&scores, &classes, |s| s > 0.5).unwrap();
+        let threshold = Threshold {
+            value: 0.5,
+            method: crate::threshold::ThresholdMethod::Fixed { value: 0.5 },
+        };
+        let (auc, ap, flagged) = measure(&scores, &classes, &threshold).unwrap();
         assert_eq!(flagged, 0.25);
         assert!((auc - 0.875).abs() < 1e-12, "{auc}");
         assert!(ap > 0.5 && ap <= 1.0, "{ap}");

@@ -8,11 +8,12 @@ use std::path::Path;
 use burn::tensor::Device;
 use serde::Serialize;
 
+use super::ablation::{AblationRow, class_recall_at_fpr};
 use super::config::StudyConfig;
 use super::result::StudyResult;
 use super::run::run_study;
 use crate::data::beat::AamiClass;
-use crate::evaluate::{Bootstrap, Interval, Ranking, bootstrap_draws, class_recall, mean_sd};
+use crate::evaluate::{Bootstrap, Interval, Ranking, bootstrap_draws, mean_sd};
 use crate::{Error, Result};
 
 /// One model (or the ensemble) over every seed.
@@ -191,15 +192,9 @@ fn gather(runs: Vec<StudyResult>, seeds: &[u64], bootstrap: Bootstrap) -> Result
 /// The shares of S and V beats flagged where 1 % of the N beats are (0 when a class is absent).
 fn at_one_percent(scores: &[f64], classes: &[AamiClass]) -> Result<(f64, f64)> {
     let labels: Vec<bool> = classes.iter().map(|c| c.is_abnormal()).collect();
-    let point = Ranking::new(scores, &labels)?.recall_at_fpr(0.01)?;
-    let flags: Vec<bool> = scores.iter().map(|&s| s > point.threshold).collect();
-    let recalls = class_recall(&flags, classes)?;
-    let of = |class| {
-        recalls
-            .iter()
-            .find(|c| c.class == class)
-            .map_or(0.0, |c| c.recall)
-    };
+    let ranking = Ranking::new(scores, &labels)?;
+    let recalls = class_recall_at_fpr(&ranking, scores, classes, 0.01)?;
+    let of = |class| AblationRow::recall(&recalls, class).unwrap_or(0.0);
     Ok((of(AamiClass::S), of(AamiClass::V)))
 }
 
