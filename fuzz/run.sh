@@ -11,7 +11,7 @@
 # holds mitdb/ (seed corpora, fuzz/seed.sh); CARGO_TARGET_DIR is reused when set. Needs nightly
 # Rust and cargo-fuzz (`cargo install cargo-fuzz --locked`). `detector_load` is not in the
 # default list: its build is the models half with the fuzzer's instrumentation (Burn included),
-# and it needs ECG_FUZZ_DETECTOR (README, "Reliability").
+# and it needs ECG_FUZZ_DETECTOR (guide, docs/src/reliability.md).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 seconds="${ECG_FUZZ_SECONDS:-60}"
