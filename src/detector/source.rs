@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use crate::Result;
 use crate::data::batch::WindowDataset;
+use crate::data::matrix::BeatMatrix;
 use crate::data::mitbih::BeatSet;
 use crate::preprocess::template::template_distances;
 use crate::preprocess::{Beats, ProcessedSignal};
@@ -12,8 +13,8 @@ use crate::score::BeatContext;
 
 /// Equal-length beats or windows in the signal's own units (the detector normalises them),
 /// with what is known about them. Implemented for [`WindowDataset`], [`Beats`],
-/// [`ProcessedSignal`] (a [`BeatPipeline`](crate::preprocess::BeatPipeline)'s output) and
-/// MIT-BIH's [`BeatSet`].
+/// [`ProcessedSignal`] (a [`BeatPipeline`](crate::preprocess::BeatPipeline)'s output), a
+/// [`BeatMatrix`] and MIT-BIH's [`BeatSet`].
 pub trait BeatSource {
     /// The windows, `[n, seq, channels]`, labelled anomalous where that is known (all false
     /// otherwise). Fitting uses the unlabelled ones only.
@@ -89,6 +90,13 @@ impl BeatSource for ProcessedSignal {
                 template,
             });
         Some(context.collect())
+    }
+}
+
+/// A [`BeatMatrix`] judged as it is: unlabelled windows (the labels only measure).
+impl BeatSource for BeatMatrix {
+    fn windows(&self) -> Result<Cow<'_, WindowDataset>> {
+        self.to_windows(None).map(Cow::Owned)
     }
 }
 
