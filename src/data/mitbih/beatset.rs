@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use super::counts::ClassCounts;
 use crate::data::batch::WindowDataset;
 use crate::data::beat::AamiClass;
+use crate::data::beat::ClassCounts;
 use crate::preprocess::{BeatWindow, Normalizer, RrIntervals};
 use crate::{Error, Result};
 

@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 
 pub use beatset::{BeatInfo, BeatSet};
 pub use config::{BeatConfig, RPeakFilter};
-pub use counts::{BuildCounts, ClassCounts};
+pub use counts::BuildCounts;
 pub use extract::{
     LoadedBeats, NO_MLII_FALLBACK_LEAD, extract_beats, load_all_records, load_beats,
     load_record_beats,

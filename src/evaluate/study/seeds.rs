@@ -247,7 +247,7 @@ impl fmt::Display for SeedsResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::mitbih::ClassCounts;
+    use crate::data::beat::ClassCounts;
     use crate::evaluate::study::{BeatCounts, ModelResult};
     use crate::evaluate::{EvaluationConfig, evaluate_classes};
     use crate::threshold::{Threshold, ThresholdMethod};

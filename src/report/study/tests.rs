@@ -1,7 +1,7 @@
 //! The study report from a made-up result: every figure, self-contained HTML.
 
 use super::*;
-use crate::data::mitbih::ClassCounts;
+use crate::data::beat::ClassCounts;
 use crate::detector::ModelKind;
 use crate::evaluate::study::{
     AblationRow, BeatCounts, LatentSample, ReconstructionSample, StudyConfig, StudyProtocol, row,
