@@ -3,11 +3,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::design::DesignConfig;
-use crate::data::mitbih::{MITDB_FS, Partition, Protocol};
 use crate::detector::{DetectorConfig, ModelSpec};
 use crate::model::{ConvVaeConfig, LstmAutoencoderConfig};
 use crate::preprocess::{BeatPipeline, check_fs};
 use crate::score::ContextConfig;
+use crate::study::mitbih::{MITDB_FS, Partition, Protocol};
 use crate::train::TrainingConfig;
 use crate::{Error, Result};
 
@@ -314,11 +314,11 @@ mod tests {
         for (name, text) in [
             (
                 "training_levers",
-                include_str!("../../../examples/studies/training_levers.json"),
+                include_str!("../../examples/studies/training_levers.json"),
             ),
             (
                 "vae_epochs",
-                include_str!("../../../examples/studies/vae_epochs.json"),
+                include_str!("../../examples/studies/vae_epochs.json"),
             ),
         ] {
             let config: StudyConfig = serde_json::from_str(text).unwrap();

@@ -248,8 +248,8 @@ impl fmt::Display for SeedsResult {
 mod tests {
     use super::*;
     use crate::data::beat::ClassCounts;
-    use crate::evaluate::study::{BeatCounts, ModelResult};
     use crate::evaluate::{EvaluationConfig, evaluate_classes};
+    use crate::study::{BeatCounts, ModelResult};
     use crate::threshold::{Threshold, ThresholdMethod};
 
     /// A run whose one model scores beat `i` by `score(i)`; 8 records of 100 beats, every

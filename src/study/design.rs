@@ -24,10 +24,10 @@ use super::ablation::{AblationRow, Scored, row, variants};
 use super::config::{StudyConfig, StudyModel};
 use super::run::{context_of, spaced};
 use crate::data::beat::AamiClass;
-use crate::data::mitbih::{Partition, Protocol, load_beats};
 use crate::detector::{DetectorConfig, Verdict};
 use crate::json::save_json;
 use crate::score::ContextConfig;
+use crate::study::mitbih::{Partition, Protocol, load_beats};
 use crate::threshold::Threshold;
 use crate::{Error, Result};
 
@@ -508,10 +508,9 @@ mod tests {
     /// `chosen_config` builds from the study's defaults for that candidate.
     #[test]
     fn the_frozen_p2_choice_loads_and_is_the_studys_convvae_with_that_scoring() {
-        let frozen: DetectorConfig = serde_json::from_str(include_str!(
-            "../../../examples/studies/p2_design_choice.json"
-        ))
-        .unwrap();
+        let frozen: DetectorConfig =
+            serde_json::from_str(include_str!("../../examples/studies/p2_design_choice.json"))
+                .unwrap();
         frozen.validate().unwrap();
         let config = StudyConfig {
             protocol: super::super::StudyProtocol::InterPatient,
