@@ -42,11 +42,10 @@ pub use ablation::{ABLATION_COLUMNS, AblationRow, RUNNING_BEATS, Scored, markdow
 #[cfg(feature = "burn")]
 pub use alternatives::{Beats, PEAK_ERROR_SECONDS, alternative_rows, alternative_scores};
 #[cfg(feature = "burn")]
-pub use config::{StudyConfig, StudyModel, StudyProtocol};
+pub use config::{DesignConfig, DesignRule, NamedContext, StudyConfig, StudyModel, StudyProtocol};
 #[cfg(feature = "burn")]
 pub use design::{
-    CHOSEN_JSON, DESIGN_JSON, DesignConfig, DesignResult, DesignRow, DesignRule, NamedContext,
-    run_design, with_chosen_scorings,
+    CHOSEN_JSON, DESIGN_JSON, DesignResult, DesignRow, run_design, with_chosen_scorings,
 };
 #[cfg(feature = "burn")]
 pub use noise::{NoiseRow, noise_markdown, with_noise};
