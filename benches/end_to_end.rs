@@ -16,9 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ecg_anomaly::data::mitbih::find_mitdb;
 use ecg_anomaly::prelude::*;
 use ecg_anomaly::stream::{StreamConfig, StreamingDetector};
+use ecg_anomaly::study::mitbih::find_mitdb;
 
 /// The quickstart's fit, as `examples/quickstart.rs` runs it by default.
 fn quickstart_fit(device: &Device) -> Detector {

@@ -9,9 +9,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ecg_anomaly::data::mitbih::{BeatConfig, RPeakFilter, find_mitdb, load_all_records};
 use ecg_anomaly::data::synthetic::{SyntheticConfig, SyntheticLength, generate};
 use ecg_anomaly::preprocess::resample;
+use ecg_anomaly::study::mitbih::{BeatConfig, RPeakFilter, find_mitdb, load_all_records};
 
 fn resampling(c: &mut Criterion) {
     let signal = generate(&SyntheticConfig {

@@ -12,26 +12,26 @@
 //! ```
 //!
 //! `--design` first makes the study's choices (model, scoring) by cross-validation over whole
-//! DS1 records (`evaluate::study::run_design`; DS2 is not read), writes the chosen detector
+//! DS1 records (`ecg_anomaly::study::run_design`; DS2 is not read), writes the chosen detector
 //! configuration to `<out>/p2/design/chosen_config.json` and prints its hash, then runs the
 //! chosen scorings on DS2 once per seed. `--seeds N` runs seeds `seed..seed+N` and prints each
 //! figure as mean ± sd with a 95 % bootstrap interval over the test records.
 //!
-//! The study itself is `ecg_anomaly::evaluate::study` (beats at 180 Hz, each detector fitted on
+//! The study itself is `ecg_anomaly::study` (beats at 180 Hz, each detector fitted on
 //! normal beats only, its threshold the 95th percentile of held-out normal beats' scores; no
 //! anomaly label chooses a checkpoint, a setting or the threshold) and its report
-//! `ecg_anomaly::report::study_report`; this file only reads the command line.
+//! `ecg_anomaly::study::study_report`; this file only reads the command line.
 
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
-use ecg_anomaly::data::mitbih::find_mitdb;
 use ecg_anomaly::detector::{DetectorConfig, ModelKind, fingerprint_bytes};
 use ecg_anomaly::device::DeviceChoice;
-use ecg_anomaly::evaluate::study::{
+use ecg_anomaly::study::mitbih::find_mitdb;
+use ecg_anomaly::study::study_report;
+use ecg_anomaly::study::{
     CHOSEN_JSON, StudyConfig, StudyProtocol, run_design, run_seeds, run_study, with_chosen_scorings,
 };
-use ecg_anomaly::report::study_report;
 
 type BoxError = Box<dyn std::error::Error>;
 

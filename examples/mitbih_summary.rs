@@ -12,7 +12,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use ecg_anomaly::data::mitbih::{
+use ecg_anomaly::study::mitbih::{
     BeatConfig, LoadedBeats, Protocol, RPeakFilter, find_mitdb, load_all_records,
 };
 

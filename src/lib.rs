@@ -3,8 +3,8 @@
 //! Unsupervised detection of abnormal heartbeats in ECG signals. The crate reads as the
 //! pipeline it implements:
 //!
-//! - [`data`]: signals in (WFDB records and annotations, CSV, a synthetic ECG generator), beat
-//!   classes, the MIT-BIH protocols and Burn dataset glue;
+//! - [`data`]: signals in (WFDB records and annotations, CSV, beat matrices, a synthetic ECG
+//!   generator), beat classes and Burn dataset glue;
 //! - [`preprocess`]: filters, resampling, R-peak detection, beat segmentation, sliding windows,
 //!   normalisers and quality checks;
 //! - [`augment`]: seeded training-time transformations;
@@ -26,9 +26,14 @@
 //! - [`device`]: which backend runs the models (flex, ndarray, wgpu or cuda), chosen at run time;
 //! - [`limits`]: what the readers accept at most (lines, samples, annotations, CSV rows),
 //!   in one overridable policy;
-//! - `serve` (feature `server`): an HTTP inference server over a saved detector (axum).
+//! - `serve` (feature `server`): an HTTP inference server over a saved detector (axum);
+//! - [`study`]: the benchmark on top: the MIT-BIH protocols ([`study::mitbih`]), the study that
+//!   fits detectors on them and judges them per AAMI class, its design, seeds and ablation, and
+//!   its report.
 //!
-//! `model`, `train`, `score`, `detector`, `stream`, `device` and `evaluate::study` run on Burn
+//! Each layer imports only layers below it (`ARCHITECTURE.md`, checked by `scripts/layers.sh`).
+//!
+//! `model`, `train`, `score`, `detector`, `stream`, `device` and the study's runner run on Burn
 //! and need a backend feature (`flex`, the default, `ndarray`, `wgpu` or `cuda`); without one
 //! (`default-features = false`) the crate is its data half alone, without Burn.
 #![warn(missing_docs)]
@@ -55,6 +60,7 @@ pub mod score;
 pub mod serve;
 #[cfg(feature = "burn")]
 pub mod stream;
+pub mod study;
 pub mod threshold;
 #[cfg(feature = "burn")]
 pub mod train;

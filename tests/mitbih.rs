@@ -12,13 +12,13 @@ use std::time::Instant;
 
 use common::mitdb_dir;
 use ecg_anomaly::Error;
-use ecg_anomaly::data::beat::AamiClass;
-use ecg_anomaly::data::mitbih::{
-    BeatConfig, ClassCounts, DS1, DS2, LoadedBeats, NON_PACED_RECORDS, Protocol, load_all_records,
-    load_beats, mitdb_in,
-};
+use ecg_anomaly::data::beat::{AamiClass, ClassCounts};
 use ecg_anomaly::data::wfdb::{Record, read_annotations};
 use ecg_anomaly::preprocess::{BandPass, SignalFilter};
+use ecg_anomaly::study::mitbih::{
+    BeatConfig, DS1, DS2, LoadedBeats, NON_PACED_RECORDS, Protocol, load_all_records, load_beats,
+    mitdb_in,
+};
 
 const SEED: u64 = 42;
 

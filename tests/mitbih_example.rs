@@ -12,10 +12,10 @@ mod common;
 mod mitbih;
 
 use clap::Parser;
-use ecg_anomaly::data::mitbih::{BeatConfig, find_mitdb, load_record_beats};
 use ecg_anomaly::data::wfdb::read_ecg;
 use ecg_anomaly::detector::{Detector, DetectorConfig};
-use ecg_anomaly::evaluate::study::{CHOSEN_JSON, DESIGN_JSON, DesignConfig, StudyConfig};
+use ecg_anomaly::study::mitbih::{BeatConfig, find_mitdb, load_record_beats};
+use ecg_anomaly::study::{CHOSEN_JSON, DESIGN_JSON, DesignConfig, StudyConfig};
 
 #[test]
 fn quick_run_writes_both_reports_with_auc_above_chance() {

@@ -8,8 +8,6 @@
 //! be finite `f32` (`1e39` overflows: an error), a decimal comma is read as a point when the
 //! columns are not separated by commas (`0,5;0,7`) and refused when they are (`0,05`).
 
-#[cfg(feature = "burn")]
-use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -18,8 +16,6 @@ use serde::{Deserialize, Serialize};
 use crate::data::batch::WindowDataset;
 use crate::data::csv::check_file_size;
 use crate::data::text::{self, COMMA_HINT, TextReader, cell_error, is_number, parse_error};
-#[cfg(feature = "burn")]
-use crate::detector::BeatSource;
 use crate::limits::{ReadLimits, exceeded, open_regular};
 use crate::{Error, Result};
 
@@ -107,14 +103,6 @@ impl BeatMatrix {
             data,
             labels,
         })
-    }
-}
-
-/// A [`BeatMatrix`] judged as it is: unlabelled windows (the labels only measure).
-#[cfg(feature = "burn")]
-impl BeatSource for BeatMatrix {
-    fn windows(&self) -> Result<Cow<'_, WindowDataset>> {
-        self.to_windows(None).map(Cow::Owned)
     }
 }
 

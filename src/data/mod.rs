@@ -1,12 +1,15 @@
-//! Data in: WFDB records, CSV signals, beat matrices ([`matrix`]), synthetic ECG, beat classes, protocols, Burn glue, and
-//! [`input`]: a record, a CSV file or a folder of records named by a path.
+//! Data in: WFDB records, CSV signals, beat matrices ([`matrix`]), synthetic ECG, beat classes,
+//! Burn glue, and [`input`]: a record, a CSV file or a folder of records named by a path.
+//!
+//! The ground floor above `error` and `limits`: it reads and generates signals and imports no
+//! other layer. Cutting beats is [`preprocess`](crate::preprocess)'s; the MIT-BIH protocols are
+//! the study's ([`study::mitbih`](crate::study::mitbih)).
 
 pub mod batch;
 pub mod beat;
 pub mod csv;
 pub mod input;
 pub mod matrix;
-pub mod mitbih;
 mod signal;
 pub mod synthetic;
 mod text;

@@ -1,19 +1,18 @@
 //! [`BeatSource`]: what a detector is fitted on and judges.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use crate::Result;
 use crate::data::batch::WindowDataset;
-use crate::data::mitbih::BeatSet;
-use crate::preprocess::template::template_distances;
+use crate::data::matrix::BeatMatrix;
 use crate::preprocess::{Beats, ProcessedSignal};
 use crate::score::BeatContext;
 
 /// Equal-length beats or windows in the signal's own units (the detector normalises them),
 /// with what is known about them. Implemented for [`WindowDataset`], [`Beats`],
-/// [`ProcessedSignal`] (a [`BeatPipeline`](crate::preprocess::BeatPipeline)'s output) and
-/// MIT-BIH's [`BeatSet`].
+/// [`ProcessedSignal`] (a [`BeatPipeline`](crate::preprocess::BeatPipeline)'s output) and a
+/// [`BeatMatrix`]; MIT-BIH's [`BeatSet`](crate::study::mitbih::BeatSet) implements it in the
+/// study layer.
 pub trait BeatSource {
     /// The windows, `[n, seq, channels]`, labelled anomalous where that is known (all false
     /// otherwise). Fitting uses the unlabelled ones only.
@@ -92,36 +91,10 @@ impl BeatSource for ProcessedSignal {
     }
 }
 
-impl BeatSource for BeatSet {
+/// A [`BeatMatrix`] judged as it is: unlabelled windows (the labels only measure).
+impl BeatSource for BeatMatrix {
     fn windows(&self) -> Result<Cow<'_, WindowDataset>> {
-        self.to_window_dataset().map(Cow::Owned)
-    }
-
-    fn positions(&self) -> Option<Vec<usize>> {
-        Some(self.beats().iter().map(|b| b.sample).collect())
-    }
-
-    /// Beats of one record share a group, numbered in order of first appearance; each beat's
-    /// template distance is to its record's median beat.
-    fn context(&self) -> Option<Vec<BeatContext>> {
-        let mut records: HashMap<&str, usize> = HashMap::new();
-        let groups: Vec<usize> = self
-            .beats()
-            .iter()
-            .map(|b| {
-                let next = records.len();
-                *records.entry(&b.record).or_insert(next)
-            })
-            .collect();
-        let templates = template_distances(self.data(), self.beat_len(), &groups)
-            .unwrap_or_else(|_| vec![None; groups.len()]);
-        let context = self.beats().iter().zip(groups).zip(templates);
-        let context = context.map(|((b, group), template)| BeatContext {
-            group,
-            rr: Some(b.rr),
-            template,
-        });
-        Some(context.collect())
+        self.to_windows(None).map(Cow::Owned)
     }
 }
 

@@ -8,8 +8,10 @@
 //! - [`class_recall`]: the flagged share of each beat class;
 //! - [`bootstrap_groups`] / [`bootstrap_draws`]: percentile intervals over resampled groups
 //!   (test records), and [`mean_sd`] over seeds;
-//! - [`evaluate`] / [`evaluate_classes`]: all of it as one serialisable report;
-//! - [`study`]: the MIT-BIH study, detectors fitted and judged per AAMI class on a protocol.
+//! - [`evaluate`] / [`evaluate_classes`]: all of it as one serialisable report.
+//!
+//! Metrics only: scores and labels in, numbers out; no model or detector. The MIT-BIH study,
+//! which fits detectors and judges them with these metrics, is [`study`](crate::study).
 //!
 //! Inputs are checked: empty, mismatched lengths and non-finite scores are errors, and so are
 //! labels of one class only wherever ROC or PR are needed. No metric is ever NaN (see
@@ -20,8 +22,6 @@ mod classes;
 mod confusion;
 mod ranking;
 mod report;
-#[cfg(feature = "burn")]
-pub mod study;
 
 pub use bootstrap::{Bootstrap, Interval, bootstrap_draws, bootstrap_groups, mean_sd};
 pub use classes::{ClassRecall, class_recall};

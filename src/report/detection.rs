@@ -2,8 +2,7 @@
 //! when there are any, as one [`Report`].
 
 use super::{ConfusionPlot, Figure, PrPlot, Report, RocPlot, ScoreHistogramPlot, Section, Table};
-use crate::data::beat::AamiClass;
-use crate::data::mitbih::ClassCounts;
+use crate::data::beat::{AamiClass, ClassCounts};
 use crate::evaluate::{ConfusionMatrix, EvaluationConfig, class_recall, evaluate_classes};
 use crate::threshold::Threshold;
 use crate::{Error, Result};

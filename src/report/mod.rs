@@ -1,8 +1,8 @@
 //! Pictures and a self-contained report (feature `report`, on by default).
 //!
 //! Every plot is a plain-data struct implementing [`Plot`]; nothing here depends on the models
-//! or metrics, so callers pass numbers in. [`study_report`] assembles the MIT-BIH study's
-//! report from its plain result structs. [`render_svg`] / [`render_png`] write one picture;
+//! or metrics, so callers pass numbers in. The MIT-BIH study's report is built from these parts
+//! in [`study`](crate::study) (`study_report`). [`render_svg`] / [`render_png`] write one picture;
 //! [`Report`] gathers [`Section`]s of paragraphs, [`Table`]s and [`Figure`]s into one HTML file
 //! (CSS and figures inlined, no external URLs) plus a Markdown twin whose figures live in
 //! `figures/`.
@@ -23,8 +23,6 @@ mod latent;
 mod pca;
 mod reconstruction;
 mod render;
-#[cfg(feature = "burn")]
-mod study;
 mod style;
 mod training;
 mod tsne;
@@ -41,8 +39,6 @@ pub use render::{
     FONT_FAMILY, Plot, ensure_font, render_png, render_png_bytes, render_rgb, render_svg,
     render_svg_string,
 };
-#[cfg(feature = "burn")]
-pub use study::study_report;
 pub use style::PALETTE;
 pub use training::TrainingCurvePlot;
 pub use tsne::Tsne;

@@ -50,7 +50,7 @@ pub fn synthetic(
 
 /// All 48 MIT-BIH Arrhythmia record names (the library's list).
 #[allow(unused_imports)] // Not every test binary that includes this module lists the records.
-pub use ecg_anomaly::data::mitbih::ALL_RECORDS as MITDB_RECORDS;
+pub use ecg_anomaly::study::mitbih::ALL_RECORDS as MITDB_RECORDS;
 
 /// A small, fast detector configuration for tests that need a fitted detector quickly: LSTM
 /// autoencoder, hidden 16, latent 8, 3 epochs, batch 32, learning rate 3e-3, quiet.

@@ -47,9 +47,8 @@ pub fn run(_args: ReportArgs) -> Result<(), Failure> {
 #[cfg(feature = "report")]
 pub fn run(args: ReportArgs) -> Result<(), Failure> {
     use ecg_anomaly::Error;
-    use ecg_anomaly::data::beat::{AamiMapping, BEAT_MATCH_TOLERANCE_S};
+    use ecg_anomaly::data::beat::{AamiMapping, BEAT_MATCH_TOLERANCE_S, ClassCounts};
     use ecg_anomaly::data::input::{InputKind, SignalPath};
-    use ecg_anomaly::data::mitbih::ClassCounts;
     use ecg_anomaly::detector::Detector;
     use ecg_anomaly::report::{DetectionReport, InputScores};
 

@@ -1,4 +1,5 @@
-//! WFDB header (`.hea`) files: the record line, one line per signal, `#` comments.
+//! WFDB header (`.hea`) files: the record line, one line per signal, `#` comments. What a
+//! header holds; reading and parsing one is in `header_lines`.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -6,9 +7,6 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::format::Format;
-use super::header_lines::{check_group, parse_err, parse_record_line, parse_signal_line};
-use crate::Result;
-use crate::limits::{ReadLimits, exceeded, read_regular};
 
 /// WFDB's gain when a header gives none or zero (ADC units per mV).
 pub const DEFAULT_GAIN: f64 = 200.0;
@@ -101,31 +99,6 @@ pub struct SignalGroup {
 }
 
 impl Header {
-    /// Reads and parses a header file under the default [`ReadLimits`].
-    pub fn read(path: impl AsRef<Path>) -> Result<Header> {
-        Header::read_with_limits(path, &ReadLimits::default())
-    }
-
-    /// Reads and parses a header file: a regular file (else [`Error::NotRegularFile`](crate::Error::NotRegularFile)) of at
-    /// most `limits.max_header_bytes` bytes, parsed as [`parse_with_limits`](Self::parse_with_limits).
-    pub fn read_with_limits(path: impl AsRef<Path>, limits: &ReadLimits) -> Result<Header> {
-        Ok(read_lines(path.as_ref(), limits)?.0)
-    }
-
-    /// Parses header text (LF or CRLF; `#` lines are comments, blank lines skipped) under the
-    /// default [`ReadLimits`]; `path` only names the file in errors. More signal lines than
-    /// declared is an error.
-    pub fn parse(bytes: &[u8], path: &Path) -> Result<Header> {
-        Header::parse_with_limits(bytes, path, &ReadLimits::default())
-    }
-
-    /// [`parse`](Self::parse) with explicit limits: at most `max_header_bytes` bytes and
-    /// `max_header_lines` lines, `max_signals` signals, `max_samples` samples per signal
-    /// (else [`Error::Limit`](crate::Error::Limit) naming the line).
-    pub fn parse_with_limits(bytes: &[u8], path: &Path, limits: &ReadLimits) -> Result<Header> {
-        Ok(parse_lines(bytes, path, limits)?.0)
-    }
-
     /// Index of the first signal whose description is `name` (e.g. `MLII`).
     pub fn signal_index(&self, name: &str) -> Option<usize> {
         self.signals.iter().position(|s| s.description == name)
@@ -147,75 +120,6 @@ impl Header {
         }
         groups
     }
-}
-
-/// Reads a header file and the 1-based line of each signal line.
-pub(crate) fn read_lines(path: &Path, limits: &ReadLimits) -> Result<(Header, Vec<usize>)> {
-    let bytes = read_regular(path, limits.max_header_bytes, "max_header_bytes")?;
-    parse_lines(&bytes, path, limits)
-}
-
-/// Parses a header, returning the 1-based line of each signal line with it.
-fn parse_lines(bytes: &[u8], path: &Path, limits: &ReadLimits) -> Result<(Header, Vec<usize>)> {
-    if bytes.len() as u64 > limits.max_header_bytes {
-        let msg = format!("{} bytes", bytes.len());
-        return Err(exceeded(
-            path,
-            "max_header_bytes",
-            limits.max_header_bytes,
-            msg,
-        ));
-    }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = 1 + bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        parse_err(path, line, "not valid UTF-8")
-    })?;
-    let mut comments = Vec::new();
-    let mut lines = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        if i >= limits.max_header_lines {
-            let msg = format!("line {} is past the limit", i + 1);
-            return Err(exceeded(
-                path,
-                "max_header_lines",
-                limits.max_header_lines,
-                msg,
-            ));
-        }
-        let line = raw.trim();
-        if let Some(c) = line.strip_prefix('#') {
-            comments.push(c.trim().to_string());
-        } else if !line.is_empty() {
-            lines.push((i + 1, line));
-        }
-    }
-    let Some(&(no, record_line)) = lines.first() else {
-        return Err(parse_err(path, 1, "no record line"));
-    };
-    let (mut header, declared) = parse_record_line(record_line, path, no, limits)?;
-    header.comments = comments;
-    let mut signal_lines = Vec::with_capacity(declared);
-    for (s, &(no, line)) in lines[1..].iter().enumerate() {
-        if s == declared {
-            let msg = format!("more signal lines than the {declared} the record line declares");
-            return Err(parse_err(path, no, msg));
-        }
-        let spec = parse_signal_line(line, &header.record_name, s, path, no)?;
-        check_group(&header.signals, &spec, path, no)?;
-        header.signals.push(spec);
-        signal_lines.push(no);
-    }
-    if header.signals.len() < declared {
-        let msg = format!(
-            "{declared} signals declared, {} found",
-            header.signals.len()
-        );
-        return Err(parse_err(path, text.lines().count().max(1), msg));
-    }
-    Ok((header, signal_lines))
 }
 
 /// The header path for a record path given with or without its `.hea` extension.

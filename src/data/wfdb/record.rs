@@ -5,7 +5,8 @@ use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
 use super::decode::{byte_span, check_range, corrupt, decode_group, frame_count, usize_of};
-use super::header::{Header, header_path, read_lines};
+use super::header::{Header, header_path};
+use super::header_lines::read_lines;
 use crate::data::Ecg;
 use crate::limits::{ReadLimits, check_regular, exceeded, open_regular, read_regular};
 use crate::{Error, Result};

@@ -284,7 +284,7 @@ pub fn forward_train(
             let c = row % dims.channels;
             let a = gamma[c] * inv_std[c];
             let b = beta[c] - mean[c] * a;
-            dropout_row(gain, activation, row);
+            dropout_row(gain, activation.dropout, activation.seed, row);
             let input = &x[row * length..][..length];
             train_row(out, gain, input, a, b, activation.slope);
         });

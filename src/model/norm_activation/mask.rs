@@ -2,8 +2,6 @@
 //! a seed gives one mask whatever the thread split, at a few cycles per value (Burn's dropout
 //! draws a ChaCha Bernoulli sample per value).
 
-use super::kernel::Activation;
-
 /// Counter-based generator (wyrand): fast, and one seed per row keeps masks reproducible
 /// whatever the thread split.
 struct WyRand(u64);
@@ -27,9 +25,9 @@ impl WyRand {
     }
 }
 
-/// Writes `keep / (1 - p)` (0 or the scale) for each value of a row into `gain`.
-pub fn dropout_row(gain: &mut [f32], activation: Activation, row: usize) {
-    let p = activation.dropout;
+/// Writes `keep / (1 - p)` (0 or the scale) for each value of a row into `gain`: row `row` of
+/// the mask drawn with `seed`, each value dropped with probability `p` (the dropout).
+pub fn dropout_row(gain: &mut [f32], p: f64, seed: u64, row: usize) {
     if p <= 0.0 {
         gain.fill(1.0);
         return;
@@ -37,7 +35,7 @@ pub fn dropout_row(gain: &mut [f32], activation: Activation, row: usize) {
     let scale = (1.0 / (1.0 - p)) as f32;
     // A value is kept when its 32-bit draw is at least `p * 2^32`.
     let threshold = (p * 4_294_967_296.0) as u64;
-    let mut rng = WyRand::for_row(activation.seed, row);
+    let mut rng = WyRand::for_row(seed, row);
     for pair in gain.chunks_mut(2) {
         let draw = rng.next();
         for (g, bits) in pair.iter_mut().zip([draw & 0xFFFF_FFFF, draw >> 32]) {

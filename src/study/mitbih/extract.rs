@@ -247,7 +247,7 @@ fn in_record(record: &str, error: Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::mitbih::tests::{annotations, config, synthetic};
+    use crate::study::mitbih::tests::{annotations, config, synthetic};
 
     #[test]
     fn resampled_beats_are_the_pipelines_beats_at_the_annotations() {

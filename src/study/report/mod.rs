@@ -1,15 +1,15 @@
-//! The report of a MIT-BIH study ([`crate::evaluate::study`]): tables, curves, confusion
+//! The report of a MIT-BIH study ([`crate::study`]): tables, curves, confusion
 //! matrices, score histograms per class, training curves, reconstructions and a latent space.
 
 mod tables;
 
 use crate::Result;
 use crate::data::beat::AamiClass;
-use crate::evaluate::study::{ModelResult, StudyResult};
 use crate::report::{
     ConfusionPlot, Figure, LatentPlot, Pca, PrPlot, ReconstructionExample, ReconstructionPlot,
     Report, RocPlot, ScoreHistogramPlot, Section, TrainingCurvePlot, Tsne,
 };
+use crate::study::{ModelResult, StudyResult};
 
 const SIZE: (u32, u32) = (720, 480);
 

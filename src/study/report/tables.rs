@@ -2,8 +2,8 @@
 
 use crate::data::beat::AamiClass;
 use crate::detector::{DetectorConfig, ModelSpec};
-use crate::evaluate::study::{ABLATION_COLUMNS, StudyResult};
 use crate::report::Table;
+use crate::study::{ABLATION_COLUMNS, StudyResult};
 
 /// ROC-AUC, AP, recall at 1 % and 5 % false alarms, the metrics at the threshold and the
 /// best F1 chosen with the test labels, one row per model.
@@ -56,7 +56,7 @@ pub(super) fn class_table(result: &StudyResult) -> Table {
     table
 }
 
-/// The ablation: each scoring lever on and off ([`crate::evaluate::study::variants`]).
+/// The ablation: each scoring lever on and off ([`crate::study::variants`]).
 pub(super) fn ablation_table(result: &StudyResult) -> Table {
     let mut table = Table::new(ABLATION_COLUMNS);
     for r in &result.ablation {

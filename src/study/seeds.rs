@@ -247,9 +247,9 @@ impl fmt::Display for SeedsResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::mitbih::ClassCounts;
-    use crate::evaluate::study::{BeatCounts, ModelResult};
+    use crate::data::beat::ClassCounts;
     use crate::evaluate::{EvaluationConfig, evaluate_classes};
+    use crate::study::{BeatCounts, ModelResult};
     use crate::threshold::{Threshold, ThresholdMethod};
 
     /// A run whose one model scores beat `i` by `score(i)`; 8 records of 100 beats, every

@@ -18,16 +18,15 @@ use burn::tensor::Device;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::seq::SliceRandom;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::ablation::{AblationRow, Scored, row, variants};
-use super::config::{StudyConfig, StudyModel};
+use super::ablation::{AblationRow, Scored, row};
+use super::config::{DesignConfig, DesignRule, StudyConfig, StudyModel};
 use super::run::{context_of, spaced};
 use crate::data::beat::AamiClass;
-use crate::data::mitbih::{Partition, Protocol, load_beats};
 use crate::detector::{DetectorConfig, Verdict};
 use crate::json::save_json;
-use crate::score::ContextConfig;
+use crate::study::mitbih::{Partition, Protocol, load_beats};
 use crate::threshold::Threshold;
 use crate::{Error, Result};
 
@@ -36,104 +35,12 @@ pub const DESIGN_JSON: &str = "design.json";
 /// File of the chosen detector configuration, in the study's output folder.
 pub const CHOSEN_JSON: &str = "chosen_config.json";
 
-/// One candidate way of scoring a model's beats: a name for tables and its context.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NamedContext {
-    /// Name in tables (e.g. `"shape + rhythm (mean)"`).
-    pub name: String,
-    /// How the model's score is put in context.
-    pub context: ContextConfig,
-}
-
-/// How the design step picks one candidate from its table. Either rule first keeps the
-/// candidates that flag at most [`DesignConfig::max_n_flagged`] of the normal beats in every
-/// fold (all of them when none does).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DesignRule {
-    /// The highest ROC-AUC averaged over the folds; a tie (within 0.001) goes to the higher
-    /// mean average precision. The default.
-    #[default]
-    MeanRocAuc,
-    /// The highest average precision averaged over the folds.
-    MeanAveragePrecision,
-}
-
-/// Settings of the design step ([`StudyConfig::design`]); missing JSON fields take the
-/// defaults: 4 folds, every scoring of the study's ablation ([`variants`]), [`DesignRule::MeanRocAuc`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct DesignConfig {
-    /// Folds of whole training records, `2..=`the number of training records. Default: 4.
-    pub folds: usize,
-    /// Candidate scorings, each tried on each of [`StudyConfig::models`] (they need no
-    /// retraining). Default: the ablation's eleven.
-    pub scorings: Vec<NamedContext>,
-    /// How the winner is picked.
-    pub rule: DesignRule,
-    /// Most training beats per fit, evenly spaced through a fold's training pool; `None` (the
-    /// default) takes the study's [`max_train_beats`](StudyConfig::max_train_beats). A budget,
-    /// not a choice: fewer beats make the step cheaper (the folds' pools are smaller anyway).
-    pub max_train_beats: Option<usize>,
-    /// Most share of a fold's normal beats a candidate may flag at its threshold, in
-    /// `(0, 1]`: a detector whose false alarms on new patients stray far from what its
-    /// calibration promises (5 % at the default 95th percentile) is not a candidate. Default:
-    /// 0.10, twice that.
-    pub max_n_flagged: f64,
-}
-
-impl Default for DesignConfig {
-    fn default() -> Self {
-        Self {
-            folds: 4,
-            scorings: variants()
-                .into_iter()
-                .map(|(name, context)| NamedContext {
-                    name: name.into(),
-                    context,
-                })
-                .collect(),
-            rule: DesignRule::default(),
-            max_train_beats: None,
-            max_n_flagged: 0.10,
-        }
-    }
-}
-
-impl DesignConfig {
-    /// Checks the settings; [`Error::InvalidArgument`] names the first one out of range.
-    pub fn validate(&self) -> Result<()> {
-        if !(2..=64).contains(&self.folds) {
-            let msg = format!("{} is not in 2..=64", self.folds);
-            return Err(Error::invalid("design.folds", msg));
-        }
-        let flagged = self.max_n_flagged;
-        if !(flagged > 0.0 && flagged <= 1.0) {
-            let msg = format!("{flagged} is not in (0, 1]");
-            return Err(Error::invalid("design.max_n_flagged", msg));
-        }
-        if self.max_train_beats.is_some_and(|n| n < 8) {
-            return Err(Error::invalid(
-                "design.max_train_beats",
-                "must be at least 8",
-            ));
-        }
-        if self.scorings.is_empty() {
-            return Err(Error::invalid("design.scorings", "no scoring to compare"));
-        }
-        for s in &self.scorings {
-            s.context.validate()?;
-        }
-        Ok(())
-    }
-}
-
 /// One candidate's results: a model with a scoring, measured on each fold.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DesignRow {
     /// The model's name ([`StudyModel::name`]).
     pub model: String,
-    /// The scoring's name ([`NamedContext::name`]).
+    /// The scoring's name ([`NamedContext::name`](super::NamedContext::name)).
     pub scoring: String,
     /// ROC-AUC on each fold's records.
     pub roc_auc: Vec<f64>,
@@ -508,10 +415,9 @@ mod tests {
     /// `chosen_config` builds from the study's defaults for that candidate.
     #[test]
     fn the_frozen_p2_choice_loads_and_is_the_studys_convvae_with_that_scoring() {
-        let frozen: DetectorConfig = serde_json::from_str(include_str!(
-            "../../../examples/studies/p2_design_choice.json"
-        ))
-        .unwrap();
+        let frozen: DetectorConfig =
+            serde_json::from_str(include_str!("../../examples/studies/p2_design_choice.json"))
+                .unwrap();
         frozen.validate().unwrap();
         let config = StudyConfig {
             protocol: super::super::StudyProtocol::InterPatient,
@@ -524,26 +430,5 @@ mod tests {
         let chosen = design.scorings.len() + scoring; // the second model, the ConvVae
         let built = chosen_config(&config, &config.protocol().unwrap(), &design, chosen).unwrap();
         assert_eq!(built, frozen);
-    }
-
-    #[test]
-    fn the_design_settings_are_checked() {
-        DesignConfig::default().validate().unwrap();
-        assert_eq!(DesignConfig::default().scorings.len(), variants().len());
-        let bad = DesignConfig {
-            folds: 1,
-            ..Default::default()
-        };
-        assert!(
-            bad.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("design.folds")
-        );
-        let none = DesignConfig {
-            scorings: vec![],
-            ..Default::default()
-        };
-        assert!(none.validate().is_err());
     }
 }

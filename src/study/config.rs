@@ -1,13 +1,14 @@
-//! [`StudyConfig`]: which protocol, which detectors, how many beats, as one serde value.
+//! [`StudyConfig`]: which protocol, which detectors, how many beats, as one serde value; and
+//! [`DesignConfig`], the settings of its design step.
 
 use serde::{Deserialize, Serialize};
 
-use super::design::DesignConfig;
-use crate::data::mitbih::{MITDB_FS, Partition, Protocol};
+use super::ablation::variants;
 use crate::detector::{DetectorConfig, ModelSpec};
 use crate::model::{ConvVaeConfig, LstmAutoencoderConfig};
 use crate::preprocess::{BeatPipeline, check_fs};
 use crate::score::ContextConfig;
+use crate::study::mitbih::{MITDB_FS, Partition, Protocol};
 use crate::train::TrainingConfig;
 use crate::{Error, Result};
 
@@ -51,6 +52,98 @@ impl StudyModel {
         name.chars()
             .map(|c| if keep(c) { c } else { '_' })
             .collect()
+    }
+}
+
+/// One candidate way of scoring a model's beats: a name for tables and its context.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamedContext {
+    /// Name in tables (e.g. `"shape + rhythm (mean)"`).
+    pub name: String,
+    /// How the model's score is put in context.
+    pub context: ContextConfig,
+}
+
+/// How the design step picks one candidate from its table. Either rule first keeps the
+/// candidates that flag at most [`DesignConfig::max_n_flagged`] of the normal beats in every
+/// fold (all of them when none does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DesignRule {
+    /// The highest ROC-AUC averaged over the folds; a tie (within 0.001) goes to the higher
+    /// mean average precision. The default.
+    #[default]
+    MeanRocAuc,
+    /// The highest average precision averaged over the folds.
+    MeanAveragePrecision,
+}
+
+/// Settings of the design step ([`StudyConfig::design`]); missing JSON fields take the
+/// defaults: 4 folds, every scoring of the study's ablation ([`variants`]), [`DesignRule::MeanRocAuc`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DesignConfig {
+    /// Folds of whole training records, `2..=`the number of training records. Default: 4.
+    pub folds: usize,
+    /// Candidate scorings, each tried on each of [`StudyConfig::models`] (they need no
+    /// retraining). Default: the ablation's eleven.
+    pub scorings: Vec<NamedContext>,
+    /// How the winner is picked.
+    pub rule: DesignRule,
+    /// Most training beats per fit, evenly spaced through a fold's training pool; `None` (the
+    /// default) takes the study's [`max_train_beats`](StudyConfig::max_train_beats). A budget,
+    /// not a choice: fewer beats make the step cheaper (the folds' pools are smaller anyway).
+    pub max_train_beats: Option<usize>,
+    /// Most share of a fold's normal beats a candidate may flag at its threshold, in
+    /// `(0, 1]`: a detector whose false alarms on new patients stray far from what its
+    /// calibration promises (5 % at the default 95th percentile) is not a candidate. Default:
+    /// 0.10, twice that.
+    pub max_n_flagged: f64,
+}
+
+impl Default for DesignConfig {
+    fn default() -> Self {
+        Self {
+            folds: 4,
+            scorings: variants()
+                .into_iter()
+                .map(|(name, context)| NamedContext {
+                    name: name.into(),
+                    context,
+                })
+                .collect(),
+            rule: DesignRule::default(),
+            max_train_beats: None,
+            max_n_flagged: 0.10,
+        }
+    }
+}
+
+impl DesignConfig {
+    /// Checks the settings; [`Error::InvalidArgument`] names the first one out of range.
+    pub fn validate(&self) -> Result<()> {
+        if !(2..=64).contains(&self.folds) {
+            let msg = format!("{} is not in 2..=64", self.folds);
+            return Err(Error::invalid("design.folds", msg));
+        }
+        let flagged = self.max_n_flagged;
+        if !(flagged > 0.0 && flagged <= 1.0) {
+            let msg = format!("{flagged} is not in (0, 1]");
+            return Err(Error::invalid("design.max_n_flagged", msg));
+        }
+        if self.max_train_beats.is_some_and(|n| n < 8) {
+            return Err(Error::invalid(
+                "design.max_train_beats",
+                "must be at least 8",
+            ));
+        }
+        if self.scorings.is_empty() {
+            return Err(Error::invalid("design.scorings", "no scoring to compare"));
+        }
+        for s in &self.scorings {
+            s.context.validate()?;
+        }
+        Ok(())
     }
 }
 
@@ -314,11 +407,11 @@ mod tests {
         for (name, text) in [
             (
                 "training_levers",
-                include_str!("../../../examples/studies/training_levers.json"),
+                include_str!("../../examples/studies/training_levers.json"),
             ),
             (
                 "vae_epochs",
-                include_str!("../../../examples/studies/vae_epochs.json"),
+                include_str!("../../examples/studies/vae_epochs.json"),
             ),
         ] {
             let config: StudyConfig = serde_json::from_str(text).unwrap();
@@ -388,5 +481,26 @@ mod tests {
             },
             "fold",
         );
+    }
+
+    #[test]
+    fn the_design_settings_are_checked() {
+        DesignConfig::default().validate().unwrap();
+        assert_eq!(DesignConfig::default().scorings.len(), variants().len());
+        let bad = DesignConfig {
+            folds: 1,
+            ..Default::default()
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("design.folds")
+        );
+        let none = DesignConfig {
+            scorings: vec![],
+            ..Default::default()
+        };
+        assert!(none.validate().is_err());
     }
 }

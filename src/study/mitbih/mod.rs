@@ -8,7 +8,7 @@
 //!   [`Protocol::inter_patient`] (P2, de Chazal's DS1 → DS2).
 //!
 //! ```no_run
-//! use ecg_anomaly::data::mitbih::{Protocol, find_mitdb};
+//! use ecg_anomaly::study::mitbih::{Protocol, find_mitdb};
 //! let dir = find_mitdb()?; // $ECG_DATA_DIR/mitdb
 //! let p1 = Protocol::intra_patient(0, 42).build(&dir)?;
 //! println!("train {}, test {}", p1.train.class_counts(), p1.test.class_counts());
@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 
 pub use beatset::{BeatInfo, BeatSet};
 pub use config::{BeatConfig, RPeakFilter};
-pub use counts::{BuildCounts, ClassCounts};
+pub use counts::BuildCounts;
 pub use extract::{
     LoadedBeats, NO_MLII_FALLBACK_LEAD, extract_beats, load_all_records, load_beats,
     load_record_beats,

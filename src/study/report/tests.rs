@@ -1,12 +1,12 @@
 //! The study report from a made-up result: every figure, self-contained HTML.
 
 use super::*;
-use crate::data::mitbih::ClassCounts;
+use crate::data::beat::ClassCounts;
 use crate::detector::ModelKind;
-use crate::evaluate::study::{
+use crate::evaluate::{EvaluationConfig, Ranking, evaluate_classes};
+use crate::study::{
     AblationRow, BeatCounts, LatentSample, ReconstructionSample, StudyConfig, StudyProtocol, row,
 };
-use crate::evaluate::{EvaluationConfig, Ranking, evaluate_classes};
 use crate::threshold::{Threshold, ThresholdMethod};
 use crate::train::{EpochLog, TrainingHistory};
 

@@ -13,7 +13,6 @@ use super::config::StudyConfig;
 use super::noise::{NoiseRow, with_noise};
 use super::result::{BeatCounts, LatentSample, ModelResult, ReconstructionSample, StudyResult};
 use crate::data::beat::AamiClass;
-use crate::data::mitbih::BeatSet;
 use crate::detector::{BeatSource, Detector, ModelKind, Verdict};
 use crate::evaluate::{
     ClassEvaluation, EvaluationConfig, OperatingPoint, Ranking, evaluate_classes,
@@ -24,6 +23,7 @@ use crate::preprocess::Normalizer;
 use crate::score::{
     AnyScore, BatchScorer, BeatContext, ContextConfig, Ensemble, EnsembleMethod, Reference,
 };
+use crate::study::mitbih::BeatSet;
 use crate::threshold::{Threshold, ThresholdMethod};
 use crate::{Error, Result};
 
@@ -37,8 +37,8 @@ pub const ABLATION_JSON: &str = "ablation.json";
 pub const ROBUSTNESS_JSON: &str = "robustness.json";
 
 /// Runs one study: cuts the protocol's beats from the MIT-BIH records in `dir`
-/// ([`Protocol::load`](crate::data::mitbih::Protocol::load), then
-/// [`Protocol::split`](crate::data::mitbih::Protocol::split)), fits each model with
+/// ([`Protocol::load`](crate::study::mitbih::Protocol::load), then
+/// [`Protocol::split`](crate::study::mitbih::Protocol::split)), fits each model with
 /// [`DetectorConfig::fit_split`](crate::detector::DetectorConfig::fit_split) on normal training
 /// beats, holding out the normal validation beats (early stopping, calibration, threshold),
 /// saves it in `out/<model>/detector`, scores the test beats with [`Detector::detect`] and
@@ -47,6 +47,20 @@ pub const ROBUSTNESS_JSON: &str = "robustness.json";
 /// Writes `out/study.json` (the settings) and `out/results.json` (the evaluations).
 ///
 /// Errors: bad settings, missing or unreadable records, a failed fit, an unwritable `out`.
+///
+/// ```no_run
+/// use ecg_anomaly::study::mitbih::find_mitdb;
+/// use ecg_anomaly::study::{StudyConfig, StudyProtocol, run_study};
+/// let config = StudyConfig {
+///     protocol: StudyProtocol::InterPatient,
+///     quick: true,
+///     ..StudyConfig::default()
+/// };
+/// let device = ecg_anomaly::device::default_device();
+/// let result = run_study(&config, &find_mitdb()?, "target/p2".as_ref(), &device)?;
+/// println!("{result}");
+/// # Ok::<(), ecg_anomaly::Error>(())
+/// ```
 pub fn run_study(
     config: &StudyConfig,
     dir: &Path,

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::Result;
 use crate::augment::{StressNoise, augment_batch_par};
-use crate::data::mitbih::BeatSet;
 use crate::evaluate::Ranking;
+use crate::study::mitbih::BeatSet;
 
 /// One detector on the test beats at one noise level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,11 +1,20 @@
 //! [`BeatSet`]: labelled beats of one lead, stored contiguously as `[n, len]`.
 
+#[cfg(feature = "burn")]
+use std::borrow::Cow;
+#[cfg(feature = "burn")]
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::counts::ClassCounts;
 use crate::data::batch::WindowDataset;
-use crate::data::beat::AamiClass;
+use crate::data::beat::{AamiClass, ClassCounts};
+#[cfg(feature = "burn")]
+use crate::detector::BeatSource;
+#[cfg(feature = "burn")]
+use crate::preprocess::template::template_distances;
 use crate::preprocess::{BeatWindow, Normalizer, RrIntervals};
+#[cfg(feature = "burn")]
+use crate::score::BeatContext;
 use crate::{Error, Result};
 
 /// Where a beat comes from and what it is.
@@ -246,5 +255,41 @@ impl BeatSet {
     pub fn into_window_dataset(self) -> Result<WindowDataset> {
         let labels = self.anomaly_labels();
         WindowDataset::new(self.data, self.window.len(), 1, labels)
+    }
+}
+
+/// What a detector is fitted on and judges: the beats, their positions in the records, and per
+/// beat its record (a group) and RR intervals.
+#[cfg(feature = "burn")]
+impl BeatSource for BeatSet {
+    fn windows(&self) -> Result<Cow<'_, WindowDataset>> {
+        self.to_window_dataset().map(Cow::Owned)
+    }
+
+    fn positions(&self) -> Option<Vec<usize>> {
+        Some(self.beats().iter().map(|b| b.sample).collect())
+    }
+
+    /// Beats of one record share a group, numbered in order of first appearance; each beat's
+    /// template distance is to its record's median beat.
+    fn context(&self) -> Option<Vec<BeatContext>> {
+        let mut records: HashMap<&str, usize> = HashMap::new();
+        let groups: Vec<usize> = self
+            .beats()
+            .iter()
+            .map(|b| {
+                let next = records.len();
+                *records.entry(&b.record).or_insert(next)
+            })
+            .collect();
+        let templates = template_distances(self.data(), self.beat_len(), &groups)
+            .unwrap_or_else(|_| vec![None; groups.len()]);
+        let context = self.beats().iter().zip(groups).zip(templates);
+        let context = context.map(|((b, group), template)| BeatContext {
+            group,
+            rr: Some(b.rr),
+            template,
+        });
+        Some(context.collect())
     }
 }

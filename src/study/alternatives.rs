@@ -8,12 +8,12 @@
 use super::ablation::{AblationRow, Scored, row};
 use crate::Result;
 use crate::data::beat::AamiClass;
-use crate::data::mitbih::BeatSet;
 use crate::detector::{Detector, ModelKind};
 use crate::score::{
     AnyScore, BeatContext, ContextConfig, CovarianceRegularization, Fusion, KlDivergence,
     Mahalanobis, ReconstructionError,
 };
+use crate::study::mitbih::BeatSet;
 use crate::threshold::ThresholdMethod;
 
 /// Length of the peak-error score's moving average: 50 ms, about a QRS complex's half-width.
