@@ -62,9 +62,10 @@ fn csv_signal_judges_every_beat_and_writes_them_all() {
         );
         last = Some(at);
         assert!(
-            v.score.is_finite() && v.score >= 0.0,
-            "beat {i}: score {}",
-            v.score
+            v.score.is_finite() && v.model_score.is_finite() && v.model_score >= 0.0,
+            "beat {i}: score {}, the model's {}",
+            v.score,
+            v.model_score
         );
         assert!(
             (0.0..=1.0).contains(&v.calibrated),

@@ -71,6 +71,8 @@ fn detector(spec: ModelSpec, device: &Device) -> Detector {
                 after_s: 14.0 / 360.0,
                 ..Default::default()
             },
+            // The model's score as it is, as context.json below says.
+            context: ContextConfig::default(),
             ..Default::default()
         },
         normalizer,

@@ -18,7 +18,9 @@ use ecg_anomaly::threshold::Threshold;
 
 use common::synthetic as record;
 
-/// One detector for the whole file, fitted on 6 minutes of mostly normal beats at 125 Hz.
+/// One detector for the whole file, fitted on 6 minutes of mostly normal beats at their own
+/// 125 Hz, its score the model's as it is (the context is tried below, and the default
+/// configuration in `the_default_configuration_fits_and_ranks_at_its_own_rate`).
 fn detector() -> &'static Detector {
     static DETECTOR: OnceLock<Detector> = OnceLock::new();
     DETECTOR.get_or_init(|| {
@@ -35,6 +37,11 @@ fn detector() -> &'static Detector {
                 quiet: true,
                 ..Default::default()
             },
+            pipeline: BeatPipeline {
+                resample_to: None,
+                ..Default::default()
+            },
+            context: ContextConfig::default(),
             ..Default::default()
         };
         config
@@ -86,6 +93,54 @@ fn fitted_detector_ranks_abnormal_beats_of_a_new_recording_first() {
     for v in &verdicts {
         assert_eq!(v.error.len(), meta.seq);
         assert!(v.score.is_finite() && (0.0..=1.0).contains(&v.calibrated));
+        assert_eq!(v.anomaly, v.score > detector.threshold().value);
+    }
+}
+
+/// What `DetectorConfig::default()` gives a user (fewer epochs): the ConvVae at 180 Hz, its
+/// score in context (shape and rhythm against the recording's median), on a 360 Hz recording.
+#[test]
+fn the_default_configuration_fits_and_ranks_at_its_own_rate() {
+    let train = record(360.0, 360.0, 0.02, 21);
+    let config = DetectorConfig {
+        training: TrainingConfig {
+            epochs: 8,
+            quiet: true,
+            ..DetectorConfig::default().training
+        },
+        ..DetectorConfig::default()
+    };
+    let detector = config
+        .fit_signal(&train.ecg.leads[0], 360.0, &default_device())
+        .unwrap();
+    let meta = detector.metadata();
+    assert_eq!(meta.fs, Some(DetectorConfig::DEFAULT_RATE_HZ));
+    assert_eq!(meta.seq, 160, "70 + 90 samples at 180 Hz");
+    assert_eq!(
+        detector.model().kind(),
+        ecg_anomaly::detector::ModelKind::ConvVae
+    );
+    let test = record(360.0, 180.0, 0.15, 22);
+    let verdicts = detector.detect_signal(&test.ecg.leads[0], 360.0).unwrap();
+    let (scores, anomalous) = labels(&verdicts, &test);
+    assert!(scores.len() >= verdicts.len() * 95 / 100);
+    let auc = Ranking::new(&scores, &anomalous).unwrap().roc_auc();
+    assert!(auc > 0.85, "ROC-AUC {auc}");
+    let t = detector.threshold().value;
+    let normal: Vec<f64> = scores
+        .iter()
+        .zip(&anomalous)
+        .filter(|(_, a)| !**a)
+        .map(|(s, _)| *s)
+        .collect();
+    let flagged = normal.iter().filter(|&&s| s > t).count() as f64 / normal.len() as f64;
+    assert!(
+        flagged < 0.15,
+        "{:.1} % of normal beats flagged",
+        100.0 * flagged
+    );
+    for v in &verdicts {
+        assert!(v.score.is_finite() && v.model_score >= 0.0);
         assert_eq!(v.anomaly, v.score > detector.threshold().value);
     }
 }

@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::spec::{ModelKind, ModelSpec};
 use crate::json::{load_json, save_json};
+use crate::model::ConvVaeConfig;
 use crate::preprocess::{BeatPipeline, Normalization, ZScore};
-use crate::score::{ContextConfig, CovarianceRegularization};
+use crate::score::{ContextConfig, CovarianceRegularization, Fusion, Reference};
 use crate::threshold::ThresholdMethod;
 use crate::train::TrainingConfig;
 use crate::{Error, Result};
@@ -67,19 +68,27 @@ pub enum ScoreMethod {
 }
 
 /// Everything chosen before a detector is fitted: the model, the preprocessing, the training
-/// run, the score and the threshold rule. `DetectorConfig::default()` holds the documented
-/// defaults (an LSTM autoencoder on 0.5-40 Hz band-passed, z-scored beats, its mean squared
-/// error thresholded at the 95th percentile of held-out normal beats); missing JSON fields take
-/// them too. [`fit`](Self::fit) turns it into a [`Detector`](super::Detector).
+/// run, the score and the threshold rule. [`fit`](Self::fit) turns it into a
+/// [`Detector`](super::Detector).
+///
+/// `DetectorConfig::default()` is the configuration that MIT-BIH's inter-patient protocol (P2)
+/// chose by record-wise cross-validation inside its training records (DS1), before its test
+/// records were judged: a [`ConvVae`](crate::model::ConvVae) on beats resampled to 180 Hz,
+/// band-passed 0.5-40 Hz and z-scored, 160 samples each; its mean squared error fused (mean of
+/// z-scores) with how early the beat came, both against the median of the beat's own recording;
+/// thresholded at the 95th percentile of held-out normal beats. The frozen choice is
+/// `examples/studies/p2_design_choice.json` (a test keeps the two equal). Missing JSON fields
+/// take these defaults too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct DetectorConfig {
-    /// The model and its configuration. Default: an [`LstmAutoencoder`](crate::model::LstmAutoencoder)
-    /// with its defaults.
+    /// The model and its configuration. Default: a [`ConvVae`](crate::model::ConvVae) with its
+    /// defaults for 160-sample windows (fitting sets `seq` to the windows' length).
     pub model: ModelSpec,
     /// How beats are cut from a raw signal ([`fit_signal`](Self::fit_signal) and
     /// [`Detector::detect_signal`](super::Detector::detect_signal)). A fitted detector keeps
-    /// it with `resample_to` set to the rate it was trained at. Default: [`BeatPipeline::default`].
+    /// it with `resample_to` set to the rate it was trained at. Default: [`BeatPipeline::default`]
+    /// resampling to [`DEFAULT_RATE_HZ`](Self::DEFAULT_RATE_HZ).
     pub pipeline: BeatPipeline,
     /// Normalisation of each beat. Default: [`NormalizationMethod::WindowZScore`].
     pub normalization: NormalizationMethod,
@@ -88,7 +97,8 @@ pub struct DetectorConfig {
     /// The anomaly score. Default: [`ScoreMethod::Mse`].
     pub score: ScoreMethod,
     /// How the model's score is put in context (the beat's recording, its rhythm) before it is
-    /// calibrated and thresholded. Default: not at all, the model's score as it is.
+    /// calibrated and thresholded. Default: the rhythm added, both z-scored against the median
+    /// of the beat's recording and averaged.
     pub context: ContextConfig,
     /// How the threshold is set on the held-out normal beats' scores; label-based rules are
     /// refused. Default: the 95th percentile.
@@ -102,18 +112,40 @@ pub struct DetectorConfig {
 
 impl Default for DetectorConfig {
     fn default() -> Self {
+        let pipeline = BeatPipeline {
+            resample_to: Some(Self::DEFAULT_RATE_HZ),
+            ..BeatPipeline::default()
+        };
+        // 70 + 90 samples at 180 Hz; the window is the pipeline's, so this cannot fail.
+        let seq = pipeline
+            .window(Self::DEFAULT_RATE_HZ)
+            .map_or(160, |window| window.len());
         Self {
-            model: ModelSpec::default(),
-            pipeline: BeatPipeline::default(),
+            model: ModelSpec::ConvVae(ConvVaeConfig {
+                seq,
+                ..ConvVaeConfig::default()
+            }),
+            pipeline,
             normalization: NormalizationMethod::default(),
             training: TrainingConfig::default(),
             score: ScoreMethod::default(),
             threshold: ThresholdMethod::default(),
             validation_fraction: 0.2,
             lead: None,
-            context: ContextConfig::default(),
+            context: ContextConfig {
+                rhythm: true,
+                reference: Reference::RecordMedian,
+                fusion: Fusion::Mean,
+                ..ContextConfig::default()
+            },
         }
     }
+}
+
+impl DetectorConfig {
+    /// The rate the default pipeline resamples every lead to, Hz: half MIT-BIH's 360 Hz, the
+    /// rate the protocol that chose the defaults ran at.
+    pub const DEFAULT_RATE_HZ: f64 = 180.0;
 }
 
 impl DetectorConfig {
@@ -243,7 +275,18 @@ fn unknown_keys(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ConvVaeConfig;
+
+    /// The library's default is the configuration P2's design step froze: a user who writes
+    /// `DetectorConfig::default()` gets what the protocol chose, and a change to either side
+    /// (a retuned default, a new frozen choice) fails here until the other follows.
+    #[test]
+    fn the_default_is_the_frozen_design_choice() {
+        let frozen: DetectorConfig =
+            serde_json::from_str(include_str!("../../examples/studies/p2_design_choice.json"))
+                .unwrap();
+        assert_eq!(DetectorConfig::default(), frozen);
+        DetectorConfig::default().validate().unwrap();
+    }
 
     #[test]
     fn json_with_missing_fields_takes_the_defaults() {
@@ -331,8 +374,16 @@ mod tests {
             },
             "validation_fraction",
         );
+        // KL needs a posterior: the ConvVae has one, the LSTM autoencoder does not.
+        DetectorConfig {
+            score: ScoreMethod::Kl,
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
         bad(
             DetectorConfig {
+                model: ModelSpec::LstmAutoencoder(Default::default()),
                 score: ScoreMethod::Kl,
                 ..Default::default()
             },

@@ -69,9 +69,10 @@ impl Default for ModelLimits {
 }
 
 impl Default for ModelSpec {
-    /// An LSTM autoencoder with its default configuration.
+    /// A ConvVae with its default configuration, the model of
+    /// [`DetectorConfig::default`](super::DetectorConfig).
     fn default() -> Self {
-        ModelSpec::LstmAutoencoder(LstmAutoencoderConfig::default())
+        ModelSpec::ConvVae(ConvVaeConfig::default())
     }
 }
 

@@ -287,6 +287,17 @@ pub struct ContextScore {
 }
 
 impl ContextScore {
+    /// How unlike the held-out normal beats a recording's typical beat is: the median of its
+    /// beats' shape components (the logarithm of each model score) as a robust z-score against
+    /// the normal beats' ([`shape`](Self::shape)). Near 0 for a recording like the training
+    /// ones, higher for a new patient, and far higher for an input at a wrong rate, on another
+    /// lead or in other units, which a recording-relative [`Reference`] would otherwise hide
+    /// (every beat is then judged against equally wrong neighbours). `None` without scores.
+    pub fn typical_shape_z(&self, model_scores: &[f64]) -> Option<f64> {
+        let mut shape: Vec<f64> = model_scores.iter().map(|&s| shape_component(s)).collect();
+        median_in_place(&mut shape).map(|median| self.shape.z(median))
+    }
+
     /// Fits on the model scores of held-out normal beats and their context (`None`: one
     /// recording without RR intervals). Errors: no score, a non-finite one, or a context of
     /// another length.

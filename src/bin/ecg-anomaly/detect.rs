@@ -14,6 +14,11 @@ use serde::Serialize;
 
 use crate::{Context, DETECTOR_HINT, EXIT_STATUS, Failure};
 
+/// A recording whose typical beat sits further than this from the training beats, in robust
+/// standard deviations of their shape component (`ContextScore::typical_shape_z`), is warned
+/// about: new patients sit a few sd away, a wrong `--fs` or lead much further.
+const UNLIKE_TRAINING_Z: f64 = 6.0;
+
 /// Arguments of `detect` (its help text is on `Command::Detect`).
 #[derive(Args, Debug)]
 #[command(after_help = EXIT_STATUS)]
@@ -132,20 +137,28 @@ pub fn run(args: DetectArgs) -> Result<(), Failure> {
         }
         sink.flush()?;
         let n_flagged = verdicts.iter().filter(|v| v.anomaly).count();
+        let model_scores: Vec<f64> = verdicts.iter().map(|v| v.model_score).collect();
+        let typical = detector.context().typical_shape_z(&model_scores);
         eprintln!(
-            "{name}: {} beats, {n_flagged} flagged{}",
+            "{name}: {} beats, {n_flagged} flagged{}{}",
             verdicts.len(),
             if args.only_flagged {
                 String::new()
             } else {
                 format!(", {kept} rows")
-            }
+            },
+            typical.map_or(String::new(), |z| format!(
+                ", typical beat {z:.1} sd from the training beats"
+            ))
         );
-        if verdicts.len() >= 20 && n_flagged * 2 > verdicts.len() {
+        let unlike = typical.is_some_and(|z| z > UNLIKE_TRAINING_Z);
+        if verdicts.len() >= 20 && (n_flagged * 2 > verdicts.len() || unlike) {
             eprintln!(
-                "warning: {name}: {n_flagged} of {} beats flagged; is it like the training \
-                 recordings (--fs its rate, --lead the detector's lead {})?",
+                "warning: {name}: {n_flagged} of {} beats flagged, its typical beat {:.1} sd \
+                 from the training beats; is it like the training recordings (--fs its rate, \
+                 --lead the detector's lead {})?",
                 verdicts.len(),
+                typical.unwrap_or(f64::NAN),
                 detector.metadata().lead.as_deref().unwrap_or("?")
             );
         }

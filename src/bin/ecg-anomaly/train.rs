@@ -32,7 +32,7 @@ pub struct TrainArgs {
     /// index (default the first column).
     #[arg(long, value_name = "NAME")]
     lead: Option<String>,
-    /// The model [default: the --config file's, else lstm].
+    /// The model [default: the --config file's, else vae, `DetectorConfig::default()`'s].
     #[arg(long, value_enum)]
     model: Option<ModelArg>,
     /// Most training epochs; early stopping on held-out normal beats ends sooner as a rule
