@@ -37,8 +37,8 @@ struct Args {
     /// Sampling rate in Hz: of the CSV, or of the generated ECG.
     #[arg(long, default_value_t = 125.0)]
     fs: f64,
-    /// Most training epochs (early stopping may end sooner).
-    #[arg(long, default_value_t = 12)]
+    /// Most training epochs; early stopping on held-out normal beats ends sooner as a rule.
+    #[arg(long, default_value_t = TrainingConfig::default().epochs)]
     epochs: usize,
     /// Where the model runs: flex (CPU, default), ndarray, wgpu, wgpu:cpu, ...
     #[arg(long, default_value = "flex")]
@@ -75,12 +75,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // 2. Configure and fit: clean, find beats, train, threshold - one call, seeded.
+    // The library's default detector (the one MIT-BIH's protocol chose), seeded.
     let config = DetectorConfig {
         training: TrainingConfig {
             epochs: args.epochs,
-            learning_rate: 3e-3,
-            batch_size: 32,
-            patience: Some(5),
             seed: args.seed,
             ..Default::default()
         },
