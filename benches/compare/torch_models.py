@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 # Trainable parameter counts of the Rust models, by hand from the Rust code (and asserted by its
-# tests: tests/lstm_autoencoder.rs and src/model/conv_vae/tests.rs).
+# tests: tests/it/lstm_autoencoder.rs and src/model/conv_vae/tests.rs).
 RUST_LSTM_AE_PARAMS = 45_921
 RUST_CONV_VAE_PARAMS = {320: 855_585, 256: 805_409}
 

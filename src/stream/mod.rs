@@ -72,7 +72,7 @@ pub struct StreamConfig {
     /// Seconds of signal after a beat's window before it is judged. Default 3.0: the
     /// band-pass's backward pass starts at the buffer's end, and its transient (the 0.5 Hz
     /// high-pass) must die out before the window. On MIT-BIH the model's scores are then
-    /// within 0.1 % of the offline ones (1 % with 2 s, 5 % with 1 s: `tests/stream.rs`).
+    /// within 0.1 % of the offline ones (1 % with 2 s, 5 % with 1 s: `tests/it/stream.rs`).
     pub settle_s: f64,
     /// Beats that stand for "the recording" when the detector's context reference is a
     /// whole recording, `1..=`[`MAX_REFERENCE_BEATS`]. Default 500 (about 7 minutes at 70

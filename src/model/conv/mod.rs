@@ -6,7 +6,7 @@
 //! stride phases), each backward two GEMMs and the adjoint gather or scatter. Blocks are as
 //! large as the core's cache allows and run on rayon's threads. The layers'
 //! geometry is Burn's (`conv1d`, `conv_transpose1d`), checked against them by
-//! `tests/conv_gemm.rs`: outputs and gradients of input, weight and bias on random shapes.
+//! `tests/it/conv_gemm.rs`: outputs and gradients of input, weight and bias on random shapes.
 //!
 //! A Burn backend extension (`#[backend_extension]`) for Flex and autodiff over Flex, `f32`,
 //! one group, no dilation, explicit or no padding, with a bias; the wrappers give the input back otherwise, and the

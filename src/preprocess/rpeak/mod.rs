@@ -48,7 +48,7 @@ pub enum RPeakMethod {
     /// On the 44 non-paced MIT-BIH records (lead MLII, 150 ms tolerance, whole records):
     /// Se 99.89 %, +P 99.88 % (99.55 % counting the flutter waves of record 207 as false
     /// positives); 15–20 ms per 30-minute record at 360 Hz on one core in the dev profile
-    /// (see `tests/rpeak_mitdb.rs`).
+    /// (see `tests/it/rpeak_mitdb.rs`).
     #[default]
     EnergyEnvelope,
 }

@@ -19,7 +19,7 @@
 //!
 //! Counts on the 44 non-paced records (annotations; MLII, 140 + 180 samples at 360 Hz):
 //! BeatGAN mapping N 89,880, S 3,026, V 7,009, F 803, Q 15; EC57 mapping moves the 245 `e`
-//! and `j` beats from S to N. `tests/mitbih.rs` checks them and prints the later stages.
+//! and `j` beats from S to N. `tests/it/mitbih.rs` checks them and prints the later stages.
 
 mod beatset;
 mod config;

@@ -1,10 +1,8 @@
 //! The WFDB reader on the 48 MIT-BIH Arrhythmia records (skipped when `ECG_DATA_DIR` is unset).
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::{MITDB_RECORDS, mitdb_dir};
+use crate::common::{MITDB_RECORDS, mitdb_dir};
 use ecg_anomaly::Error;
 use ecg_anomaly::data::beat::{AamiClass, AamiMapping};
 use ecg_anomaly::data::wfdb::{Annotation, Record, codes, read_annotations};

@@ -1,16 +1,16 @@
 //! The WFDB reader on generated files: every format round-trips, ranges equal slices, and bad
 //! files give the error naming the file and where.
 
-mod wfdb_support;
-
 use std::path::{Path, PathBuf};
 
+use crate::wfdb_support::{
+    TempDir, encode, encode_annotations, header_text, interleave, value_range,
+};
 use ecg_anomaly::Error;
 use ecg_anomaly::data::wfdb::{
     Annotation, Format, Header, Record, decode_signals, decode_signals_range, read_annotations,
     read_ecg,
 };
-use wfdb_support::{TempDir, encode, encode_annotations, header_text, interleave, value_range};
 
 /// Deterministic test signals spanning a format's whole range, invalid value included.
 fn signals(format: Format, nsig: usize, n: usize) -> Vec<Vec<i16>> {

@@ -12,12 +12,10 @@
 //!   (`!`) are not beats and the EC57 convention does not score beat detection; the +P with
 //!   them counted is printed as "raw" and asserted too.
 
-mod common;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{MITDB_RECORDS, mitdb_dir};
+use crate::common::{MITDB_RECORDS, mitdb_dir};
 use ecg_anomaly::data::wfdb::{read_annotations, read_ecg};
 use ecg_anomaly::preprocess::rpeak::{MatchCounts, RPeakMethod, detect_r_peaks, match_peaks};
 

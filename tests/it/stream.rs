@@ -2,15 +2,13 @@
 //! finds the beats `detect_signal` finds and scores them alike, within a bounded delay.
 #![cfg(feature = "burn")]
 
-mod common;
-
 use std::sync::{Arc, OnceLock};
 
 use ecg_anomaly::prelude::*;
 use ecg_anomaly::score::{ContextConfig, ContextScore, Reference};
 use ecg_anomaly::stream::{StreamConfig, StreamVerdict, StreamingDetector};
 
-use common::synthetic as record;
+use crate::common::synthetic as record;
 
 /// A small detector with the rhythm in its context, fitted on 4 minutes at 125 Hz.
 fn detector() -> Arc<Detector> {
@@ -284,7 +282,7 @@ fn unbounded_settings_and_rates_are_refused_and_a_beatless_stream_says_why() {
 
 #[test]
 fn mitbih_records_stream_like_they_run_offline() {
-    let Some(dir) = common::mitdb_dir("mitbih_records_stream_like_they_run_offline") else {
+    let Some(dir) = crate::common::mitdb_dir("mitbih_records_stream_like_they_run_offline") else {
         return;
     };
     let detector = detector();

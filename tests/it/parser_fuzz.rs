@@ -2,10 +2,9 @@
 //! return `Ok` or `Err` on any input, never panic; valid encodings decode to what was written,
 //! and a CSV read successfully holds only finite values within the limits.
 
-mod wfdb_support;
-
 use std::path::Path;
 
+use crate::wfdb_support::{encode, encode_annotations, interleave, value_range};
 use ecg_anomaly::data::Ecg;
 use ecg_anomaly::data::csv::{
     CsvOptions, Header as CsvHeader, read_csv_from, read_csv_from_with_limits, write_csv_to,
@@ -17,7 +16,6 @@ use ecg_anomaly::limits::ReadLimits;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
-use wfdb_support::{encode, encode_annotations, interleave, value_range};
 
 const HEADER: &str = "rec 2 360/1000(3) 20 10:00:00 01/01/2000\r\n\
     rec.dat 212+2 200(1024)/mV 11 1024 995 -22131 0 MLII\n\

@@ -3,7 +3,7 @@
 //! against the generator's truth.
 #![cfg(feature = "burn")]
 
-#[path = "../examples/csv_signal.rs"]
+#[path = "../../examples/csv_signal.rs"]
 #[allow(dead_code)]
 mod csv_signal;
 

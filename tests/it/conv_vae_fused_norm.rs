@@ -8,15 +8,13 @@
 // The fused operation exists only with the flex backend (`model::norm_activation`).
 #![cfg(feature = "flex")]
 
-mod common;
-
 use std::sync::{Mutex, MutexGuard};
 
+use crate::common::close::{self, values};
 use burn::module::Module;
 use burn::tensor::activation::leaky_relu;
 use burn::tensor::module::{batch_norm, batch_norm_train};
 use burn::tensor::{Device, Distribution, Tensor};
-use common::close::{self, values};
 use ecg_anomaly::model::norm_activation::{
     NormActivation, dropout_seed, norm_leaky_dropout, scale_shift_leaky, supports,
 };

@@ -2,8 +2,6 @@
 //! recording (at another sampling rate too), save and load, and the other inputs `detect` takes.
 #![cfg(feature = "burn")]
 
-mod common;
-
 use std::sync::OnceLock;
 
 use ecg_anomaly::data::synthetic::{BeatKind, SyntheticEcg};
@@ -16,7 +14,7 @@ use ecg_anomaly::score::{
 };
 use ecg_anomaly::threshold::Threshold;
 
-use common::synthetic as record;
+use crate::common::synthetic as record;
 
 /// One detector for the whole file, fitted on 6 minutes of mostly normal beats at their own
 /// 125 Hz, its score the model's as it is (the context is tried below, and the default
@@ -315,7 +313,7 @@ fn no_beat_to_judge_is_an_error_that_says_why() {
     assert!(started.elapsed().as_secs() < 5, "refused at once");
 
     let device = default_device();
-    let config = common::tiny_detector_config();
+    let config = crate::common::tiny_detector_config();
     // A flat lead, a minute of noise, a lead with one beat: errors, not panics.
     let err = config.fit_signal(&flat, 125.0, &device).unwrap_err();
     assert!(beatless(&err), "{err}");

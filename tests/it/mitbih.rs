@@ -4,13 +4,11 @@
 //! Each protocol's records are loaded once per test binary (R-peak detection included) and
 //! shared by the tests through a `OnceLock`.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use common::mitdb_dir;
+use crate::common::mitdb_dir;
 use ecg_anomaly::Error;
 use ecg_anomaly::data::beat::{AamiClass, ClassCounts};
 use ecg_anomaly::data::wfdb::{Record, read_annotations};

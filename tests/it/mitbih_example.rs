@@ -5,9 +5,7 @@
 // The example writes HTML reports: it needs the `report` feature (Cargo.toml's [[example]]).
 #![cfg(all(feature = "burn", feature = "report"))]
 
-mod common;
-
-#[path = "../examples/mitbih.rs"]
+#[path = "../../examples/mitbih.rs"]
 #[allow(dead_code)]
 mod mitbih;
 
@@ -19,7 +17,7 @@ use ecg_anomaly::study::{CHOSEN_JSON, DESIGN_JSON, DesignConfig, StudyConfig};
 
 #[test]
 fn quick_run_writes_both_reports_with_auc_above_chance() {
-    if common::mitdb_dir("quick_run_writes_both_reports_with_auc_above_chance").is_none() {
+    if crate::common::mitdb_dir("quick_run_writes_both_reports_with_auc_above_chance").is_none() {
         return;
     }
     let out = std::env::temp_dir().join(format!("ecg-mitbih-quick-{}", std::process::id()));
@@ -64,7 +62,7 @@ fn quick_run_writes_both_reports_with_auc_above_chance() {
 /// gives each model a mean, a spread and an interval.
 #[test]
 fn quick_design_chooses_on_training_records_and_seeds_give_intervals() {
-    if common::mitdb_dir("quick_design_chooses_on_training_records_and_seeds_give_intervals")
+    if crate::common::mitdb_dir("quick_design_chooses_on_training_records_and_seeds_give_intervals")
         .is_none()
     {
         return;

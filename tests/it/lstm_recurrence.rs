@@ -6,13 +6,11 @@
 // The fused operation exists only with the flex backend (`model::recurrence`).
 #![cfg(feature = "flex")]
 
-mod common;
-
+use crate::common::close::assert_close;
 #[cfg(feature = "ndarray")]
 use burn::module::Module;
 use burn::nn::LstmState;
 use burn::tensor::{DType, Device, Distribution, Gradients, Tensor};
-use common::close::assert_close;
 use ecg_anomaly::model::recurrence::{Output, lstm_recurrence, lstm_sequence, supports};
 use ecg_anomaly::model::{FusedLstm, FusedLstmConfig, LstmInput, RecurrenceKernel};
 

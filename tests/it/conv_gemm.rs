@@ -7,12 +7,10 @@
 // The operations exist only with the flex backend (`model::conv`).
 #![cfg(feature = "flex")]
 
-mod common;
-
+use crate::common::close;
 use burn::nn::PaddingConfig1d;
 use burn::nn::conv::{Conv1d, Conv1dConfig, ConvTranspose1d, ConvTranspose1dConfig};
 use burn::tensor::{Device, Distribution, Tensor};
-use common::close;
 use ecg_anomaly::model::conv::{conv_transpose1d, conv1d};
 
 /// Relative tolerance, against the largest magnitude compared.
