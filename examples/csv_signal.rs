@@ -22,6 +22,7 @@ use ecg_anomaly::prelude::*;
 const DEMO_CSV: &str = "datasets/synthetic_ecg.csv";
 const DEMO_TRUTH: &str = "datasets/synthetic_ecg_beats.csv";
 
+/// Fit a detector on the start of a CSV signal, flag odd beats in all of it
 #[derive(Parser)]
 #[command(about = "Fit a detector on the start of a CSV signal, flag odd beats in all of it")]
 pub struct Args {
@@ -76,8 +77,9 @@ pub struct TruthCheck {
     pub abnormal: usize,
     /// Flagged beats on one of them (R-peaks at most 0.1 s apart): the detector's hits.
     pub abnormal_flagged: usize,
-    /// Detected beats on no abnormal beat of the truth, and how many of them are flagged.
+    /// Detected beats on no abnormal beat of the truth.
     pub normal: usize,
+    /// How many of those `normal` beats are flagged: the detector's false alarms.
     pub normal_flagged: usize,
     /// ROC-AUC of the detected beats' scores (None with one class only).
     pub roc_auc: Option<f64>,

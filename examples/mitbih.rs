@@ -42,6 +42,7 @@ enum Which {
     Both,
 }
 
+/// Train and evaluate both models on MIT-BIH (P1 intra-, P2 inter-patient)
 #[derive(Parser, Debug, Clone)]
 #[command(about = "Train and evaluate both models on MIT-BIH (P1 intra-, P2 inter-patient)")]
 pub struct Args {

@@ -24,8 +24,11 @@ fn name(kind: BeatKind) -> &'static str {
     }
 }
 
+/// Points `(x, y)` of a curve.
+type Points = Vec<(f64, f64)>;
+
 /// `(fpr, tpr)` and `(recall, precision)` points and their AUC and AP, by sorting scores.
-fn curves(scores: &[(f64, bool)]) -> (Vec<(f64, f64)>, f64, Vec<(f64, f64)>, f64) {
+fn curves(scores: &[(f64, bool)]) -> (Points, f64, Points, f64) {
     let mut s = scores.to_vec();
     s.sort_by(|a, b| b.0.total_cmp(&a.0));
     let pos = s.iter().filter(|x| x.1).count() as f64;

@@ -36,7 +36,6 @@
 //! `model`, `train`, `score`, `detector`, `stream`, `device` and the study's runner run on Burn
 //! and need a backend feature (`flex`, the default, `ndarray`, `wgpu` or `cuda`); without one
 //! (`default-features = false`) the crate is its data half alone, without Burn.
-#![warn(missing_docs)]
 
 pub mod augment;
 pub mod data;

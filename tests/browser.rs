@@ -204,6 +204,11 @@ mod server {
     }
 
     /// Starts the binary on 127.0.0.1, port 0, and waits for the address it prints.
+    #[allow(
+        clippy::zombie_processes,
+        reason = "the loop ends only by handing the child to a Server, whose Drop kills and \
+                  waits on it, or by a panic that fails the test"
+    )]
     pub fn start(detector: &Path) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ecg-anomaly"))
             .args(["serve", "--addr", "127.0.0.1:0", "--detector"])
@@ -237,11 +242,10 @@ mod server {
             if addr.is_none() {
                 addr = address(&line);
             }
-            if addr.is_some() && line.contains("ready") {
-                return Server {
-                    child,
-                    addr: addr.unwrap(),
-                };
+            if line.contains("ready")
+                && let Some(addr) = addr.take()
+            {
+                return Server { child, addr };
             }
             assert!(
                 !line.contains("ERROR"),

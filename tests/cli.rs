@@ -660,6 +660,11 @@ fn mitbih_record_100_trains_detects_and_reports_against_its_labels() {
 /// `ecg-anomaly serve` on 127.0.0.1, port 0, with `flags`: the child and its address, once
 /// it logs that it is ready. Its stderr keeps being drained by a thread.
 #[cfg(all(unix, feature = "server"))]
+#[allow(
+    clippy::zombie_processes,
+    reason = "the loop ends only by handing the child to the caller, which waits on it, or by \
+              a panic that fails the test"
+)]
 fn serve(flags: &[&str]) -> (std::process::Child, String) {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;

@@ -41,7 +41,7 @@ struct Server {
     addr: SocketAddr,
     state: AppState,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<ecg_anomaly::Result<()>>>,
+    thread: Option<JoinHandle<Result<()>>>,
 }
 
 impl Server {
@@ -83,7 +83,7 @@ impl Server {
     }
 
     /// Asks for a graceful shutdown and waits for the server to end.
-    fn shutdown(mut self) -> ecg_anomaly::Result<()> {
+    fn shutdown(mut self) -> Result<()> {
         let _ = self.stop.take().unwrap().send(());
         self.thread.take().unwrap().join().unwrap()
     }
@@ -398,8 +398,7 @@ fn reconstruct_gives_what_the_model_saw_and_rebuilt() {
     let seq = d.metadata().seq;
     let flat = processed.beats.data.clone();
     let n = flat.len() / seq;
-    let windows =
-        ecg_anomaly::data::batch::WindowDataset::new(flat, seq, 1, vec![false; n]).unwrap();
+    let windows = WindowDataset::new(flat, seq, 1, vec![false; n]).unwrap();
     let (from_windows, rebuilt_windows) = d.explain(&windows).unwrap();
     // The model's scores: beats without their recording's rhythm are put in another context.
     let scores = |v: &[Verdict]| v.iter().map(|v| v.model_score).collect::<Vec<_>>();
@@ -858,7 +857,9 @@ fn a_wfdb_upload_is_read_by_the_library_and_a_broken_one_is_a_4xx() {
 
     let outside = hea.replace("rec.dat 16", "../rec.dat 16");
     let two = hea.replace("rec ", "two ").replace("rec.dat", "two.dat");
-    let broken: Vec<(Vec<(&str, &[u8])>, u16, &str)> = vec![
+    /// The uploaded parts of a case: file name and bytes.
+    type Parts<'a> = Vec<(&'a str, &'a [u8])>;
+    let broken: Vec<(Parts<'_>, u16, &str)> = vec![
         (vec![("rec.dat", &dat)], 422, "missing_header"),
         (vec![("rec.hea", hea.as_bytes())], 422, "missing_file"),
         (

@@ -102,6 +102,11 @@ enum Keep {
 
 /// What the bottom layer of a [`FusedLstm`] reads.
 #[derive(Debug, Clone)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one value a forward pass, moved once, never stored in bulk: boxing the two \
+              tensors would add an allocation a call and change a public type"
+)]
 pub enum LstmInput {
     /// A sequence `[batch, seq, d_input]`.
     Sequence(Tensor<3>),
@@ -135,6 +140,11 @@ impl From<LstmInput> for LayerInput {
 
 /// What a layer reads: a sequence, the per-step outputs of the layer below, or one vector
 /// repeated at every step.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one value a layer of a forward pass, moved once, never stored in bulk: boxing \
+              would add an allocation a layer"
+)]
 enum LayerInput {
     /// `[batch, seq, d_input]`.
     Sequence(Tensor<3>),

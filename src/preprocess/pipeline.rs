@@ -28,6 +28,10 @@ use super::rpeak::{RPeakMethod, detect_r_peaks};
 use super::segment::{BeatWindow, Beats, segment_beats};
 use crate::{Error, NoBeats, Result};
 
+/// What [`BeatPipeline::find_peaks`] gives: the lead at the pipeline's rate (borrowed when it
+/// already was), the cleaned lead, that rate and the R-peaks.
+type FoundPeaks<'a> = (Cow<'a, [f32]>, Vec<f32>, f64, Vec<usize>);
+
 /// Most seconds of signal kept before or after an R-peak ([`BeatPipeline::before_s`],
 /// [`BeatPipeline::after_s`]): 2 s, a whole beat at 30 bpm.
 pub const MAX_WINDOW_S: f64 = 2.0;
@@ -282,11 +286,7 @@ impl BeatPipeline {
 
     /// The first steps of [`run`](Self::run): the lead at the pipeline's rate, cleaned, its
     /// rate and its R-peaks.
-    pub(crate) fn find_peaks<'a>(
-        &self,
-        signal: &'a [f32],
-        fs: f64,
-    ) -> Result<(Cow<'a, [f32]>, Vec<f32>, f64, Vec<usize>)> {
+    pub(crate) fn find_peaks<'a>(&self, signal: &'a [f32], fs: f64) -> Result<FoundPeaks<'a>> {
         let (raw, rate) = self.resampled(signal, fs)?;
         let (clean, peaks) = self.find_peaks_at_rate(&raw, rate)?;
         Ok((raw, clean, rate, peaks))

@@ -195,7 +195,7 @@ impl ScoreHistogramPlot {
                 .label(format!("threshold = {}", short(t)))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
         }
-        draw_legend(&mut chart, SeriesLabelPosition::UpperRight, &theme)
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight, theme)
     }
 }
 

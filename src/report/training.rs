@@ -168,6 +168,6 @@ impl TrainingCurvePlot {
                 short(best_loss)
             ))
             .legend(move |(x, y)| Circle::new((x + 10, y), 6, marker));
-        draw_legend(&mut chart, SeriesLabelPosition::UpperRight, &theme)
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight, theme)
     }
 }

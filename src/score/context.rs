@@ -164,7 +164,7 @@ impl RobustScale {
     }
 
     fn check(&self, name: &str) -> std::result::Result<(), String> {
-        if !self.median.is_finite() || !(self.scale.is_finite() && self.scale > 0.0) {
+        if !(self.median.is_finite() && self.scale.is_finite() && self.scale > 0.0) {
             return Err(format!(
                 "{name}: median {} and scale {} must be finite, the scale > 0",
                 self.median, self.scale

@@ -48,7 +48,7 @@ impl Mahalanobis {
         dim: usize,
         regularization: CovarianceRegularization,
     ) -> Result<Self> {
-        if dim == 0 || latents.len() % dim != 0 {
+        if dim == 0 || !latents.len().is_multiple_of(dim) {
             return Err(Error::invalid(
                 "latents",
                 format!("{} values are not rows of {dim}", latents.len()),
@@ -164,7 +164,7 @@ impl Mahalanobis {
     pub fn distances(&self, latents: &[f64]) -> Result<Vec<f64>> {
         self.validate()
             .map_err(|m| Error::invalid("mahalanobis", m))?;
-        if latents.len() % self.dim != 0 {
+        if !latents.len().is_multiple_of(self.dim) {
             return Err(Error::invalid(
                 "latents",
                 format!("{} values are not rows of {}", latents.len(), self.dim),

@@ -13,7 +13,7 @@ const ANALYSIS_TIMEOUT: Duration = Duration::from_secs(240);
 const UI_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Opens the dashboard at `base` and waits for the model's header; gives the model's name.
-pub fn open(page: &mut Page, base: &str) -> String {
+pub fn open(page: &mut Page<'_>, base: &str) -> String {
     // Content-Security-Policy violations (an inline script or style, a foreign URL) are neither
     // exceptions nor console calls: the page records them for `check_clean`.
     page.call(
@@ -41,7 +41,7 @@ pub struct Outcome {
 
 /// Chooses `files`, sets the rate field (when `fs` is given), clicks Analyze and waits for the
 /// status line to say how it went.
-pub fn analyze(page: &mut Page, files: &[&Path], fs: Option<f64>) -> Outcome {
+pub fn analyze(page: &mut Page<'_>, files: &[&Path], fs: Option<f64>) -> Outcome {
     if let Some(fs) = fs {
         page.eval(&format!(
             "(() => {{ const f = document.getElementById('fs'); f.value = {fs}; \
@@ -82,7 +82,7 @@ pub fn analyze(page: &mut Page, files: &[&Path], fs: Option<f64>) -> Outcome {
 }
 
 /// The flagged count the page shows.
-pub fn flagged_count(page: &mut Page) -> usize {
+pub fn flagged_count(page: &mut Page<'_>) -> usize {
     let text = page.eval("document.getElementById('flagged-count').textContent");
     text.as_str()
         .unwrap()
@@ -93,7 +93,7 @@ pub fn flagged_count(page: &mut Page) -> usize {
 
 /// Moves the threshold slider to `position` (its own units, 0..=max) as a drag would, and
 /// gives the threshold the page now applies.
-pub fn move_slider(page: &mut Page, position: u32) -> f64 {
+pub fn move_slider(page: &mut Page<'_>, position: u32) -> f64 {
     page.eval(&format!(
         "(() => {{ const s = document.getElementById('threshold'); s.value = {position}; \
          s.dispatchEvent(new Event('input', {{bubbles: true}})); }})()"
@@ -104,7 +104,7 @@ pub fn move_slider(page: &mut Page, position: u32) -> f64 {
 }
 
 /// The response's beats as the page holds them: (index, position, score) in time order.
-pub fn beats(page: &mut Page) -> Vec<(u64, Option<u64>, f64)> {
+pub fn beats(page: &mut Page<'_>) -> Vec<(u64, Option<u64>, f64)> {
     let value = page
         .eval("window.ecgDashboard.state.beats.map(b => [b.index, b.position, b.score ?? null])");
     value
@@ -124,7 +124,7 @@ pub fn beats(page: &mut Page) -> Vec<(u64, Option<u64>, f64)> {
 /// Checks the threshold slider: at its top nothing is flagged, at its bottom more than at the
 /// detector's threshold, and at each position the count is the scores above the threshold.
 /// Leaves the slider at the detector's threshold.
-pub fn check_threshold(page: &mut Page) {
+pub fn check_threshold(page: &mut Page<'_>) {
     let beats = beats(page);
     assert!(!beats.is_empty(), "no beats to flag");
     let detector = page
@@ -193,7 +193,7 @@ pub struct Detail {
     pub points: usize,
 }
 
-pub fn detail(page: &mut Page) -> Option<Detail> {
+pub fn detail(page: &mut Page<'_>) -> Option<Detail> {
     let value = page.eval(
         "(() => { const d = document.getElementById('beat-detail'); \
          const p = window.ecgDashboard.state.plots.detail; \
@@ -214,7 +214,7 @@ pub fn detail(page: &mut Page) -> Option<Detail> {
 /// Clicks the list's first row (the highest score) and checks that the detail view shows that
 /// beat, its reconstruction and its error; then clicks a beat in the signal plot. Gives the
 /// index of the beat clicked in the plot.
-pub fn check_beat_detail(page: &mut Page, seq: usize) -> u64 {
+pub fn check_beat_detail(page: &mut Page<'_>, seq: usize) -> u64 {
     assert!(detail(page).is_none(), "a beat is shown before any click");
     let first: u64 = page
         .eval("Number(document.querySelector('#beat-list .row').dataset.index)")
@@ -273,7 +273,7 @@ pub fn check_beat_detail(page: &mut Page, seq: usize) -> u64 {
 }
 
 /// The verdicts CSV the download button saves, read from `folder` once the browser wrote it.
-pub fn download(page: &mut Page, folder: &Path) -> String {
+pub fn download(page: &mut Page<'_>, folder: &Path) -> String {
     let _ = std::fs::remove_dir_all(folder);
     std::fs::create_dir_all(folder).unwrap();
     page.browser.call(
@@ -303,7 +303,7 @@ pub fn download(page: &mut Page, folder: &Path) -> String {
 
 /// Checks the downloaded CSV against the page: one row per beat, flagged at the page's
 /// threshold.
-pub fn check_csv(page: &mut Page, csv: &str) {
+pub fn check_csv(page: &mut Page<'_>, csv: &str) {
     let beats = beats(page);
     let threshold = page
         .eval("window.ecgDashboard.state.threshold")
@@ -334,7 +334,7 @@ pub fn check_csv(page: &mut Page, csv: &str) {
 
 /// Fails on any uncaught exception, console error or Content-Security-Policy violation, and on
 /// any request that left `base`.
-pub fn check_clean(page: &mut Page, base: &str) {
+pub fn check_clean(page: &mut Page<'_>, base: &str) {
     let violations = page.eval("window.__cspViolations");
     assert_eq!(violations, json!([]), "Content-Security-Policy violations");
     let errors = page.errors();
@@ -352,13 +352,13 @@ pub fn check_clean(page: &mut Page, base: &str) {
 }
 
 /// The labels the list shows (from an uploaded `.atr`), as JSON.
-pub fn labels(page: &mut Page) -> Value {
+pub fn labels(page: &mut Page<'_>) -> Value {
     page.eval("window.ecgDashboard.state.beats.map(b => b.label ?? null)")
 }
 
 /// Shows the busiest 10 s of abnormal beats: the flagged beat with an abnormal label that has
 /// the most such neighbours within 5 s, selected and centred; gives a PNG of the page.
-pub fn screenshot_view(page: &mut Page) -> Vec<u8> {
+pub fn screenshot_view(page: &mut Page<'_>) -> Vec<u8> {
     let chosen = page.eval(
         "(() => { const d = window.ecgDashboard; const s = d.state; \
          const normal = new Set(['N', 'L', 'R', 'e', 'j']); \

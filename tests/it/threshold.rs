@@ -247,7 +247,10 @@ fn json_round_trip_is_exact() {
             0.30000000000000004,
             ThresholdMethod::Contamination { fraction: 0.05 },
         ),
-        (-0.7071067811865476, ThresholdMethod::LabelledBestF1),
+        (
+            -std::f64::consts::FRAC_1_SQRT_2,
+            ThresholdMethod::LabelledBestF1,
+        ),
     ] {
         let t = Threshold { value, method };
         t.save_json(&path).unwrap();

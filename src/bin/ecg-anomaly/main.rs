@@ -127,7 +127,7 @@ impl From<Error> for Failure {
     }
 }
 
-impl std::fmt::Display for Failure {
+impl Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "error: {}", self.message)?;
         let fallback = match self.io_kind {

@@ -361,7 +361,13 @@ impl ConvTranspose {
 }
 
 /// `dst = lhs x rhs` (or `+=` when `accumulate`) for sizes `[m, n, k]`, `dst` `m x n`.
-fn product(dims: [usize; 3], dst: &mut [f32], accumulate: bool, lhs: Operand, rhs: Operand) {
+fn product(
+    dims: [usize; 3],
+    dst: &mut [f32],
+    accumulate: bool,
+    lhs: Operand<'_>,
+    rhs: Operand<'_>,
+) {
     matmul(dims, dst, dims[1], accumulate, lhs, rhs);
 }
 

@@ -112,11 +112,12 @@ impl Affine {
             slope,
         } = self;
         let whole = x.layout().contiguous_offsets() == Some((0, x.layout().num_elements()));
-        if whole && let Some(data) = x.try_storage_mut::<f32>() {
-            if data.len() == dims.batch * dims.channels * dims.length {
-                kernel::affine_in_place(data, dims, &scale, &shift, slope);
-                return x;
-            }
+        if whole
+            && let Some(data) = x.try_storage_mut::<f32>()
+            && data.len() == dims.batch * dims.channels * dims.length
+        {
+            kernel::affine_in_place(data, dims, &scale, &shift, slope);
+            return x;
         }
         Affine {
             dims,

@@ -469,12 +469,15 @@ mod tests {
         let avx512 = std::arch::is_x86_feature_detected!("avx512f");
         let features = [true, avx2, avx512];
         let (x, g, d) = (row(157, 0), row(157, 11), row(157, 29));
-        // SAFETY (every unsafe call below): `features` says the CPU has the instruction set.
+        // `each_variant` calls a variant only where `features` says the CPU has its instruction
+        // set (the SAFETY comments below).
         each_variant(
             || (sum_body(&x), squares_body(&x, 0.3)),
             [
                 &|| (row_sum(&x), row_squares(&x, 0.3)),
+                // SAFETY: run only where `features[1]` says the CPU has AVX2 and FMA.
                 &|| unsafe { (row_sum_avx2(&x), row_squares_avx2(&x, 0.3)) },
+                // SAFETY: run only where `features[2]` says the CPU has AVX-512F.
                 &|| unsafe { (row_sum_avx512(&x), row_squares_avx512(&x, 0.3)) },
             ],
             features,
@@ -488,7 +491,9 @@ mod tests {
             || train(&|o, gn| train_row_body(o, gn, &x, 1.3, -0.2, 0.2)),
             [
                 &|| train(&|o, gn| train_row(o, gn, &x, 1.3, -0.2, 0.2)),
+                // SAFETY: run only where `features[1]` says the CPU has AVX2 and FMA.
                 &|| train(&|o, gn| unsafe { train_row_avx2(o, gn, &x, 1.3, -0.2, 0.2) }),
+                // SAFETY: run only where `features[2]` says the CPU has AVX-512F.
                 &|| train(&|o, gn| unsafe { train_row_avx512(o, gn, &x, 1.3, -0.2, 0.2) }),
             ],
             features,
@@ -503,7 +508,9 @@ mod tests {
             || dx(&|o| train_dx_body(o, &x, &g, &d, channel, means)),
             [
                 &|| dx(&|o| train_dx_row(o, &x, &g, &d, channel, means)),
+                // SAFETY: run only where `features[1]` says the CPU has AVX2 and FMA.
                 &|| dx(&|o| unsafe { train_dx_avx2(o, &x, &g, &d, channel, means) }),
+                // SAFETY: run only where `features[2]` says the CPU has AVX-512F.
                 &|| dx(&|o| unsafe { train_dx_avx512(o, &x, &g, &d, channel, means) }),
             ],
             features,
@@ -512,7 +519,9 @@ mod tests {
             || train_sums_body(&x, &g, &d, 0.1),
             [
                 &|| train_sums(&x, &g, &d, 0.1),
+                // SAFETY: run only where `features[1]` says the CPU has AVX2 and FMA.
                 &|| unsafe { train_sums_avx2(&x, &g, &d, 0.1) },
+                // SAFETY: run only where `features[2]` says the CPU has AVX-512F.
                 &|| unsafe { train_sums_avx512(&x, &g, &d, 0.1) },
             ],
             features,
@@ -521,7 +530,9 @@ mod tests {
             || dx(&|o| affine_dz_body(o, &x, &d, 0.8, 0.1, 0.2)),
             [
                 &|| dx(&|o| affine_dz_row(o, &x, &d, 0.8, 0.1, 0.2)),
+                // SAFETY: run only where `features[1]` says the CPU has AVX2 and FMA.
                 &|| dx(&|o| unsafe { affine_dz_avx2(o, &x, &d, 0.8, 0.1, 0.2) }),
+                // SAFETY: run only where `features[2]` says the CPU has AVX-512F.
                 &|| dx(&|o| unsafe { affine_dz_avx512(o, &x, &d, 0.8, 0.1, 0.2) }),
             ],
             features,

@@ -148,6 +148,11 @@ fn applies(x: &Tensor<3>, per_channel: [&Tensor<1>; 2]) -> bool {
 /// docs). Gives `x` back as the error when the device or dtype is not supported, shapes
 /// disagree, the batch is empty or the dropout probability is outside `[0, 1)`, so the caller
 /// can fall back to plain ops without holding a second reference to `x`.
+#[allow(
+    clippy::result_large_err,
+    reason = "the error gives the input tensor back for the plain-ops fallback, no larger \
+              than the output: boxing it would not shrink the Result, only add an allocation"
+)]
 pub fn norm_leaky_dropout(
     x: Tensor<3>,
     gamma: Tensor<1>,
@@ -169,10 +174,15 @@ pub fn norm_leaky_dropout(
     );
     let stats = Tensor::<2>::from_dispatch(stats);
     let channels = stats.dims()[1];
+    #[allow(
+        clippy::single_range_in_vec_init,
+        reason = "Burn's `slice` takes one range a dimension: rows 0..1 and 1..2 of `stats`"
+    )]
+    let (mean, variance) = (stats.clone().slice([0..1]), stats.slice([1..2]));
     Ok(NormActivationOutput {
         output: Tensor::from_dispatch(out),
-        mean: stats.clone().slice([0..1]).reshape([channels]),
-        variance: stats.slice([1..2]).reshape([channels]),
+        mean: mean.reshape([channels]),
+        variance: variance.reshape([channels]),
     })
 }
 
@@ -180,6 +190,11 @@ pub fn norm_leaky_dropout(
 /// `scale` and `shift` `[channels]`; differentiable. On Flex without autodiff, `x` is
 /// overwritten when nothing else holds it. Gives `x` back as the error when the device or dtype
 /// is not supported, shapes disagree or the batch is empty.
+#[allow(
+    clippy::result_large_err,
+    reason = "the error gives the input tensor back for the plain-ops fallback, no larger \
+              than the output: boxing it would not shrink the Result, only add an allocation"
+)]
 pub fn scale_shift_leaky(
     x: Tensor<3>,
     scale: Tensor<1>,

@@ -84,7 +84,7 @@ impl Operands {
     ) -> Self {
         let shape = check_f32("gx", &gx, 3);
         let gates = shape[2];
-        contract(gates % 4 == 0, || {
+        contract(gates.is_multiple_of(4), || {
             format!("gx's last dimension {gates} is not 4H")
         });
         let hidden = gates / 4;

@@ -34,7 +34,7 @@ pub fn exp(x: f32) -> f32 {
     p = p * r + 8.333_452e-3;
     p = p * r + 4.166_579_6e-2;
     p = p * r + 1.666_666_5e-1;
-    p = p * r + 5.000_000_1e-1;
+    p = p * r + 5e-1; // the fit's 5.000_000_1e-1, the same f32
     let e = p * r * r + r + 1.0;
     two_to(shifted, e)
 }
@@ -53,7 +53,7 @@ pub fn exp_fused(x: f32) -> f32 {
     p = p.mul_add(r, 8.333_452e-3);
     p = p.mul_add(r, 4.166_579_6e-2);
     p = p.mul_add(r, 1.666_666_5e-1);
-    p = p.mul_add(r, 5.000_000_1e-1);
+    p = p.mul_add(r, 5e-1); // the fit's 5.000_000_1e-1, the same f32
     let e = (p * r).mul_add(r, r) + 1.0;
     two_to(shifted, e)
 }

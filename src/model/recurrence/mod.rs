@@ -184,7 +184,7 @@ fn check(
 ) -> bool {
     let hidden = gates / 4;
     let [gs_steps, gs_gates] = gs.dims();
-    let shapes = gates % 4 == 0
+    let shapes = gates.is_multiple_of(4)
         && seq > 0
         && (gs_steps == seq || gs_steps == 1)
         && gs_gates == gates

@@ -210,7 +210,7 @@ fn moving_median_matches_brute_force_and_short_signals() {
 #[test]
 fn invalid_arguments_are_errors() {
     let x = sine(10.0, FS, 1000);
-    let invalid = |r: crate::Result<Vec<f32>>, want: &str| match r {
+    let invalid = |r: Result<Vec<f32>>, want: &str| match r {
         Err(Error::InvalidArgument { name, .. }) => assert_eq!(name, want),
         other => panic!("expected invalid {want}, got {other:?}"),
     };

@@ -2,6 +2,9 @@
 use super::*;
 use crate::model::recurrence::flush::FlushDenormals;
 
+/// One row's step as `step_infer_body` takes it: gates, addend, cell, output, next input.
+type RowStep = dyn Fn(&mut [f32], Addend<'_>, &mut [f32], &mut [f32], &mut [f32]);
+
 #[test]
 fn exp_matches_libm_within_a_few_ulps() {
     let mut worst = 0.0f64;
@@ -64,7 +67,7 @@ fn every_simd_variant_agrees_with_the_plain_loop() {
         .collect();
     let shared: Vec<f32> = (0..4 * h).map(|k| (k % 7) as f32 * 0.11 - 0.2).collect();
     // Runs `row` over the n rows, half of them with an own projection.
-    let run = |row: &dyn Fn(&mut [f32], Addend<'_>, &mut [f32], &mut [f32], &mut [f32])| {
+    let run = |row: &RowStep| {
         let (mut g, mut c) = (pre.clone(), c_prev.clone());
         let (mut out, mut next) = (vec![0.0; n * h], vec![0.0; n * h]);
         for r in 0..n {
