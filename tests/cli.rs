@@ -182,9 +182,25 @@ fn train_prints_each_epoch_and_a_summary_and_info_describes_the_detector() {
         "threshold.json",
         "metadata.json",
         "history.json",
+        "training_log.csv",
     ] {
         assert!(dir.join(file).is_file(), "{file}");
     }
+    // Written as training went: a header and a row per epoch.
+    let log = std::fs::read_to_string(dir.join("training_log.csv")).unwrap();
+    assert_eq!(log.lines().count(), 1 + 3, "{log}");
+    assert!(
+        log.starts_with("epoch,train_loss,valid_loss,seconds\n1,"),
+        "{log}"
+    );
+    // Each epoch line says the best so far and how much is left.
+    assert!(
+        stderr.contains("epoch 1/3: ")
+            && stderr.contains("; best 1 (")
+            && stderr.contains(" at most"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("; the last epoch"), "{stderr}");
 
     let info = ok(&["info", path(dir)]);
     let field = |name: &str| {

@@ -147,6 +147,11 @@ pub struct TrainingConfig {
     /// Gradients whose L2 norm exceeds this are scaled down to it before each step, finite and
     /// `> 0`; `None` never clips. Default: `None`.
     pub gradient_clip_norm: Option<f64>,
+    /// A folder (created) where `training_log.csv` gets a row as each epoch ends, so a long or
+    /// interrupted run can be followed from a file. A property of the run, not of the model:
+    /// never saved with the configuration nor read from JSON. Default: none.
+    #[serde(skip)]
+    pub log_dir: Option<std::path::PathBuf>,
 }
 
 /// How the learning rate changes over a training run.
@@ -182,6 +187,7 @@ impl Default for TrainingConfig {
             quiet: false,
             lr_schedule: LrSchedule::Constant,
             gradient_clip_norm: None,
+            log_dir: None,
         }
     }
 }

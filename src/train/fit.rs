@@ -66,7 +66,7 @@ impl Trainer {
         let autodiff = inference.clone().autodiff();
         probe(&model, train, &inference)?;
 
-        let csv = match &self.output_dir {
+        let csv = match self.output_dir.as_ref().or(config.log_dir.as_ref()) {
             Some(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
                 Some(CsvLog::create(dir)?)

@@ -44,6 +44,38 @@ pub(crate) struct MonitorState {
     interrupter: Interrupter,
 }
 
+impl MonitorState {
+    /// After `epoch`: the best epoch so far and how much is left, from the mean epoch time. With
+    /// early stopping, the run ends within `patience` epochs of its best unless the loss
+    /// improves, and at its cap in any case.
+    fn outlook(&self, epoch: usize) -> String {
+        let settings = &self.settings;
+        let done = self.history.len().max(1) as f64;
+        let per_epoch = self.history.iter().map(|e| e.seconds).sum::<f64>() / done;
+        let left = settings.epochs.saturating_sub(epoch);
+        let best = match self.best {
+            Some((e, loss)) => format!("; best {e} ({loss:.6})"),
+            None => String::new(),
+        };
+        if left == 0 {
+            return format!("{best}; the last epoch");
+        }
+        let time = |epochs: usize| format!("~{:.0} s", epochs as f64 * per_epoch);
+        let best_epoch = self.best.map_or(0, |(e, _)| e);
+        match settings.patience {
+            Some(patience) => {
+                let stop = patience.saturating_sub(epoch - best_epoch).min(left);
+                format!(
+                    "{best}; ends within {stop} epoch(s) ({}) unless it improves, {left} ({}) at most",
+                    time(stop),
+                    time(left)
+                )
+            }
+            None => format!("{best}; {left} epoch(s) left ({})", time(left)),
+        }
+    }
+}
+
 /// Shared handle on the run's state; clones see the same state.
 #[derive(Clone)]
 pub(crate) struct Monitor(Arc<Mutex<MonitorState>>);
@@ -92,14 +124,19 @@ impl Monitor {
         if improved {
             state.best = Some((epoch, log.valid_loss));
         }
+        state.history.push(log);
         if !state.settings.quiet {
             let mark = if improved { " *" } else { "" };
             eprintln!(
-                "epoch {}/{}: train loss {:.6}, valid loss {:.6}, {:.2} s{mark}",
-                epoch, state.settings.epochs, log.train_loss, log.valid_loss, log.seconds
+                "epoch {}/{}: train loss {:.6}, valid loss {:.6}, {:.2} s{mark}{}",
+                epoch,
+                state.settings.epochs,
+                log.train_loss,
+                log.valid_loss,
+                log.seconds,
+                state.outlook(epoch)
             );
         }
-        state.history.push(log);
         let failed = state.csv.as_mut().and_then(|csv| csv.append(&log).err());
         if let Some(e) = failed {
             state.interrupter.stop(Some(&e.to_string()));

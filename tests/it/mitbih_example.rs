@@ -78,9 +78,23 @@ fn quick_design_chooses_on_training_records_and_seeds_give_intervals() {
         "2",
         "--out",
         out.to_str().unwrap(),
+        "--tables",
+        out.join("tables").to_str().unwrap(),
     ]);
     let summary = mitbih::run(args).unwrap();
     assert_eq!(summary.rows.len(), 3, "2 models + ensemble");
+    // The printed tables, as files the guide includes, each naming its run.
+    for table in ["p2_design", "p2_seeds", "p2_results"] {
+        let text = std::fs::read_to_string(out.join("tables").join(format!("{table}.md"))).unwrap();
+        assert!(
+            text.starts_with("*Printed by `cargo run --example mitbih -- "),
+            "{text}"
+        );
+        assert!(
+            text.contains(" cores, 20") && text.contains("\n| "),
+            "{table}: {text}"
+        );
+    }
 
     let design = out.join("p2/design");
     let text = std::fs::read_to_string(design.join(DESIGN_JSON)).unwrap();

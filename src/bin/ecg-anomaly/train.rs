@@ -115,7 +115,9 @@ pub fn run(args: TrainArgs) -> Result<(), Failure> {
         vae.seq = config.pipeline.window(fs).about("pipeline")?.len();
     }
     // The trainer prints each epoch to stderr as it ends (and draws a progress bar when stderr
-    // is a terminal), then what ended the run: a file or a pipe sees the work as it goes.
+    // is a terminal), then what ended the run: a file or a pipe sees the work as it goes; and
+    // --out gets training_log.csv, a row per epoch, from the first epoch on.
+    config.training.log_dir = Some(args.out.clone());
 
     let records: Vec<(&[f32], f64)> = leads.iter().map(|l| (l.samples.as_slice(), l.fs)).collect();
     let started = Instant::now();
