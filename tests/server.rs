@@ -240,6 +240,33 @@ fn health_model_info_and_unknown_routes() {
         (0.01..0.2).contains(&expected),
         "95th percentile: {expected}"
     );
+    // What the dashboard reads instead of copying the library's constants.
+    let pipeline = detector().pipeline();
+    let window = pipeline.window(DetectorConfig::DEFAULT_RATE_HZ).unwrap();
+    let w = &m["window"];
+    assert_eq!(
+        (w["before"].as_u64(), w["after"].as_u64()),
+        (Some(window.before as u64), Some(window.after as u64))
+    );
+    assert!((w["before_s"].as_f64().unwrap() - pipeline.before_s).abs() < 1e-12);
+    assert!((w["after_s"].as_f64().unwrap() - pipeline.after_s).abs() < 1e-12);
+    assert_eq!(window.len(), meta.seq);
+    assert_eq!(
+        m["score_in_context"],
+        !detector().context().config.is_plain()
+    );
+    assert_eq!(
+        m["default_wfdb_lead"],
+        ecg_anomaly::data::input::DEFAULT_WFDB_LEAD
+    );
+    assert_eq!(
+        (&m["aami_classes"]["N"], &m["aami_classes"]["V"]),
+        (&json!("N"), &json!("V"))
+    );
+    assert_eq!(
+        m["max_body_bytes"].as_u64(),
+        Some(ServeConfig::default().max_body_bytes as u64)
+    );
 
     let missing = get(server, "/nowhere");
     assert_error(&missing, 404, "not_found");
