@@ -297,6 +297,31 @@ fn health_model_info_and_unknown_routes() {
     assert_eq!(other.request_id.len(), 32);
 }
 
+/// The dashboard's modules are served with a JavaScript type (a module script needs one) and
+/// the headers of every dashboard file; an unknown file under `/assets/` is the server's 404.
+#[test]
+fn dashboard_modules_and_unknown_assets() {
+    let server = ready_server();
+    for path in ["/", "/assets/main.js", "/assets/model.js"] {
+        let response = agent().get(server.url(path)).call().unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        let header = |name: &str| {
+            let value = response.headers().get(name).map(|v| v.to_str().unwrap());
+            value.unwrap_or_else(|| panic!("{path}: no {name}"))
+        };
+        let expected = match path {
+            "/" => "text/html; charset=utf-8",
+            _ => "text/javascript; charset=utf-8",
+        };
+        assert_eq!(header("content-type"), expected, "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("cache-control"), "no-cache", "{path}");
+        assert!(header("content-security-policy").contains("script-src 'self'"));
+    }
+    assert_error(&get(server, "/assets/nope.js"), 404, "not_found");
+    assert_error(&get(server, "/assets/app.js"), 404, "not_found");
+}
+
 #[test]
 fn not_ready_until_the_detector_is_installed() {
     let server = Server::start(ServeConfig::default(), false);
