@@ -240,6 +240,33 @@ fn health_model_info_and_unknown_routes() {
         (0.01..0.2).contains(&expected),
         "95th percentile: {expected}"
     );
+    // What the dashboard reads instead of copying the library's constants.
+    let pipeline = detector().pipeline();
+    let window = pipeline.window(DetectorConfig::DEFAULT_RATE_HZ).unwrap();
+    let w = &m["window"];
+    assert_eq!(
+        (w["before"].as_u64(), w["after"].as_u64()),
+        (Some(window.before as u64), Some(window.after as u64))
+    );
+    assert!((w["before_s"].as_f64().unwrap() - pipeline.before_s).abs() < 1e-12);
+    assert!((w["after_s"].as_f64().unwrap() - pipeline.after_s).abs() < 1e-12);
+    assert_eq!(window.len(), meta.seq);
+    assert_eq!(
+        m["score_in_context"],
+        !detector().context().config.is_plain()
+    );
+    assert_eq!(
+        m["default_wfdb_lead"],
+        ecg_anomaly::data::input::DEFAULT_WFDB_LEAD
+    );
+    assert_eq!(
+        (&m["aami_classes"]["N"], &m["aami_classes"]["V"]),
+        (&json!("N"), &json!("V"))
+    );
+    assert_eq!(
+        m["max_body_bytes"].as_u64(),
+        Some(ServeConfig::default().max_body_bytes as u64)
+    );
 
     let missing = get(server, "/nowhere");
     assert_error(&missing, 404, "not_found");
@@ -268,6 +295,31 @@ fn health_model_info_and_unknown_routes() {
         "a fresh id per request"
     );
     assert_eq!(other.request_id.len(), 32);
+}
+
+/// The dashboard's modules are served with a JavaScript type (a module script needs one) and
+/// the headers of every dashboard file; an unknown file under `/assets/` is the server's 404.
+#[test]
+fn dashboard_modules_and_unknown_assets() {
+    let server = ready_server();
+    for path in ["/", "/assets/main.js", "/assets/model.js"] {
+        let response = agent().get(server.url(path)).call().unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        let header = |name: &str| {
+            let value = response.headers().get(name).map(|v| v.to_str().unwrap());
+            value.unwrap_or_else(|| panic!("{path}: no {name}"))
+        };
+        let expected = match path {
+            "/" => "text/html; charset=utf-8",
+            _ => "text/javascript; charset=utf-8",
+        };
+        assert_eq!(header("content-type"), expected, "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("cache-control"), "no-cache", "{path}");
+        assert!(header("content-security-policy").contains("script-src 'self'"));
+    }
+    assert_error(&get(server, "/assets/nope.js"), 404, "not_found");
+    assert_error(&get(server, "/assets/app.js"), 404, "not_found");
 }
 
 #[test]

@@ -15,6 +15,8 @@ use serde_json::json;
 use super::error::ApiError;
 use super::metrics::{IN_FLIGHT, LATENCY, REJECTED, REQUESTS};
 use super::{AppState, ServeConfig};
+use crate::data::beat::AamiMapping;
+use crate::data::input::DEFAULT_WFDB_LEAD;
 use crate::detector::Detector;
 
 /// The request's id: the client's `x-request-id` when it is 1 to 128 visible ASCII
@@ -143,6 +145,16 @@ pub(crate) async fn not_found(req: Request) -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", msg)
 }
 
+/// The window the pipeline cuts around each R-peak: seconds, and samples at the model's rate
+/// (`before` is the R-peak's offset in the window) when the rate is known.
+#[derive(Debug, Serialize)]
+pub(crate) struct WindowInfo {
+    before_s: f64,
+    after_s: f64,
+    before: Option<usize>,
+    after: Option<usize>,
+}
+
 /// `GET /v1/model`'s body.
 #[derive(Debug, Serialize)]
 pub(crate) struct ModelInfo {
@@ -158,6 +170,14 @@ pub(crate) struct ModelInfo {
     threshold: f64,
     threshold_method: String,
     expected_flagged_share: f64,
+    /// False when `score` is the model's own (non-negative) score; true when it is put in
+    /// context (z-scores against the recording and rhythm: often negative).
+    score_in_context: bool,
+    window: WindowInfo,
+    /// The WFDB signal judged when a request names no lead.
+    default_wfdb_lead: &'static str,
+    /// ANSI/AAMI EC57: the class of each beat label (`"N"`, `"V"`, ...) an `.atr` may give.
+    aami_classes: AamiMapping,
     data_fingerprint: String,
     weights_checksum: Option<String>,
     seed: u64,
@@ -170,6 +190,8 @@ impl ModelInfo {
     pub(crate) fn new(detector: &Detector, config: &ServeConfig) -> Self {
         let meta = detector.metadata();
         let threshold = detector.threshold();
+        let pipeline = detector.pipeline();
+        let samples = meta.fs.and_then(|fs| pipeline.window(fs).ok());
         Self {
             name: config.name.clone(),
             kind: meta.model_kind.to_string(),
@@ -183,6 +205,15 @@ impl ModelInfo {
             threshold: threshold.value,
             threshold_method: threshold.method.to_string(),
             expected_flagged_share: 1.0 - detector.calibration().calibrate(threshold.value),
+            score_in_context: !detector.context().config.is_plain(),
+            window: WindowInfo {
+                before_s: pipeline.before_s,
+                after_s: pipeline.after_s,
+                before: samples.map(|w| w.before),
+                after: samples.map(|w| w.after),
+            },
+            default_wfdb_lead: DEFAULT_WFDB_LEAD,
+            aami_classes: AamiMapping::aami_ec57(),
             data_fingerprint: meta.data_fingerprint.clone(),
             weights_checksum: meta.weights_checksum.clone(),
             seed: meta.seed,
