@@ -17,7 +17,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::csv::{Column, CsvOptions, read_csv_with_limits};
+use super::csv::{Column, CsvOptions, read_csv};
 use super::wfdb::{Annotation, read_annotations_with_limits, read_ecg_with_limits};
 use crate::limits::ReadLimits;
 use crate::{Error, Result};
@@ -154,9 +154,8 @@ impl SignalPath {
                     );
                     return Err(Error::invalid("fs", msg));
                 };
-                let opts = CsvOptions::default().lead(csv_column(lead));
-                let ecg = read_csv_with_limits(&self.path, fs, &opts, limits)
-                    .map_err(|e| name_file(e, &self.path))?;
+                let opts = CsvOptions::default().lead(csv_column(lead)).limits(*limits);
+                let ecg = read_csv(&self.path, fs, &opts).map_err(|e| name_file(e, &self.path))?;
                 Ok(Lead {
                     name: ecg.lead_names.into_iter().next().unwrap_or_default(),
                     fs,

@@ -8,7 +8,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use ecg_anomaly::Error;
-use ecg_anomaly::data::csv::{CsvOptions, read_csv, read_csv_from, read_csv_from_with_limits};
+use ecg_anomaly::data::csv::{CsvOptions, read_csv, read_csv_from};
 use ecg_anomaly::data::matrix::{MatrixOptions, parse_beat_matrix};
 use ecg_anomaly::data::wfdb::{
     Header, Record, parse_annotations_with_limits, read_annotations, read_annotations_with_limits,
@@ -533,9 +533,8 @@ fn an_endless_stream_stops_at_the_default_byte_limit_within_seconds() {
         max_csv_file_bytes: 3,
         ..ReadLimits::default()
     };
-    let opts = CsvOptions::default();
-    let err = ecg_anomaly::data::csv::read_csv_with_limits(dir.join("a.csv"), 250.0, &opts, &small)
-        .unwrap_err();
+    let opts = CsvOptions::default().limits(small);
+    let err = read_csv(dir.join("a.csv"), 250.0, &opts).unwrap_err();
     assert_eq!(limit_of(&err), "max_csv_file_bytes");
     assert!(err.to_string().contains("4 bytes"), "{err}");
 }
@@ -547,28 +546,28 @@ fn csv_line_and_row_limits_stop_long_lines_and_endless_streams() {
         max_csv_rows: 1000,
         ..ReadLimits::default()
     };
-    let opts = CsvOptions::default();
+    let opts = CsvOptions::default().limits(limits);
     // Cells of 101 and 100 bytes.
     let long = format!("1\n2\n0.{}\n3\n", "7".repeat(99));
-    let err = read_csv_from_with_limits(long.as_bytes(), 250.0, &opts, &limits).unwrap_err();
+    let err = read_csv_from(long.as_bytes(), 250.0, &opts).unwrap_err();
     assert_eq!(limit_of(&err), "max_csv_line_bytes");
     assert!(
         err.to_string().contains("line 3 is longer than the limit"),
         "{err}"
     );
     let fits = format!("1\n0.{}\n", "7".repeat(98));
-    assert!(read_csv_from_with_limits(fits.as_bytes(), 250.0, &opts, &limits).is_ok());
+    assert!(read_csv_from(fits.as_bytes(), 250.0, &opts).is_ok());
     // /dev/zero as a stream: NUL bytes without a line break.
     let zero = std::fs::File::open("/dev/zero").unwrap();
-    let err = read_csv_from_with_limits(zero, 250.0, &opts, &limits).unwrap_err();
+    let err = read_csv_from(zero, 250.0, &opts).unwrap_err();
     assert_eq!(limit_of(&err), "max_csv_line_bytes");
     // An endless stream of valid rows.
     let rows = Endless::new(b"0.5\n");
-    let err = read_csv_from_with_limits(rows, 250.0, &opts, &limits).unwrap_err();
+    let err = read_csv_from(rows, 250.0, &opts).unwrap_err();
     assert_eq!(limit_of(&err), "max_csv_rows");
     assert!(err.to_string().contains("line 1001"), "{err}");
     let thousand = "0.5\n".repeat(1000);
-    let ecg = read_csv_from_with_limits(thousand.as_bytes(), 250.0, &opts, &limits).unwrap();
+    let ecg = read_csv_from(thousand.as_bytes(), 250.0, &opts).unwrap();
     assert_eq!(ecg.len(), 1000);
 }
 
