@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Ecg;
 use crate::data::text::{self, COMMA_HINT, TextReader, cell_error, is_number, parse_error};
+use crate::input::check_fs;
 use crate::limits::{ReadLimits, exceeded, open_regular};
 use crate::{Error, Result};
 
@@ -229,12 +230,7 @@ pub fn write_csv_to<W: Write>(writer: W, ecg: &Ecg) -> Result<()> {
 
 fn read<R: Read>(reader: TextReader<R>, path: &Path, fs: f64, opts: &CsvOptions) -> Result<Ecg> {
     let limits = &opts.limits;
-    if !(fs.is_finite() && fs > 0.0) {
-        return Err(Error::invalid(
-            "fs",
-            format!("{fs} Hz: must be finite and > 0"),
-        ));
-    }
+    check_fs(fs)?;
     let mut rdr = ::csv::ReaderBuilder::new()
         .delimiter(opts.delimiter)
         .has_headers(false)

@@ -9,6 +9,7 @@ use super::style::{
     ALERT, GRID, Theme, begin, check_finite, check_nonempty, colour, extent, padded, short, tick,
 };
 use crate::Result;
+use crate::preprocess::check_fs;
 
 /// One beat (or window) and its reconstruction, labelled with its class and anomaly score.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,7 +98,7 @@ impl Plot for ReconstructionPlot {
         for (i, e) in self.examples.iter().enumerate() {
             e.check(i)?;
         }
-        if let Some(hz) = self.sample_rate.filter(|hz| !(hz.is_finite() && *hz > 0.0)) {
+        if let Some(hz) = self.sample_rate.filter(|&hz| check_fs(hz).is_err()) {
             return Err(render_error(format!("sample rate {hz} must be positive")));
         }
         let theme = Theme::for_area(area);

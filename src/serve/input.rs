@@ -129,7 +129,7 @@ pub(crate) fn check_fs(fs: Option<f64>, what: &str) -> Result<f64, ApiError> {
             "missing_fs",
             format!("{what} needs a sampling rate `fs` in Hz"),
         )),
-        Some(fs) if fs.is_finite() && fs > 0.0 => Ok(fs),
+        Some(fs) if crate::preprocess::check_fs(fs).is_ok() => Ok(fs),
         Some(fs) => Err(ApiError::unprocessable(
             "invalid_fs",
             format!("fs = {fs} is not a positive sampling rate in Hz"),
