@@ -30,7 +30,7 @@ pub const DEFAULT_WFDB_LEAD: &str = "MLII";
 pub enum InputKind {
     /// A WFDB record: a `.hea` header and its signal files.
     Wfdb,
-    /// Delimited text, one sample a row, one lead a column (see [`read_csv`](super::csv::read_csv)); it has no
+    /// Delimited text, one sample a row, one lead a column (see [`read_csv`]); it has no
     /// sampling rate of its own.
     Csv,
 }
