@@ -1,8 +1,22 @@
 //! Checks shared by every metric ([`crate::evaluate`]) and threshold rule ([`crate::threshold`]):
 //! non-empty, finite scores and labels of the same length. A module of its own so that the
-//! threshold layer needs nothing from the evaluation layer above it.
+//! threshold layer needs nothing from the evaluation layer above it. Also the one check of a
+//! sampling rate, [`check_fs`], which the readers (`data`) need below the preprocessing that
+//! re-exports it.
 
 use crate::{Error, Result};
+
+/// Fails with [`Error::InvalidArgument`] when `fs` is not a positive, finite frequency.
+pub fn check_fs(fs: f64) -> Result<()> {
+    if fs.is_finite() && fs > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "fs",
+            format!("sampling frequency must be > 0 Hz, got {fs}"),
+        ))
+    }
+}
 
 /// Errors on empty `scores` or on the first NaN or infinite score, naming its index.
 pub(crate) fn check_scores(scores: &[f64]) -> Result<()> {

@@ -23,7 +23,10 @@
 //! The plain readers ([`read_csv`](crate::data::csv::read_csv),
 //! [`Record::read`](crate::data::wfdb::Record::read),
 //! [`read_annotations`](crate::data::wfdb::read_annotations), ...) use
-//! [`ReadLimits::default`]; each has a `*_with_limits` variant that takes the limits.
+//! [`ReadLimits::default`]; the WFDB readers each have a `*_with_limits` variant that takes
+//! the limits, and CSV signals and beat matrices take them in their options
+//! ([`CsvOptions::limits`](crate::data::csv::CsvOptions::limits),
+//! [`MatrixOptions::limits`](crate::data::matrix::MatrixOptions::limits)).
 //!
 //! Whatever the limits, readers open only regular files (a FIFO, a device such as `/dev/zero`,
 //! a socket or a folder is [`Error::NotRegularFile`], found before anything is opened, so

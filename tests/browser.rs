@@ -26,26 +26,9 @@ use ecg_anomaly::prelude::*;
 /// among ~2,400 normal ones, which a detector fitted on the record itself picks out.
 const RECORD: &str = "210";
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("browser")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// Two minutes of synthetic ECG at 360 Hz, a tenth of its beats abnormal, as a CSV.
 fn synthetic_csv(dir: &Path) -> PathBuf {
-    let ecg = generate(&SyntheticConfig {
-        fs: 360.0,
-        length: SyntheticLength::Seconds(120.0),
-        anomaly_rate: 0.1,
-        seed: 21,
-        ..Default::default()
-    })
-    .unwrap()
-    .ecg;
+    let ecg = common::synthetic(360.0, 120.0, 0.1, 21).ecg;
     let path = dir.join("synthetic.csv");
     write_csv(&path, &ecg).unwrap();
     path
@@ -62,14 +45,7 @@ fn fit_detector(dir: &Path, mitdb: Option<&Path>) -> (PathBuf, usize) {
             (record.physical(lead).unwrap(), record.header.fs)
         }
         None => {
-            let train = generate(&SyntheticConfig {
-                fs: 360.0,
-                length: SyntheticLength::Seconds(300.0),
-                anomaly_rate: 0.02,
-                seed: 11,
-                ..Default::default()
-            })
-            .unwrap();
+            let train = common::synthetic(360.0, 300.0, 0.02, 11);
             (train.ecg.leads[0].clone(), train.ecg.fs)
         }
     };
@@ -98,7 +74,7 @@ fn dashboard_in_headless_chromium() {
         return;
     };
     let started = Instant::now();
-    let dir = scratch("dashboard");
+    let dir = common::scratch("browser", "dashboard");
     let mitdb = common::mitdb_dir("dashboard_in_headless_chromium (MIT-BIH part)");
     let (detector, seq) = fit_detector(&dir, mitdb.as_deref());
     let server = server::start(&detector);

@@ -52,15 +52,6 @@ fn fails(args: &[&str], code: i32) -> String {
 }
 
 /// A fresh folder for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn path(p: &Path) -> &str {
     p.to_str().expect("UTF-8 temporary path")
 }
@@ -70,7 +61,7 @@ fn path(p: &Path) -> &str {
 fn trained() -> &'static (PathBuf, String, String) {
     static TRAINED: OnceLock<(PathBuf, String, String)> = OnceLock::new();
     TRAINED.get_or_init(|| {
-        let dir = scratch("trained");
+        let dir = common::scratch("cli", "trained");
         let config = dir.join("small.json");
         std::fs::write(&config, SMALL).unwrap();
         let detector = dir.join("detector");
@@ -295,7 +286,7 @@ fn detect_gives_one_row_per_beat_as_csv_or_json() {
             .collect::<Vec<_>>()
     );
 
-    let file = scratch("detect-output").join("beats.csv");
+    let file = common::scratch("cli", "detect-output").join("beats.csv");
     let quiet = ok(&[
         "detect",
         "--detector",
@@ -332,7 +323,7 @@ fn write_record(dir: &Path, name: &str) {
 
 #[test]
 fn a_folder_is_judged_record_by_record_in_name_order() {
-    let dir = scratch("folder");
+    let dir = common::scratch("cli", "folder");
     write_record(&dir, "rec_b");
     write_record(&dir, "rec_a");
     std::fs::write(dir.join("notes.txt"), "not a record").unwrap();
@@ -392,7 +383,7 @@ fn a_folder_is_judged_record_by_record_in_name_order() {
 #[test]
 fn bad_inputs_exit_1_naming_the_file_with_a_hint() {
     let d = detector();
-    let missing = scratch("bad").join("nowhere.csv");
+    let missing = common::scratch("cli", "bad").join("nowhere.csv");
     for args in [
         vec!["detect", "--detector", d, "--fs", "250", path(&missing)],
         vec![
@@ -450,7 +441,7 @@ fn bad_inputs_exit_1_naming_the_file_with_a_hint() {
         "{stderr}"
     );
 
-    let garbage = scratch("garbage-detector");
+    let garbage = common::scratch("cli", "garbage-detector");
     let stderr = fails(&["info", path(&garbage)], 1);
     assert!(
         stderr.contains(path(&garbage)) && stderr.contains("missing file"),
@@ -485,7 +476,7 @@ fn bad_inputs_exit_1_naming_the_file_with_a_hint() {
         "Display, not Debug: {stderr}"
     );
 
-    let not_ecg = scratch("not-ecg").join("words.csv");
+    let not_ecg = common::scratch("cli", "not-ecg").join("words.csv");
     std::fs::write(&not_ecg, "lead\n1.0\nhello\n").unwrap();
     let stderr = fails(
         &["detect", "--detector", d, "--fs", "250", path(&not_ecg)],
@@ -541,7 +532,7 @@ fn usage_errors_exit_2_and_help_documents_the_exit_codes() {
 #[cfg(feature = "report")]
 #[test]
 fn report_without_labels_draws_the_scores() {
-    let dir = scratch("report-plain");
+    let dir = common::scratch("cli", "report-plain");
     write_record(&dir, "rec");
     let html = dir.join("plain.html");
     let stdout = ok(&[
@@ -599,7 +590,7 @@ fn mitbih_record_100_trains_detects_and_reports_against_its_labels() {
     else {
         return;
     };
-    let dir = scratch("mitdb-100");
+    let dir = common::scratch("cli", "mitdb-100");
     let record = mitdb.join("100");
     let config = dir.join("small.json");
     // Beats resampled to 180 Hz (160 samples): half the LSTM steps.

@@ -79,7 +79,7 @@ fn base() -> &'static Base {
         let detector = config
             .fit_signal(&ecg.leads[0], ecg.fs, &default_device())
             .unwrap();
-        let dir = folder("base");
+        let dir = common::temp_path("corrupt", "base");
         detector.save(&dir).unwrap();
         // The undamaged folder loads: each case's error comes from its damage.
         Detector::load(&dir, &default_device()).unwrap();
@@ -96,12 +96,6 @@ fn base() -> &'static Base {
         let _ = std::fs::remove_dir_all(&dir);
         Base { files }
     })
-}
-
-fn folder(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ecg-corrupt-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
 }
 
 /// One corruption of one file's bytes.
@@ -161,7 +155,7 @@ proptest! {
     ) {
         static CASE: AtomicUsize = AtomicUsize::new(0);
         let base = base();
-        let dir = folder(&format!("case-{}", CASE.fetch_add(1, Ordering::Relaxed)));
+        let dir = common::temp_path("corrupt", &format!("case-{}", CASE.fetch_add(1, Ordering::Relaxed)));
         std::fs::create_dir_all(&dir).unwrap();
         let target = file.index(base.files.len());
         for (i, (name, bytes)) in base.files.iter().enumerate() {
@@ -350,7 +344,7 @@ fn settings() -> Vec<(&'static str, Vec<serde_json::Value>)> {
 /// `config.json` (and `context.json`'s copy of the context settings) of the base folder with
 /// `value` as the configuration, in a fresh folder.
 fn folder_with_config(value: &serde_json::Value, case: usize) -> PathBuf {
-    let dir = folder(&format!("config-{case}"));
+    let dir = common::temp_path("corrupt", &format!("config-{case}"));
     std::fs::create_dir_all(&dir).unwrap();
     for (name, bytes) in &base().files {
         let bytes = match name.as_str() {
@@ -430,7 +424,7 @@ proptest! {
                 prop_assert!(verdicts.iter().all(|v| v.score.is_finite()));
             }
             // A fitted detector saves, and what it saved loads.
-            let dir = folder(&format!("fitted-{case}"));
+            let dir = common::temp_path("corrupt", &format!("fitted-{case}"));
             detector.save(&dir).unwrap();
             let loaded = Detector::load(&dir, &device);
             prop_assert!(loaded.is_ok(), "{:?}", loaded.err());

@@ -9,6 +9,8 @@
 //! parallel in the same process would draw from it between the two fits.
 #![cfg(feature = "burn")]
 
+mod common;
+
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::Tensor;
 use ecg_anomaly::prelude::*;
@@ -25,11 +27,7 @@ impl ModuleVisitor for Bits {
 }
 
 fn lstm() -> ModelSpec {
-    ModelSpec::LstmAutoencoder(LstmAutoencoderConfig {
-        hidden: 16,
-        latent: 8,
-        ..Default::default()
-    })
+    common::lstm_spec(16, 8)
 }
 
 fn conv_vae() -> ModelSpec {
@@ -57,14 +55,7 @@ fn config(model: ModelSpec, seed: u64) -> DetectorConfig {
 }
 
 fn signal() -> (Vec<f32>, f64) {
-    let record = generate(&SyntheticConfig {
-        fs: 125.0,
-        length: SyntheticLength::Seconds(150.0),
-        anomaly_rate: 0.0,
-        seed: 5,
-        ..Default::default()
-    })
-    .unwrap();
+    let record = common::synthetic(125.0, 150.0, 0.0, 5);
     (record.ecg.leads[0].clone(), record.ecg.fs)
 }
 
@@ -73,7 +64,7 @@ fn fit(model: ModelSpec, seed: u64, name: &str) -> (Vec<u32>, Vec<f64>) {
     let device = default_device();
     let (lead, fs) = signal();
     let detector = config(model, seed).fit_signal(&lead, fs, &device).unwrap();
-    let dir = std::env::temp_dir().join(format!("ecg-determinism-{}-{name}", std::process::id()));
+    let dir = common::temp_path("determinism", name);
     detector.save(&dir).unwrap();
     let loaded = Detector::load(&dir, &device).unwrap();
     let mut bits = Bits::default();

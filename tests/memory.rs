@@ -4,6 +4,8 @@
 //! against a stated factor of the file's size. No timing is measured.
 #![cfg(feature = "burn")]
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -77,13 +79,6 @@ fn peak_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
     (out, PEAK.load(Ordering::SeqCst) - before)
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ecg-memory-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn mb(bytes: usize) -> f64 {
     bytes as f64 / 1e6
 }
@@ -117,7 +112,7 @@ fn write_212(dir: &Path, frames: usize) -> (PathBuf, usize) {
 #[test]
 fn a_large_212_record_costs_its_bytes_plus_its_samples() {
     let _serial = SERIAL.lock().unwrap();
-    let dir = scratch("212");
+    let dir = common::scratch("memory", "212");
     let (rec, file) = write_212(&dir, 10_000_000);
     // The file's bytes (F) and the digital samples (2 i16 per 3 bytes: 4F/3) at once.
     let (record, peak) = peak_of(|| Record::read(&rec).unwrap());
@@ -156,7 +151,7 @@ fn a_large_212_record_costs_its_bytes_plus_its_samples() {
 #[test]
 fn a_large_csv_costs_about_its_bytes() {
     let _serial = SERIAL.lock().unwrap();
-    let dir = scratch("csv");
+    let dir = common::scratch("memory", "csv");
     let path = dir.join("big.csv");
     let rows = 2_000_000;
     let text: String = (0..rows)
@@ -199,7 +194,7 @@ fn write_atr(path: &Path, n: usize) -> usize {
 #[test]
 fn annotations_cost_their_file_plus_one_record_each_and_a_huge_file_is_refused_cheaply() {
     let _serial = SERIAL.lock().unwrap();
-    let dir = scratch("atr");
+    let dir = common::scratch("memory", "atr");
     let path = dir.join("rec.atr");
     let n = 1_000_000;
     let file = write_atr(&path, n);
@@ -251,23 +246,11 @@ fn a_stream_holds_the_same_memory_after_ten_minutes_as_after_two() {
     use std::sync::Arc;
 
     let _serial = SERIAL.lock().unwrap();
-    let synthetic = |minutes: f64, seed: u64| {
-        generate(&SyntheticConfig {
-            fs: 125.0,
-            length: SyntheticLength::Seconds(minutes * 60.0),
-            anomaly_rate: 0.05,
-            seed,
-            ..Default::default()
-        })
-        .unwrap()
-        .ecg
-    };
+    let synthetic =
+        |minutes: f64, seed: u64| common::synthetic(125.0, minutes * 60.0, 0.05, seed).ecg;
     let train = synthetic(3.0, 1);
     let config = DetectorConfig {
-        model: ModelSpec::LstmAutoencoder(LstmAutoencoderConfig {
-            hidden: 16,
-            ..Default::default()
-        }),
+        model: common::lstm_spec(16, 32),
         training: TrainingConfig {
             epochs: 2,
             quiet: true,

@@ -3,7 +3,7 @@
 //! finite and within the limits.
 #![no_main]
 
-use ecg_anomaly::data::csv::{CsvOptions, Header, read_csv_from_with_limits};
+use ecg_anomaly::data::csv::{CsvOptions, Header, read_csv_from};
 use ecg_anomaly::limits::ReadLimits;
 use libfuzzer_sys::fuzz_target;
 
@@ -13,16 +13,19 @@ fuzz_target!(|data: &[u8]| {
     };
     let delimiter = [b',', b';', b'\t'][usize::from(choice % 3)];
     let header = [Header::Auto, Header::Present, Header::Absent][usize::from(choice / 3 % 3)];
-    let mut opts = CsvOptions::default().delimiter(delimiter).header(header);
-    if choice & 0x80 != 0 {
-        opts = opts.lead(usize::from(choice / 9 % 3));
-    }
     let limits = ReadLimits {
         max_csv_line_bytes: 256,
         max_csv_rows: 1000,
         ..ReadLimits::default()
     };
-    if let Ok(ecg) = read_csv_from_with_limits(text, 250.0, &opts, &limits) {
+    let mut opts = CsvOptions::default()
+        .delimiter(delimiter)
+        .header(header)
+        .limits(limits);
+    if choice & 0x80 != 0 {
+        opts = opts.lead(usize::from(choice / 9 % 3));
+    }
+    if let Ok(ecg) = read_csv_from(text, 250.0, &opts) {
         let n = ecg.leads[0].len();
         assert!(n >= 1 && n <= limits.max_csv_rows);
         assert!(ecg.leads.iter().all(|l| l.len() == n));

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Augment, AugmentState, uniform};
+use crate::preprocess::check_fs;
 use crate::{Error, Result};
 
 /// Multiplies the beat by a gain drawn uniformly in `[low, high)`.
@@ -51,12 +52,7 @@ impl BaselineWander {
     /// frequency in `frequency_hz` (`0 < low <= high <= fs / 2`), for beats sampled at `fs` Hz.
     /// Typical: amplitude up to 0.1–0.3 (mV or normalised units), 0.05–0.5 Hz.
     pub fn new(fs: f64, amplitude: (f32, f32), frequency_hz: (f32, f32)) -> Result<Self> {
-        if !(fs.is_finite() && fs > 0.0) {
-            return Err(Error::invalid(
-                "fs",
-                format!("{fs} Hz: must be finite and > 0"),
-            ));
-        }
+        check_fs(fs)?;
         let (a0, a1) = amplitude;
         if !(a0.is_finite() && a1.is_finite() && 0.0 <= a0 && a0 <= a1) {
             let msg = format!("({a0}, {a1}): need finite 0 <= low <= high");

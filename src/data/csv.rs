@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Ecg;
 use crate::data::text::{self, COMMA_HINT, TextReader, cell_error, is_number, parse_error};
+use crate::input::check_fs;
 use crate::limits::{ReadLimits, exceeded, open_regular};
 use crate::{Error, Result};
 
@@ -73,7 +74,8 @@ pub enum Leads {
 }
 
 /// How to read a CSV signal. `CsvOptions::default()` reads comma-separated text, detects a
-/// header, takes every column as a lead and has no time column.
+/// header, takes every column as a lead, has no time column and keeps to the default
+/// [`ReadLimits`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CsvOptions {
     /// Field separator (default `b','`).
@@ -91,6 +93,12 @@ pub struct CsvOptions {
     pub time_column: Option<Column>,
     /// Lines starting with this byte are skipped (default `Some(b'#')`).
     pub comment: Option<u8>,
+    /// What the reader accepts at most: [`ReadLimits::max_csv_line_bytes`] per line,
+    /// [`ReadLimits::max_csv_rows`] rows, and [`ReadLimits::max_csv_file_bytes`] for a file
+    /// or [`ReadLimits::max_csv_stream_bytes`] for a reader (default
+    /// [`ReadLimits::default`]; absent from JSON, the default too).
+    #[serde(default)]
+    pub limits: ReadLimits,
 }
 
 impl Default for CsvOptions {
@@ -102,6 +110,7 @@ impl Default for CsvOptions {
             leads: Leads::All,
             time_column: None,
             comment: Some(b'#'),
+            limits: ReadLimits::default(),
         }
     }
 }
@@ -154,9 +163,16 @@ impl CsvOptions {
         self.comment = comment;
         self
     }
+
+    /// Reads under `limits` instead of [`ReadLimits::default`].
+    pub fn limits(mut self, limits: ReadLimits) -> Self {
+        self.limits = limits;
+        self
+    }
 }
 
-/// Reads the CSV file at `path`, sampled at `fs` Hz, under the default [`ReadLimits`].
+/// Reads the CSV file at `path`, sampled at `fs` Hz, under `opts.limits`
+/// ([`CsvOptions::limits`]; the default [`ReadLimits`] unless set).
 ///
 /// Errors: [`Error::Io`] when the file cannot be read, [`Error::NotRegularFile`] for a FIFO,
 /// device or folder (before opening it), [`Error::Parse`] (1-based line, column in the message)
@@ -175,21 +191,11 @@ impl CsvOptions {
 /// byte-order mark before the first line is dropped. The beat-matrix reader
 /// ([`read_beat_matrix`](crate::data::matrix::read_beat_matrix)) follows the same rules.
 pub fn read_csv(path: impl AsRef<Path>, fs: f64, opts: &CsvOptions) -> Result<Ecg> {
-    read_csv_with_limits(path, fs, opts, &ReadLimits::default())
-}
-
-/// [`read_csv`] under `limits` (`max_csv_line_bytes`, `max_csv_rows`, `max_csv_file_bytes`).
-pub fn read_csv_with_limits(
-    path: impl AsRef<Path>,
-    fs: f64,
-    opts: &CsvOptions,
-    limits: &ReadLimits,
-) -> Result<Ecg> {
     let path = path.as_ref();
     let (file, meta) = open_regular(path)?;
-    check_file_size(path, meta.len(), limits)?;
+    check_file_size(path, meta.len(), &opts.limits)?;
     // The csv reader buffers itself.
-    read(TextReader::new(file, limits, true), path, fs, opts, limits)
+    read(TextReader::new(file, &opts.limits, true), path, fs, opts)
 }
 
 /// [`Error::Limit`] when a CSV or beat-matrix file of `len` bytes is over `max_csv_file_bytes`.
@@ -202,22 +208,12 @@ pub(crate) fn check_file_size(path: &Path, len: u64, limits: &ReadLimits) -> Res
     Ok(())
 }
 
-/// Reads CSV text from any reader (a byte slice, a socket) under the default [`ReadLimits`];
-/// errors name the source `<reader>`. An endless stream ends in [`Error::Limit`] once past
+/// Reads CSV text from any reader (a byte slice, a socket) under `opts.limits`; errors name
+/// the source `<reader>`. An endless stream ends in [`Error::Limit`] once past
 /// `max_csv_stream_bytes` (64 MiB by default: within seconds).
 pub fn read_csv_from<R: Read>(reader: R, fs: f64, opts: &CsvOptions) -> Result<Ecg> {
-    read_csv_from_with_limits(reader, fs, opts, &ReadLimits::default())
-}
-
-/// [`read_csv_from`] under `limits`.
-pub fn read_csv_from_with_limits<R: Read>(
-    reader: R,
-    fs: f64,
-    opts: &CsvOptions,
-    limits: &ReadLimits,
-) -> Result<Ecg> {
-    let reader = TextReader::new(reader, limits, false);
-    read(reader, Path::new("<reader>"), fs, opts, limits)
+    let reader = TextReader::new(reader, &opts.limits, false);
+    read(reader, Path::new("<reader>"), fs, opts)
 }
 
 /// Writes `ecg` to `path`: a header row of lead names, then one column per lead.
@@ -232,19 +228,9 @@ pub fn write_csv_to<W: Write>(writer: W, ecg: &Ecg) -> Result<()> {
     write(writer, Path::new("<writer>"), ecg)
 }
 
-fn read<R: Read>(
-    reader: TextReader<R>,
-    path: &Path,
-    fs: f64,
-    opts: &CsvOptions,
-    limits: &ReadLimits,
-) -> Result<Ecg> {
-    if !(fs.is_finite() && fs > 0.0) {
-        return Err(Error::invalid(
-            "fs",
-            format!("{fs} Hz: must be finite and > 0"),
-        ));
-    }
+fn read<R: Read>(reader: TextReader<R>, path: &Path, fs: f64, opts: &CsvOptions) -> Result<Ecg> {
+    let limits = &opts.limits;
+    check_fs(fs)?;
     let mut rdr = ::csv::ReaderBuilder::new()
         .delimiter(opts.delimiter)
         .has_headers(false)

@@ -17,7 +17,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::csv::{Column, CsvOptions, read_csv_with_limits};
+use super::csv::{Column, CsvOptions, read_csv};
 use super::wfdb::{Annotation, read_annotations_with_limits, read_ecg_with_limits};
 use crate::limits::ReadLimits;
 use crate::{Error, Result};
@@ -30,7 +30,7 @@ pub const DEFAULT_WFDB_LEAD: &str = "MLII";
 pub enum InputKind {
     /// A WFDB record: a `.hea` header and its signal files.
     Wfdb,
-    /// Delimited text, one sample a row, one lead a column (see [`read_csv`](super::csv::read_csv)); it has no
+    /// Delimited text, one sample a row, one lead a column (see [`read_csv`]); it has no
     /// sampling rate of its own.
     Csv,
 }
@@ -154,9 +154,8 @@ impl SignalPath {
                     );
                     return Err(Error::invalid("fs", msg));
                 };
-                let opts = CsvOptions::default().lead(csv_column(lead));
-                let ecg = read_csv_with_limits(&self.path, fs, &opts, limits)
-                    .map_err(|e| name_file(e, &self.path))?;
+                let opts = CsvOptions::default().lead(csv_column(lead)).limits(*limits);
+                let ecg = read_csv(&self.path, fs, &opts).map_err(|e| name_file(e, &self.path))?;
                 Ok(Lead {
                     name: ecg.lead_names.into_iter().next().unwrap_or_default(),
                     fs,

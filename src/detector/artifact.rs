@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::config::DetectorConfig;
 use super::spec::{AnyModel, ModelKind, ModelLimits};
 use crate::json::{load_json, save_json};
-use crate::preprocess::{BeatPipeline, Normalization};
+use crate::preprocess::{BeatPipeline, Normalization, check_fs};
 use crate::score::{AnyScore, Calibration, ContextScore};
 use crate::threshold::Threshold;
 use crate::train::{HISTORY_JSON, TrainingHistory};
@@ -368,7 +368,7 @@ impl Detector {
             );
             return Err(artifact(&config_path, msg));
         }
-        let fs_ok = meta.fs.is_none_or(|fs| fs.is_finite() && fs > 0.0);
+        let fs_ok = meta.fs.is_none_or(|fs| check_fs(fs).is_ok());
         let width = meta.seq.checked_mul(meta.channels);
         if width.is_none_or(|w| w == 0 || w > MAX_WINDOW) || !fs_ok {
             let msg = format!(

@@ -1,18 +1,7 @@
 //! Argument checks shared by every preprocessing step.
 
+pub use crate::input::check_fs;
 use crate::{Error, Result};
-
-/// Fails with [`Error::InvalidArgument`] when `fs` is not a positive, finite frequency.
-pub fn check_fs(fs: f64) -> Result<()> {
-    if fs.is_finite() && fs > 0.0 {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "fs",
-            format!("sampling frequency must be > 0 Hz, got {fs}"),
-        ))
-    }
-}
 
 /// Lowest sampling rate of an ECG lead the [`BeatPipeline`](super::BeatPipeline), the detector
 /// and the stream take, in Hz: the R-peak detector's lower bound (its 5-15 Hz QRS band-pass

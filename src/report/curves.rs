@@ -4,7 +4,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::render::{Plot, drawing};
-use super::style::{REFERENCE, Theme, begin, check_finite, check_nonempty, colour, draw_legend};
+use super::style::{
+    Axes, ChartStyle, REFERENCE, Theme, begin, check_finite, check_nonempty, colour, draw_legend,
+};
 use crate::Result;
 
 /// One named curve of `(x, y)` points with an optional summary (AUC, AP) for the legend.
@@ -149,26 +151,18 @@ fn draw_curves<DB: DrawingBackend>(
     }
     let theme = Theme::for_area(area);
     let body = begin(area, title, &theme)?;
-    let mut chart = ChartBuilder::on(&body)
-        .margin(theme.tick as u32)
-        .x_label_area_size(theme.label * 3.0)
-        .y_label_area_size(theme.label * 3.6)
-        .build_cartesian_2d(-0.01f64..1.01f64, -0.01f64..1.01f64)
-        .map_err(drawing)?;
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .axis_desc_style(Theme::font(theme.label))
-        .label_style(Theme::font(theme.tick))
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(super::style::GRID)
-        .x_labels(6)
-        .y_labels(6)
-        .x_label_formatter(&|v| format!("{v:.1}"))
-        .y_label_formatter(&|v| format!("{v:.1}"))
-        .draw()
-        .map_err(drawing)?;
+    // Tick labels of one decimal (0.0 to 1.0) need less room than other charts' y axes.
+    let style = ChartStyle {
+        y_label_area: theme.label * 3.6,
+        ..theme.chart()
+    };
+    let one_decimal = |v: &f64| format!("{v:.1}");
+    let axes = Axes::new(x_label, y_label)
+        .labels(6, 6)
+        .x_format(&one_decimal)
+        .y_format(&one_decimal);
+    let unit = -0.01f64..1.01f64;
+    let mut chart = style.chart(&body, None, (unit.clone(), unit), &axes)?;
     if let Some(reference) = reference {
         let style = REFERENCE.stroke_width(theme.stroke);
         chart

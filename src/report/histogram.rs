@@ -6,8 +6,7 @@ use plotters::prelude::*;
 
 use super::render::{Plot, drawing, render_error};
 use super::style::{
-    ALERT, GRID, Theme, begin, check_finite, check_nonempty, colour, draw_legend, extent, short,
-    tick,
+    ALERT, Axes, Theme, begin, check_finite, check_nonempty, colour, draw_legend, extent, short,
 };
 use crate::Result;
 
@@ -145,24 +144,8 @@ impl ScoreHistogramPlot {
         } else {
             "Count"
         };
-        let mut chart = ChartBuilder::on(body)
-            .margin(theme.tick as u32)
-            .x_label_area_size(theme.label * 3.0)
-            .y_label_area_size(theme.label * 4.0)
-            .build_cartesian_2d(lo..hi, y)
-            .map_err(drawing)?;
-        chart
-            .configure_mesh()
-            .x_desc(self.x_label.as_str())
-            .y_desc(y_label)
-            .axis_desc_style(Theme::font(theme.label))
-            .label_style(Theme::font(theme.tick))
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID)
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v))
-            .draw()
-            .map_err(drawing)?;
+        let axes = Axes::new(&self.x_label, y_label);
+        let mut chart = theme.chart().chart(body, None, (lo..hi, y), &axes)?;
         for (i, ((name, scores), h)) in self.classes.iter().zip(heights).enumerate() {
             let c = colour(i);
             let bars = h

@@ -5,7 +5,7 @@ use plotters::prelude::*;
 
 use super::render::{Plot, drawing, render_error};
 use super::style::{
-    GRID, Theme, begin, check_finite, check_nonempty, colour, draw_legend, extent, padded, tick,
+    Axes, Theme, begin, check_finite, check_nonempty, colour, draw_legend, extent, padded,
 };
 use crate::Result;
 
@@ -77,24 +77,8 @@ impl Plot for LatentPlot {
         let ((x0, x1), (y0, y1)) = (padded(xs, 0.05), padded(ys, 0.05));
         let theme = Theme::for_area(area);
         let body = begin(area, &self.title, &theme)?;
-        let mut chart = ChartBuilder::on(&body)
-            .margin(theme.tick as u32)
-            .x_label_area_size(theme.label * 3.0)
-            .y_label_area_size(theme.label * 4.0)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(drawing)?;
-        chart
-            .configure_mesh()
-            .x_desc(self.x_label.as_str())
-            .y_desc(self.y_label.as_str())
-            .axis_desc_style(Theme::font(theme.label))
-            .label_style(Theme::font(theme.tick))
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID)
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v))
-            .draw()
-            .map_err(drawing)?;
+        let axes = Axes::new(&self.x_label, &self.y_label);
+        let mut chart = theme.chart().chart(&body, None, (x0..x1, y0..y1), &axes)?;
         let classes = self.classes();
         // Largest classes first, so that rare (anomalous) points are drawn on top.
         let mut order: Vec<usize> = (0..classes.len()).collect();

@@ -6,9 +6,10 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::render::{Plot, drawing, render_error};
 use super::style::{
-    ALERT, GRID, Theme, begin, check_finite, check_nonempty, colour, extent, padded, short, tick,
+    ALERT, Axes, Theme, begin, check_finite, check_nonempty, colour, extent, padded, short,
 };
 use crate::Result;
+use crate::preprocess::check_fs;
 
 /// One beat (or window) and its reconstruction, labelled with its class and anomaly score.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,7 +98,7 @@ impl Plot for ReconstructionPlot {
         for (i, e) in self.examples.iter().enumerate() {
             e.check(i)?;
         }
-        if let Some(hz) = self.sample_rate.filter(|hz| !(hz.is_finite() && *hz > 0.0)) {
+        if let Some(hz) = self.sample_rate.filter(|&hz| check_fs(hz).is_err()) {
             return Err(render_error(format!("sample rate {hz} must be positive")));
         }
         let theme = Theme::for_area(area);
@@ -133,26 +134,10 @@ impl ReconstructionPlot {
         } else {
             "sample"
         };
-        let mut chart = ChartBuilder::on(panel)
-            .margin(theme.tick as u32 / 2)
-            .caption(caption, Theme::font(theme.label))
-            .x_label_area_size(theme.tick * 2.6)
-            .y_label_area_size(theme.tick * 3.6)
-            .build_cartesian_2d(0.0..x(len.max(2) - 1), lo..hi)
-            .map_err(drawing)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .axis_desc_style(Theme::font(theme.tick))
-            .label_style(Theme::font(theme.tick * 0.9))
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID)
-            .x_labels(5)
-            .y_labels(5)
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| tick(*v))
-            .draw()
-            .map_err(drawing)?;
+        let whole = |v: &f64| format!("{v:.0}");
+        let axes = Axes::x_only(x_desc).labels(5, 5).x_format(&whole);
+        let range = (0.0..x(len.max(2) - 1), lo..hi);
+        let mut chart = theme.panel().chart(panel, Some(&caption), range, &axes)?;
         let band: Vec<(f64, f64)> = (0..len)
             .map(|i| (x(i), e.input[i]))
             .chain((0..len).rev().map(|i| (x(i), e.reconstruction[i])))

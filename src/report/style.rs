@@ -1,5 +1,7 @@
-//! Shared look of all plots: colours, font sizes scaled to the picture, data checks.
+//! Shared look of all plots: colours, font sizes scaled to the picture, the chart frame
+//! (margins, label areas, caption, axes and grid: [`ChartStyle`]), data checks.
 
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
@@ -59,6 +61,167 @@ impl Theme {
     /// A text style of `size` pixels in the embedded font.
     pub fn font(size: f64) -> TextStyle<'static> {
         TextStyle::from((FONT_FAMILY, size).into_font())
+    }
+}
+
+impl Theme {
+    /// The frame of a chart that fills the picture (below its title).
+    pub fn chart(&self) -> ChartStyle {
+        ChartStyle {
+            margin: self.tick as u32,
+            x_label_area: self.label * 3.0,
+            y_label_area: self.label * 4.0,
+            desc: self.label,
+            tick: self.tick,
+            caption: self.label,
+        }
+    }
+
+    /// The frame of one small chart in a grid of them: half the margin, smaller text, room for
+    /// a caption in the label size.
+    pub fn panel(&self) -> ChartStyle {
+        ChartStyle {
+            margin: self.tick as u32 / 2,
+            x_label_area: self.tick * 2.6,
+            y_label_area: self.tick * 3.6,
+            desc: self.tick,
+            tick: self.tick * 0.9,
+            caption: self.label,
+        }
+    }
+}
+
+/// How a chart sits in its area and how its axes are drawn: every chart of the report is
+/// built by [`ChartStyle::chart`] on a frame from [`Theme::chart`] or [`Theme::panel`].
+#[derive(Debug, Clone, Copy)]
+pub struct ChartStyle {
+    /// Pixels left free around the chart.
+    pub margin: u32,
+    /// Height of the x axis' tick labels and description, pixels.
+    pub x_label_area: f64,
+    /// Width of the y axis' tick labels and description, pixels.
+    pub y_label_area: f64,
+    /// Size of the axis descriptions.
+    pub desc: f64,
+    /// Size of the tick labels.
+    pub tick: f64,
+    /// Size of the caption over the chart.
+    pub caption: f64,
+}
+
+/// What one chart's axes say: descriptions, how many tick labels and how they are written
+/// (by default as many as plotters puts, written by [`tick`]).
+pub struct Axes<'f> {
+    x_desc: &'f str,
+    y_desc: Option<&'f str>,
+    labels: (Option<usize>, Option<usize>),
+    format: (&'f TickFormat, &'f TickFormat),
+}
+
+/// Writes one tick label of an axis of `f64` values.
+pub type TickFormat = dyn Fn(&f64) -> String;
+
+fn tick_label(v: &f64) -> String {
+    tick(*v)
+}
+
+impl<'f> Axes<'f> {
+    /// Axes described `x_desc` and `y_desc`.
+    pub fn new(x_desc: &'f str, y_desc: &'f str) -> Self {
+        Axes {
+            y_desc: Some(y_desc),
+            ..Axes::x_only(x_desc)
+        }
+    }
+
+    /// Axes with only the x axis described.
+    pub fn x_only(x_desc: &'f str) -> Self {
+        Axes {
+            x_desc,
+            y_desc: None,
+            labels: (None, None),
+            format: (&tick_label, &tick_label),
+        }
+    }
+
+    /// About `x` tick labels on the x axis.
+    pub fn x_labels(mut self, x: usize) -> Self {
+        self.labels.0 = Some(x);
+        self
+    }
+
+    /// About `x` and `y` tick labels on the two axes.
+    pub fn labels(mut self, x: usize, y: usize) -> Self {
+        self.labels = (Some(x), Some(y));
+        self
+    }
+
+    /// Writes the x axis' tick labels with `format`.
+    pub fn x_format(mut self, format: &'f TickFormat) -> Self {
+        self.format.0 = format;
+        self
+    }
+
+    /// Writes the y axis' tick labels with `format`.
+    pub fn y_format(mut self, format: &'f TickFormat) -> Self {
+        self.format.1 = format;
+        self
+    }
+}
+
+/// A chart of `f64` against `f64` (either axis may be logarithmic).
+pub type Chart<'a, DB, X, Y> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<<X as AsRangedCoord>::CoordDescType, <Y as AsRangedCoord>::CoordDescType>,
+>;
+
+impl ChartStyle {
+    /// A chart of `x` against `y` on `area`, under `caption` if one is given, with its axes and
+    /// grid drawn: light grey grid lines at the labelled ticks only, descriptions and tick
+    /// labels in the embedded font.
+    pub fn chart<'a, DB, X, Y>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        caption: Option<&str>,
+        (x, y): (X, Y),
+        axes: &Axes<'_>,
+    ) -> Result<Chart<'a, DB, X, Y>>
+    where
+        DB: DrawingBackend,
+        X: AsRangedCoord<Value = f64>,
+        X::CoordDescType: ValueFormatter<f64>,
+        Y: AsRangedCoord<Value = f64>,
+        Y::CoordDescType: ValueFormatter<f64>,
+    {
+        let mut builder = ChartBuilder::on(area);
+        builder
+            .margin(self.margin)
+            .x_label_area_size(self.x_label_area)
+            .y_label_area_size(self.y_label_area);
+        if let Some(caption) = caption {
+            builder.caption(caption, Theme::font(self.caption));
+        }
+        let mut chart = builder.build_cartesian_2d(x, y).map_err(drawing)?;
+        let mut mesh = chart.configure_mesh();
+        mesh.x_desc(axes.x_desc)
+            .axis_desc_style(Theme::font(self.desc))
+            .label_style(Theme::font(self.tick))
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(GRID)
+            .x_label_formatter(axes.format.0)
+            .y_label_formatter(axes.format.1);
+        if let Some(y_desc) = axes.y_desc {
+            mesh.y_desc(y_desc);
+        }
+        if let Some(n) = axes.labels.0 {
+            mesh.x_labels(n);
+        }
+        if let Some(n) = axes.labels.1 {
+            mesh.y_labels(n);
+        }
+        mesh.draw().map_err(drawing)?;
+        Ok(chart)
     }
 }
 

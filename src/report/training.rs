@@ -6,8 +6,8 @@ use plotters::prelude::*;
 
 use super::render::{Plot, drawing, render_error};
 use super::style::{
-    GRID, REFERENCE, Theme, begin, check_finite, check_nonempty, colour, draw_legend, extent,
-    padded, short, tick,
+    Axes, REFERENCE, Theme, begin, check_finite, check_nonempty, colour, draw_legend, extent,
+    padded, short,
 };
 use crate::Result;
 
@@ -114,25 +114,11 @@ impl TrainingCurvePlot {
         Y::CoordDescType: ValueFormatter<f64>,
     {
         let epochs = x.end.floor() as usize;
-        let mut chart = ChartBuilder::on(body)
-            .margin(theme.tick as u32)
-            .x_label_area_size(theme.label * 3.0)
-            .y_label_area_size(theme.label * 4.0)
-            .build_cartesian_2d(x, y)
-            .map_err(drawing)?;
-        chart
-            .configure_mesh()
-            .x_desc("Epoch")
-            .y_desc("Loss")
-            .axis_desc_style(Theme::font(theme.label))
-            .label_style(Theme::font(theme.tick))
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID)
+        let whole = |v: &f64| format!("{}", v.round() as i64);
+        let axes = Axes::new("Epoch", "Loss")
             .x_labels(epochs.min(10))
-            .x_label_formatter(&|v| format!("{}", v.round() as i64))
-            .y_label_formatter(&|v| tick(*v))
-            .draw()
-            .map_err(drawing)?;
+            .x_format(&whole);
+        let mut chart = theme.chart().chart(body, None, (x, y), &axes)?;
         let series = [
             ("train", &self.train, 0usize),
             ("valid", &self.valid, 1usize),

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::data::csv::{CsvOptions, read_csv_from_with_limits};
+use crate::data::csv::{CsvOptions, read_csv_from};
 use crate::data::input::{SignalPath, csv_column};
 use crate::data::wfdb::{Annotation, read_annotations_with_limits};
 use crate::limits::ReadLimits;
@@ -129,7 +129,7 @@ pub(crate) fn check_fs(fs: Option<f64>, what: &str) -> Result<f64, ApiError> {
             "missing_fs",
             format!("{what} needs a sampling rate `fs` in Hz"),
         )),
-        Some(fs) if fs.is_finite() && fs > 0.0 => Ok(fs),
+        Some(fs) if crate::preprocess::check_fs(fs).is_ok() => Ok(fs),
         Some(fs) => Err(ApiError::unprocessable(
             "invalid_fs",
             format!("fs = {fs} is not a positive sampling rate in Hz"),
@@ -161,8 +161,7 @@ pub(crate) fn json(bytes: &[u8]) -> Result<Input, ApiError> {
 /// A CSV body: column `lead` (a header name or a 0-based index; default the first) at `fs` Hz.
 pub(crate) fn csv(bytes: &[u8], fs: f64, lead: Option<&str>) -> Result<Input, ApiError> {
     let opts = CsvOptions::default().lead(csv_column(lead));
-    let ecg = read_csv_from_with_limits(bytes, fs, &opts, &ReadLimits::default())
-        .map_err(|e| ApiError::from_library(e, None))?;
+    let ecg = read_csv_from(bytes, fs, &opts).map_err(|e| ApiError::from_library(e, None))?;
     let values = ecg.leads.into_iter().next().unwrap_or_default();
     Ok(Input::Signal {
         values,

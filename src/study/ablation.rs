@@ -8,6 +8,7 @@
 
 use serde::Serialize;
 
+use super::table::markdown_table;
 use crate::Result;
 use crate::data::beat::AamiClass;
 use crate::evaluate::{ClassRecall, Ranking, class_recall};
@@ -184,6 +185,14 @@ impl AblationRow {
             svf(&self.at_5_percent),
         ]
     }
+
+    /// The whole row of the table ([`ABLATION_COLUMNS`]): model, scoring, then
+    /// [`cells`](Self::cells).
+    pub(crate) fn table_row(&self, digits: usize) -> impl Iterator<Item = String> {
+        [self.model.clone(), self.variant.clone()]
+            .into_iter()
+            .chain(self.cells(digits))
+    }
 }
 
 /// Column names of the ablation table.
@@ -200,16 +209,7 @@ pub const ABLATION_COLUMNS: [&str; 8] = [
 
 /// The rows as a Markdown table ([`ABLATION_COLUMNS`], [`AblationRow::cells`]).
 pub fn markdown(rows: &[AblationRow]) -> String {
-    let mut out = format!(
-        "| {} |\n|{}\n",
-        ABLATION_COLUMNS.join(" | "),
-        "---|".repeat(8)
-    );
-    for r in rows {
-        let cells = r.cells(3).join(" | ");
-        out.push_str(&format!("| {} | {} | {cells} |\n", r.model, r.variant));
-    }
-    out
+    markdown_table(&ABLATION_COLUMNS, rows.iter().map(|r| r.table_row(3)))
 }
 
 #[cfg(test)]

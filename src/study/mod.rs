@@ -36,6 +36,8 @@ mod result;
 mod run;
 #[cfg(feature = "burn")]
 mod seeds;
+#[cfg(feature = "burn")]
+mod table;
 
 #[cfg(feature = "burn")]
 pub use ablation::{ABLATION_COLUMNS, AblationRow, RUNNING_BEATS, Scored, markdown, row, variants};

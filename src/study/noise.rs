@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::table::markdown_table;
 use crate::Result;
 use crate::augment::{StressNoise, augment_batch_par};
 use crate::evaluate::Ranking;
@@ -56,21 +57,26 @@ pub fn with_noise(beats: &BeatSet, fs: f64, snr_db: f64, seed: u64) -> Result<Be
     BeatSet::from_parts(beats.window(), data, infos)
 }
 
-/// The rows as a Markdown table, one column per noise level.
-pub fn noise_markdown(rows: &[NoiseRow]) -> String {
-    let mut out =
-        String::from("| model | noise | ROC-AUC | AP | N flagged % |\n|---|---|---|---|---|\n");
-    for r in rows {
-        let level = r.snr_db.map_or("clean".into(), |db| format!("{db} dB"));
-        out.push_str(&format!(
-            "| {} | {level} | {:.3} | {:.3} | {:.1} |\n",
-            r.model,
-            r.roc_auc,
-            r.average_precision,
-            100.0 * r.normal_flagged
-        ));
+/// Column names of the noise table ([`NoiseRow::table_row`]).
+pub(crate) const NOISE_COLUMNS: [&str; 5] = ["model", "noise", "ROC-AUC", "AP", "N flagged %"];
+
+impl NoiseRow {
+    /// The row of the noise table ([`NOISE_COLUMNS`]): the model, the level (`clean`, `6 dB`),
+    /// ROC-AUC and AP with `digits` decimals, the normal beats flagged in percent.
+    pub(crate) fn table_row(&self, digits: usize) -> [String; 5] {
+        [
+            self.model.clone(),
+            self.snr_db.map_or("clean".into(), |db| format!("{db} dB")),
+            format!("{:.digits$}", self.roc_auc),
+            format!("{:.digits$}", self.average_precision),
+            format!("{:.1}", 100.0 * self.normal_flagged),
+        ]
     }
-    out
+}
+
+/// The rows as a Markdown table, one row per detector and noise level.
+pub fn noise_markdown(rows: &[NoiseRow]) -> String {
+    markdown_table(&NOISE_COLUMNS, rows.iter().map(|r| r.table_row(3)))
 }
 
 #[cfg(test)]

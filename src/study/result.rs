@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::ablation::{AblationRow, markdown};
 use super::config::StudyConfig;
 use super::noise::{NoiseRow, noise_markdown};
+use super::table::markdown_table;
 use crate::data::beat::{AamiClass, ClassCounts};
 use crate::detector::ModelKind;
 use crate::evaluate::{ClassEvaluation, OperatingPoint};
@@ -102,7 +103,39 @@ impl ModelResult {
         let classes = &self.evaluation.classes;
         classes.iter().find(|c| c.class == class).map(|c| c.recall)
     }
+
+    /// The row of the results table ([`RESULTS_COLUMNS`]): the name, then ROC-AUC, AP, recall
+    /// at 1 % and 5 % false alarms, precision, recall and F1 at the threshold and the best F1
+    /// chosen with the test labels, with 4 decimals.
+    pub(crate) fn results_row(&self) -> impl Iterator<Item = String> {
+        let e = &self.evaluation.report;
+        let values = [
+            e.roc_auc,
+            e.average_precision,
+            e.recall_at_fpr.recall,
+            self.recall_at_5_percent_fpr.recall,
+            e.metrics.precision,
+            e.metrics.recall,
+            e.metrics.f1,
+            e.oracle_best_f1.f1,
+        ];
+        std::iter::once(self.name.clone()).chain(values.map(|v| format!("{v:.4}")))
+    }
 }
+
+/// Column names of the study's results table, printed and in its report
+/// ([`ModelResult::results_row`]).
+pub(crate) const RESULTS_COLUMNS: [&str; 9] = [
+    "model",
+    "ROC-AUC",
+    "AP",
+    "recall @ 1% FPR",
+    "recall @ 5% FPR",
+    "precision",
+    "recall",
+    "F1",
+    "best F1 (test labels)",
+];
 
 /// A test beat as the model saw it (normalised) and as it rebuilt it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -169,29 +202,14 @@ impl fmt::Display for StudyResult {
              tested on {}",
             b.beat_len, b.fs, b.train, b.train_pool, b.validation, b.validation_pool, b.test
         )?;
-        let columns = [
-            "ROC-AUC", "AP", "R@1%FPR", "R@5%FPR", "prec.", "recall", "F1",
-        ];
-        write!(f, "{name:<6}{:<22}", "model")?;
-        for (i, column) in columns.iter().enumerate() {
-            write!(f, " {column:<w$}", w = if i < 4 { 7 } else { 6 })?;
-        }
-        writeln!(f, "(thresholds set on normal validation beats)")?;
-        for r in &self.models {
-            let e = &r.evaluation.report;
-            writeln!(
-                f,
-                "      {:<22} {:.4}  {:.4}  {:.4}  {:.4}  {:.3}  {:.3}  {:.3}",
-                r.name,
-                e.roc_auc,
-                e.average_precision,
-                e.recall_at_fpr.recall,
-                r.recall_at_5_percent_fpr.recall,
-                e.metrics.precision,
-                e.metrics.recall,
-                e.metrics.f1
-            )?;
-        }
+        writeln!(
+            f,
+            "\n{name} results (thresholds set on normal validation beats; the best F1 is chosen \
+             with the test labels, a bound):\n"
+        )?;
+        let rows = self.models.iter().map(ModelResult::results_row);
+        write!(f, "{}", markdown_table(&RESULTS_COLUMNS, rows))?;
+        writeln!(f)?;
         for r in &self.models {
             let classes: Vec<String> = (r.evaluation.classes.iter())
                 .map(|c| format!("{:?} {:.3}", c.class, c.recall))

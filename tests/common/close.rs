@@ -2,9 +2,9 @@
 
 use burn::tensor::Tensor;
 
-/// The values of an `f32` tensor.
+/// The values of a float tensor, as `f32`.
 pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().try_to_vec::<f32>().unwrap()
+    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
 }
 
 /// Asserts equal shapes, finite values and `|a - b| <= tol * max(1, max |b|)` element-wise.

@@ -1,5 +1,6 @@
 //! Augmentations: statistical effect over many draws on synthetic beats, determinism, pipeline.
 
+use crate::common::{mean, std};
 use ecg_anomaly::Error;
 use ecg_anomaly::augment::{
     AmplitudeScale, Augment, AugmentState, BaselineWander, Compose, EdgeFill, GaussianNoise,
@@ -24,15 +25,6 @@ fn beats(count: usize) -> Vec<Vec<f32>> {
         .iter()
         .map(|b| signal[b.r_peak - 90..b.r_peak - 90 + BEAT_LEN].to_vec())
         .collect()
-}
-
-fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len() as f64
-}
-
-fn std(v: &[f64]) -> f64 {
-    let m = mean(v);
-    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
 }
 
 fn diff(after: &[f32], before: &[f32]) -> Vec<f64> {

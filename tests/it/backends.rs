@@ -12,13 +12,12 @@
 //! each step moves a weight by up to 1e-3, so a differently rounded gradient changes little).
 #![cfg(feature = "flex")]
 
+use crate::common::close::values;
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
-use ecg_anomaly::data::synthetic::{SyntheticConfig, SyntheticLength, generate};
 use ecg_anomaly::device::DeviceChoice;
 use ecg_anomaly::model::{ConvVaeConfig, LstmAutoencoderConfig, ReconstructionModel};
-use ecg_anomaly::preprocess::{BeatWindow, Normalization, Normalizer, segment_beats};
 use ecg_anomaly::train::FusedAdam;
 
 const FORWARD_TOLERANCE: f32 = 1e-4;
@@ -39,10 +38,6 @@ fn other_devices() -> Vec<(DeviceChoice, Device)> {
         .collect()
 }
 
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
-}
-
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
     a.iter()
@@ -51,32 +46,9 @@ fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
         .fold(0.0, f32::max)
 }
 
-/// `n` normal synthetic beats recorded at `fs`, cut with the default window and z-scored, as
-/// a flat `[n, seq, 1]` buffer (seq = 80 at 90 Hz, 160 at 180 Hz).
+/// The beats every test here trains on: `n` normal synthetic beats at `fs`, z-scored, flat.
 fn beats(n: usize, fs: f64) -> Vec<f32> {
-    let record = generate(&SyntheticConfig {
-        fs,
-        length: SyntheticLength::Beats(n + 4),
-        seed: 5,
-        ..Default::default()
-    })
-    .unwrap();
-    let window = BeatWindow::for_fs(fs).unwrap();
-    let centres: Vec<usize> = record
-        .beats
-        .iter()
-        .filter(|b| !b.is_anomaly())
-        .map(|b| b.r_peak)
-        .collect();
-    let segments = segment_beats(&record.ecg.leads[0], &centres, window).unwrap();
-    let mut data = Vec::with_capacity(n * window.len());
-    for beat in segments.iter().take(n) {
-        let start = data.len();
-        data.extend_from_slice(beat);
-        Normalization::WindowZScore.normalize(&mut data[start..]);
-    }
-    assert_eq!(data.len(), n * window.len(), "not enough beats");
-    data
+    crate::common::normal_beats(n, fs, 5)
 }
 
 fn tensor(data: &[f32], n: usize, device: &Device) -> Tensor<3> {

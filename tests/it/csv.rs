@@ -1,7 +1,5 @@
 //! CSV signals: layouts, header detection, column choice, errors with line numbers, round trip.
 
-use std::path::PathBuf;
-
 use ecg_anomaly::Error;
 use ecg_anomaly::data::Ecg;
 use ecg_anomaly::data::csv::{
@@ -12,10 +10,6 @@ use proptest::prelude::*;
 
 fn read(text: &str, opts: &CsvOptions) -> Result<Ecg, Error> {
     read_csv_from(text.as_bytes(), 360.0, opts)
-}
-
-fn temp_path(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("ecg-anomaly-{}-{name}.csv", std::process::id()))
 }
 
 /// The line and message of a parse error, or a panic naming what came instead.
@@ -138,7 +132,7 @@ fn bad_cells_give_the_line_and_column() {
 
 #[test]
 fn missing_file_is_an_io_error_naming_it() {
-    let path = temp_path("does-not-exist");
+    let path = crate::common::temp_path("csv", "does-not-exist.csv");
     match read_csv(&path, 360.0, &CsvOptions::default()) {
         Err(Error::Io { path: p, .. }) => assert_eq!(p, path),
         other => panic!("expected Io, got {other:?}"),
@@ -182,7 +176,7 @@ fn wrong_columns_and_arguments_are_reported() {
 #[test]
 fn generated_record_round_trips_through_a_file() {
     let record = generate(&SyntheticConfig::default()).unwrap();
-    let path = temp_path("round-trip");
+    let path = crate::common::temp_path("csv", "round-trip.csv");
     write_csv(&path, &record.ecg).unwrap();
     let back = read_csv(&path, record.ecg.fs, &CsvOptions::default());
     std::fs::remove_file(&path).unwrap();

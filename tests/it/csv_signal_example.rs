@@ -21,7 +21,7 @@ fn manifest(path: &str) -> String {
 
 #[test]
 fn csv_signal_judges_every_beat_and_writes_them_all() {
-    let dir = std::env::temp_dir().join(format!("ecg-csv-signal-{}", std::process::id()));
+    let dir = crate::common::temp_path("csv-signal", "out");
     let out = dir.join("flagged.csv");
     let signal = manifest("datasets/synthetic_ecg.csv");
     let args = csv_signal::Args::parse_from([

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::common::lstm_spec;
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use ecg_anomaly::Error;
@@ -10,7 +11,7 @@ use ecg_anomaly::detector::{
     AnyModel, Detector, DetectorConfig, FORMAT_VERSION, Metadata, ModelSpec, Parts, fingerprint,
     fingerprint_bytes,
 };
-use ecg_anomaly::model::{ConvVaeConfig, LstmAutoencoderConfig, ReconstructionModel};
+use ecg_anomaly::model::{ConvVaeConfig, ReconstructionModel};
 use ecg_anomaly::preprocess::{BeatPipeline, Normalization, ZScore};
 use ecg_anomaly::score::{Calibration, ContextConfig, ContextScore, ReconstructionError};
 use ecg_anomaly::threshold::{Threshold, ThresholdMethod};
@@ -18,20 +19,6 @@ use ecg_anomaly::threshold::{Threshold, ThresholdMethod};
 const SEQ: usize = 24;
 
 /// A fresh folder under the system temp dir, unique to this process and test.
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ecg-detector-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-fn lstm_spec() -> ModelSpec {
-    ModelSpec::LstmAutoencoder(LstmAutoencoderConfig {
-        hidden: 8,
-        latent: 4,
-        ..Default::default()
-    })
-}
-
 fn vae_spec() -> ModelSpec {
     ModelSpec::ConvVae(ConvVaeConfig {
         seq: SEQ,
@@ -100,7 +87,7 @@ fn outputs(detector: &Detector, input: &Tensor<3>) -> (TensorData, TensorData) {
 }
 
 fn saved(name: &str, spec: ModelSpec, device: &Device) -> PathBuf {
-    let dir = temp_dir(name);
+    let dir = crate::common::temp_path("detector", name);
     detector(spec, device).save(&dir).unwrap();
     dir
 }
@@ -124,9 +111,9 @@ fn failing_file(err: &Error) -> String {
 #[test]
 fn save_then_load_gives_identical_outputs_for_both_models() {
     let device = ecg_anomaly::device::default_device();
-    for (name, spec) in [("rt-lstm", lstm_spec()), ("rt-vae", vae_spec())] {
+    for (name, spec) in [("rt-lstm", lstm_spec(8, 4)), ("rt-vae", vae_spec())] {
         let original = detector(spec, &device);
-        let dir = temp_dir(name);
+        let dir = crate::common::temp_path("detector", name);
         original.save(&dir).unwrap();
         let loaded = Detector::load(&dir, &device).unwrap();
         let input = batch(&device);
@@ -166,7 +153,7 @@ fn every_missing_file_is_named() {
         "calibration.json",
         "threshold.json",
     ] {
-        let dir = saved(&format!("missing-{file}"), lstm_spec(), &device);
+        let dir = saved(&format!("missing-{file}"), lstm_spec(8, 4), &device);
         std::fs::remove_file(dir.join(file)).unwrap();
         let err = Detector::load(&dir, &device).unwrap_err();
         assert!(matches!(err, Error::Artifact { .. }), "{err:?}");
@@ -177,7 +164,7 @@ fn every_missing_file_is_named() {
 #[test]
 fn garbled_metadata_is_a_json_error_naming_the_file() {
     let device = ecg_anomaly::device::default_device();
-    let dir = saved("garbled", lstm_spec(), &device);
+    let dir = saved("garbled", lstm_spec(8, 4), &device);
     std::fs::write(
         dir.join("metadata.json"),
         "{\"format_version\": 1, \"crate_",
@@ -231,7 +218,7 @@ fn truncated_weights_are_an_error_naming_the_file() {
 #[test]
 fn a_flipped_byte_in_the_weights_fails_the_checksum() {
     let device = ecg_anomaly::device::default_device();
-    let dir = saved("flipped", lstm_spec(), &device);
+    let dir = saved("flipped", lstm_spec(8, 4), &device);
     let weights = dir.join("model.bpk");
     let mut bytes = std::fs::read(&weights).unwrap();
     let last = bytes.len() - 1;
@@ -245,7 +232,7 @@ fn a_flipped_byte_in_the_weights_fails_the_checksum() {
 #[test]
 fn weights_of_another_shape_are_an_error_not_a_panic() {
     let device = ecg_anomaly::device::default_device();
-    let dir = saved("shape", lstm_spec(), &device);
+    let dir = saved("shape", lstm_spec(8, 4), &device);
     rewrite_json(&dir.join("config.json"), |v| {
         v["model"]["config"]["hidden"] = 16.into()
     });
@@ -288,7 +275,7 @@ fn threshold_can_be_rewritten_alone() {
 #[test]
 fn invalid_threshold_rule_is_named() {
     let device = ecg_anomaly::device::default_device();
-    let dir = saved("threshold-rule", lstm_spec(), &device);
+    let dir = saved("threshold-rule", lstm_spec(8, 4), &device);
     rewrite_json(&dir.join("threshold.json"), |v| {
         v["method"]["q"] = 120.0.into()
     });
@@ -318,8 +305,8 @@ fn reloaded_lstm_state_is_byte_identical_ids_included() {
     // state is keyed by ids) comes back. LSTM only: Burn 0.22.1 gives batch-norm running
     // statistics fresh ids on load, so a ConvVae's bytes differ there (its outputs do not).
     let device = ecg_anomaly::device::default_device();
-    let original = detector(lstm_spec(), &device);
-    let dir = temp_dir("state-lstm");
+    let original = detector(lstm_spec(8, 4), &device);
+    let dir = crate::common::temp_path("detector", "state-lstm");
     original.save(&dir).unwrap();
     let loaded = Detector::load(&dir, &device).unwrap();
     let same = state_bytes(loaded.model()) == state_bytes(original.model());
@@ -329,7 +316,7 @@ fn reloaded_lstm_state_is_byte_identical_ids_included() {
 /// Edits `file` of a saved LSTM detector and returns the load error.
 fn load_after(name: &str, file: &str, edit: impl FnOnce(&mut serde_json::Value)) -> Error {
     let device = ecg_anomaly::device::default_device();
-    let dir = saved(name, lstm_spec(), &device);
+    let dir = saved(name, lstm_spec(8, 4), &device);
     rewrite_json(&dir.join(file), edit);
     Detector::load(&dir, &device).unwrap_err()
 }
@@ -412,14 +399,14 @@ fn nan_weights_are_refused_even_with_a_matching_checksum() {
         }
     }
     let device = ecg_anomaly::device::default_device();
-    let good = detector(lstm_spec(), &device);
+    let good = detector(lstm_spec(8, 4), &device);
     let parts = good.into_parts();
     let poisoned = Detector::from_parts(Parts {
         model: parts.model.clone().map(&mut Poison),
         ..parts
     })
     .unwrap();
-    let dir = temp_dir("nan");
+    let dir = crate::common::temp_path("detector", "nan");
     poisoned.save(&dir).unwrap();
     let err = Detector::load(&dir, &device).unwrap_err();
     assert!(err.to_string().contains("NaN"), "{err}");

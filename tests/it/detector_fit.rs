@@ -24,23 +24,12 @@ fn detector() -> &'static Detector {
     DETECTOR.get_or_init(|| {
         let train = record(125.0, 360.0, 0.02, 11);
         let config = DetectorConfig {
-            model: ModelSpec::LstmAutoencoder(LstmAutoencoderConfig {
-                hidden: 32,
-                ..Default::default()
-            }),
-            training: TrainingConfig {
-                epochs: 8,
-                learning_rate: 3e-3,
-                batch_size: 32,
-                quiet: true,
-                ..Default::default()
-            },
             pipeline: BeatPipeline {
                 resample_to: None,
                 ..Default::default()
             },
             context: ContextConfig::default(),
-            ..Default::default()
+            ..crate::common::quick_lstm_config(32, 32, 8)
         };
         config
             .fit_signal(&train.ecg.leads[0], train.ecg.fs, &default_device())
@@ -160,7 +149,7 @@ fn a_recording_at_another_rate_is_resampled_to_the_detectors() {
 #[test]
 fn save_and_load_give_the_same_verdicts_and_every_input_kind_agrees() {
     let detector = detector();
-    let dir = std::env::temp_dir().join(format!("ecg-detector-fit-{}", std::process::id()));
+    let dir = crate::common::temp_path("detector-fit", "saved");
     detector.save(&dir).unwrap();
     let loaded = Detector::load(&dir, &default_device()).unwrap();
     let test = record(125.0, 60.0, 0.1, 14);
@@ -380,7 +369,7 @@ fn a_signal_over_the_pipelines_bound_is_a_limit_naming_the_setting() {
 #[test]
 fn load_refuses_settings_out_of_range_and_a_window_the_model_cannot_take() {
     let detector = detector();
-    let dir = std::env::temp_dir().join(format!("ecg-detector-bounds-{}", std::process::id()));
+    let dir = crate::common::temp_path("detector-fit", "bounds");
     detector.save(&dir).unwrap();
     let config_path = dir.join("config.json");
     let context_path = dir.join("context.json");
@@ -548,7 +537,7 @@ fn the_rhythm_and_the_recordings_own_beats_catch_premature_beats_the_shape_misse
             assert!(v.score.is_finite());
         }
         // Saved and loaded, the context comes back with the detector.
-        let dir = std::env::temp_dir().join(format!("ecg-context-{}", std::process::id()));
+        let dir = crate::common::temp_path("detector-fit", "context");
         detector.save(&dir).unwrap();
         let loaded = Detector::load(&dir, &default_device()).unwrap();
         assert_eq!(loaded.detect_signal(lead, 125.0).unwrap(), verdicts);

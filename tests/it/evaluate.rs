@@ -1,6 +1,7 @@
 //! Evaluation metrics against hand-computed answers (ties included), brute-force definitions
 //! on random data, and the report's checks and JSON round trip.
 
+use crate::common::assert_near;
 use ecg_anomaly::data::beat::AamiClass;
 use ecg_anomaly::evaluate::{
     ConfusionMatrix, EvaluationConfig, EvaluationReport, Ranking, class_recall, evaluate,
@@ -12,10 +13,6 @@ use rand::{RngExt, SeedableRng};
 
 const SCORES: [f64; 4] = [0.1, 0.4, 0.35, 0.8];
 const LABELS: [bool; 4] = [false, false, true, true];
-
-fn assert_close(a: f64, b: f64) {
-    assert!((a - b).abs() <= 1e-12, "{a} != {b}");
-}
 
 fn fixed(value: f64) -> Threshold {
     Threshold::fit(ThresholdMethod::Fixed { value }, &[]).unwrap()
@@ -59,16 +56,16 @@ fn confusion_metrics_by_hand() {
         fn_: 2,
     };
     assert_eq!((m.total(), m.positives(), m.negatives()), (10, 5, 5));
-    assert_close(m.accuracy(), 0.7);
-    assert_close(m.precision(), 0.75);
-    assert_close(m.recall(), 0.6);
-    assert_close(m.specificity(), 0.8);
-    assert_close(m.false_positive_rate(), 0.2);
-    assert_close(m.f1(), 2.0 / 3.0); // 6 / (6 + 1 + 2)
-    assert_close(m.f2(), 0.625); // 15 / (15 + 4 * 2 + 1)
-    assert_close(m.f_beta(0.5).unwrap(), 3.75 / 5.25);
-    assert_close(m.mcc(), 10.0 / 600f64.sqrt()); // (12 - 2) / sqrt(4 * 5 * 5 * 6)
-    assert_close(m.balanced_accuracy(), 0.7);
+    assert_near(m.accuracy(), 0.7);
+    assert_near(m.precision(), 0.75);
+    assert_near(m.recall(), 0.6);
+    assert_near(m.specificity(), 0.8);
+    assert_near(m.false_positive_rate(), 0.2);
+    assert_near(m.f1(), 2.0 / 3.0); // 6 / (6 + 1 + 2)
+    assert_near(m.f2(), 0.625); // 15 / (15 + 4 * 2 + 1)
+    assert_near(m.f_beta(0.5).unwrap(), 3.75 / 5.25);
+    assert_near(m.mcc(), 10.0 / 600f64.sqrt()); // (12 - 2) / sqrt(4 * 5 * 5 * 6)
+    assert_near(m.balanced_accuracy(), 0.7);
     assert_eq!(m.metrics().f2, m.f2());
     let inverse = ConfusionMatrix {
         tp: 0,
@@ -76,7 +73,7 @@ fn confusion_metrics_by_hand() {
         tn: 0,
         fn_: 4,
     };
-    assert_close(inverse.mcc(), -1.0);
+    assert_near(inverse.mcc(), -1.0);
 }
 
 #[test]
@@ -137,7 +134,7 @@ fn hand_computed_auc_ap_and_curves() {
     let r = Ranking::new(&SCORES, &LABELS).unwrap();
     assert_eq!(r.roc_auc(), 0.75);
     // 0.5 * 1 (at 0.8) + 0.5 * 2/3 (at 0.35).
-    assert_close(r.average_precision(), 0.8333333333333333);
+    assert_near(r.average_precision(), 0.8333333333333333);
     // Each threshold is the highest score left unflagged.
     let below_min = 0.1f64.next_down();
     let roc = [
@@ -160,7 +157,7 @@ fn hand_computed_auc_ap_and_curves() {
         (best.threshold, best.precision, best.recall),
         (0.1, 2.0 / 3.0, 1.0)
     );
-    assert_close(best.f1, 0.8);
+    assert_near(best.f1, 0.8);
 }
 
 #[test]
@@ -169,16 +166,16 @@ fn tied_scores_are_split_half_and_half() {
     let scores = [0.5, 0.5, 0.2, 0.9, 0.2];
     let labels = [true, false, false, true, true];
     let r = Ranking::new(&scores, &labels).unwrap();
-    assert_close(r.roc_auc(), 4.0 / 6.0);
+    assert_near(r.roc_auc(), 4.0 / 6.0);
     // Groups 0.9 {+}: 1/3 * 1; 0.5 {+,-}: 1/3 * 2/3; 0.2 {+,-}: 1/3 * 3/5.
-    assert_close(r.average_precision(), 34.0 / 45.0);
+    assert_near(r.average_precision(), 34.0 / 45.0);
     assert_eq!(r.distinct_scores(), 3);
     // Ties make diagonal ROC steps: from (0, 1/3) to (1/2, 2/3).
     assert_eq!(r.roc_curve()[2], (0.5, 2.0 / 3.0, 0.2));
     // All scores equal: the ROC is the diagonal.
     let flat = Ranking::new(&[0.3; 6], &[true, false, true, false, false, false]).unwrap();
     assert_eq!(flat.roc_auc(), 0.5);
-    assert_close(flat.average_precision(), 2.0 / 6.0);
+    assert_near(flat.average_precision(), 2.0 / 6.0);
 }
 
 #[test]
@@ -186,11 +183,11 @@ fn auc_equals_mann_whitney_on_random_data() {
     for seed in 0..10 {
         let (scores, labels) = random_case(seed, 300, 0.2);
         let r = Ranking::new(&scores, &labels).unwrap();
-        assert_close(r.roc_auc(), pairwise_auc(&scores, &labels));
+        assert_near(r.roc_auc(), pairwise_auc(&scores, &labels));
         // Reversing the scores mirrors the AUC.
         let reversed: Vec<f64> = scores.iter().map(|s| 1.0 - s).collect();
         let mirrored = Ranking::new(&reversed, &labels).unwrap().roc_auc();
-        assert_close(mirrored, 1.0 - r.roc_auc());
+        assert_near(mirrored, 1.0 - r.roc_auc());
     }
 }
 
@@ -210,7 +207,7 @@ fn average_precision_equals_its_definition_on_random_data() {
             ap += (m.recall() - last_recall) * m.precision();
             last_recall = m.recall();
         }
-        assert_close(r.average_precision(), ap);
+        assert_near(r.average_precision(), ap);
     }
 }
 
@@ -222,7 +219,7 @@ fn perfect_and_inverted_separation() {
     }
     let r = Ranking::new(&scores, &labels).unwrap();
     assert_eq!((r.roc_auc(), r.best_f1().f1), (1.0, 1.0));
-    assert_close(r.average_precision(), 1.0);
+    assert_near(r.average_precision(), 1.0);
     assert_eq!(r.recall_at_fpr(0.0).unwrap().recall, 1.0);
     let inverted: Vec<f64> = scores.iter().map(|s| -s).collect();
     assert_eq!(Ranking::new(&inverted, &labels).unwrap().roc_auc(), 0.0);
@@ -300,7 +297,7 @@ fn class_recall_counts_each_class() {
     let rows = class_recall(&flags, &classes).unwrap();
     let summary: Vec<_> = rows.iter().map(|r| (r.class, r.n, r.detected)).collect();
     assert_eq!(summary, [(N, 3, 1), (S, 2, 1), (V, 3, 2)]);
-    assert_close(rows[0].recall, 1.0 / 3.0);
+    assert_near(rows[0].recall, 1.0 / 3.0);
     assert!(class_recall(&flags, &classes[..3]).is_err());
 }
 

@@ -2,16 +2,11 @@
 //! reconstruction loss on synthetic beats.
 #![cfg(feature = "burn")]
 
+use crate::common::close::values;
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
-use ecg_anomaly::data::synthetic::{SyntheticConfig, SyntheticLength, generate};
 use ecg_anomaly::model::{LstmAutoencoder, LstmAutoencoderConfig, ReconstructionModel};
-use ecg_anomaly::preprocess::{BeatWindow, Normalization, Normalizer, segment_beats};
-
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().try_to_vec::<f32>().unwrap()
-}
 
 #[test]
 fn shapes_for_one_and_three_channels() {
@@ -118,29 +113,9 @@ fn invalid_config_is_an_error() {
 /// `n` normal synthetic beats recorded at `fs`, cut with the default window (0.39 s before the
 /// R peak, 0.5 s after) and per-window z-scored, as `[n, seq, 1]`.
 fn synthetic_beats(n: usize, fs: f64, device: &Device) -> Tensor<3> {
-    let record = generate(&SyntheticConfig {
-        fs,
-        length: SyntheticLength::Beats(n + 4),
-        seed: 42,
-        ..Default::default()
-    })
-    .unwrap();
-    let window = BeatWindow::for_fs(fs).unwrap();
-    let centres: Vec<usize> = record
-        .beats
-        .iter()
-        .filter(|b| !b.is_anomaly())
-        .map(|b| b.r_peak)
-        .collect();
-    let beats = segment_beats(&record.ecg.leads[0], &centres, window).unwrap();
-    assert!(beats.count() >= n, "only {} beats", beats.count());
-    let mut data = Vec::with_capacity(n * window.len());
-    for beat in beats.iter().take(n) {
-        let start = data.len();
-        data.extend_from_slice(beat);
-        Normalization::WindowZScore.normalize(&mut data[start..]);
-    }
-    Tensor::from_data(TensorData::new(data, [n, window.len(), 1]), device)
+    let data = crate::common::normal_beats(n, fs, 42);
+    let seq = data.len() / n;
+    Tensor::from_data(TensorData::new(data, [n, seq, 1]), device)
 }
 
 /// 80 Adam steps on 16 beats at 90 Hz (80 samples per beat, to keep the test short). The loss

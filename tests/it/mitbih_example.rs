@@ -20,7 +20,7 @@ fn quick_run_writes_both_reports_with_auc_above_chance() {
     if crate::common::mitdb_dir("quick_run_writes_both_reports_with_auc_above_chance").is_none() {
         return;
     }
-    let out = std::env::temp_dir().join(format!("ecg-mitbih-quick-{}", std::process::id()));
+    let out = crate::common::temp_path("mitbih", "quick");
     let args = mitbih::Args::parse_from(["mitbih", "--quick", "--out", out.to_str().unwrap()]);
     let summary = mitbih::run(args).unwrap();
 
@@ -67,7 +67,7 @@ fn quick_design_chooses_on_training_records_and_seeds_give_intervals() {
     {
         return;
     }
-    let out = std::env::temp_dir().join(format!("ecg-mitbih-design-{}", std::process::id()));
+    let out = crate::common::temp_path("mitbih", "design");
     let args = mitbih::Args::parse_from([
         "mitbih",
         "--quick",

@@ -2,6 +2,7 @@
 //! one call, for both models; the batch scorer's scores do not depend on its thread count.
 #![cfg(feature = "burn")]
 
+use crate::common::close::values;
 use burn::tensor::{Distribution, Tensor};
 use ecg_anomaly::data::batch::WindowDataset;
 use ecg_anomaly::device::default_device;
@@ -10,10 +11,6 @@ use ecg_anomaly::model::{
     ConvVaeConfig, LstmAutoencoderConfig, Reconstruction, ReconstructionModel,
 };
 use ecg_anomaly::score::{BatchScorer, ReconstructionError};
-
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().try_to_vec::<f32>().unwrap()
-}
 
 fn assert_same(a: Reconstruction, b: Reconstruction) {
     let (x, y) = (a.output, b.output);

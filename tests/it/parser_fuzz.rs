@@ -6,9 +6,7 @@ use std::path::Path;
 
 use crate::wfdb_support::{encode, encode_annotations, interleave, value_range};
 use ecg_anomaly::data::Ecg;
-use ecg_anomaly::data::csv::{
-    CsvOptions, Header as CsvHeader, read_csv_from, read_csv_from_with_limits, write_csv_to,
-};
+use ecg_anomaly::data::csv::{CsvOptions, Header as CsvHeader, read_csv_from, write_csv_to};
 use ecg_anomaly::data::wfdb::{
     Annotation, Format, Header, decode_signals, decode_signals_range, parse_annotations,
 };
@@ -303,7 +301,7 @@ proptest! {
         bytes in vec(any::<u8>(), 0..300),
         opts in csv_options(),
     ) {
-        if let Ok(ecg) = read_csv_from_with_limits(&bytes[..], 250.0, &opts, &small_limits()) {
+        if let Ok(ecg) = read_csv_from(&bytes[..], 250.0, &opts.limits(small_limits())) {
             check_ecg(&ecg)?;
         }
     }
@@ -317,7 +315,7 @@ proptest! {
         let delimiter = char::from(opts.delimiter).to_string();
         let end = if crlf { "\r\n" } else { "\n" };
         let text: String = rows.iter().map(|r| r.join(&delimiter) + end).collect();
-        let result = read_csv_from_with_limits(text.as_bytes(), 250.0, &opts, &small_limits());
+        let result = read_csv_from(text.as_bytes(), 250.0, &opts.limits(small_limits()));
         if let Ok(ecg) = result {
             check_ecg(&ecg)?;
         }

@@ -8,7 +8,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use ecg_anomaly::Error;
-use ecg_anomaly::data::csv::{CsvOptions, read_csv, read_csv_from, read_csv_from_with_limits};
+use ecg_anomaly::data::csv::{CsvOptions, read_csv, read_csv_from};
 use ecg_anomaly::data::matrix::{MatrixOptions, parse_beat_matrix};
 use ecg_anomaly::data::wfdb::{
     Header, Record, parse_annotations_with_limits, read_annotations, read_annotations_with_limits,
@@ -20,13 +20,6 @@ use ecg_anomaly::preprocess::filter::{
 };
 
 /// A fresh folder under the system temp dir, unique to this process and test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ecg-reliability-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// A one-signal format-16 record `rec` in `dir` whose signal file is `file_name`, 4 samples
 /// (checksum 10: the samples `[1, 2, 3, 4]` the tests write).
 fn record(dir: &Path, file_name: &str) -> PathBuf {
@@ -61,7 +54,7 @@ fn outside_folder(err: Error) -> (PathBuf, usize, String) {
 
 #[test]
 fn a_fifo_signal_file_is_refused_before_any_blocking_read() {
-    let dir = scratch("fifo");
+    let dir = crate::common::scratch("reliability", "fifo");
     let rec = record(&dir, "rec.dat");
     mkfifo(&dir.join("rec.dat"));
     // Nothing writes to the FIFO: opening or reading it would block this test forever.
@@ -110,7 +103,7 @@ fn devices_and_folders_are_not_read() {
     device(Header::read(zero).unwrap_err());
     device(read_annotations(zero).unwrap_err());
     device(read_csv(zero, 250.0, &CsvOptions::default()).unwrap_err());
-    let dir = scratch("folder");
+    let dir = crate::common::scratch("reliability", "folder");
     let rec = record(&dir, "rec.dat");
     std::fs::create_dir(dir.join("rec.dat")).unwrap();
     let err = Record::read(&rec).unwrap_err();
@@ -128,7 +121,7 @@ fn devices_and_folders_are_not_read() {
 
 #[test]
 fn signal_files_outside_the_header_folder_are_refused_with_the_header_line() {
-    let root = scratch("escape");
+    let root = crate::common::scratch("reliability", "escape");
     let dir = root.join("records");
     std::fs::create_dir_all(&dir).unwrap();
     let data = samples_16(&[1, 2, 3, 4]);
@@ -167,7 +160,7 @@ fn signal_files_outside_the_header_folder_are_refused_with_the_header_line() {
 #[test]
 fn a_signal_that_disagrees_with_its_header_checksum_is_corrupt_unless_told_otherwise() {
     // Issue 29: the header's checksums were never compared with the samples.
-    let dir = scratch("checksum");
+    let dir = crate::common::scratch("reliability", "checksum");
     let rec = record(&dir, "rec.dat"); // checksum 10
     std::fs::write(dir.join("rec.dat"), samples_16(&[1, 2, 3, 5])).unwrap();
     for err in [Record::read(&rec).unwrap_err(), read_ecg(&rec).unwrap_err()] {
@@ -219,7 +212,7 @@ fn a_signal_that_disagrees_with_its_header_checksum_is_corrupt_unless_told_other
 #[test]
 fn a_gain_that_makes_physical_values_overflow_f32_is_an_error_naming_file_and_signal() {
     // Issue 29: a gain of 1e-40 turned every sample into an infinity, without an error.
-    let dir = scratch("gain");
+    let dir = crate::common::scratch("reliability", "gain");
     let rec = record(&dir, "rec.dat");
     std::fs::write(dir.join("rec.dat"), samples_16(&[1, 2, 3, 4])).unwrap();
     let hea = "rec 2 100 4\nrec.dat 16 200 16 0 0 0 0 MLII\nrec.dat 16 1e-40 16 0 0 0 0 V5\n";
@@ -264,7 +257,7 @@ fn limit_of(err: &Error) -> &'static str {
 
 #[test]
 fn every_wfdb_limit_is_enforced_and_can_be_raised() {
-    let dir = scratch("wfdb-limits");
+    let dir = crate::common::scratch("reliability", "wfdb-limits");
     let rec = record(&dir, "rec.dat");
     std::fs::write(dir.join("rec.dat"), samples_16(&[1, 2, 3, 4])).unwrap();
     let hea = dir.join("rec.hea");
@@ -331,7 +324,7 @@ fn annotation_limits_are_enforced_before_allocating() {
     let err = parse_annotations_with_limits(&bytes, path, &limits(99)).unwrap_err();
     assert_eq!(limit_of(&err), "max_annotations");
     assert!(err.to_string().contains("100 annotations"), "{err}");
-    let dir = scratch("atr-limits");
+    let dir = crate::common::scratch("reliability", "atr-limits");
     std::fs::write(dir.join("rec.atr"), &bytes).unwrap();
     let small = ReadLimits {
         max_annotation_bytes: 201,
@@ -527,15 +520,14 @@ fn an_endless_stream_stops_at_the_default_byte_limit_within_seconds() {
         started.elapsed().as_secs_f64()
     );
     // A file's size is checked before reading it.
-    let dir = scratch("csv-bytes");
+    let dir = crate::common::scratch("reliability", "csv-bytes");
     std::fs::write(dir.join("a.csv"), "1\n2\n").unwrap();
     let small = ReadLimits {
         max_csv_file_bytes: 3,
         ..ReadLimits::default()
     };
-    let opts = CsvOptions::default();
-    let err = ecg_anomaly::data::csv::read_csv_with_limits(dir.join("a.csv"), 250.0, &opts, &small)
-        .unwrap_err();
+    let opts = CsvOptions::default().limits(small);
+    let err = read_csv(dir.join("a.csv"), 250.0, &opts).unwrap_err();
     assert_eq!(limit_of(&err), "max_csv_file_bytes");
     assert!(err.to_string().contains("4 bytes"), "{err}");
 }
@@ -547,28 +539,28 @@ fn csv_line_and_row_limits_stop_long_lines_and_endless_streams() {
         max_csv_rows: 1000,
         ..ReadLimits::default()
     };
-    let opts = CsvOptions::default();
+    let opts = CsvOptions::default().limits(limits);
     // Cells of 101 and 100 bytes.
     let long = format!("1\n2\n0.{}\n3\n", "7".repeat(99));
-    let err = read_csv_from_with_limits(long.as_bytes(), 250.0, &opts, &limits).unwrap_err();
+    let err = read_csv_from(long.as_bytes(), 250.0, &opts).unwrap_err();
     assert_eq!(limit_of(&err), "max_csv_line_bytes");
     assert!(
         err.to_string().contains("line 3 is longer than the limit"),
         "{err}"
     );
     let fits = format!("1\n0.{}\n", "7".repeat(98));
-    assert!(read_csv_from_with_limits(fits.as_bytes(), 250.0, &opts, &limits).is_ok());
+    assert!(read_csv_from(fits.as_bytes(), 250.0, &opts).is_ok());
     // /dev/zero as a stream: NUL bytes without a line break.
     let zero = std::fs::File::open("/dev/zero").unwrap();
-    let err = read_csv_from_with_limits(zero, 250.0, &opts, &limits).unwrap_err();
+    let err = read_csv_from(zero, 250.0, &opts).unwrap_err();
     assert_eq!(limit_of(&err), "max_csv_line_bytes");
     // An endless stream of valid rows.
     let rows = Endless::new(b"0.5\n");
-    let err = read_csv_from_with_limits(rows, 250.0, &opts, &limits).unwrap_err();
+    let err = read_csv_from(rows, 250.0, &opts).unwrap_err();
     assert_eq!(limit_of(&err), "max_csv_rows");
     assert!(err.to_string().contains("line 1001"), "{err}");
     let thousand = "0.5\n".repeat(1000);
-    let ecg = read_csv_from_with_limits(thousand.as_bytes(), 250.0, &opts, &limits).unwrap();
+    let ecg = read_csv_from(thousand.as_bytes(), 250.0, &opts).unwrap();
     assert_eq!(ecg.len(), 1000);
 }
 

@@ -250,8 +250,7 @@ fn text_is_drawn_into_bitmaps_with_the_embedded_font() {
 
 #[test]
 fn render_to_files_and_sizes_are_checked() {
-    let dir = std::env::temp_dir().join(format!("ecg-report-files-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::common::scratch("report", "files");
     render_png(&roc(), dir.join("roc.png"), (300, 200)).unwrap();
     render_svg(&roc(), dir.join("roc.svg"), (300, 200)).unwrap();
     let (w, h, _) = decode(&std::fs::read(dir.join("roc.png")).unwrap());
@@ -408,7 +407,7 @@ fn markdown_has_tables_and_save_writes_every_file() {
         "{md}"
     );
     assert!(md.contains("![ROC curve](figures/roc.svg)"));
-    let dir = std::env::temp_dir().join(format!("ecg-report-save-{}", std::process::id()));
+    let dir = crate::common::temp_path("report", "save");
     report.save(&dir).unwrap();
     for file in [
         "report.html",

@@ -2,6 +2,7 @@
 //! closed forms.
 #![cfg(feature = "burn")]
 
+use crate::common::assert_all_near;
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use ecg_anomaly::data::batch::WindowDataset;
 use ecg_anomaly::device::default_device;
@@ -34,16 +35,6 @@ fn rec_of(output: Tensor<3>) -> Reconstruction {
     }
 }
 
-fn assert_close(actual: &[f64], expected: &[f64], tol: f64) {
-    assert_eq!(actual.len(), expected.len(), "{actual:?} vs {expected:?}");
-    for (a, e) in actual.iter().zip(expected) {
-        assert!(
-            (a - e).abs() <= tol * e.abs().max(1.0),
-            "{actual:?} vs {expected:?}"
-        );
-    }
-}
-
 /// Input zeros `[2, 4, 2]`; window 0 rebuilt as (1,3) (0,0) (2,0) (0,0), window 1 as all -1.
 fn tiny() -> (Tensor<3>, Reconstruction) {
     let device = default_device();
@@ -58,18 +49,18 @@ fn reconstruction_errors_equal_hand_computed_values() {
     let (input, rec) = tiny();
     let score = |s: ReconstructionError| s.score(&input, &rec).unwrap();
     // Squared errors 1 9 | 0 0 | 4 0 | 0 0: sum 14 over 8 samples; per-step means 5 0 2 0.
-    assert_close(&score(ReconstructionError::Mse).scores, &[1.75, 1.0], 1e-12);
-    assert_close(&score(ReconstructionError::Mae).scores, &[0.75, 1.0], 1e-12);
+    assert_all_near(&score(ReconstructionError::Mse).scores, &[1.75, 1.0], 1e-12);
+    assert_all_near(&score(ReconstructionError::Mae).scores, &[0.75, 1.0], 1e-12);
     let mma = |window| score(ReconstructionError::MaxMovingAverage { window }).scores;
-    assert_close(&mma(1), &[5.0, 1.0], 1e-12);
-    assert_close(&mma(2), &[2.5, 1.0], 1e-12);
-    assert_close(&mma(3), &[7.0 / 3.0, 1.0], 1e-12);
-    assert_close(&mma(4), &[1.75, 1.0], 1e-12);
+    assert_all_near(&mma(1), &[5.0, 1.0], 1e-12);
+    assert_all_near(&mma(2), &[2.5, 1.0], 1e-12);
+    assert_all_near(&mma(3), &[7.0 / 3.0, 1.0], 1e-12);
+    assert_all_near(&mma(4), &[1.75, 1.0], 1e-12);
     let map = score(ReconstructionError::Mse).error_map.unwrap();
     assert_eq!(map.dims(), [2, 4]);
-    assert_close(&host(&map)[..4], &[5.0, 0.0, 2.0, 0.0], 1e-12);
+    assert_all_near(&host(&map)[..4], &[5.0, 0.0, 2.0, 0.0], 1e-12);
     let abs_map = score(ReconstructionError::Mae).error_map.unwrap();
-    assert_close(&host(&abs_map)[..4], &[2.0, 0.0, 1.0, 0.0], 1e-12);
+    assert_all_near(&host(&abs_map)[..4], &[2.0, 0.0, 1.0, 0.0], 1e-12);
     for window in [0, 5] {
         let err = ReconstructionError::MaxMovingAverage { window }
             .score(&input, &rec)
@@ -191,7 +182,7 @@ fn mahalanobis_matches_the_closed_form_and_grows_for_outliers() {
         log_var: None,
     };
     let batch = m.score(&input, &rec).unwrap();
-    assert_close(&batch.scores, &got, 1e-6);
+    assert_all_near(&batch.scores, &got, 1e-6);
     assert_eq!(host(&batch.error_map.unwrap()), vec![1.0; 12]);
 }
 
@@ -258,7 +249,7 @@ fn kl_score_matches_kl_divergence_and_needs_log_var() {
         log_var: Some(Tensor::zeros([2, 2], &device)),
     };
     let input2 = Tensor::zeros([2, 4, 1], &device);
-    assert_close(
+    assert_all_near(
         &KlDivergence.score(&input2, &hand).unwrap().scores,
         &[0.0, 2.5],
         1e-6,
@@ -290,14 +281,14 @@ fn ensembles_combine_members_on_the_normal_scale() {
     // 2.5 lies halfway between 2 (1/4 below) and 3 (2/4 below): 3/8; 5 is above all: 1;
     // 0 is below all: 0.
     let combined = rank.combine(&[vec![2.5, 5.0], vec![25.0, 0.0]]).unwrap();
-    assert_close(&combined, &[0.375, 0.5], 1e-12);
+    assert_all_near(&combined, &[0.375, 0.5], 1e-12);
     let z = two_member_ensemble(EnsembleMethod::ZScoreMean);
     // Means 2.5 and 25; sample standard deviations sqrt(5/3) and 10 sqrt(5/3).
     let s = (5.0f64 / 3.0).sqrt();
     let combined = z
         .combine(&[vec![2.5 + s, 2.5], vec![25.0 - 20.0 * s, 25.0 + 30.0 * s]])
         .unwrap();
-    assert_close(&combined, &[-0.5, 1.5], 1e-12);
+    assert_all_near(&combined, &[-0.5, 1.5], 1e-12);
     assert!(rank.combine(&[vec![1.0]]).is_err());
     assert!(rank.combine(&[vec![1.0], vec![1.0, 2.0]]).is_err());
     // Scoring a batch combines the members' own scores.
@@ -380,10 +371,6 @@ fn calibration_is_monotone_and_0_99_means_above_99_percent_of_normal() {
     assert!(c.score_at(1.5).is_err());
 }
 
-fn temp_path(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("ecg-anomaly-score-{}-{name}", std::process::id()))
-}
-
 #[test]
 fn scores_and_calibration_survive_serde() {
     let mahalanobis =
@@ -401,7 +388,7 @@ fn scores_and_calibration_survive_serde() {
         assert_eq!(back.name(), score.name());
     }
     let c = Calibration::fit(&gaussian_2d(500, 2)).unwrap();
-    let path = temp_path("calibration.json");
+    let path = crate::common::temp_path("score", "calibration.json");
     c.save_json(&path).unwrap();
     assert_eq!(Calibration::load_json(&path).unwrap(), c);
     // A hand-edited file whose points are not ascending is rejected.
@@ -439,7 +426,7 @@ fn batch_scorer_gives_the_same_scores_in_any_batch_size() {
     let score = ReconstructionError::MaxMovingAverage { window: 4 };
     let reference = whole.score(&model, &score, &data, &device).unwrap();
     assert_eq!(reference.len(), 37);
-    assert_close(
+    assert_all_near(
         &small.score(&model, &score, &data, &device).unwrap(),
         &reference,
         1e-5,
@@ -449,16 +436,16 @@ fn batch_scorer_gives_the_same_scores_in_any_batch_size() {
     (0..37).for_each(|i| flat.extend_from_slice(data.window(i).unwrap()));
     let input = tensor3(flat, [37, 24, 1], &device);
     let rec = model.reconstruct(input.clone());
-    assert_close(&score.score(&input, &rec).unwrap().scores, &reference, 1e-5);
+    assert_all_near(&score.score(&input, &rec).unwrap().scores, &reference, 1e-5);
     // Latents, and a Mahalanobis score fitted on them.
     let latents = small.latents(&model, &data, &device).unwrap();
     assert_eq!((latents.len(), latents.dim), (37, 4));
-    assert_close(&latents.values, &host(&rec.latent), 1e-5);
+    assert_all_near(&latents.values, &host(&rec.latent), 1e-5);
     let m = Mahalanobis::fit(&latents.values, latents.dim, Default::default()).unwrap();
     let by_batch = BatchScorer::default()
         .score(&model, &m, &data, &device)
         .unwrap();
-    assert_close(&by_batch, &m.distances(&latents.values).unwrap(), 1e-4);
+    assert_all_near(&by_batch, &m.distances(&latents.values).unwrap(), 1e-4);
     let empty = WindowDataset::new(vec![], 24, 1, vec![]).unwrap();
     assert!(
         small

@@ -17,22 +17,11 @@ fn detector() -> Arc<Detector> {
         .get_or_init(|| {
             let train = record(125.0, 240.0, 0.02, 21);
             let config = DetectorConfig {
-                model: ModelSpec::LstmAutoencoder(LstmAutoencoderConfig {
-                    hidden: 16,
-                    ..Default::default()
-                }),
-                training: TrainingConfig {
-                    epochs: 3,
-                    learning_rate: 3e-3,
-                    batch_size: 32,
-                    quiet: true,
-                    ..Default::default()
-                },
                 context: ContextConfig {
                     rhythm: true,
                     ..Default::default()
                 },
-                ..Default::default()
+                ..crate::common::quick_lstm_config(16, 32, 3)
             };
             let fitted = config
                 .fit_signal(&train.ecg.leads[0], train.ecg.fs, &default_device())

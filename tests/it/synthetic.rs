@@ -1,5 +1,6 @@
 //! Synthetic ECG: determinism, rhythm, morphology of each beat kind, labels, noise, validation.
 
+use crate::common::{mean, std};
 use ecg_anomaly::Error;
 use ecg_anomaly::data::synthetic::{
     BeatKind, SyntheticBeat, SyntheticConfig, SyntheticEcg, SyntheticLength, generate,
@@ -31,15 +32,6 @@ fn of_kind(record: &SyntheticEcg, kind: BeatKind) -> Vec<(usize, SyntheticBeat)>
         .map(|i| (i, record.beats[i]))
         .filter(|(_, b)| b.kind == kind)
         .collect()
-}
-
-fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len() as f64
-}
-
-fn std(v: &[f64]) -> f64 {
-    let m = mean(v);
-    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
 }
 
 /// Mean of `signal` over `[r + from_s, r + to_s]`.

@@ -1,26 +1,17 @@
 //! Threshold rules against hand-computed answers (numpy's percentile definition, best-F1 cuts
 //! with ties) and exact JSON round trips.
 
-use std::path::PathBuf;
-
+use crate::common::assert_near;
 use ecg_anomaly::Error;
 use ecg_anomaly::evaluate::{ConfusionMatrix, fit_labelled};
 use ecg_anomaly::threshold::{Threshold, ThresholdMethod};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
-fn temp_path(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("ecg-threshold-{}-{name}", std::process::id()))
-}
-
 fn percentile(scores: &[f64], q: f64) -> f64 {
     Threshold::fit(ThresholdMethod::Percentile { q }, scores)
         .unwrap()
         .value
-}
-
-fn assert_close(a: f64, b: f64) {
-    assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{a} != {b}");
 }
 
 /// numpy's linear percentile written from its definition on a fully sorted copy: index
@@ -43,17 +34,17 @@ fn numpy_percentile_reference(scores: &[f64], q: f64) -> f64 {
 #[test]
 fn percentile_matches_numpy_known_values() {
     // np.percentile([1, 2, 3, 4], 95) == 3.85: h = 2.85, 3 + 0.85 * (4 - 3).
-    assert_close(percentile(&[4.0, 1.0, 3.0, 2.0], 95.0), 3.85);
+    assert_near(percentile(&[4.0, 1.0, 3.0, 2.0], 95.0), 3.85);
     // The numpy docs' example: np.percentile([[10, 7, 4], [3, 2, 1]], 50) == 3.5.
     assert_eq!(percentile(&[10.0, 7.0, 4.0, 3.0, 2.0, 1.0], 50.0), 3.5);
     // h = 4 * 0.4 = 1.6 between 20 and 35: 20 + 0.6 * 15 = 29.
-    assert_close(percentile(&[15.0, 20.0, 35.0, 40.0, 50.0], 40.0), 29.0);
+    assert_near(percentile(&[15.0, 20.0, 35.0, 40.0, 50.0], 40.0), 29.0);
     // h = 0.5 between 1 and 2.
     assert_eq!(percentile(&[3.0, 1.0, 2.0], 25.0), 1.5);
     // Duplicates: sorted [1, 1, 5, 5], h = 1.5.
     assert_eq!(percentile(&[5.0, 1.0, 1.0, 5.0], 50.0), 3.0);
     // h = 0.99 between 0 and 10: 9.9.
-    assert_close(percentile(&[30.0, 0.0, 20.0, 10.0], 33.0), 9.9);
+    assert_near(percentile(&[30.0, 0.0, 20.0, 10.0], 33.0), 9.9);
     // Bit-exact, numpy's lerp from the upper side when t >= 0.5: h = 0.7 gives
     // 0.1 - 0.1 * 0.3 = 0.07, where 0 + 0.1 * 0.7 would give 0.06999999999999999.
     assert_eq!(percentile(&[0.1, 0.0], 70.0), 0.07);
@@ -233,7 +224,7 @@ fn fit_labelled_rejects_bad_labels() {
 
 #[test]
 fn json_round_trip_is_exact() {
-    let path = temp_path("exact.json");
+    let path = crate::common::temp_path("threshold", "exact.json");
     for (value, method) in [
         (0.12345678901234568, ThresholdMethod::Percentile { q: 99.5 }),
         (1.0000000000000002, ThresholdMethod::MeanStd { k: 3.0 }),
@@ -265,13 +256,13 @@ fn json_round_trip_is_exact() {
 
 #[test]
 fn load_errors_name_the_file() {
-    let missing = temp_path("missing.json");
+    let missing = crate::common::temp_path("threshold", "missing.json");
     let err = Threshold::load_json(&missing).unwrap_err();
     assert!(
         matches!(&err, Error::Io { path, .. } if *path == missing),
         "{err:?}"
     );
-    let garbled = temp_path("garbled.json");
+    let garbled = crate::common::temp_path("threshold", "garbled.json");
     std::fs::write(
         &garbled,
         "{\"value\": 1.0, \"method\": {\"kind\": \"median\"}}",
@@ -282,7 +273,7 @@ fn load_errors_name_the_file() {
         matches!(&err, Error::Json { path, .. } if *path == garbled),
         "{err:?}"
     );
-    let bad_q = temp_path("bad-q.json");
+    let bad_q = crate::common::temp_path("threshold", "bad-q.json");
     let q = "{\"value\": 1.0, \"method\": {\"kind\": \"percentile\", \"q\": 120.0}}";
     std::fs::write(&bad_q, q).unwrap();
     let err = Threshold::load_json(&bad_q).unwrap_err();

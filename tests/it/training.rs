@@ -5,8 +5,7 @@
 //! peak, 36 after), each beat z-scored. Models are small so the file runs in seconds.
 #![cfg(feature = "flex")]
 
-use std::path::PathBuf;
-
+use crate::common::close::values;
 use burn::tensor::{Device, Tensor, TensorData};
 use ecg_anomaly::Error;
 use ecg_anomaly::augment::{AmplitudeScale, GaussianNoise};
@@ -94,10 +93,6 @@ fn quick(epochs: usize) -> TrainingConfig {
     }
 }
 
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
-}
-
 /// Mean loss of `model` over the normal windows of `valid`, in one batch.
 fn normal_loss<M: ReconstructionModel>(model: &M, valid: &WindowDataset) -> f64 {
     let normal: Vec<f32> = (0..valid.labels().len())
@@ -114,12 +109,6 @@ fn losses(history: &TrainingHistory) -> (Vec<f64>, Vec<f64>) {
     let train = history.epochs.iter().map(|e| e.train_loss).collect();
     let valid = history.epochs.iter().map(|e| e.valid_loss).collect();
     (train, valid)
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ecg-train-{}-{name}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    dir
 }
 
 #[test]
@@ -243,7 +232,7 @@ fn same_seed_same_weights_other_seed_other_weights() {
 #[test]
 fn logs_are_written_one_row_per_epoch() {
     let (train, valid) = datasets(24);
-    let dir = temp_dir("logs");
+    let dir = crate::common::temp_path("train", "logs");
     // Not quiet: the progress bar and epoch lines run too (captured by the test harness).
     let config = TrainingConfig {
         quiet: false,

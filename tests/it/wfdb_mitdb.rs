@@ -42,8 +42,7 @@ fn a_damaged_copy_of_record_100_fails_its_checksum() {
     let Some(dir) = mitdb_dir("a_damaged_copy_of_record_100_fails_its_checksum") else {
         return;
     };
-    let copy = std::env::temp_dir().join(format!("ecg-mitdb-checksum-{}", std::process::id()));
-    std::fs::create_dir_all(&copy).unwrap();
+    let copy = crate::common::scratch("mitdb", "checksum");
     std::fs::copy(dir.join("100.hea"), copy.join("100.hea")).unwrap();
     let mut dat = std::fs::read(dir.join("100.dat")).unwrap();
     // Byte 3000 starts frame 1000: its low bit is the low bit of MLII's sample 1000.

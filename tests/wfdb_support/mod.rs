@@ -14,10 +14,10 @@ impl TempDir {
     pub fn new(test: &str) -> TempDir {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("ecg-wfdb-{test}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
+        TempDir(crate::common::scratch(
+            &format!("wfdb-{test}"),
+            &n.to_string(),
+        ))
     }
 }
 

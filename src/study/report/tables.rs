@@ -3,39 +3,16 @@
 use crate::data::beat::AamiClass;
 use crate::detector::{DetectorConfig, ModelSpec};
 use crate::report::Table;
+use crate::study::noise::NOISE_COLUMNS;
+use crate::study::result::RESULTS_COLUMNS;
 use crate::study::{ABLATION_COLUMNS, StudyResult};
 
 /// ROC-AUC, AP, recall at 1 % and 5 % false alarms, the metrics at the threshold and the
 /// best F1 chosen with the test labels, one row per model.
 pub(super) fn results_table(result: &StudyResult) -> Table {
-    let mut table = Table::new([
-        "model",
-        "ROC-AUC",
-        "AP",
-        "recall @ 1% FPR",
-        "recall @ 5% FPR",
-        "precision",
-        "recall",
-        "F1",
-        "best F1 (test labels)",
-    ]);
+    let mut table = Table::new(RESULTS_COLUMNS);
     for r in &result.models {
-        let e = &r.evaluation.report;
-        table = table.row(
-            std::iter::once(r.name.clone()).chain(
-                [
-                    e.roc_auc,
-                    e.average_precision,
-                    e.recall_at_fpr.recall,
-                    r.recall_at_5_percent_fpr.recall,
-                    e.metrics.precision,
-                    e.metrics.recall,
-                    e.metrics.f1,
-                    e.oracle_best_f1.f1,
-                ]
-                .map(|v| format!("{v:.4}")),
-            ),
-        );
+        table = table.row(r.results_row());
     }
     table
 }
@@ -60,27 +37,16 @@ pub(super) fn class_table(result: &StudyResult) -> Table {
 pub(super) fn ablation_table(result: &StudyResult) -> Table {
     let mut table = Table::new(ABLATION_COLUMNS);
     for r in &result.ablation {
-        let cells = r.cells(4);
-        table = table.row(
-            [r.model.clone(), r.variant.clone()]
-                .into_iter()
-                .chain(cells),
-        );
+        table = table.row(r.table_row(4));
     }
     table
 }
 
 /// Each detector clean and at every noise level.
 pub(super) fn robustness_table(result: &StudyResult) -> Table {
-    let mut table = Table::new(["model", "noise", "ROC-AUC", "AP", "N flagged %"]);
+    let mut table = Table::new(NOISE_COLUMNS);
     for r in &result.robustness {
-        table = table.row([
-            r.model.clone(),
-            r.snr_db.map_or("clean".into(), |db| format!("{db} dB SNR")),
-            format!("{:.4}", r.roc_auc),
-            format!("{:.4}", r.average_precision),
-            format!("{:.1}", 100.0 * r.normal_flagged),
-        ]);
+        table = table.row(r.table_row(4));
     }
     table
 }

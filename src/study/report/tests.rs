@@ -147,7 +147,7 @@ fn the_printed_table_has_a_row_per_model_and_the_class_shares() {
     for model in ["LSTM-AE", "ConvVae", "Ensemble (rank mean)"] {
         assert_eq!(results.matches(model).count(), 2, "{text}");
     }
-    assert!(text.contains("R@5%FPR") && text.contains("flagged share per class: N "));
+    assert!(text.contains("recall @ 5% FPR") && text.contains("flagged share per class: N "));
     assert!(text.contains("trained on 500 of 1000 normal"), "{text}");
     assert!(
         text.contains("P2 ablation") && text.contains("| LSTM-AE | reversed | 0.000 |"),
