@@ -4,7 +4,7 @@
 # ran out of memory or hung (each input gets 10 s and 2 GiB); the failing inputs are kept under
 # fuzz/artifacts/<target>/.
 #
-#   fuzz/run.sh [TARGET...]      default: the five parser targets and config_json (no Burn
+#   fuzz/run.sh [TARGET...]      default: the six parser targets and config_json (no Burn
 #                                in their build)
 #
 # ECG_FUZZ_SECONDS (default 60) is each target's time; ECG_DATA_DIR must name the folder that
@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 seconds="${ECG_FUZZ_SECONDS:-60}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(wfdb_header decode_212 decode_16 annotations csv config_json)
+[ ${#targets[@]} -gt 0 ] || targets=(wfdb_header decode_212 decode_16 annotations csv edf config_json)
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 
 features=()

@@ -2,14 +2,15 @@
 # Writes the fuzz targets' seed corpora into fuzz/corpus/<target>/ from real files, at run time
 # (no MIT-BIH file is ever committed): headers and the first 3 KiB of signal files of a few
 # MIT-BIH records from $ECG_DATA_DIR/mitdb, their .atr files, slices of the shipped synthetic
-# CSV, and the files of a saved detector folder ($ECG_FUZZ_DETECTOR, default
-# target/quickstart-detector: run `cargo run --example quickstart` first).
+# CSV, the EDF/EDF+/BDF known-answer files of tests/data/edf (written by pyedflib), and the
+# files of a saved detector folder ($ECG_FUZZ_DETECTOR, default target/quickstart-detector: run
+# `cargo run --example quickstart` first).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 root=..
 mitdb="${ECG_DATA_DIR:?set ECG_DATA_DIR to the folder that holds mitdb/}/mitdb"
 detector="${ECG_FUZZ_DETECTOR:-$root/target/quickstart-detector}"
-for t in wfdb_header decode_212 decode_16 annotations csv config_json detector_load; do
+for t in wfdb_header decode_212 decode_16 annotations csv edf config_json detector_load; do
   mkdir -p "corpus/$t"
 done
 for r in 100 101 102 200 208 232; do
@@ -24,6 +25,8 @@ for n in 5 50 500; do
   # First byte 0: `,` delimiter, automatic header.
   { printf '\0'; head -n "$n" "$csv"; } > "corpus/csv/first-$n.csv"
 done
+# edf: the known-answer files written by pyedflib (tests/data/edf/make_edf.py), a few KiB each.
+cp "$root"/tests/data/edf/*.edf "$root"/tests/data/edf/*.bdf corpus/edf/
 # config_json: the first byte picks the rate; then a pipeline or threshold rule as JSON.
 printf '\002{}' > corpus/config_json/empty.json
 printf '\002{"resample_to": 180.0, "before_s": 0.3, "after_s": 0.4}' > corpus/config_json/pipeline.json

@@ -37,6 +37,21 @@ pub enum Error {
         /// What was wrong.
         message: String,
     },
+    /// An EDF, EDF+ or BDF file is malformed: a header field that does not parse or is out of
+    /// range, byte counts that disagree with the file's size, a damaged annotation list (TAL).
+    #[error("{path}: byte {offset} ({field}): {message}")]
+    Edf {
+        /// The file at fault.
+        path: PathBuf,
+        /// Byte offset of the field or data at fault.
+        offset: u64,
+        /// The header field (as the EDF specification names it, with the signal's index for a
+        /// per-signal field: `signal 2 digital minimum`) or the data part (`data record 3`,
+        /// `annotation signal`).
+        field: String,
+        /// What was wrong.
+        message: String,
+    },
     /// A valid file that uses a feature this crate does not read (e.g. multi-segment records).
     #[error("{path}: unsupported: {message}")]
     Unsupported {

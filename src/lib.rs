@@ -73,8 +73,9 @@ pub mod prelude {
     #[cfg(feature = "burn")]
     pub use crate::data::batch::WindowDataset;
     pub use crate::data::csv::{CsvOptions, read_csv};
+    pub use crate::data::read_ecg;
     pub use crate::data::synthetic::{SyntheticConfig, SyntheticLength, generate};
-    pub use crate::data::wfdb::{read_annotations, read_ecg};
+    pub use crate::data::wfdb::read_annotations;
     #[cfg(feature = "burn")]
     pub use crate::detector::{
         BeatSource, Detector, DetectorConfig, ModelSpec, NormalizationMethod, ScoreMethod, Verdict,

@@ -48,9 +48,11 @@ pub struct ReadLimits {
     pub max_header_bytes: u64,
     /// Lines of a WFDB header, comments and blank lines included (default 10 000).
     pub max_header_lines: usize,
-    /// Signals one WFDB header may declare (default 4096).
+    /// Signals one WFDB header or EDF/BDF file may declare (default 4096; EDF's 4-character
+    /// field allows up to 9999).
     pub max_signals: usize,
-    /// Samples per signal of a WFDB record, declared by its header or held by its signal files
+    /// Samples per signal of a WFDB record or an EDF/BDF file (data records x samples per
+    /// record), declared by its header or held by its signal files
     /// (default 2^28 = 268 435 456: 8.6 days at 360 Hz, 3.1 days at 1 kHz; 512 MiB per signal
     /// as digital `i16`, 1 GiB as `f32`).
     pub max_samples: usize,
@@ -71,6 +73,10 @@ pub struct ReadLimits {
     /// `parse_beat_matrix`), whose length is known only once read: counted as read (default
     /// 64 MiB, so an endless stream stops within seconds holding at most 32 Mi samples).
     pub max_csv_stream_bytes: u64,
+    /// Bytes of an EDF or BDF file, checked against the file's size before it is read (default
+    /// 4 GiB: a day of twelve 1 kHz EDF leads is 2 GiB). The file is read whole; decoding adds
+    /// 4 bytes per sample of the signals kept.
+    pub max_edf_file_bytes: u64,
     /// Whether a whole-record WFDB read compares each signal's samples with the checksum its
     /// header gives (default `true`; a mismatch is [`Error::Corrupt`]). Not a size limit:
     /// [`ReadLimits::unlimited`] keeps it on; set it to `false` to read a record whose header
@@ -91,6 +97,7 @@ impl Default for ReadLimits {
             max_csv_rows: 1 << 28,
             max_csv_file_bytes: 4 << 30,
             max_csv_stream_bytes: 64 << 20,
+            max_edf_file_bytes: 4 << 30,
             verify_checksums: true,
         }
     }
@@ -111,6 +118,7 @@ impl ReadLimits {
             max_csv_rows: usize::MAX,
             max_csv_file_bytes: u64::MAX,
             max_csv_stream_bytes: u64::MAX,
+            max_edf_file_bytes: u64::MAX,
             verify_checksums: true,
         }
     }

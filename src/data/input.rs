@@ -1,9 +1,9 @@
-//! Signals named by a path, as a command line names them: a WFDB record, a CSV file, or a
-//! folder of records, and the one lead of each that a detector reads.
+//! Signals named by a path, as a command line names them: a WFDB record, an EDF/EDF+/BDF file,
+//! a CSV file, or a folder of records, and the one lead of each that a detector reads.
 //!
 //! ```no_run
 //! use ecg_anomaly::data::input::SignalPath;
-//! // `mitdb/100`, `mitdb/100.hea`, `my.csv`, or a folder holding `*.hea` records.
+//! // `mitdb/100`, `mitdb/100.hea`, `holter.edf`, `my.csv`, or a folder of records.
 //! for input in SignalPath::expand("mitdb")? {
 //!     let lead = input.read_lead(None, None)?; // MLII of each record
 //!     println!("{}: {} samples of {} at {} Hz", input, lead.samples.len(), lead.name, lead.fs);
@@ -17,8 +17,10 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use super::Ecg;
 use super::csv::{Column, CsvOptions, read_csv};
-use super::wfdb::{Annotation, read_annotations_with_limits, read_ecg_with_limits};
+use super::edf::read_edf_with_limits;
+use super::wfdb::{Annotation, read_annotations_with_limits};
 use crate::limits::ReadLimits;
 use crate::{Error, Result};
 
@@ -30,6 +32,8 @@ pub const DEFAULT_WFDB_LEAD: &str = "MLII";
 pub enum InputKind {
     /// A WFDB record: a `.hea` header and its signal files.
     Wfdb,
+    /// An EDF, EDF+ or BDF file (`.edf`, `.bdf`, any case; see [`edf`](super::edf)).
+    Edf,
     /// Delimited text, one sample a row, one lead a column (see [`read_csv`]); it has no
     /// sampling rate of its own.
     Csv,
@@ -39,7 +43,7 @@ pub enum InputKind {
 /// extension (`mitdb/100`), so the signal and annotation files sit beside it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignalPath {
-    /// The file (CSV) or the record's path without extension (WFDB).
+    /// The file (CSV, EDF) or the record's path without extension (WFDB).
     pub path: PathBuf,
     /// How it is read.
     pub kind: InputKind,
@@ -48,8 +52,9 @@ pub struct SignalPath {
 /// One lead of an input, in physical units, sampled at `fs` Hz.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lead {
-    /// The lead's name: the WFDB signal description (`MLII`), the CSV header name, or `colN`
-    /// for the `N`-th (0-based) column of a CSV file without a header.
+    /// The lead's name: the WFDB signal description (`MLII`), the EDF lead its label names
+    /// (`II` for `ECG II`, see [`ecg_lead`](super::edf::ecg_lead)), the CSV header name, or
+    /// `colN` for the `N`-th (0-based) column of a CSV file without a header.
     pub name: String,
     /// Sampling rate, Hz.
     pub fs: f64,
@@ -74,11 +79,32 @@ impl SignalPath {
         }
     }
 
-    /// Reads what `path` names: a path ending in `.hea`, or one beside which `<path>.hea`
-    /// exists, is a WFDB record; anything else is read as CSV (so a missing file is reported
-    /// by the CSV reader, naming it). A folder is not a signal: see [`expand`](Self::expand).
+    /// An EDF, EDF+ or BDF file.
+    pub fn edf(path: impl Into<PathBuf>) -> Self {
+        SignalPath {
+            path: path.into(),
+            kind: InputKind::Edf,
+        }
+    }
+
+    /// A record named on a command line's record option (`--wfdb`): an EDF/BDF file when
+    /// `path` ends in `.edf` or `.bdf` (any case), else a WFDB record.
+    pub fn record(path: impl AsRef<Path>) -> Self {
+        match is_edf(path.as_ref()) {
+            true => SignalPath::edf(path.as_ref()),
+            false => SignalPath::wfdb(path),
+        }
+    }
+
+    /// Reads what `path` names: a path ending in `.edf` or `.bdf` (any case) is an EDF file; a
+    /// path ending in `.hea`, or one beside which `<path>.hea` exists, is a WFDB record;
+    /// anything else is read as CSV (so a missing file is reported by the CSV reader, naming
+    /// it). A folder is not a signal: see [`expand`](Self::expand).
     pub fn classify(path: impl AsRef<Path>) -> Self {
         let path = path.as_ref();
+        if is_edf(path) {
+            return SignalPath::edf(path);
+        }
         let is_hea = path.extension().is_some_and(|e| e == "hea");
         if is_hea || with_extension(path, "hea").is_file() {
             SignalPath::wfdb(path)
@@ -87,10 +113,11 @@ impl SignalPath {
         }
     }
 
-    /// The inputs `path` names: for a folder, every WFDB record in it (each `*.hea` file, in
-    /// name order, not descending into sub-folders); otherwise [`classify`](Self::classify)'s
-    /// one input. Errors: a path that names nothing ([`Error::Io`], not found), an unreadable
-    /// folder, or one that holds no `.hea` file.
+    /// The inputs `path` names: for a folder, every WFDB record (each `*.hea` file) and every
+    /// EDF/BDF file (`*.edf`, `*.bdf`, any case) in it, in name order, not descending into
+    /// sub-folders; otherwise [`classify`](Self::classify)'s one input. Errors: a path that
+    /// names nothing ([`Error::Io`], not found), an unreadable folder, or one that holds no
+    /// record.
     pub fn expand(path: impl AsRef<Path>) -> Result<Vec<SignalPath>> {
         let path = path.as_ref();
         if !path.exists() && !with_extension(path, "hea").is_file() {
@@ -99,12 +126,18 @@ impl SignalPath {
             return Err(Error::io(path, source));
         }
         if path.is_dir() {
-            let records = records_in(path)?;
-            if records.is_empty() {
-                let msg = "a folder input must hold WFDB records (*.hea files); it holds none";
+            let mut inputs: Vec<SignalPath> = records_in(path)?
+                .into_iter()
+                .map(SignalPath::wfdb)
+                .collect();
+            inputs.extend(edf_files_in(path)?.into_iter().map(SignalPath::edf));
+            if inputs.is_empty() {
+                let msg = "a folder input must hold WFDB records (*.hea files) or EDF/BDF files \
+                           (*.edf, *.bdf); it holds none";
                 return Err(Error::Dataset(format!("{}: {msg}", path.display())));
             }
-            Ok(records.into_iter().map(SignalPath::wfdb).collect())
+            inputs.sort_by(|a, b| a.path.cmp(&b.path));
+            Ok(inputs)
         } else {
             Ok(vec![SignalPath::classify(path)])
         }
@@ -114,6 +147,9 @@ impl SignalPath {
     ///
     /// - WFDB: the signal called `lead` (default [`DEFAULT_WFDB_LEAD`]) at the header's rate;
     ///   `fs` is ignored. Errors name the record and its leads when there is no such signal.
+    /// - EDF/EDF+/BDF: the signal whose lead (`II` for `ECG II`) or label is `lead` (default
+    ///   `II`, else `MLII`, else the first ECG signal), in mV at its own rate; `fs` is ignored.
+    ///   See [`EdfRecording::to_ecg`](super::edf::EdfRecording::to_ecg).
     /// - CSV: the column called `lead`, or the `lead`-th (0-based) when it is all digits
     ///   (default the first column), at `fs` Hz, which must be given.
     pub fn read_lead(&self, lead: Option<&str>, fs: Option<f64>) -> Result<Lead> {
@@ -129,7 +165,7 @@ impl SignalPath {
     ) -> Result<Lead> {
         match self.kind {
             InputKind::Wfdb => {
-                let ecg = read_ecg_with_limits(&self.path, limits)?;
+                let ecg = super::wfdb::read_ecg_with_limits(&self.path, limits)?;
                 let name = lead.unwrap_or(DEFAULT_WFDB_LEAD);
                 let index = ecg.lead_index(name).ok_or_else(|| {
                     let msg = format!(
@@ -144,6 +180,20 @@ impl SignalPath {
                     name: name.to_string(),
                     fs,
                     samples,
+                })
+            }
+            InputKind::Edf => {
+                let file = read_edf_with_limits(&self.path, limits)?;
+                let name = match lead {
+                    Some(name) => name.to_string(),
+                    None => file.default_lead().unwrap_or_default(),
+                };
+                let lead = (!name.is_empty()).then_some(name.as_str());
+                let ecg = file.to_ecg(&self.path, lead)?;
+                Ok(Lead {
+                    name: ecg.lead_names.into_iter().next().unwrap_or_default(),
+                    fs: ecg.fs,
+                    samples: ecg.leads.into_iter().next().unwrap_or_default(),
                 })
             }
             InputKind::Csv => {
@@ -185,6 +235,12 @@ impl SignalPath {
                 path: self.path.clone(),
                 message: "a CSV file has no WFDB annotations".into(),
             }),
+            InputKind::Edf => Err(Error::Unsupported {
+                path: self.path.clone(),
+                message: "an EDF file has no WFDB annotations (its EDF+ annotations are \
+                          events: read them with data::edf::read_edf)"
+                    .into(),
+            }),
         }
     }
 }
@@ -221,6 +277,45 @@ pub fn records_in(dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
     }
     records.sort();
     Ok(records)
+}
+
+/// The EDF and BDF files (`*.edf`, `*.bdf`, any case) in folder `dir`, sorted by name.
+/// Sub-folders are not searched.
+pub fn edf_files_in(dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
+    let dir = dir.as_ref();
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        if is_edf(&path) && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// True when `path` ends in `.edf` or `.bdf`, in any case.
+pub fn is_edf(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("edf") || e.eq_ignore_ascii_case("bdf"))
+}
+
+/// Reads a record as an [`Ecg`] by its extension, under the default [`ReadLimits`]: an EDF,
+/// EDF+ or BDF file (`.edf`, `.bdf`, any case) by [`edf::read_ecg`](super::edf::read_ecg)
+/// (every ECG lead, in mV), anything else as a WFDB record by
+/// [`wfdb::read_ecg`](super::wfdb::read_ecg) (its path without extension or its `.hea`). A
+/// CSV file needs a sampling rate: read it with [`read_csv`](super::csv::read_csv).
+pub fn read_ecg(path: impl AsRef<Path>) -> Result<Ecg> {
+    read_ecg_with_limits(path, &ReadLimits::default())
+}
+
+/// [`read_ecg`] under `limits`.
+pub fn read_ecg_with_limits(path: impl AsRef<Path>, limits: &ReadLimits) -> Result<Ecg> {
+    let path = path.as_ref();
+    match is_edf(path) {
+        true => super::edf::read_ecg_with_limits(path, limits),
+        false => super::wfdb::read_ecg_with_limits(path, limits),
+    }
 }
 
 /// `path` without a trailing `.hea`.

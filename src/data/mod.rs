@@ -1,4 +1,4 @@
-//! Data in: WFDB records, CSV signals, beat matrices ([`matrix`]), synthetic ECG, beat classes,
+//! Data in: WFDB records, EDF/EDF+/BDF files, CSV signals, beat matrices ([`matrix`]), synthetic ECG, beat classes,
 //! Burn glue, and [`input`]: a record, a CSV file or a folder of records named by a path.
 //!
 //! The ground floor above `error` and `limits`: it reads and generates signals and imports no
@@ -8,6 +8,7 @@
 pub mod batch;
 pub mod beat;
 pub mod csv;
+pub mod edf;
 pub mod input;
 pub mod matrix;
 mod signal;
@@ -15,6 +16,7 @@ pub mod synthetic;
 mod text;
 pub mod wfdb;
 
+pub use input::{read_ecg, read_ecg_with_limits};
 pub use signal::Ecg;
 
 /// Name of the environment variable that points at the folder holding `mitdb/`.

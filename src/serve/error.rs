@@ -69,7 +69,9 @@ impl ApiError {
             Error::InvalidArgument { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
             Error::Signal { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_signal"),
             Error::Parse { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "parse_error"),
-            Error::Corrupt { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "corrupt_file"),
+            Error::Corrupt { .. } | Error::Edf { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "corrupt_file")
+            }
             Error::Unsupported { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "unsupported"),
             Error::Dataset(_) => (StatusCode::UNPROCESSABLE_ENTITY, "bad_record"),
             Error::OutsideFolder { .. } | Error::NotRegularFile { .. } => {

@@ -20,6 +20,7 @@ mod csv_signal_example;
 mod demo_csv;
 mod detector_artifact;
 mod detector_fit;
+mod edf;
 mod evaluate;
 mod fused_lstm;
 mod lstm_autoencoder;

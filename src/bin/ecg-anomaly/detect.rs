@@ -26,7 +26,8 @@ pub struct DetectArgs {
     /// The detector folder (written by `ecg-anomaly train`).
     #[arg(long, value_name = "DIR")]
     detector: PathBuf,
-    /// CSV files, WFDB records (path with or without .hea) or folders (every *.hea record).
+    /// CSV files, WFDB records (path with or without .hea), EDF/EDF+/BDF files (.edf, .bdf) or
+    /// folders (every *.hea record and *.edf/*.bdf file).
     #[arg(value_name = "INPUT", required = true)]
     inputs: Vec<PathBuf>,
     /// Sampling rate of the CSV inputs, in Hz (WFDB records carry their own).
@@ -127,7 +128,9 @@ pub fn run(args: DetectArgs) -> Result<(), Failure> {
             .about(input)
             .hint(match input.kind {
                 InputKind::Csv => "is --fs the CSV's sampling rate?",
-                InputKind::Wfdb => "is --lead a lead like the one the detector was trained on?",
+                InputKind::Wfdb | InputKind::Edf => {
+                    "is --lead a lead like the one the detector was trained on?"
+                }
             })?;
         let name = input.to_string();
         let mut kept = 0;

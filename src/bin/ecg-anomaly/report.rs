@@ -16,7 +16,8 @@ pub struct ReportArgs {
     /// The detector folder (written by `ecg-anomaly train`).
     #[arg(long, value_name = "DIR")]
     detector: PathBuf,
-    /// WFDB records (path with or without .hea), or folders of records.
+    /// WFDB records (path with or without .hea), EDF/EDF+/BDF files (.edf, .bdf), or folders
+    /// of them.
     #[arg(long, value_name = "RECORD", num_args = 1.., required = true)]
     wfdb: Vec<PathBuf>,
     /// Match each judged beat to the nearest beat annotation of RECORD.atr within 150 ms
@@ -64,7 +65,7 @@ pub fn run(args: ReportArgs) -> Result<(), Failure> {
     for path in &args.wfdb {
         match path.is_dir() {
             true => inputs.extend(SignalPath::expand(path)?),
-            false => inputs.push(SignalPath::wfdb(path)),
+            false => inputs.push(SignalPath::record(path)),
         }
     }
     let device = crate::device(args.device)?;

@@ -25,11 +25,12 @@ pub struct TrainArgs {
     /// Sampling rate of the CSV files, in Hz.
     #[arg(long, value_name = "HZ")]
     fs: Option<f64>,
-    /// WFDB records (path with or without .hea), or folders of records.
+    /// WFDB records (path with or without .hea), EDF/EDF+/BDF files (.edf, .bdf), or folders
+    /// of them.
     #[arg(long, value_name = "RECORD", num_args = 1..)]
     wfdb: Vec<PathBuf>,
-    /// The lead to read: a WFDB signal name (default MLII), or a CSV column name or 0-based
-    /// index (default the first column).
+    /// The lead to read: a WFDB signal name (default MLII), an EDF lead or label (default II),
+    /// or a CSV column name or 0-based index (default the first column).
     #[arg(long, value_name = "NAME")]
     lead: Option<String>,
     /// The model [default: the --config file's, else vae, `DetectorConfig::default()`'s].
@@ -172,7 +173,7 @@ fn inputs(args: &TrainArgs) -> Result<Vec<SignalPath>, Failure> {
     for path in &args.wfdb {
         match path.is_dir() {
             true => inputs.extend(SignalPath::expand(path)?),
-            false => inputs.push(SignalPath::wfdb(path)),
+            false => inputs.push(SignalPath::record(path)),
         }
     }
     Ok(inputs)
@@ -187,6 +188,10 @@ pub fn read_hint(kind: InputKind) -> &'static str {
         InputKind::Wfdb => {
             "a WFDB record is named by its path without extension (mitdb/100) or its .hea file; \
              --lead picks the signal (default MLII)"
+        }
+        InputKind::Edf => {
+            "an EDF/BDF file is named by its path (.edf, .bdf); --lead picks the ECG signal by \
+             lead (II for `ECG II`) or label (default II, else MLII, else the first ECG signal)"
         }
     }
 }
