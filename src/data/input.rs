@@ -304,7 +304,7 @@ pub fn is_edf(path: &Path) -> bool {
 /// EDF+ or BDF file (`.edf`, `.bdf`, any case) by [`edf::read_ecg`](super::edf::read_ecg)
 /// (every ECG lead, in mV), anything else as a WFDB record by
 /// [`wfdb::read_ecg`](super::wfdb::read_ecg) (its path without extension or its `.hea`). A
-/// CSV file needs a sampling rate: read it with [`read_csv`](super::csv::read_csv).
+/// CSV file needs a sampling rate: read it with [`read_csv`].
 pub fn read_ecg(path: impl AsRef<Path>) -> Result<Ecg> {
     read_ecg_with_limits(path, &ReadLimits::default())
 }
