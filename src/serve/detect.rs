@@ -92,7 +92,7 @@ pub(crate) async fn detect(
         Kind::Multipart => {
             let files = input::read(&state, req, input::multipart).await?;
             let permit = state.permit()?;
-            let input = blocking(move || input::wfdb(files, lead.as_deref())).await?;
+            let input = blocking(move || input::record(files, lead.as_deref())).await?;
             (input, permit)
         }
     };

@@ -1,6 +1,6 @@
 //! `POST /v1/detect`'s body, read into a signal or beats by content type: JSON, CSV (the
-//! library's CSV reader) or a multipart WFDB record (the library's WFDB reader, on a fresh
-//! temporary folder).
+//! library's CSV reader) or a multipart upload of a WFDB record or an EDF/EDF+/BDF file (the
+//! library's readers, on a fresh temporary folder).
 
 use std::future::Future;
 use std::path::Path;
@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::error::ApiError;
 use crate::data::csv::{CsvOptions, read_csv_from};
-use crate::data::input::{SignalPath, csv_column};
+use crate::data::input::{SignalPath, csv_column, is_edf};
 use crate::data::wfdb::{Annotation, read_annotations_with_limits};
 use crate::limits::ReadLimits;
 
@@ -217,10 +217,51 @@ fn check_file_name(name: &str) -> Result<(), ApiError> {
     }
 }
 
+/// A recording from uploaded files: one EDF, EDF+ or BDF file (`.edf`, `.bdf`, any case)
+/// alone, else a WFDB record ([`wfdb`]). Blocking.
+pub(crate) fn record(files: Vec<(String, Bytes)>, lead: Option<&str>) -> Result<Input, ApiError> {
+    let edf = files.iter().filter(|(n, _)| is_edf(Path::new(n))).count();
+    match (edf, files.len()) {
+        (0, _) => wfdb(files, lead),
+        (1, 1) => edf_file(files, lead),
+        _ => {
+            let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+            let msg = format!(
+                "uploaded files {names:?}: send one EDF/BDF file alone, or one WFDB record"
+            );
+            Err(ApiError::unprocessable("mixed_upload", msg))
+        }
+    }
+}
+
+/// An EDF, EDF+ or BDF file, written to a fresh temporary folder and read by the library; its
+/// lead by `lead`, else the file's default ECG lead. EDF+ annotations are events, not beat
+/// labels: none are returned.
+fn edf_file(files: Vec<(String, Bytes)>, lead: Option<&str>) -> Result<Input, ApiError> {
+    let dir = tempfile::tempdir()
+        .map_err(|e| ApiError::internal(format!("creating a temporary folder: {e}")))?;
+    let mut path = dir.path().to_path_buf();
+    for (name, bytes) in &files {
+        path = dir.path().join(name);
+        std::fs::write(&path, bytes)
+            .map_err(|e| ApiError::internal(format!("writing the upload: {e}")))?;
+    }
+    drop(files);
+    let lead = SignalPath::edf(&path)
+        .read_lead_with_limits(lead, None, &ReadLimits::default())
+        .map_err(|e| ApiError::from_library(e, Some(dir.path())))?;
+    close(dir)?;
+    Ok(Input::Signal {
+        values: lead.samples,
+        fs: lead.fs,
+        annotations: None,
+    })
+}
+
 /// A WFDB record from uploaded files: exactly one `NAME.hea`, the signal files it names and
 /// optionally `NAME.atr`, written to a fresh temporary folder and read by the library (which
 /// keeps signal files inside that folder). Blocking.
-pub(crate) fn wfdb(files: Vec<(String, Bytes)>, lead: Option<&str>) -> Result<Input, ApiError> {
+fn wfdb(files: Vec<(String, Bytes)>, lead: Option<&str>) -> Result<Input, ApiError> {
     let headers: Vec<&str> = files
         .iter()
         .map(|(n, _)| n.as_str())
@@ -231,7 +272,7 @@ pub(crate) fn wfdb(files: Vec<(String, Bytes)>, lead: Option<&str>) -> Result<In
         [] => {
             let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
             let msg = format!(
-                "no WFDB header (NAME.hea) among the uploaded files {names:?}; send NAME.hea and its signal files as file parts"
+                "no WFDB header (NAME.hea) among the uploaded files {names:?}; send NAME.hea and its signal files as file parts, or one EDF/BDF file"
             );
             return Err(ApiError::unprocessable("missing_header", msg));
         }

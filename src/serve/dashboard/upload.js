@@ -1,5 +1,6 @@
 // Choosing files (the picker or a drop on the page) and sending them to POST /v1/detect: a CSV
-// with its rate, a WFDB record's .hea and .dat (and .atr) as one multipart upload, or JSON.
+// with its rate, a WFDB record's .hea and .dat (and .atr) as one multipart upload, an EDF/BDF
+// file as a multipart upload of its own, or JSON.
 
 import { ApiError, detect } from "./api.js";
 import { $, setStatus } from "./dom.js";
@@ -8,17 +9,22 @@ import { limits } from "./model.js";
 import { show } from "./results.js";
 import { state } from "./state.js";
 
-const NO_FILE_HINT = "a CSV, or a WFDB record (.hea + .dat, optional .atr)";
+const NO_FILE_HINT = "a CSV, an EDF/BDF file, or a WFDB record (.hea + .dat, optional .atr)";
 
 function chosenFiles() {
   return Array.from($("file").files || []);
 }
 
-/** What the chosen files are: { kind: csv | json | wfdb, name, files }, or { error }. */
+/** What the chosen files are: { kind: csv | json | wfdb | edf, name, files }, or { error }. */
 export function describeUpload(files) {
   if (files.length === 0) return { error: "Choose a file first." };
   const ext = (f) => (f.name.match(/\.([^.]+)$/)?.[1] || "").toLowerCase();
   const base = (f) => f.name.replace(/\.[^.]+$/, "");
+  const edfs = files.filter((f) => ["edf", "bdf"].includes(ext(f)));
+  if (edfs.length > 0) {
+    if (files.length > 1) return { error: "Choose one EDF or BDF file alone." };
+    return { kind: "edf", name: base(edfs[0]), files: edfs };
+  }
   const heas = files.filter((f) => ext(f) === "hea");
   if (heas.length > 1) return { error: "Choose one WFDB record at a time (one .hea file)." };
   if (heas.length === 1) {
@@ -31,7 +37,7 @@ export function describeUpload(files) {
     return { kind: "wfdb", name, files: parts };
   }
   if (files.length > 1) {
-    return { error: "Choose one CSV file, or a WFDB record's .hea and .dat (and .atr) together." };
+    return { error: "Choose one CSV or EDF file, or a WFDB record's .hea and .dat (and .atr) together." };
   }
   const f = files[0];
   if (["dat", "atr"].includes(ext(f))) {
@@ -60,8 +66,9 @@ export function onFilesChanged() {
   $("file-names").textContent = files.length
     ? files.map((f) => `${f.name} (${fmt.bytes(f.size)})`).join(", ")
     : noFileHint();
-  $("fs").disabled = desc.kind === "wfdb" || desc.kind === "json";
-  $("fs").parentElement.title = desc.kind === "wfdb" ? "A WFDB record's header gives its rate" : "";
+  const rated = desc.kind === "wfdb" || desc.kind === "edf";
+  $("fs").disabled = rated || desc.kind === "json";
+  $("fs").parentElement.title = rated ? "The file's header gives its rate" : "";
   $("analyze").disabled = files.length === 0 || state.busy;
   if (desc.error && files.length) setStatus(desc.error, "error");
   else if (files.length) setStatus(`Ready: ${desc.kind.toUpperCase()} ${desc.name}. Press Analyze.`);
