@@ -80,6 +80,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         training: TrainingConfig {
             epochs: args.epochs,
             seed: args.seed,
+            // training_log.csv in the output folder, a row per epoch as it ends.
+            log_dir: Some(args.out.clone()),
             ..Default::default()
         },
         ..Default::default()

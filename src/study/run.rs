@@ -98,9 +98,10 @@ pub fn run_study(
     let rule = config.models[0].detector.threshold;
     for model in &config.models {
         let fitting = Instant::now();
-        let detector = config
-            .detector(model, &protocol)?
-            .fit_split(&train, &valid, device)?;
+        let mut fitted = config.detector(model, &protocol)?;
+        // `<out>/<model>/training_log.csv` gets a row per epoch as it ends.
+        fitted.training.log_dir = Some(out.join(model.folder()));
+        let detector = fitted.fit_split(&train, &valid, device)?;
         let train_seconds = fitting.elapsed().as_secs_f64();
         let folder = out.join(model.folder()).join("detector");
         detector.save(&folder)?;

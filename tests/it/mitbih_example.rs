@@ -46,6 +46,11 @@ fn quick_run_writes_both_reports_with_auc_above_chance() {
             let detector = folder.join(model).join("detector");
             assert!(detector.join("model.bpk").is_file());
             assert!(detector.join("history.json").is_file());
+            let log = folder.join(model).join("training_log.csv");
+            assert!(
+                std::fs::read_to_string(&log).unwrap().lines().count() >= 2,
+                "{log:?}"
+            );
         }
     }
     same_beats_from_a_raw_record(&out.join("p2/lstm-ae/detector"));
