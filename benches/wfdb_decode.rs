@@ -13,10 +13,18 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+#[path = "../tests/common/edf_writer.rs"]
+#[allow(
+    dead_code,
+    reason = "the bench writes digital samples; `quantised` is for float leads"
+)]
+mod edf_writer;
 use ecg_anomaly::data::DATA_DIR_ENV;
 use ecg_anomaly::data::edf::parse_edf;
 use ecg_anomaly::data::wfdb::{Header, Record, decode_signals, decode_signals_into};
 use ecg_anomaly::limits::ReadLimits;
+use edf_writer::edf_file;
 
 fn mitdb_records() -> Option<Vec<PathBuf>> {
     let Some(root) = std::env::var_os(DATA_DIR_ENV) else {
@@ -82,7 +90,10 @@ fn wfdb_decode(c: &mut Criterion) {
 
     let edfs: Vec<Vec<u8>> = loaded
         .iter()
-        .map(|(header, dat)| to_edf(&decode_signals(header, &[dat]).unwrap()))
+        .map(|(header, dat)| {
+            let signals = decode_signals(header, &[dat]).unwrap();
+            edf_file(&signals, 360, "ECG", (-163.84, 163.835))
+        })
         .collect();
     let bytes: usize = edfs.iter().map(Vec::len).sum();
     let mut group = c.benchmark_group("edf_mitdb_48");
@@ -96,53 +107,6 @@ fn wfdb_decode(c: &mut Criterion) {
         })
     });
     group.finish();
-}
-
-/// An EDF file of `signals` (16-bit digital values) at 360 Hz, in 1-s data records.
-fn to_edf(signals: &[Vec<i16>]) -> Vec<u8> {
-    let spr = 360;
-    let ns = signals.len();
-    let records = signals[0].len() / spr;
-    let field = |text: &str, width: usize| format!("{text:<width$}").into_bytes();
-    let mut out = Vec::new();
-    for (text, width) in [
-        ("0", 8),
-        ("X X X X", 80),
-        ("Startdate X X X X", 80),
-        ("01.01.00", 8),
-        ("00.00.00", 8),
-        (&(256 * (ns + 1)).to_string(), 8),
-        ("", 44),
-        (&records.to_string(), 8),
-        ("1", 8),
-        (&ns.to_string(), 4),
-    ] {
-        out.extend(field(text, width));
-    }
-    for (text, width) in [
-        ("ECG", 16),
-        ("", 80),
-        ("mV", 8),
-        ("-163.84", 8),
-        ("163.835", 8),
-        ("-32768", 8),
-        ("32767", 8),
-        ("", 80),
-        ("360", 8),
-        ("", 32),
-    ] {
-        for _ in 0..ns {
-            out.extend(field(text, width));
-        }
-    }
-    for r in 0..records {
-        for s in signals {
-            for v in &s[r * spr..(r + 1) * spr] {
-                out.extend(v.to_le_bytes());
-            }
-        }
-    }
-    out
 }
 
 criterion_group! {

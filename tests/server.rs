@@ -1783,65 +1783,11 @@ fn a_stream_that_goes_silent_ends_with_body_timeout() {
     server.shutdown().unwrap();
 }
 
-/// `seconds` whole seconds of `samples` at `fs` (an integer rate) as a one-signal EDF file,
-/// lead `ECG II` in mV, 16-bit over the samples' range: the bytes a recorder writes.
-fn edf_bytes(samples: &[f32], fs: usize) -> Vec<u8> {
-    let records = samples.len() / fs;
-    let samples = &samples[..records * fs];
-    let (lo, hi) = samples
-        .iter()
-        .fold((f32::MAX, f32::MIN), |(l, h), &v| (l.min(v), h.max(v)));
-    let field = |text: &str, width: usize| format!("{text:<width$}").into_bytes();
-    let mut out = Vec::new();
-    for (text, width) in [
-        ("0", 8),
-        ("X X X X", 80),
-        ("Startdate 01-JAN-2026 X X X", 80),
-        ("01.01.26", 8),
-        ("00.00.00", 8),
-        ("512", 8),
-        ("", 44),
-        (&records.to_string(), 8),
-        ("1", 8),
-        ("1", 4),
-        ("ECG II", 16),
-        ("", 80),
-        ("mV", 8),
-        (&format!("{lo}")[..], 8),
-        (&format!("{hi}")[..], 8),
-        ("-32768", 8),
-        ("32767", 8),
-        ("", 80),
-        (&fs.to_string(), 8),
-        ("", 32),
-    ] {
-        let mut text = text.to_string();
-        text.truncate(width);
-        out.extend(field(&text, width));
-    }
-    let (lo, hi) = (
-        std::str::from_utf8(&out[256 + 104..256 + 112])
-            .unwrap()
-            .trim()
-            .parse::<f64>()
-            .unwrap(),
-        std::str::from_utf8(&out[256 + 112..256 + 120])
-            .unwrap()
-            .trim()
-            .parse::<f64>()
-            .unwrap(),
-    );
-    for &v in samples {
-        let d = ((f64::from(v) - lo) / (hi - lo) * 65535.0 - 32768.0).round();
-        out.extend((d.clamp(-32768.0, 32767.0) as i16).to_le_bytes());
-    }
-    out
-}
-
 #[test]
 fn an_edf_upload_is_judged_as_the_library_judges_its_samples() {
     let server = ready_server();
-    let bytes = edf_bytes(&signal(), 360);
+    let (digital, physical) = common::edf_writer::quantised(&signal());
+    let bytes = common::edf_writer::edf_file(&[digital], 360, "ECG II", physical);
     let file = ecg_anomaly::data::edf::parse_edf(
         &bytes,
         std::path::Path::new("rec.edf"),

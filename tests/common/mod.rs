@@ -5,6 +5,7 @@
 
 #[cfg(feature = "burn")]
 pub mod close;
+pub mod edf_writer;
 
 use std::path::PathBuf;
 
