@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::{Error, Result};
+
 /// A multi-lead ECG in physical units (usually mV), sampled at `fs` Hz, one `Vec<f32>` per lead.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ecg {
@@ -37,5 +39,24 @@ impl Ecg {
     /// Samples of the first lead called `name`.
     pub fn lead(&self, name: &str) -> Option<&[f32]> {
         self.lead_index(name).map(|i| self.leads[i].as_slice())
+    }
+
+    /// The leads called `names`, in that order: what a detector fitted on several leads takes.
+    /// [`Error::InvalidArgument`] naming the first lead the record lacks and listing those it
+    /// has.
+    pub fn select_leads<S: AsRef<str>>(&self, names: &[S]) -> Result<Vec<&[f32]>> {
+        names
+            .iter()
+            .map(|name| {
+                let name = name.as_ref();
+                self.lead(name).ok_or_else(|| {
+                    let msg = format!(
+                        "the record has no lead \"{name}\" (its leads: {})",
+                        self.lead_names.join(", ")
+                    );
+                    Error::invalid("leads", msg)
+                })
+            })
+            .collect()
     }
 }

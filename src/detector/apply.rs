@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Detector;
 use super::source::BeatSource;
+use crate::data::Ecg;
 use crate::data::batch::WindowDataset;
 use crate::preprocess::Normalizer;
 use crate::score::{AnomalyScore, AnyScore, BatchScorer, Latents};
@@ -182,8 +183,47 @@ impl Detector {
     /// ECG rate, a sample out of range or not finite, a signal longer than the pipeline's
     /// [`max_input_samples`](crate::preprocess::BeatPipeline::max_input_samples)
     /// ([`Error::Limit`]).
+    ///
+    /// A detector of several leads refuses one lead: give it a record ([`detect_ecg`](Self::detect_ecg)).
     pub fn detect_signal(&self, signal: &[f32], fs: f64) -> Result<Vec<Verdict>> {
+        let meta = &self.parts.metadata;
+        if meta.channels > 1 {
+            let msg = format!(
+                "this detector takes {} leads ({}): judge a record with detect_ecg",
+                meta.channels,
+                meta.leads.join(", ")
+            );
+            return Err(Error::invalid("signal", msg));
+        }
         let processed = self.pipeline().run(signal, fs)?;
+        processed.check_beats()?;
+        self.detect(&processed)
+    }
+
+    /// Judges a record on the leads the detector was fitted on, in the same order
+    /// ([`Metadata::leads`](super::Metadata::leads)), prepared as the training beats were
+    /// ([`BeatPipeline::run_leads`](crate::preprocess::BeatPipeline::run_leads): R-peaks on
+    /// the first of them). A one-lead detector judges its [`lead`](super::Metadata::lead) when
+    /// the record has it, else the record's first lead. Positions are samples of the record;
+    /// the result is never empty.
+    ///
+    /// Errors: a lead the record lacks ([`Error::InvalidArgument`] naming it and listing the
+    /// record's leads), a record without leads, and those of
+    /// [`detect_signal`](Self::detect_signal).
+    pub fn detect_ecg(&self, ecg: &Ecg) -> Result<Vec<Verdict>> {
+        let meta = &self.parts.metadata;
+        if meta.leads.is_empty() {
+            let lead = match meta.lead.as_deref().and_then(|name| ecg.lead(name)) {
+                Some(lead) => lead,
+                None => ecg
+                    .leads
+                    .first()
+                    .ok_or_else(|| Error::invalid("ecg", "the record has no lead"))?,
+            };
+            return self.detect_signal(lead, ecg.fs);
+        }
+        let leads = ecg.select_leads(&meta.leads)?;
+        let processed = self.pipeline().run_leads(&leads, ecg.fs)?;
         processed.check_beats()?;
         self.detect(&processed)
     }

@@ -45,6 +45,11 @@ pub struct Metadata {
     pub fs: Option<f64>,
     /// Lead the detector was trained on (e.g. `"MLII"`), when given.
     pub lead: Option<String>,
+    /// The leads it was trained on, in channel order, for a detector fitted on named leads
+    /// ([`DetectorConfig::leads`]); then as many as `channels`. Empty otherwise (and in
+    /// folders written before it existed).
+    #[serde(default)]
+    pub leads: Vec<String>,
     /// Seed of the training run.
     pub seed: u64,
     /// [`fingerprint`] of the raw training windows (before normalisation).
@@ -228,7 +233,8 @@ impl Detector {
     /// weights match their checksum, that the configuration is valid
     /// ([`DetectorConfig::validate`]: every setting in its documented range), and that the
     /// weights, configuration and metadata agree: the model's input length is the pipeline's
-    /// beat window at the detector's rate, and that rate is the one the pipeline resamples to.
+    /// beat window at the detector's rate, and that rate is the one the pipeline resamples to;
+    /// the leads recorded in the metadata are the configuration's, one per channel.
     /// Errors name the file at fault.
     pub fn load(dir: impl AsRef<Path>, device: &Device) -> Result<Detector> {
         let dir = dir.as_ref();
@@ -356,6 +362,23 @@ impl Detector {
                 "{METADATA} says {} channels, the config {}",
                 meta.channels,
                 spec.channels()
+            );
+            return Err(artifact(&config_path, msg));
+        }
+        if !meta.leads.is_empty() && meta.leads.len() != meta.channels {
+            let msg = format!(
+                "{} leads ({}) for {} channels",
+                meta.leads.len(),
+                meta.leads.join(", "),
+                meta.channels
+            );
+            return Err(artifact(dir.join(METADATA), msg));
+        }
+        if meta.leads != p.config.leads {
+            let msg = format!(
+                "{METADATA} says leads [{}], the config [{}]",
+                meta.leads.join(", "),
+                p.config.leads.join(", ")
             );
             return Err(artifact(&config_path, msg));
         }

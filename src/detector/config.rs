@@ -107,7 +107,15 @@ pub struct DetectorConfig {
     /// and to fit the calibration and threshold, in `(0, 1)`. Default: 0.2.
     pub validation_fraction: f64,
     /// The lead the detector is for (e.g. `"MLII"`), recorded in its metadata. Default: none.
+    /// A one-lead setting: with [`leads`](Self::leads) set, leave it `None`.
     pub lead: Option<String>,
+    /// The leads the detector fits on and judges, by name and in this order (e.g. `["MLII",
+    /// "V1"]`): [`fit_ecg`](Self::fit_ecg) picks them from a record, finds the R-peaks on the
+    /// first ([`BeatPipeline::run_leads`]) and the model takes one channel per lead. At most
+    /// [`MAX_LEADS`](Self::MAX_LEADS), no name twice, none empty. Empty (the default): one lead,
+    /// [`lead`](Self::lead) or the record's first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leads: Vec<String>,
 }
 
 impl Default for DetectorConfig {
@@ -132,6 +140,7 @@ impl Default for DetectorConfig {
             threshold: ThresholdMethod::default(),
             validation_fraction: 0.2,
             lead: None,
+            leads: Vec::new(),
             context: ContextConfig {
                 rhythm: true,
                 reference: Reference::RecordMedian,
@@ -146,6 +155,9 @@ impl DetectorConfig {
     /// The rate the default pipeline resamples every lead to, Hz: half MIT-BIH's 360 Hz, the
     /// rate the protocol that chose the defaults ran at.
     pub const DEFAULT_RATE_HZ: f64 = 180.0;
+
+    /// Most [`leads`](Self::leads) a detector takes: 12, a standard 12-lead ECG.
+    pub const MAX_LEADS: usize = 12;
 }
 
 impl DetectorConfig {
@@ -187,9 +199,11 @@ impl DetectorConfig {
     /// (label-based rules refused), [`ContextConfig::validate`]; then `validation_fraction`
     /// in `(0, 1)`, a moving-average window of `1..=`[`MAX_WINDOW`](super::MAX_WINDOW)
     /// samples, a Mahalanobis regularisation in range (shrinkage in `[0, 1]`, ridge finite and
-    /// `>= 0`), the KL score only for a ConvVae, and a beat window at the pipeline's rate (360
-    /// Hz when it keeps the input's) that is not empty.
+    /// `>= 0`), the KL score only for a ConvVae, a beat window at the pipeline's rate (360
+    /// Hz when it keeps the input's) that is not empty, and `leads` of at most
+    /// [`MAX_LEADS`](Self::MAX_LEADS) non-empty, distinct names, not set beside `lead`.
     pub fn validate(&self) -> Result<()> {
+        self.validate_leads()?;
         self.model.validate()?;
         self.pipeline.validate()?;
         self.training.validate()?;
@@ -236,6 +250,33 @@ impl DetectorConfig {
         }
         self.pipeline
             .window(self.pipeline.resample_to.unwrap_or(360.0))?;
+        Ok(())
+    }
+}
+
+impl DetectorConfig {
+    /// The [`leads`](Self::leads) checks of [`validate`](Self::validate).
+    fn validate_leads(&self) -> Result<()> {
+        let leads = &self.leads;
+        if leads.len() > Self::MAX_LEADS {
+            let msg = format!("{} leads; at most {}", leads.len(), Self::MAX_LEADS);
+            return Err(Error::invalid("leads", msg));
+        }
+        for (i, name) in leads.iter().enumerate() {
+            if name.trim().is_empty() {
+                return Err(Error::invalid("leads", format!("lead {i} has no name")));
+            }
+            if leads[..i].contains(name) {
+                let msg = format!("lead \"{name}\" is named twice");
+                return Err(Error::invalid("leads", msg));
+            }
+        }
+        if !leads.is_empty() && self.lead.is_some() {
+            return Err(Error::invalid(
+                "leads",
+                "`lead` and `leads` are both set: name the leads in `leads` only",
+            ));
+        }
         Ok(())
     }
 }
@@ -396,5 +437,46 @@ mod tests {
             },
             "threshold",
         );
+    }
+
+    #[test]
+    fn leads_are_distinct_named_bounded_and_not_beside_lead() {
+        let with = |leads: &[&str]| DetectorConfig {
+            leads: leads.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
+        with(&["MLII", "V1"]).validate().unwrap();
+        let err = with(&["MLII", "V1", "MLII"])
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("leads") && err.contains("\"MLII\" is named twice"),
+            "{err}"
+        );
+        let err = with(&["MLII", " "]).validate().unwrap_err().to_string();
+        assert!(err.contains("lead 1 has no name"), "{err}");
+        let names: Vec<String> = (0..13).map(|i| format!("L{i}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let err = with(&refs).validate().unwrap_err().to_string();
+        assert!(err.contains("13 leads; at most 12"), "{err}");
+        with(&refs[..12]).validate().unwrap();
+        let both = DetectorConfig {
+            lead: Some("MLII".into()),
+            ..with(&["MLII", "V1"])
+        };
+        assert!(
+            both.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("both set")
+        );
+        // Written only when set: the default's JSON has no `leads`, and one with them reads back.
+        let json = serde_json::to_string(&DetectorConfig::default()).unwrap();
+        assert!(!json.contains("\"leads\""), "{json}");
+        let config = with(&["MLII", "V1"]);
+        let back: DetectorConfig =
+            serde_json::from_str(&serde_json::to_string(&config).unwrap()).unwrap();
+        assert_eq!(back, config);
     }
 }

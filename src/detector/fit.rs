@@ -6,6 +6,7 @@ use super::apply::normalized;
 use super::artifact::{Detector, FORMAT_VERSION, Metadata, fingerprint};
 use super::config::{DetectorConfig, ScoreMethod};
 use super::source::BeatSource;
+use crate::data::Ecg;
 use crate::data::batch::WindowDataset;
 use crate::score::{
     AnyScore, BatchScorer, BeatContext, Calibration, ContextScore, KlDivergence, Mahalanobis,
@@ -88,6 +89,38 @@ impl DetectorConfig {
         self.fit(&processed, device)
     }
 
+    /// Fits on a record's leads: [`leads`](Self::leads) picked by name, in that order, run
+    /// through [`BeatPipeline::run_leads`](crate::preprocess::BeatPipeline::run_leads)
+    /// (R-peaks on the first; a beat usable when usable on every lead) and fitted on with a
+    /// model of one channel per lead ([`fit`](Self::fit)). With no `leads`, one lead as
+    /// [`fit_signal`](Self::fit_signal): [`lead`](Self::lead) when set, else the record's first
+    /// (whose name the fitted detector then records as its `lead`). The detector records its
+    /// leads ([`Metadata::leads`]); [`Detector::detect_ecg`] judges a record on the same ones.
+    ///
+    /// Errors: a lead the record lacks ([`Error::InvalidArgument`] naming it and listing the
+    /// record's leads), a record without leads, and those of [`fit_signal`](Self::fit_signal).
+    pub fn fit_ecg(&self, ecg: &Ecg, device: &Device) -> Result<Detector> {
+        self.validate()?;
+        let mut config = self.clone();
+        if config.leads.is_empty() {
+            let name = match &config.lead {
+                Some(name) => name.clone(),
+                None => ecg
+                    .lead_names
+                    .first()
+                    .cloned()
+                    .ok_or_else(|| Error::invalid("ecg", "the record has no lead"))?,
+            };
+            let lead = ecg.select_leads(std::slice::from_ref(&name))?[0];
+            config.lead = Some(name);
+            return config.fit_signal(lead, ecg.fs, device);
+        }
+        let leads = ecg.select_leads(&config.leads)?;
+        let processed = config.pipeline.run_leads(&leads, ecg.fs)?;
+        usable_beats(&processed)?;
+        config.fit(&processed, device)
+    }
+
     /// [`fit_signal`](Self::fit_signal) over several recordings (`(lead, fs)` pairs): each is
     /// run through the pipeline, resampled to the first one's rate unless the pipeline names
     /// one, and their usable beats are joined in order before the last ones are held out.
@@ -160,7 +193,21 @@ impl DetectorConfig {
         let train = normalized(&train_raw, &normalizer)?;
         let valid = normalized(&valid_raw, &normalizer)?;
 
-        let spec = self.model.for_windows(train.seq());
+        if !self.leads.is_empty() && self.leads.len() != train.channels() {
+            let msg = format!(
+                "the configuration names {} leads ({}), the windows have {} channels \
+                 (fit_ecg picks the leads from a record)",
+                self.leads.len(),
+                self.leads.join(", "),
+                train.channels()
+            );
+            return Err(Error::invalid("leads", msg));
+        }
+        // Built for the windows: their length and their channels (leads).
+        let spec = self
+            .model
+            .for_windows(train.seq())
+            .with_channels(train.channels());
         // Seed first: initial weights, dropout masks and VAE samples all draw from it.
         device.seed(self.training.seed);
         let model = spec.init(device)?;
@@ -206,6 +253,7 @@ impl DetectorConfig {
             channels: train.channels(),
             fs: config.pipeline.resample_to,
             lead: self.lead.clone(),
+            leads: self.leads.clone(),
             seed: self.training.seed,
             data_fingerprint: fingerprint(train_raw.data()),
             training_windows: train.labels().len(),

@@ -57,9 +57,15 @@ impl BeatSource for Beats {
     }
 }
 
+/// Its windows hold every lead it was run on ([`ProcessedSignal::channels`]), channels last.
 impl BeatSource for ProcessedSignal {
     fn windows(&self) -> Result<Cow<'_, WindowDataset>> {
-        self.beats.windows()
+        if self.other_leads.is_empty() {
+            return self.beats.windows();
+        }
+        let labels = vec![false; self.count()];
+        let data = self.windows_data();
+        WindowDataset::new(data, self.beats.len, self.channels(), labels).map(Cow::Owned)
     }
 
     fn usable(&self) -> Option<Vec<bool>> {

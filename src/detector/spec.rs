@@ -163,6 +163,20 @@ impl ModelSpec {
         }
     }
 
+    /// This model taking `channels` input channels (leads), every other setting kept.
+    pub fn with_channels(&self, channels: usize) -> ModelSpec {
+        match self {
+            ModelSpec::LstmAutoencoder(c) => ModelSpec::LstmAutoencoder(LstmAutoencoderConfig {
+                channels,
+                ..c.clone()
+            }),
+            ModelSpec::ConvVae(c) => ModelSpec::ConvVae(ConvVaeConfig {
+                channels,
+                ..c.clone()
+            }),
+        }
+    }
+
     /// Builds a freshly initialised model on `device`.
     pub fn init(&self, device: &Device) -> Result<AnyModel> {
         Ok(match self {

@@ -28,7 +28,9 @@ pub use check::{
 };
 pub use filter::{BandPass, FilterChain, HighPass, LowPass, MedianBaseline, Notch, SignalFilter};
 pub use normalize::{MinMax, NORM_EPS, Normalization, Normalizer, WindowZScore, ZScore};
-pub use pipeline::{BeatPipeline, DEFAULT_MAX_INPUT_SAMPLES, MAX_WINDOW_S, ProcessedSignal};
+pub use pipeline::{
+    BeatPipeline, DEFAULT_MAX_INPUT_SAMPLES, LeadBeats, MAX_WINDOW_S, ProcessedSignal,
+};
 pub use quality::{Quality, QualityConfig, QualityIssue, assess_quality};
 pub use resample::{SincResampler, resample, resample_index, resampled_len};
 pub use rhythm::{RrIntervals, rr_intervals};

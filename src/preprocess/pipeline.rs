@@ -82,9 +82,13 @@ impl Default for BeatPipeline {
     }
 }
 
-/// What [`BeatPipeline::run`] found in one lead. Samples, peaks and beats are at [`fs`](Self::fs),
-/// the rate after resampling; [`input_position`](Self::input_position) maps a beat back to
-/// the input's samples.
+/// What [`BeatPipeline::run`] found in one lead (or [`BeatPipeline::run_leads`] in several).
+/// Samples, peaks and beats are at [`fs`](Self::fs), the rate after resampling;
+/// [`input_position`](Self::input_position) maps a beat back to the input's samples.
+///
+/// With several leads, `clean`, `peaks`, `beats` and `rr` are the first lead's (the one the
+/// R-peaks were found on); [`other_leads`](Self::other_leads) holds the others, cut at the
+/// same centres, and [`window`](Self::window) gives a beat of every lead, channels last.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProcessedSignal {
     /// Rate of the input lead, Hz.
@@ -101,12 +105,72 @@ pub struct ProcessedSignal {
     pub quality: Vec<bool>,
     /// Per beat: its RR intervals (measured over every peak, kept or not).
     pub rr: Vec<RrIntervals>,
+    /// The leads after the first, in order, when several were run
+    /// ([`BeatPipeline::run_leads`]): each cleaned and cut at the centres of
+    /// [`beats`](Self::beats). Empty for one lead.
+    pub other_leads: Vec<LeadBeats>,
+}
+
+/// One more lead of a [`ProcessedSignal`]: cleaned as the first, its beats cut at the first
+/// lead's centres (so `beats.centres` and `beats.kept` equal the first lead's).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeadBeats {
+    /// The cleaned lead, at the signal's [`fs`](ProcessedSignal::fs).
+    pub clean: Vec<f32>,
+    /// Its beats, one per beat of the first lead.
+    pub beats: Beats,
 }
 
 impl ProcessedSignal {
     /// Number of beats.
     pub fn count(&self) -> usize {
         self.beats.count()
+    }
+
+    /// Leads (channels) per beat: 1, or as many as [`BeatPipeline::run_leads`] was given.
+    pub fn channels(&self) -> usize {
+        1 + self.other_leads.len()
+    }
+
+    /// The beats of lead `k` (0 is the first lead, [`beats`](Self::beats)), if there is one.
+    pub fn lead_beats(&self, k: usize) -> Option<&Beats> {
+        match k {
+            0 => Some(&self.beats),
+            _ => self.other_leads.get(k - 1).map(|l| &l.beats),
+        }
+    }
+
+    /// Beat `i` of every lead, time-major and channels last (`[seq, channels]`: sample `t`
+    /// of lead `c` at `t * channels + c`), as a [`WindowDataset`](crate::data::batch::WindowDataset)
+    /// window; for one lead, the beat itself. `None` past the end.
+    pub fn window(&self, i: usize) -> Option<Vec<f32>> {
+        let first = self.beats.get(i)?;
+        if self.other_leads.is_empty() {
+            return Some(first.to_vec());
+        }
+        let others: Vec<&[f32]> = self
+            .other_leads
+            .iter()
+            .map(|l| l.beats.get(i))
+            .collect::<Option<_>>()?;
+        let mut window = Vec::with_capacity(first.len() * self.channels());
+        for (t, &v) in first.iter().enumerate() {
+            window.push(v);
+            window.extend(others.iter().map(|lead| lead[t]));
+        }
+        Some(window)
+    }
+
+    /// Every beat's [`window`](Self::window), one after the other (`[n, seq, channels]`).
+    pub fn windows_data(&self) -> Vec<f32> {
+        if self.other_leads.is_empty() {
+            return self.beats.data.clone();
+        }
+        let mut data = Vec::with_capacity(self.beats.data.len() * self.channels());
+        for i in 0..self.count() {
+            data.extend(self.window(i).unwrap_or_default());
+        }
+        data
     }
 
     /// Beat `i`'s R-peak in the input's samples (before resampling), if the beat exists.
@@ -284,6 +348,55 @@ impl BeatPipeline {
         self.finish(&raw, clean, fs, rate, peaks)
     }
 
+    /// Runs every step on several leads of one recording, all sampled at `fs` Hz and of one
+    /// length: the R-peaks are found on the **first** lead (put the lead whose QRS stands out
+    /// best first, e.g. MLII), every lead is resampled and cleaned the same way, and beats are
+    /// cut at the same centres from each ([`ProcessedSignal::other_leads`],
+    /// [`ProcessedSignal::window`] for a beat of every lead, channels last). A beat is usable
+    /// only when its raw segment passes the quality check on every lead. RR intervals and
+    /// templates are the first lead's. One lead gives exactly what [`run`](Self::run) gives.
+    ///
+    /// Errors: no lead, leads of different lengths ([`Error::InvalidArgument`] naming the
+    /// lead), and those of [`run`](Self::run) for any lead.
+    pub fn run_leads(&self, leads: &[&[f32]], fs: f64) -> Result<ProcessedSignal> {
+        let Some((first, rest)) = leads.split_first() else {
+            return Err(Error::invalid("leads", "no lead to run"));
+        };
+        if let Some(k) = rest.iter().position(|lead| lead.len() != first.len()) {
+            let msg = format!(
+                "lead {} has {} samples, lead 0 has {}: the leads of one recording have one length",
+                k + 1,
+                rest[k].len(),
+                first.len()
+            );
+            return Err(Error::invalid("leads", msg));
+        }
+        let (raw, clean, rate, peaks) = self.find_peaks(first, fs)?;
+        let mut out = self.finish(&raw, clean, fs, rate, peaks)?;
+        let window = self.window(rate)?;
+        for (k, lead) in rest.iter().enumerate() {
+            let (raw, _) = self.resampled(lead, fs)?;
+            let clean = self.clean(&raw, rate)?;
+            let beats = segment_beats(&clean, &out.peaks, window)?;
+            if beats.kept != out.beats.kept {
+                // Equal lengths in give equal lengths out: a bug if this happens.
+                let msg = format!(
+                    "lead {} kept {} beats, lead 0 kept {}",
+                    k + 1,
+                    beats.count(),
+                    out.count()
+                );
+                return Err(Error::invalid("leads", msg));
+            }
+            let quality = self.quality(&raw, &beats, window, rate)?;
+            for (ok, lead_ok) in out.quality.iter_mut().zip(quality) {
+                *ok &= lead_ok;
+            }
+            out.other_leads.push(LeadBeats { clean, beats });
+        }
+        Ok(out)
+    }
+
     /// The first steps of [`run`](Self::run): the lead at the pipeline's rate, cleaned, its
     /// rate and its R-peaks.
     pub(crate) fn find_peaks<'a>(&self, signal: &'a [f32], fs: f64) -> Result<FoundPeaks<'a>> {
@@ -381,17 +494,7 @@ impl BeatPipeline {
         let beats = segment_beats(&clean, &peaks, window)?;
         let all_rr = rr_intervals(&peaks, fs)?;
         let rr = beats.kept.iter().map(|&k| all_rr[k]).collect();
-        let quality = match &self.quality {
-            Some(config) => beats
-                .centres
-                .iter()
-                .map(|&c| {
-                    let segment = &raw[c - window.before..c + window.after];
-                    assess_quality(segment, fs, config).map(|q| q.ok)
-                })
-                .collect::<Result<_>>()?,
-            None => vec![true; beats.count()],
-        };
+        let quality = self.quality(raw, &beats, window, fs)?;
         Ok(ProcessedSignal {
             input_fs,
             fs,
@@ -400,7 +503,30 @@ impl BeatPipeline {
             beats,
             quality,
             rr,
+            other_leads: Vec::new(),
         })
+    }
+
+    /// Per beat of `beats` (cut from `raw` with `window`, at `fs` Hz): true when its raw
+    /// segment passes the quality check (always, without one).
+    fn quality(
+        &self,
+        raw: &[f32],
+        beats: &Beats,
+        window: BeatWindow,
+        fs: f64,
+    ) -> Result<Vec<bool>> {
+        match &self.quality {
+            Some(config) => beats
+                .centres
+                .iter()
+                .map(|&c| {
+                    let segment = &raw[c - window.before..c + window.after];
+                    assess_quality(segment, fs, config).map(|q| q.ok)
+                })
+                .collect(),
+            None => Ok(vec![true; beats.count()]),
+        }
     }
 }
 
@@ -470,6 +596,54 @@ mod tests {
                 .run_at(lead, 360.0, &[10, 5])
                 .is_err()
         );
+    }
+
+    #[test]
+    fn run_leads_cuts_every_lead_at_the_first_leads_peaks() {
+        let record = ecg(360.0);
+        let a = record.ecg.leads[0].clone();
+        // A second lead: the first inverted, scaled and shifted by a few samples.
+        let b: Vec<f32> = (0..a.len())
+            .map(|i| -0.6 * a[i.saturating_sub(3)])
+            .collect();
+        let pipeline = BeatPipeline::default();
+        let one = pipeline.run_leads(&[&a], 360.0).unwrap();
+        assert_eq!(
+            one,
+            pipeline.run(&a, 360.0).unwrap(),
+            "one lead: run's output"
+        );
+        assert_eq!(one.windows_data(), one.beats.data);
+        let two = pipeline.run_leads(&[&a, &b], 360.0).unwrap();
+        assert_eq!(two.channels(), 2);
+        assert_eq!(two.peaks, one.peaks, "peaks from the first lead");
+        assert_eq!(two.beats, one.beats);
+        let at = pipeline.run_at(&b, 360.0, &two.peaks).unwrap();
+        assert_eq!(
+            two.lead_beats(1),
+            Some(&at.beats),
+            "lead 1 cut at lead 0's peaks"
+        );
+        for (i, ok) in two.quality.iter().enumerate() {
+            assert_eq!(*ok, one.quality[i] && at.quality[i], "beat {i}");
+        }
+        let w = two.window(5).unwrap();
+        let (b0, b1) = (one.beats.get(5).unwrap(), at.beats.get(5).unwrap());
+        assert_eq!(w.len(), 2 * b0.len());
+        for t in 0..b0.len() {
+            assert_eq!((w[2 * t], w[2 * t + 1]), (b0[t], b1[t]), "sample {t}");
+        }
+        assert_eq!(two.windows_data().len(), two.count() * 2 * two.beats.len);
+        assert_eq!(&two.windows_data()[5 * w.len()..6 * w.len()], &w[..]);
+        let err = pipeline
+            .run_leads(&[&a, &b[1..]], 360.0)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("lead 1") && err.contains("one length"),
+            "{err}"
+        );
+        assert!(pipeline.run_leads(&[], 360.0).is_err());
     }
 
     #[test]

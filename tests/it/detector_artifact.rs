@@ -41,6 +41,7 @@ fn detector(spec: ModelSpec, device: &Device) -> Detector {
         channels: 1,
         fs: Some(360.0),
         lead: Some("MLII".into()),
+        leads: Vec::new(),
         seed: 7,
         data_fingerprint: fingerprint(&train),
         training_windows: 5,

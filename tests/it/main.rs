@@ -23,6 +23,7 @@ mod detector_fit;
 mod edf;
 mod evaluate;
 mod fused_lstm;
+mod leads;
 mod lstm_autoencoder;
 mod lstm_recurrence;
 mod mitbih;
