@@ -172,10 +172,18 @@ impl StreamingDetector {
     ///
     /// Errors: `fs` not an ECG rate ([`check_ecg_fs`](crate::preprocess::check_ecg_fs)), a
     /// setting out of range ([`StreamConfig::validate`], a buffer too short to hold two settle
-    /// margins, a beat and a hop).
+    /// margins, a beat and a hop), a detector fitted on several leads (a stream carries one).
     pub fn new(detector: Arc<Detector>, fs: f64, config: StreamConfig) -> Result<Self> {
         crate::preprocess::check_ecg_fs("fs", fs)?;
         config.validate()?;
+        let channels = detector.metadata().channels;
+        if channels != 1 {
+            let msg = format!(
+                "the detector judges {channels} leads ({}); a stream carries one lead",
+                detector.metadata().leads.join(", ")
+            );
+            return Err(Error::invalid("detector", msg));
+        }
         let pipeline = detector.pipeline();
         let rate = pipeline.output_fs(fs);
         let window = pipeline.window(fs)?;
