@@ -175,10 +175,11 @@ fn a_missing_or_repeated_lead_is_a_clear_error() {
     // One lead per stream: a two-lead detector is refused there, naming its leads; and a
     // single raw lead given to it is refused too.
     let shared = std::sync::Arc::new(detector.clone());
-    let err = ecg_anomaly::stream::StreamingDetector::new(shared, 125.0, Default::default())
-        .err()
-        .expect("a stream of one lead for a two-lead detector")
-        .to_string();
+    let Err(err) = ecg_anomaly::stream::StreamingDetector::new(shared, 125.0, Default::default())
+    else {
+        panic!("a stream of one lead for a two-lead detector");
+    };
+    let err = err.to_string();
     assert!(err.contains("2 leads (A, B)"), "{err}");
     assert!(detector.detect_signal(&only_a.leads[0], only_a.fs).is_err());
 }
