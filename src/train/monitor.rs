@@ -65,6 +65,9 @@ impl MonitorState {
         match settings.patience {
             Some(patience) => {
                 let stop = patience.saturating_sub(epoch - best_epoch).min(left);
+                if stop == 0 {
+                    return format!("{best}; early stopping ends the run here");
+                }
                 format!(
                     "{best}; ends within {stop} epoch(s) ({}) unless it improves, {left} ({}) at most",
                     time(stop),
