@@ -264,14 +264,7 @@ mod tests {
     }
 
     fn ann(sample: usize, symbol: &str) -> Annotation {
-        Annotation {
-            sample,
-            code: codes::code_of(symbol).unwrap(),
-            subtype: 0,
-            chan: 0,
-            num: 0,
-            aux: None,
-        }
+        Annotation::new(sample, codes::code_of(symbol).unwrap())
     }
 
     #[test]

@@ -39,6 +39,19 @@ pub struct Annotation {
 }
 
 impl Annotation {
+    /// An annotation of `code` at `sample`, with no subtype, channel, number or text (as
+    /// labels made by hand or by another tool are).
+    pub fn new(sample: usize, code: u8) -> Self {
+        Self {
+            sample,
+            code,
+            subtype: 0,
+            chan: 0,
+            num: 0,
+            aux: None,
+        }
+    }
+
     /// WFDB mnemonic of the code (e.g. `N`, `V`, `+`).
     pub fn symbol(&self) -> &'static str {
         codes::symbol(self.code).unwrap_or("[invalid]")

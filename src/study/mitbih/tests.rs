@@ -20,14 +20,7 @@ pub(super) fn synthetic(seed: u64, seconds: f64) -> SyntheticEcg {
 }
 
 fn annotation(sample: usize, symbol: &str) -> Annotation {
-    Annotation {
-        sample,
-        code: codes::code_of(symbol).unwrap(),
-        subtype: 0,
-        chan: 0,
-        num: 0,
-        aux: None,
-    }
+    Annotation::new(sample, codes::code_of(symbol).unwrap())
 }
 
 /// One beat annotation per synthetic beat, at its R apex, with its MIT-BIH symbol.
