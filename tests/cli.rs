@@ -785,3 +785,55 @@ fn serve_exits_within_its_shutdown_timeout_on_sigterm_during_a_stalled_upload() 
     );
     drop(stalled);
 }
+
+/// Issue 30: `train --leads MLII,V5` fits one channel per lead on record 100, `info` says so,
+/// and `detect` reads the same two leads of each input; an input without one is named.
+#[test]
+fn two_leads_of_mitbih_record_100_train_and_detect() {
+    let Some(mitdb) = common::mitdb_dir("two_leads_of_mitbih_record_100_train_and_detect") else {
+        return;
+    };
+    let dir = common::scratch("cli", "mitdb-100-two-leads");
+    let config = dir.join("small.json");
+    std::fs::write(&config, SMALL).unwrap();
+    let detector = dir.join("detector");
+    let record = mitdb.join("100");
+    let stdout = ok(&[
+        "train",
+        "--wfdb",
+        path(&record),
+        "--leads",
+        "MLII,V5",
+        "--config",
+        path(&config),
+        "--epochs",
+        "1",
+        "--out",
+        path(&detector),
+    ]);
+    assert!(
+        stdout.contains("lead MLII, V5, 650000 samples at 360 Hz"),
+        "{stdout}"
+    );
+    let info = ok(&["info", path(&detector)]);
+    assert!(info.contains("x 2 channel(s)"), "{info}");
+    let rows = csv_rows(&ok(&[
+        "detect",
+        "--detector",
+        path(&detector),
+        path(&record),
+    ]));
+    assert!((2200..=2300).contains(&rows.len()), "{} beats", rows.len());
+    assert!(rows.iter().all(|r| r.score.is_finite()));
+    // Record 102 has V5 and V2, no MLII: named in the error.
+    let stderr = fails(
+        &[
+            "detect",
+            "--detector",
+            path(&detector),
+            path(&mitdb.join("102")),
+        ],
+        1,
+    );
+    assert!(stderr.contains("MLII"), "{stderr}");
+}

@@ -215,6 +215,38 @@ impl SignalPath {
         }
     }
 
+    /// The leads named `leads`, in that order, as one [`Ecg`]: each read as
+    /// [`read_lead`](Self::read_lead) reads it (the file is read once per lead), and all at one
+    /// rate and length, else [`Error::InvalidArgument`] naming the lead that differs.
+    pub fn read_leads(&self, leads: &[String], fs: Option<f64>) -> Result<Ecg> {
+        let mut ecg = Ecg {
+            fs: 0.0,
+            lead_names: Vec::with_capacity(leads.len()),
+            leads: Vec::with_capacity(leads.len()),
+        };
+        for name in leads {
+            let lead = self.read_lead(Some(name), fs)?;
+            if let Some(first) = ecg.leads.first()
+                && (lead.fs != ecg.fs || lead.samples.len() != first.len())
+            {
+                let msg = format!(
+                    "{}: lead {name:?} has {} samples at {} Hz, lead {:?} {} at {} Hz",
+                    self.path.display(),
+                    lead.samples.len(),
+                    lead.fs,
+                    ecg.lead_names[0],
+                    first.len(),
+                    ecg.fs
+                );
+                return Err(Error::invalid("leads", msg));
+            }
+            ecg.fs = lead.fs;
+            ecg.lead_names.push(name.clone());
+            ecg.leads.push(lead.samples);
+        }
+        Ok(ecg)
+    }
+
     /// The record's annotations by `annotator` (e.g. `"atr"` for MIT-BIH's reference beat
     /// labels): the file `<record>.<annotator>`. Errors for a CSV input.
     pub fn annotations(&self, annotator: &str) -> Result<Vec<Annotation>> {

@@ -8,6 +8,7 @@ use super::config::{DetectorConfig, ScoreMethod};
 use super::source::BeatSource;
 use crate::data::Ecg;
 use crate::data::batch::WindowDataset;
+use crate::preprocess::{BeatPipeline, ProcessedSignal};
 use crate::score::{
     AnyScore, BatchScorer, BeatContext, Calibration, ContextScore, KlDivergence, Mahalanobis,
     ReconstructionError,
@@ -133,18 +134,67 @@ impl DetectorConfig {
         };
         let mut pipeline = self.pipeline.clone();
         pipeline.resample_to = pipeline.resample_to.or(Some(first_fs));
-        let (mut data, mut seq, mut context) = (Vec::new(), 0, Vec::new());
+        let runs = records.iter().map(|&(lead, fs)| pipeline.run(lead, fs));
+        self.fit_runs(&pipeline, runs, device)
+    }
+
+    /// [`fit_ecg`](Self::fit_ecg) over several recordings, joined as
+    /// [`fit_records`](Self::fit_records) joins them: with [`leads`](Self::leads) each record
+    /// gives those leads (a missing one is an error naming it), else its
+    /// [`lead`](Self::lead) or, without one, the first record's first lead's name.
+    pub fn fit_ecgs(&self, records: &[Ecg], device: &Device) -> Result<Detector> {
+        self.validate()?;
+        let Some(first) = records.first() else {
+            return Err(Error::invalid("records", "no recording to fit on"));
+        };
+        if self.leads.is_empty() {
+            let name = match &self.lead {
+                Some(name) => name.clone(),
+                None => first
+                    .lead_names
+                    .first()
+                    .cloned()
+                    .ok_or_else(|| Error::invalid("records", "the first record has no lead"))?,
+            };
+            let leads = (records.iter())
+                .map(|e| Ok((e.select_leads(std::slice::from_ref(&name))?[0], e.fs)))
+                .collect::<Result<Vec<_>>>()?;
+            let config = DetectorConfig {
+                lead: Some(name),
+                ..self.clone()
+            };
+            return config.fit_records(&leads, device);
+        }
+        let mut pipeline = self.pipeline.clone();
+        pipeline.resample_to = pipeline.resample_to.or(Some(first.fs));
+        let runs = records.iter().map(|ecg| {
+            let leads = ecg.select_leads(&self.leads)?;
+            pipeline.run_leads(&leads, ecg.fs)
+        });
+        self.fit_runs(&pipeline, runs, device)
+    }
+
+    /// Joins the usable beats of each processed recording (every lead of each, channels last),
+    /// each recording its own context group, and fits on them with `pipeline`.
+    fn fit_runs(
+        &self,
+        pipeline: &BeatPipeline,
+        runs: impl Iterator<Item = Result<ProcessedSignal>>,
+        device: &Device,
+    ) -> Result<Detector> {
+        let (mut data, mut seq, mut channels, mut context) = (Vec::new(), 0, 1, Vec::new());
         let mut why = None;
-        for (group, &(lead, fs)) in records.iter().enumerate() {
-            let processed = pipeline.run(lead, fs)?;
+        for (group, processed) in runs.enumerate() {
+            let processed = processed?;
             if let Err(e) = usable_beats(&processed) {
                 why = Some(e);
                 continue;
             }
             seq = processed.beats.len;
+            channels = processed.channels();
             let templates = processed.template_distances()?;
             for i in processed.usable() {
-                data.extend_from_slice(processed.beats.get(i).unwrap_or_default());
+                data.extend(processed.window(i).unwrap_or_default());
                 let rr = processed.rr.get(i).copied();
                 let template = templates.get(i).copied().flatten();
                 context.push(BeatContext {
@@ -158,9 +208,9 @@ impl DetectorConfig {
         if let (0, Some(why)) = (count, why) {
             return Err(why);
         }
-        let windows = WindowDataset::new(data, seq, 1, vec![false; count])?;
+        let windows = WindowDataset::new(data, seq, channels, vec![false; count])?;
         let config = DetectorConfig {
-            pipeline,
+            pipeline: pipeline.clone(),
             ..self.clone()
         };
         let fs = config.pipeline.resample_to;
@@ -320,7 +370,7 @@ fn normal_windows(data: &impl BeatSource) -> Result<(WindowDataset, Option<Vec<B
 }
 
 /// [`Error::NoBeats`] when `processed` has no beat, or no usable one.
-fn usable_beats(processed: &crate::preprocess::ProcessedSignal) -> Result<()> {
+fn usable_beats(processed: &ProcessedSignal) -> Result<()> {
     processed.check_beats()?;
     if processed.usable().is_empty() {
         let beats = processed.count();

@@ -119,23 +119,31 @@ pub fn run(args: DetectArgs) -> Result<(), Failure> {
     let mut sink = Sink::new(args.format, out, &destination)?;
     let (mut beats, mut flagged) = (0, 0);
     for input in &inputs {
-        let lead = input
-            .read_lead(args.lead.as_deref(), args.fs)
-            .about(input)
-            .hint(crate::train::read_hint(input.kind))?;
-        let verdicts = detector
-            .detect_signal(&lead.samples, lead.fs)
-            .about(input)
-            .hint(match input.kind {
-                InputKind::Csv => "is --fs the CSV's sampling rate?",
-                InputKind::Wfdb | InputKind::Edf => {
-                    "is --lead a lead like the one the detector was trained on?"
-                }
-            })?;
+        // A detector fitted on several leads reads those leads of each input; else one lead.
+        let leads = &detector.metadata().leads;
+        let (verdicts, fs) = if leads.len() > 1 {
+            let ecg = input
+                .read_leads(leads, args.fs)
+                .about(input)
+                .hint(crate::train::read_hint(input.kind))?;
+            (detector.detect_ecg(&ecg), ecg.fs)
+        } else {
+            let lead = input
+                .read_lead(args.lead.as_deref(), args.fs)
+                .about(input)
+                .hint(crate::train::read_hint(input.kind))?;
+            (detector.detect_signal(&lead.samples, lead.fs), lead.fs)
+        };
+        let verdicts = verdicts.about(input).hint(match input.kind {
+            InputKind::Csv => "is --fs the CSV's sampling rate?",
+            InputKind::Wfdb | InputKind::Edf => {
+                "is --lead a lead like the one the detector was trained on?"
+            }
+        })?;
         let name = input.to_string();
         let mut kept = 0;
         for v in verdicts.iter().filter(|v| v.anomaly || !args.only_flagged) {
-            sink.write(&row(&name, v, lead.fs))?;
+            sink.write(&row(&name, v, fs))?;
             kept += 1;
         }
         sink.flush()?;

@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use clap::{ArgGroup, Args, ValueEnum};
 use ecg_anomaly::Error;
-use ecg_anomaly::data::input::{InputKind, Lead, SignalPath};
+use ecg_anomaly::data::Ecg;
+use ecg_anomaly::data::input::{InputKind, SignalPath};
 use ecg_anomaly::detector::{DetectorConfig, ModelKind, ModelSpec};
 use ecg_anomaly::device::DeviceChoice;
 use ecg_anomaly::model::{ConvVaeConfig, LstmAutoencoderConfig};
@@ -33,6 +34,16 @@ pub struct TrainArgs {
     /// or a CSV column name or 0-based index (default the first column).
     #[arg(long, value_name = "NAME")]
     lead: Option<String>,
+    /// Several leads to fit on together, comma-separated (e.g. MLII,V5): R-peaks are found on
+    /// the first, every lead is cut at them, and the model takes one channel per lead; `detect`
+    /// then reads the same leads of each input.
+    #[arg(
+        long,
+        value_name = "NAMES",
+        value_delimiter = ',',
+        conflicts_with = "lead"
+    )]
+    leads: Vec<String>,
     /// The model [default: the --config file's, else vae, `DetectorConfig::default()`'s].
     #[arg(long, value_enum)]
     model: Option<ModelArg>,
@@ -92,24 +103,39 @@ pub fn run(args: TrainArgs) -> Result<(), Failure> {
     let device = crate::device(args.device)?;
 
     let inputs = inputs(&args)?;
+    if !args.leads.is_empty() {
+        config.leads = args.leads.clone();
+        config.lead = None;
+    }
     let wanted = args.lead.clone().or(config.lead.clone());
-    let mut leads: Vec<Lead> = Vec::with_capacity(inputs.len());
+    let mut records: Vec<Ecg> = Vec::with_capacity(inputs.len());
     for input in &inputs {
-        let lead = input
-            .read_lead(wanted.as_deref(), args.fs)
-            .about(input)
-            .hint(read_hint(input.kind))?;
+        let ecg = match config.leads.as_slice() {
+            [] => {
+                let lead = input.read_lead(wanted.as_deref(), args.fs);
+                lead.map(|lead| Ecg {
+                    fs: lead.fs,
+                    lead_names: vec![lead.name],
+                    leads: vec![lead.samples],
+                })
+            }
+            names => input.read_leads(names, args.fs),
+        }
+        .about(input)
+        .hint(read_hint(input.kind))?;
         println!(
             "read {input}: lead {}, {} samples at {} Hz ({:.1} min)",
-            lead.name,
-            lead.samples.len(),
-            lead.fs,
-            lead.samples.len() as f64 / lead.fs / 60.0
+            ecg.lead_names.join(", "),
+            ecg.len(),
+            ecg.fs,
+            ecg.len() as f64 / ecg.fs / 60.0
         );
-        leads.push(lead);
+        records.push(ecg);
     }
-    let first = &leads[0];
-    config.lead = Some(first.name.clone());
+    let first = &records[0];
+    if config.leads.is_empty() {
+        config.lead = first.lead_names.first().cloned();
+    }
     if let ModelSpec::ConvVae(vae) = &mut config.model {
         // A ConvVae is built for one input length: the beats the pipeline cuts.
         let fs = config.pipeline.output_fs(first.fs);
@@ -120,15 +146,13 @@ pub fn run(args: TrainArgs) -> Result<(), Failure> {
     // --out gets training_log.csv, a row per epoch, from the first epoch on.
     config.training.log_dir = Some(args.out.clone());
 
-    let records: Vec<(&[f32], f64)> = leads.iter().map(|l| (l.samples.as_slice(), l.fs)).collect();
     let started = Instant::now();
-    let detector = config.fit_records(&records, &device).map_err(|e| {
+    let detector = config.fit_ecgs(&records, &device).map_err(|e| {
         let hint = fit_hint(&e, inputs[0].kind);
         Failure::from(e).hint_or(hint)
     })?;
     let seconds = started.elapsed().as_secs_f64();
     drop(records);
-    drop(leads);
 
     let history = detector.history();
     detector
