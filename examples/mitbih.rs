@@ -34,7 +34,8 @@ use ecg_anomaly::device::DeviceChoice;
 use ecg_anomaly::study::mitbih::find_mitdb;
 use ecg_anomaly::study::study_report;
 use ecg_anomaly::study::{
-    CHOSEN_JSON, StudyConfig, StudyProtocol, run_design, run_seeds, run_study, with_chosen_scorings,
+    CHOSEN_JSON, Printout, StudyConfig, StudyProtocol, run_design, run_seeds, run_study,
+    with_chosen_scorings,
 };
 
 type BoxError = Box<dyn std::error::Error>;
@@ -131,7 +132,9 @@ pub fn run(args: Args) -> Result<Summary, BoxError> {
         rows: Vec::new(),
         reports: Vec::new(),
     };
-    let tables = Tables::new(args.tables.clone())?;
+    let args_text: Vec<String> = std::env::args().skip(1).collect();
+    let command = format!("cargo run --example mitbih -- {}", args_text.join(" "));
+    let tables = Printout::new(args.tables.clone(), &command)?;
     for mut config in configs(&args)? {
         let name = config.protocol.name();
         let out = args.out.join(name.to_lowercase());
@@ -198,79 +201,6 @@ pub fn run(args: Args) -> Result<Summary, BoxError> {
         summary.reports.push(out.join("report.html"));
     }
     Ok(summary)
-}
-
-/// Where `--tables` writes: each table headed by the command that printed it, the CPU and
-/// the date, so a figure in the guide names its run.
-struct Tables {
-    dir: Option<PathBuf>,
-    header: String,
-}
-
-impl Tables {
-    fn new(dir: Option<PathBuf>) -> Result<Self, BoxError> {
-        if let Some(dir) = &dir {
-            std::fs::create_dir_all(dir)?;
-        }
-        let args: Vec<String> = std::env::args().skip(1).collect();
-        let header = format!(
-            "*Printed by `cargo run --example mitbih -- {}` on {}, {} (UTC).*\n\n",
-            args.join(" "),
-            cpu(),
-            today()
-        );
-        Ok(Self { dir, header })
-    }
-
-    fn write(&self, name: &str, table: &str) -> Result<(), BoxError> {
-        if let Some(dir) = &self.dir {
-            std::fs::write(
-                dir.join(format!("{name}.md")),
-                format!("{}{table}\n", self.header),
-            )?;
-        }
-        Ok(())
-    }
-}
-
-/// The CPU's model name and widest vector set, from `/proc/cpuinfo` where there is one.
-fn cpu() -> String {
-    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let field = |key: &str| {
-        info.lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_once(':'))
-            .map(|(_, v)| v.trim().to_string())
-    };
-    let name = field("model name").unwrap_or_else(|| std::env::consts::ARCH.to_string());
-    let flags = field("flags").unwrap_or_default();
-    let has = |f: &str| flags.split_whitespace().any(|x| x == f);
-    let widest = if has("avx512f") {
-        "AVX-512"
-    } else if has("avx2") {
-        "AVX2"
-    } else {
-        "no AVX2"
-    };
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{name}, {widest}, {cores} cores")
-}
-
-/// Today's date, `YYYY-MM-DD`, from the system clock (days since 1970 to the civil date).
-fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let z = (secs / 86_400) as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// One study configuration per protocol asked for, from the defaults or `--config`.

@@ -28,6 +28,7 @@ mod design;
 pub mod mitbih;
 #[cfg(feature = "burn")]
 mod noise;
+mod printout;
 #[cfg(all(feature = "burn", feature = "report"))]
 mod report;
 #[cfg(feature = "burn")]
@@ -51,6 +52,7 @@ pub use design::{
 };
 #[cfg(feature = "burn")]
 pub use noise::{NoiseRow, noise_markdown, with_noise};
+pub use printout::{Printout, machine, today};
 #[cfg(all(feature = "burn", feature = "report"))]
 pub use report::study_report;
 #[cfg(feature = "burn")]
