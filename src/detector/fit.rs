@@ -104,14 +104,7 @@ impl DetectorConfig {
         self.validate()?;
         let mut config = self.clone();
         if config.leads.is_empty() {
-            let name = match &config.lead {
-                Some(name) => name.clone(),
-                None => ecg
-                    .lead_names
-                    .first()
-                    .cloned()
-                    .ok_or_else(|| Error::invalid("ecg", "the record has no lead"))?,
-            };
+            let name = self.single_lead(ecg)?;
             let lead = ecg.select_leads(std::slice::from_ref(&name))?[0];
             config.lead = Some(name);
             return config.fit_signal(lead, ecg.fs, device);
@@ -148,14 +141,7 @@ impl DetectorConfig {
             return Err(Error::invalid("records", "no recording to fit on"));
         };
         if self.leads.is_empty() {
-            let name = match &self.lead {
-                Some(name) => name.clone(),
-                None => first
-                    .lead_names
-                    .first()
-                    .cloned()
-                    .ok_or_else(|| Error::invalid("records", "the first record has no lead"))?,
-            };
+            let name = self.single_lead(first)?;
             let leads = (records.iter())
                 .map(|e| Ok((e.select_leads(std::slice::from_ref(&name))?[0], e.fs)))
                 .collect::<Result<Vec<_>>>()?;
@@ -172,6 +158,16 @@ impl DetectorConfig {
             pipeline.run_leads(&leads, ecg.fs)
         });
         self.fit_runs(&pipeline, runs, device)
+    }
+
+    /// The one lead a detector without [`leads`](Self::leads) fits on: its
+    /// [`lead`](Self::lead), else `ecg`'s first.
+    fn single_lead(&self, ecg: &Ecg) -> Result<String> {
+        match &self.lead {
+            Some(name) => Ok(name.clone()),
+            None => (ecg.lead_names.first().cloned())
+                .ok_or_else(|| Error::invalid("ecg", "the record has no lead")),
+        }
     }
 
     /// Joins the usable beats of each processed recording (every lead of each, channels last),
