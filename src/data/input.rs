@@ -215,10 +215,22 @@ impl SignalPath {
         }
     }
 
-    /// The leads named `leads`, in that order, as one [`Ecg`]: each read as
-    /// [`read_lead`](Self::read_lead) reads it (the file is read once per lead), and all at one
-    /// rate and length, else [`Error::InvalidArgument`] naming the lead that differs.
+    /// The leads named `leads`, in that order, as one [`Ecg`]: a WFDB record read once and its
+    /// signals picked by name; an EDF or CSV file's leads each read as
+    /// [`read_lead`](Self::read_lead) reads it (once per lead), all at one rate and length,
+    /// else [`Error::InvalidArgument`] naming the lead that differs. A missing lead is an
+    /// error naming it.
     pub fn read_leads(&self, leads: &[String], fs: Option<f64>) -> Result<Ecg> {
+        if self.kind == InputKind::Wfdb {
+            // A record's signals share its rate and length.
+            let record = super::wfdb::read_ecg_with_limits(&self.path, &ReadLimits::default())?;
+            let picked = (record.select_leads(leads)).map_err(|e| name_file(e, &self.path))?;
+            return Ok(Ecg {
+                fs: record.fs,
+                lead_names: leads.to_vec(),
+                leads: picked.into_iter().map(<[f32]>::to_vec).collect(),
+            });
+        }
         let mut ecg = Ecg {
             fs: 0.0,
             lead_names: Vec::with_capacity(leads.len()),
