@@ -170,6 +170,22 @@ fn post_json(server: &Server, path: &str, body: &Value) -> Reply {
     )
 }
 
+/// A `POST /v1/stream?fs=360` of text samples opened on `server`, its head sent, chunked body
+/// to follow; reads time out after `timeout_s`.
+fn open_stream(server: &Server, timeout_s: u64) -> TcpStream {
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(timeout_s)))
+        .unwrap();
+    let head = format!(
+        "POST /v1/stream?fs=360 HTTP/1.1\r\nHost: {}\r\nContent-Type: text/plain\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        server.addr
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream
+}
+
 /// Asserts an error reply: `status`, `code`, a message, and the request id of the header.
 fn assert_error(r: &Reply, status: u16, code: &str) {
     assert_eq!(r.status, status, "{}", r.text);
@@ -1186,16 +1202,7 @@ fn a_stream_answers_each_beat_while_its_body_is_still_coming() {
     let lead = &ecg.leads[0];
     let offline = detector().detect_signal(lead, 360.0).unwrap();
 
-    let mut stream = TcpStream::connect(server.addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
-    let head = format!(
-        "POST /v1/stream?fs=360 HTTP/1.1\r\nHost: {}\r\nContent-Type: text/plain\r\n\
-         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
-        server.addr
-    );
-    stream.write_all(head.as_bytes()).unwrap();
+    let mut stream = open_stream(server, 60);
     let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
     let text = |samples: &[f32]| {
         let mut s = String::new();
@@ -1754,16 +1761,7 @@ fn a_stream_that_goes_silent_ends_with_body_timeout() {
         },
         true,
     );
-    let mut stream = TcpStream::connect(server.addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let head = format!(
-        "POST /v1/stream?fs=360 HTTP/1.1\r\nHost: {}\r\nContent-Type: text/plain\r\n\
-         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
-        server.addr
-    );
-    stream.write_all(head.as_bytes()).unwrap();
+    let mut stream = open_stream(&server, 30);
     chunk(&mut stream, b"0.1\n0.2\n");
     // Then nothing: the stream ends with one error line.
     let start = std::time::Instant::now();
