@@ -219,8 +219,12 @@ impl SignalPath {
     /// signals picked by name; an EDF or CSV file's leads each read as
     /// [`read_lead`](Self::read_lead) reads it (once per lead), all at one rate and length,
     /// else [`Error::InvalidArgument`] naming the lead that differs. A missing lead is an
-    /// error naming it.
+    /// error naming it; so is an empty list.
     pub fn read_leads(&self, leads: &[String], fs: Option<f64>) -> Result<Ecg> {
+        if leads.is_empty() {
+            let msg = format!("{}: no lead named to read", self.path.display());
+            return Err(Error::invalid("leads", msg));
+        }
         if self.kind == InputKind::Wfdb {
             // A record's signals share its rate and length.
             let record = super::wfdb::read_ecg_with_limits(&self.path, &ReadLimits::default())?;
@@ -394,6 +398,14 @@ fn name_file(error: Error, path: &Path) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reading_no_lead_is_an_error_not_an_empty_record() {
+        let err = SignalPath::csv("any.csv")
+            .read_leads(&[], Some(250.0))
+            .unwrap_err();
+        assert!(err.to_string().contains("no lead named"), "{err}");
+    }
 
     /// A fresh folder under the system's temporary folder.
     fn scratch(name: &str) -> PathBuf {
