@@ -167,25 +167,40 @@ impl DetectorConfig {
     /// typo such as `"epoch"`), is an error rather than silently ignored. Errors name the file.
     pub fn load_json(path: impl AsRef<Path>) -> Result<DetectorConfig> {
         let path = path.as_ref();
-        let bad = |message: String| Error::Artifact {
-            path: path.into(),
-            message,
-        };
         let value: serde_json::Value = load_json(path)?;
         let config: DetectorConfig =
             serde_json::from_value(value.clone()).map_err(|source| Error::Json {
                 path: path.into(),
                 source,
             })?;
-        let known = serde_json::to_value(&config).map_err(|e| bad(e.to_string()))?;
+        config.checked(&value).map_err(|message| Error::Artifact {
+            path: path.into(),
+            message,
+        })
+    }
+
+    /// Reads a configuration from JSON text, as [`load_json`](Self::load_json) reads a file:
+    /// missing fields take their defaults, an unknown field at any depth is an error, and the
+    /// result is [validated](Self::validate). Errors are [`Error::InvalidArgument`] (`config`).
+    pub fn from_json(text: &str) -> Result<DetectorConfig> {
+        let bad = |message: String| Error::invalid("config", message);
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let config: DetectorConfig =
+            serde_json::from_value(value.clone()).map_err(|e| bad(e.to_string()))?;
+        config.checked(&value).map_err(bad)
+    }
+
+    /// `self`, parsed from `value`, when `value` names no field it lacks and it is valid.
+    fn checked(self, value: &serde_json::Value) -> Result<DetectorConfig, String> {
+        let known = serde_json::to_value(&self).map_err(|e| e.to_string())?;
         let mut unknown = Vec::new();
-        unknown_keys(&value, &known, "", &mut unknown);
+        unknown_keys(value, &known, "", &mut unknown);
         if !unknown.is_empty() {
-            let msg = format!("unknown field(s) {}: a typo?", unknown.join(", "));
-            return Err(bad(msg));
+            return Err(format!("unknown field(s) {}: a typo?", unknown.join(", ")));
         }
-        config.validate().map_err(|e| bad(e.to_string()))?;
-        Ok(config)
+        self.validate().map_err(|e| e.to_string())?;
+        Ok(self)
     }
 
     /// Writes the configuration as pretty-printed JSON. Errors name the file.
@@ -400,6 +415,23 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(config.model, want);
+    }
+
+    #[test]
+    fn json_text_is_checked_as_a_file_is() {
+        let config = DetectorConfig::from_json(r#"{"training": {"epochs": 3}}"#).unwrap();
+        assert_eq!(config.training.epochs, 3);
+        assert_eq!(config.model, DetectorConfig::default().model);
+        let err = |text: &str| DetectorConfig::from_json(text).unwrap_err().to_string();
+        let typo = err(r#"{"training": {"epoch": 3}}"#);
+        assert!(
+            typo.contains("config") && typo.contains("`training.epoch`"),
+            "{typo}"
+        );
+        let range = err(r#"{"validation_fraction": 2.0}"#);
+        assert!(range.contains("validation_fraction"), "{range}");
+        let syntax = err("{\"training\": ");
+        assert!(syntax.starts_with("invalid config:"), "{syntax}");
     }
 
     #[test]
