@@ -126,6 +126,8 @@ mod guide {
     mod dashboard {}
     #[doc = include_str!("../docs/src/streaming.md")]
     mod streaming {}
+    #[doc = include_str!("../docs/src/python.md")]
+    mod python {}
     #[doc = include_str!("../docs/src/results.md")]
     mod results {}
     #[doc = include_str!("../docs/src/results-p2.md")]
