@@ -836,4 +836,26 @@ fn two_leads_of_mitbih_record_100_train_and_detect() {
         1,
     );
     assert!(stderr.contains("MLII"), "{stderr}");
+    // `report` judges the same two leads and matches the beats to the labels.
+    #[cfg(feature = "report")]
+    {
+        let html = dir.join("report.html");
+        let stdout = ok(&[
+            "report",
+            "--detector",
+            path(&detector),
+            "--wfdb",
+            path(&record),
+            "--labels",
+            "--out",
+            path(&html),
+        ]);
+        let judged = format!("{} beats judged", rows.len());
+        assert!(stdout.contains(&judged), "{stdout}");
+        let report = std::fs::read_to_string(&html).unwrap();
+        assert!(
+            report.contains("leads MLII, V5 were cleaned"),
+            "the report says which leads"
+        );
+    }
 }

@@ -119,27 +119,7 @@ pub fn run(args: DetectArgs) -> Result<(), Failure> {
     let mut sink = Sink::new(args.format, out, &destination)?;
     let (mut beats, mut flagged) = (0, 0);
     for input in &inputs {
-        // A detector fitted on several leads reads those leads of each input; else one lead.
-        let leads = &detector.metadata().leads;
-        let (verdicts, fs) = if leads.len() > 1 {
-            let ecg = input
-                .read_leads(leads, args.fs)
-                .about(input)
-                .hint(crate::train::read_hint(input.kind))?;
-            (detector.detect_ecg(&ecg), ecg.fs)
-        } else {
-            let lead = input
-                .read_lead(args.lead.as_deref(), args.fs)
-                .about(input)
-                .hint(crate::train::read_hint(input.kind))?;
-            (detector.detect_signal(&lead.samples, lead.fs), lead.fs)
-        };
-        let verdicts = verdicts.about(input).hint(match input.kind {
-            InputKind::Csv => "is --fs the CSV's sampling rate?",
-            InputKind::Wfdb | InputKind::Edf => {
-                "is --lead a lead like the one the detector was trained on?"
-            }
-        })?;
+        let (verdicts, fs) = judge(&detector, input, args.lead.as_deref(), args.fs)?;
         let name = input.to_string();
         let mut kept = 0;
         for v in verdicts.iter().filter(|v| v.anomaly || !args.only_flagged) {
@@ -277,4 +257,31 @@ fn csv_error(path: &Path, error: csv::Error) -> Failure {
         other => std::io::Error::other(format!("{other:?}")),
     };
     Error::io(path, source).into()
+}
+
+/// Reads `input` as `detector` takes it and judges it: the leads it was fitted on when it has
+/// several, else `lead` (the input's default when none); `fs` is a CSV's rate. Returns the
+/// verdicts and the input's rate; errors name the input and hint at the likely cause.
+pub(crate) fn judge(
+    detector: &Detector,
+    input: &SignalPath,
+    lead: Option<&str>,
+    fs: Option<f64>,
+) -> Result<(Vec<Verdict>, f64), Failure> {
+    let leads = &detector.metadata().leads;
+    let read_hint = crate::train::read_hint(input.kind);
+    let (verdicts, fs) = if leads.len() > 1 {
+        let ecg = input.read_leads(leads, fs).about(input).hint(read_hint)?;
+        (detector.detect_ecg(&ecg), ecg.fs)
+    } else {
+        let lead = input.read_lead(lead, fs).about(input).hint(read_hint)?;
+        (detector.detect_signal(&lead.samples, lead.fs), lead.fs)
+    };
+    let verdicts = verdicts.about(input).hint(match input.kind {
+        InputKind::Csv => "is --fs the CSV's sampling rate?",
+        InputKind::Wfdb | InputKind::Edf => {
+            "is --lead a lead like the one the detector was trained on?"
+        }
+    })?;
+    Ok((verdicts, fs))
 }

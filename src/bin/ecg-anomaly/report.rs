@@ -49,7 +49,7 @@ pub fn run(_args: ReportArgs) -> Result<(), Failure> {
 pub fn run(args: ReportArgs) -> Result<(), Failure> {
     use ecg_anomaly::Error;
     use ecg_anomaly::data::beat::{AamiMapping, BEAT_MATCH_TOLERANCE_S, ClassCounts};
-    use ecg_anomaly::data::input::{InputKind, SignalPath};
+    use ecg_anomaly::data::input::SignalPath;
     use ecg_anomaly::detector::Detector;
     use ecg_anomaly::report::{DetectionReport, InputScores};
 
@@ -94,15 +94,21 @@ pub fn run(args: ReportArgs) -> Result<(), Failure> {
         meta.validation_windows,
         meta.seq,
         meta.fs.map_or("?".to_string(), |f| f.to_string()),
-        meta.lead.as_deref().unwrap_or("?"),
+        match meta.leads.len() > 1 {
+            true => meta.leads.join(" + "),
+            false => meta.lead.clone().unwrap_or_else(|| "?".into()),
+        },
         meta.seed,
         threshold.value,
         threshold.method
     ))
     .paragraph(format!(
-        "Each record's lead {} was cleaned, its R-peaks found and each beat cut and judged by \
-         the detector's own pipeline, as in training.",
-        lead.unwrap_or("MLII")
+        "Each record's {} cleaned, its R-peaks found and each beat cut and judged by the \
+         detector's own pipeline, as in training.",
+        match meta.leads.len() > 1 {
+            true => format!("leads {} were", meta.leads.join(", ")),
+            false => format!("lead {} was", lead.unwrap_or("MLII")),
+        }
     ));
     if args.labels {
         run = run.paragraph(format!(
@@ -114,14 +120,7 @@ pub fn run(args: ReportArgs) -> Result<(), Failure> {
     }
 
     for input in &inputs {
-        let signal = input
-            .read_lead(lead, None)
-            .about(input)
-            .hint(crate::train::read_hint(InputKind::Wfdb))?;
-        let verdicts = detector
-            .detect_signal(&signal.samples, signal.fs)
-            .about(input)
-            .hint("is --lead a lead like the one the detector was trained on?")?;
+        let (verdicts, fs) = crate::detect::judge(&detector, input, lead, None)?;
         let scores: Vec<f64> = verdicts.iter().map(|v| v.score).collect();
         let flagged = verdicts.iter().filter(|v| v.anomaly).count();
         let mut line = format!(
@@ -136,7 +135,7 @@ pub fn run(args: ReportArgs) -> Result<(), Failure> {
                 .iter()
                 .map(|v| v.position.unwrap_or(usize::MAX))
                 .collect();
-            let tolerance = (BEAT_MATCH_TOLERANCE_S * signal.fs).round() as usize;
+            let tolerance = (BEAT_MATCH_TOLERANCE_S * fs).round() as usize;
             let matches = mapping.label_positions(&positions, &annotations, tolerance);
             let counts: ClassCounts = matches.class.iter().flatten().copied().collect();
             line += &format!(
