@@ -812,7 +812,8 @@ fn two_leads_of_mitbih_record_100_train_and_detect() {
         path(&detector),
     ]);
     assert!(
-        stdout.contains("lead MLII, V5, 650000 samples at 360 Hz"),
+        stdout.contains("lead MLII, V5, 650000 samples at 360 Hz")
+            && stdout.contains("at 180 Hz, lead MLII + V5: "),
         "{stdout}"
     );
     let info = ok(&["info", path(&detector)]);

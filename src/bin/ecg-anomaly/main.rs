@@ -194,6 +194,16 @@ pub fn usage_error(subcommand: &str, message: impl Display) -> ! {
         .exit()
 }
 
+/// The leads a detector was fitted on, as the summaries print them: `MLII + V1` for several,
+/// its one lead's name, or `?` when the detector does not know it.
+pub fn leads_of(meta: &ecg_anomaly::detector::Metadata) -> String {
+    match (meta.leads.len() > 1, &meta.lead) {
+        (true, _) => meta.leads.join(" + "),
+        (false, Some(lead)) => lead.clone(),
+        (false, None) => "?".into(),
+    }
+}
+
 /// The hint for a detector folder that does not load.
 pub const DETECTOR_HINT: &str = "--detector must be a folder written by `ecg-anomaly train` (or Detector::save) with this version";
 

@@ -94,10 +94,7 @@ pub fn run(args: ReportArgs) -> Result<(), Failure> {
         meta.validation_windows,
         meta.seq,
         meta.fs.map_or("?".to_string(), |f| f.to_string()),
-        match meta.leads.len() > 1 {
-            true => meta.leads.join(" + "),
-            false => meta.lead.clone().unwrap_or_else(|| "?".into()),
-        },
+        crate::leads_of(meta),
         meta.seed,
         threshold.value,
         threshold.method

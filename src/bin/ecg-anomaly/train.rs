@@ -176,7 +176,7 @@ pub fn run(args: TrainArgs) -> Result<(), Failure> {
         meta.validation_windows,
         meta.seq,
         meta.fs.map_or("?".to_string(), |f| f.to_string()),
-        meta.lead.as_deref().unwrap_or("?"),
+        crate::leads_of(meta),
         threshold.value,
         threshold.method,
         args.out.display()
