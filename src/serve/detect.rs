@@ -1,5 +1,7 @@
 //! `POST /v1/detect`: judge a signal (JSON, CSV or a WFDB upload) or beats, one call into the
-//! library on a blocking thread.
+//! library on a blocking thread. A detector fitted on several leads judges them together
+//! ([`Detector::detect_ecg`]): a JSON `leads` object, CSV columns or a record's signals named
+//! as the detector's leads; one lead alone is refused (422 `leads_required`).
 
 use axum::Extension;
 use axum::extract::{Query, Request, State};
@@ -9,9 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::error::ApiError;
-use super::input::{self, Input, Kind};
+use super::input::{self, Input, Kind, Want};
 use super::metrics::{BEATS, FLAGGED};
 use super::routes::RequestId;
+use crate::data::Ecg;
 use crate::data::wfdb::Annotation;
 use crate::data::wfdb::codes::is_beat;
 use crate::detector::{BeatReconstruction, Detector, Verdict};
@@ -75,6 +78,8 @@ pub(crate) async fn detect(
     let kind = input::kind(&req)?;
     let limit = state.config().max_body_bytes;
     let lead = query.lead.clone();
+    let leads = detector.metadata().leads.clone();
+    input::check_lead_choice(lead.as_deref(), &leads)?;
     // The body is read first, under its own cap and deadline: a slow upload holds no permit.
     let (input, permit) = match kind {
         Kind::Json => {
@@ -86,13 +91,23 @@ pub(crate) async fn detect(
             let fs = input::check_fs(query_fs(query.fs.as_deref())?, "a CSV body (query `fs`)")?;
             let bytes = input::read(&state, req, |req| input::body(req, limit)).await?;
             let permit = state.permit()?;
-            let input = blocking(move || input::csv(&bytes, fs, lead.as_deref())).await?;
+            let input = blocking(move || input::csv(&bytes, fs, lead.as_deref(), &leads)).await?;
             (input, permit)
         }
         Kind::Multipart => {
             let files = input::read(&state, req, input::multipart).await?;
             let permit = state.permit()?;
-            let input = blocking(move || input::record(files, lead.as_deref())).await?;
+            let input = blocking(move || {
+                let lead = lead.as_deref();
+                input::record(
+                    files,
+                    Want {
+                        lead,
+                        leads: &leads,
+                    },
+                )
+            })
+            .await?;
             (input, permit)
         }
     };
@@ -183,6 +198,60 @@ pub(crate) fn flatten_beats(
     Ok(flat)
 }
 
+/// Named leads: at least one, each checked by [`check_signal`] (naming the lead), all of one
+/// length.
+fn check_leads(ecg: &Ecg, max_seconds: f64) -> Result<(), ApiError> {
+    let Some(first) = ecg.leads.first() else {
+        return Err(ApiError::unprocessable(
+            "empty_signal",
+            "`leads` names no lead",
+        ));
+    };
+    for (name, lead) in ecg.lead_names.iter().zip(&ecg.leads) {
+        check_signal(lead, ecg.fs, max_seconds).map_err(|mut e| {
+            e.message = format!("lead {name:?}: {}", e.message);
+            e
+        })?;
+        if lead.len() != first.len() {
+            let msg = format!(
+                "lead {name:?} has {} samples, lead {:?} {}: the leads of one recording have \
+                 one length",
+                lead.len(),
+                ecg.lead_names[0],
+                first.len()
+            );
+            return Err(ApiError::unprocessable("bad_leads", msg));
+        }
+    }
+    Ok(())
+}
+
+/// A lead error (`bad_leads`, `bad_record`) of a detector fitted on several leads, with the
+/// leads it takes.
+fn name_leads(mut error: ApiError, detector: &Detector) -> ApiError {
+    let leads = &detector.metadata().leads;
+    if !leads.is_empty() && matches!(error.code, "bad_leads" | "bad_record") {
+        error.message = format!(
+            "{}; this detector takes {}",
+            error.message,
+            leads.join(", ")
+        );
+    }
+    error
+}
+
+/// 422 for one lead sent to a detector of several.
+fn leads_required(detector: &Detector) -> ApiError {
+    let leads = detector.metadata().leads.join(", ");
+    let msg = format!(
+        "this detector judges {} leads together ({leads}), not one `signal`: send {{\"leads\": \
+         {{\"<name>\": [...], ...}}, \"fs\": ...}} with each of them, a CSV body with a header \
+         naming them, or a record (WFDB, EDF) that has them",
+        detector.metadata().channels
+    );
+    ApiError::unprocessable("leads_required", msg)
+}
+
 /// Verdicts (and reconstructions) for `input`: one library call, then the response body.
 fn judge(
     detector: &Detector,
@@ -192,8 +261,23 @@ fn judge(
     id: &str,
     name: &str,
 ) -> Result<Judged, ApiError> {
+    judge_input(detector, input, include, max_seconds, id, name)
+        .map_err(|e| name_leads(e, detector))
+}
+
+fn judge_input(
+    detector: &Detector,
+    input: Input,
+    include: Include,
+    max_seconds: f64,
+    id: &str,
+    name: &str,
+) -> Result<Judged, ApiError> {
     let lib = |e| ApiError::from_library(e, None);
     let (verdicts, rebuilt, signal, annotations) = match input {
+        Input::Signal { .. } if !detector.metadata().leads.is_empty() => {
+            return Err(leads_required(detector));
+        }
         Input::Signal {
             values,
             fs,
@@ -214,7 +298,34 @@ fn judge(
                 );
                 return Err(ApiError::unprocessable("no_beats", msg));
             }
-            (verdicts, rebuilt, Some((fs, values)), annotations)
+            let values = SignalOut {
+                fs,
+                lead: None,
+                values,
+            };
+            (verdicts, rebuilt, Some(values), annotations)
+        }
+        Input::Leads {
+            mut ecg,
+            annotations,
+        } => {
+            check_leads(&ecg, max_seconds)?;
+            let (verdicts, rebuilt) = match include.reconstruction {
+                true => {
+                    let (v, r) = detector.explain_ecg(&ecg).map_err(lib)?;
+                    (v, Some(r))
+                }
+                false => (detector.detect_ecg(&ecg).map_err(lib)?, None),
+            };
+            let shown = shown_lead(detector, &ecg);
+            let values = std::mem::take(&mut ecg.leads[shown]);
+            let lead = std::mem::take(&mut ecg.lead_names[shown]);
+            let values = SignalOut {
+                fs: ecg.fs,
+                lead: Some(lead),
+                values,
+            };
+            (verdicts, rebuilt, Some(values), annotations)
         }
         Input::Beats(beats) => {
             let flat = flatten_beats(detector, beats)?;
@@ -237,7 +348,7 @@ fn judge(
             (verdicts, rebuilt, None, None)
         }
     };
-    let fs = signal.as_ref().map(|s| s.0);
+    let fs = signal.as_ref().map(|s| s.fs);
     let labels = annotations.map(|a| labels(&verdicts, &a, fs.unwrap_or(1.0)));
     let mut body = Body::new(
         detector,
@@ -249,9 +360,7 @@ fn judge(
         fs,
     );
     if include.signal {
-        body.signal = signal
-            .as_ref()
-            .map(|(fs, values)| SignalOut { fs: *fs, values });
+        body.signal = signal;
     }
     let json = serde_json::to_vec(&body)
         .map_err(|e| ApiError::internal(format!("writing the response: {e}")))?;
@@ -261,6 +370,18 @@ fn judge(
         flagged: verdicts.iter().filter(|v| v.anomaly).count(),
         drift: verdicts.iter().map(|v| (v.anomaly, v.calibrated)).collect(),
     })
+}
+
+/// The lead `include=signal` returns from `ecg` (whose leads [`check_leads`] checked): the
+/// first of the detector's leads (the one its R-peaks are found on), else the lead a one-lead
+/// detector judges ([`Detector::detect_ecg`]).
+fn shown_lead(detector: &Detector, ecg: &Ecg) -> usize {
+    let meta = detector.metadata();
+    meta.leads
+        .first()
+        .or(meta.lead.as_ref())
+        .and_then(|name| ecg.lead_index(name))
+        .unwrap_or(0)
 }
 
 /// Per verdict: the symbol of the nearest beat annotation within 150 ms, if any.
@@ -292,7 +413,7 @@ struct Body<'a> {
     beats: Vec<BeatOut<'a>>,
     summary: Summary,
     #[serde(skip_serializing_if = "Option::is_none")]
-    signal: Option<SignalOut<'a>>,
+    signal: Option<SignalOut>,
 }
 
 #[derive(Serialize)]
@@ -301,6 +422,9 @@ struct ModelRef<'a> {
     kind: String,
     fs: Option<f64>,
     seq: usize,
+    /// The leads of a detector fitted on several, in channel order; absent otherwise.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    leads: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -328,10 +452,14 @@ struct Summary {
     unusable: usize,
 }
 
+/// `include=signal`: the lead judged as it was read. With several leads, the first of the
+/// detector's leads (the one R-peaks are found on, where `position`s point), named by `lead`.
 #[derive(Serialize)]
-struct SignalOut<'a> {
+struct SignalOut {
     fs: f64,
-    values: &'a [f32],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lead: Option<String>,
+    values: Vec<f32>,
 }
 
 impl<'a> Body<'a> {
@@ -369,6 +497,7 @@ impl<'a> Body<'a> {
                 kind: meta.model_kind.to_string(),
                 fs: meta.fs,
                 seq: meta.seq,
+                leads: &meta.leads,
             },
             threshold: detector.threshold().value,
             fs,

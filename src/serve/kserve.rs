@@ -77,7 +77,7 @@ pub(crate) async fn metadata(
             {"name": "position", "datatype": "INT64", "shape": [-1]},
         ],
         "parameters": {"fs": meta.fs, "seq": meta.seq, "channels": meta.channels,
-                       "threshold": detector.threshold().value},
+                       "leads": meta.leads, "threshold": detector.threshold().value},
     })))
 }
 
@@ -154,6 +154,16 @@ pub(crate) async fn infer(
     let fs = tensor.parameters.fs.or(request.parameters.fs);
     let max_seconds = state.config().max_signal_seconds;
     let verdicts = match tensor.name.as_str() {
+        "signal" if !detector.metadata().leads.is_empty() => {
+            let msg = format!(
+                "input `signal` is one lead; this detector judges the leads {} together: send \
+                 `beats` of [n, {}, {}], or the leads to /v1/detect",
+                detector.metadata().leads.join(", "),
+                detector.metadata().seq,
+                detector.metadata().channels
+            );
+            return Err(ApiError::unprocessable("leads_required", msg));
+        }
         "signal" => {
             let fs = input::check_fs(fs, "input `signal` (parameters.fs)")?;
             let values = tensor.data;

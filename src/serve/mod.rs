@@ -41,6 +41,7 @@ mod kserve;
 mod listen;
 mod metrics;
 mod routes;
+mod samples;
 mod state;
 mod stream;
 
