@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::error::ApiError;
-use super::input::{self, Input, Kind, Want};
+use super::input::{self, Input, Kind, Want, check_signal};
+use super::leads::{check_leads, leads_required, name_leads, several, shown_lead};
 use super::metrics::{BEATS, FLAGGED};
 use super::routes::RequestId;
-use crate::data::Ecg;
 use crate::data::wfdb::Annotation;
 use crate::data::wfdb::codes::is_beat;
 use crate::detector::{BeatReconstruction, Detector, Verdict};
@@ -78,7 +78,7 @@ pub(crate) async fn detect(
     let kind = input::kind(&req)?;
     let limit = state.config().max_body_bytes;
     let lead = query.lead.clone();
-    let leads = detector.metadata().leads.clone();
+    let leads = several(&detector).to_vec();
     input::check_lead_choice(lead.as_deref(), &leads)?;
     // The body is read first, under its own cap and deadline: a slow upload holds no permit.
     let (input, permit) = match kind {
@@ -91,7 +91,9 @@ pub(crate) async fn detect(
             let fs = input::check_fs(query_fs(query.fs.as_deref())?, "a CSV body (query `fs`)")?;
             let bytes = input::read(&state, req, |req| input::body(req, limit)).await?;
             let permit = state.permit()?;
-            let input = blocking(move || input::csv(&bytes, fs, lead.as_deref(), &leads)).await?;
+            let input = blocking(move || input::csv(&bytes, fs, lead.as_deref(), &leads))
+                .await
+                .map_err(|e| name_leads(e, &detector))?;
             (input, permit)
         }
         Kind::Multipart => {
@@ -107,7 +109,8 @@ pub(crate) async fn detect(
                     },
                 )
             })
-            .await?;
+            .await
+            .map_err(|e| name_leads(e, &detector))?;
             (input, permit)
         }
     };
@@ -141,33 +144,6 @@ struct Judged {
     drift: Vec<(bool, f64)>,
 }
 
-/// Checks a signal: not empty, not longer than `max_seconds`, every sample finite.
-pub(crate) fn check_signal(values: &[f32], fs: f64, max_seconds: f64) -> Result<(), ApiError> {
-    if values.is_empty() {
-        return Err(ApiError::unprocessable(
-            "empty_signal",
-            "the signal has no sample",
-        ));
-    }
-    let seconds = values.len() as f64 / fs;
-    if seconds > max_seconds {
-        let msg = format!(
-            "{} samples at {fs} Hz are {seconds:.0} s, over the server's {max_seconds} s; split the signal",
-            values.len()
-        );
-        return Err(ApiError::new(
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "signal_too_long",
-            msg,
-        ));
-    }
-    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-        let msg = format!("sample {i} is {}, not a finite number", values[i]);
-        return Err(ApiError::unprocessable("non_finite_sample", msg));
-    }
-    Ok(())
-}
-
 /// Beats as one flat slice, each checked against the detector's window.
 pub(crate) fn flatten_beats(
     detector: &Detector,
@@ -198,60 +174,6 @@ pub(crate) fn flatten_beats(
     Ok(flat)
 }
 
-/// Named leads: at least one, each checked by [`check_signal`] (naming the lead), all of one
-/// length.
-fn check_leads(ecg: &Ecg, max_seconds: f64) -> Result<(), ApiError> {
-    let Some(first) = ecg.leads.first() else {
-        return Err(ApiError::unprocessable(
-            "empty_signal",
-            "`leads` names no lead",
-        ));
-    };
-    for (name, lead) in ecg.lead_names.iter().zip(&ecg.leads) {
-        check_signal(lead, ecg.fs, max_seconds).map_err(|mut e| {
-            e.message = format!("lead {name:?}: {}", e.message);
-            e
-        })?;
-        if lead.len() != first.len() {
-            let msg = format!(
-                "lead {name:?} has {} samples, lead {:?} {}: the leads of one recording have \
-                 one length",
-                lead.len(),
-                ecg.lead_names[0],
-                first.len()
-            );
-            return Err(ApiError::unprocessable("bad_leads", msg));
-        }
-    }
-    Ok(())
-}
-
-/// A lead error (`bad_leads`, `bad_record`) of a detector fitted on several leads, with the
-/// leads it takes.
-fn name_leads(mut error: ApiError, detector: &Detector) -> ApiError {
-    let leads = &detector.metadata().leads;
-    if !leads.is_empty() && matches!(error.code, "bad_leads" | "bad_record") {
-        error.message = format!(
-            "{}; this detector takes {}",
-            error.message,
-            leads.join(", ")
-        );
-    }
-    error
-}
-
-/// 422 for one lead sent to a detector of several.
-fn leads_required(detector: &Detector) -> ApiError {
-    let leads = detector.metadata().leads.join(", ");
-    let msg = format!(
-        "this detector judges {} leads together ({leads}), not one `signal`: send {{\"leads\": \
-         {{\"<name>\": [...], ...}}, \"fs\": ...}} with each of them, a CSV body with a header \
-         naming them, or a record (WFDB, EDF) that has them",
-        detector.metadata().channels
-    );
-    ApiError::unprocessable("leads_required", msg)
-}
-
 /// Verdicts (and reconstructions) for `input`: one library call, then the response body.
 fn judge(
     detector: &Detector,
@@ -275,7 +197,7 @@ fn judge_input(
 ) -> Result<Judged, ApiError> {
     let lib = |e| ApiError::from_library(e, None);
     let (verdicts, rebuilt, signal, annotations) = match input {
-        Input::Signal { .. } if !detector.metadata().leads.is_empty() => {
+        Input::Signal { .. } if !several(detector).is_empty() => {
             return Err(leads_required(detector));
         }
         Input::Signal {
@@ -370,18 +292,6 @@ fn judge_input(
         flagged: verdicts.iter().filter(|v| v.anomaly).count(),
         drift: verdicts.iter().map(|v| (v.anomaly, v.calibrated)).collect(),
     })
-}
-
-/// The lead `include=signal` returns from `ecg` (whose leads [`check_leads`] checked): the
-/// first of the detector's leads (the one its R-peaks are found on), else the lead a one-lead
-/// detector judges ([`Detector::detect_ecg`]).
-fn shown_lead(detector: &Detector, ecg: &Ecg) -> usize {
-    let meta = detector.metadata();
-    meta.leads
-        .first()
-        .or(meta.lead.as_ref())
-        .and_then(|name| ecg.lead_index(name))
-        .unwrap_or(0)
 }
 
 /// Per verdict: the symbol of the nearest beat annotation within 150 ms, if any.

@@ -186,6 +186,33 @@ pub(crate) fn check_fs(fs: Option<f64>, what: &str) -> Result<f64, ApiError> {
     }
 }
 
+/// Checks a signal: not empty, not longer than `max_seconds`, every sample finite.
+pub(crate) fn check_signal(values: &[f32], fs: f64, max_seconds: f64) -> Result<(), ApiError> {
+    if values.is_empty() {
+        return Err(ApiError::unprocessable(
+            "empty_signal",
+            "the signal has no sample",
+        ));
+    }
+    let seconds = values.len() as f64 / fs;
+    if seconds > max_seconds {
+        let msg = format!(
+            "{} samples at {fs} Hz are {seconds:.0} s, over the server's {max_seconds} s; split the signal",
+            values.len()
+        );
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "signal_too_long",
+            msg,
+        ));
+    }
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        let msg = format!("sample {i} is {}, not a finite number", values[i]);
+        return Err(ApiError::unprocessable("non_finite_sample", msg));
+    }
+    Ok(())
+}
+
 /// A JSON body.
 pub(crate) fn json(bytes: &[u8]) -> Result<Input, ApiError> {
     let body: JsonBody = serde_json::from_slice(bytes)

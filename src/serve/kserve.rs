@@ -10,9 +10,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::detect::{blocking, check_signal};
+use super::detect::blocking;
 use super::error::ApiError;
-use super::input::{self, Kind};
+use super::input::{self, Kind, check_signal};
+use super::leads::several;
 use super::metrics::{BEATS, FLAGGED};
 use super::routes::RequestId;
 use crate::detector::Verdict;
@@ -154,7 +155,7 @@ pub(crate) async fn infer(
     let fs = tensor.parameters.fs.or(request.parameters.fs);
     let max_seconds = state.config().max_signal_seconds;
     let verdicts = match tensor.name.as_str() {
-        "signal" if !detector.metadata().leads.is_empty() => {
+        "signal" if !several(&detector).is_empty() => {
             let msg = format!(
                 "input `signal` is one lead; this detector judges the leads {} together: send \
                  `beats` of [n, {}, {}], or the leads to /v1/detect",

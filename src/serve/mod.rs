@@ -38,6 +38,7 @@ mod detect;
 mod error;
 mod input;
 mod kserve;
+mod leads;
 mod listen;
 mod metrics;
 mod routes;

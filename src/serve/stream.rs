@@ -37,6 +37,7 @@ use super::AppState;
 use super::detect::{blocking, query_fs};
 use super::error::ApiError;
 use super::input;
+use super::leads::several;
 use super::metrics::{BEATS, FLAGGED};
 use super::samples::{Encoding, Samples};
 use crate::stream::{StreamConfig, StreamVerdict, StreamingDetector};
@@ -91,7 +92,7 @@ pub(crate) async fn stream(
     let Query(query) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
     let fs = input::check_fs(query_fs(query.fs.as_deref())?, "a stream (query `fs`)")?;
     let encoding = encoding(&req)?;
-    let samples = Samples::new(encoding, detector.metadata().leads.clone());
+    let samples = Samples::new(encoding, several(&detector).to_vec());
     let detector = StreamingDetector::new(detector, fs, StreamConfig::default())
         .map_err(|e| ApiError::from_library(e, None))?;
     let slot = state.stream_slot()?;
