@@ -213,7 +213,7 @@ impl Detector {
     pub fn detect_ecg(&self, ecg: &Ecg) -> Result<Vec<Verdict>> {
         match self.ecg_leads(ecg)? {
             EcgLeads::One(lead) => self.detect_signal(lead, ecg.fs),
-            EcgLeads::Several(processed) => self.detect(&processed),
+            EcgLeads::Several(processed) => self.detect(processed.as_ref()),
         }
     }
 
@@ -234,7 +234,7 @@ impl Detector {
         let leads = ecg.select_leads(&meta.leads)?;
         let processed = self.pipeline().run_leads(&leads, ecg.fs)?;
         processed.check_beats()?;
-        Ok(EcgLeads::Several(processed))
+        Ok(EcgLeads::Several(Box::new(processed)))
     }
 
     /// `windows` checked against the detector's shape and normalised.
@@ -303,5 +303,5 @@ pub(super) enum EcgLeads<'a> {
     /// A one-lead detector's lead, raw.
     One(&'a [f32]),
     /// The detector's leads, processed.
-    Several(ProcessedSignal),
+    Several(Box<ProcessedSignal>),
 }

@@ -65,7 +65,7 @@ impl Detector {
     pub fn explain_ecg(&self, ecg: &Ecg) -> Result<(Vec<Verdict>, BeatReconstruction)> {
         match self.ecg_leads(ecg)? {
             EcgLeads::One(lead) => self.explain_signal(lead, ecg.fs),
-            EcgLeads::Several(processed) => self.explain(&processed),
+            EcgLeads::Several(processed) => self.explain(processed.as_ref()),
         }
     }
 
