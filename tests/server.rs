@@ -2,7 +2,9 @@
 //! detector fitted in seconds on synthetic ECG, and a real HTTP client. Every endpoint, every
 //! kind of bad input (4xx with the error format, never a 5xx, and the server keeps serving),
 //! the concurrency cap (429), graceful shutdown with a request in flight, the metrics, a WFDB
-//! upload, and with `ECG_DATA_DIR` MIT-BIH record 100 uploaded with its annotations.
+//! upload, and with `ECG_DATA_DIR` MIT-BIH record 100 uploaded with its annotations. A second
+//! detector, fitted on two leads (MLII and V1), is served for the several-lead requests (JSON
+//! `leads`, CSV columns, WFDB and EDF records, streams of frames; MIT-BIH 101 and 100).
 
 mod common;
 
@@ -47,9 +49,14 @@ struct Server {
 impl Server {
     /// Started with `config`, the detector installed (ready) when `ready`.
     fn start(config: ServeConfig, ready: bool) -> Server {
+        Server::start_with(config, ready.then(|| detector().clone()))
+    }
+
+    /// Started with `config` and `detector` installed, if any.
+    fn start_with(config: ServeConfig, detector: Option<Detector>) -> Server {
         let state = AppState::new(config).unwrap();
-        if ready {
-            state.install(detector().clone()).unwrap();
+        if let Some(detector) = detector {
+            state.install(detector).unwrap();
         }
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (tx, rx) = std::sync::mpsc::channel();
@@ -1814,4 +1821,337 @@ fn an_edf_upload_is_judged_as_the_library_judges_its_samples() {
     let (ct, body) = multipart(&[("rec.edf", &bytes[..300])]);
     let r = post(server, "/v1/detect", &ct, &body);
     assert_eq!(r.status, 422, "{}", r.text);
+}
+
+// ---- A detector fitted on several leads ----
+
+const LEADS: [&str; 2] = ["MLII", "V1"];
+
+/// A detector on leads MLII and V1: small, 3 epochs on 3 minutes of two synthetic leads at
+/// 125 Hz (resampled to 180 Hz).
+fn leads_detector() -> &'static Detector {
+    static DETECTOR: OnceLock<Detector> = OnceLock::new();
+    DETECTOR.get_or_init(|| {
+        let config = DetectorConfig {
+            leads: LEADS.map(String::from).to_vec(),
+            ..common::small_detector_config(7)
+        };
+        let train = common::two_leads(125.0, 180.0, 21, LEADS);
+        config.fit_ecg(&train, &default_device()).unwrap()
+    })
+}
+
+fn leads_server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER
+        .get_or_init(|| Server::start_with(ServeConfig::default(), Some(leads_detector().clone())))
+}
+
+/// `ecg` as a format-16 record `name` of its leads (gain 1000), one `.dat` of interleaved
+/// samples.
+fn record_of(name: &str, ecg: &Ecg) -> (String, Vec<u8>) {
+    let digital: Vec<Vec<i16>> = ecg
+        .leads
+        .iter()
+        .map(|l| l.iter().map(|v| (v * 1000.0).round() as i16).collect())
+        .collect();
+    let mut hea = format!("{name} {} {} {}\n", ecg.leads.len(), ecg.fs, ecg.len());
+    for (d, lead) in digital.iter().zip(&ecg.lead_names) {
+        let checksum = d.iter().fold(0u16, |a, &x| a.wrapping_add(x as u16)) as i16;
+        hea.push_str(&format!("{name}.dat 16 1000 16 0 0 {checksum} 0 {lead}\n"));
+    }
+    let dat = (0..ecg.len())
+        .flat_map(|t| digital.iter().flat_map(move |d| d[t].to_le_bytes()))
+        .collect();
+    (hea, dat)
+}
+
+/// The record the library reads from `hea` and `dat` (written to a scratch folder).
+fn read_record(name: &str, hea: &str, dat: &[u8]) -> Ecg {
+    let dir = common::scratch("server", name);
+    std::fs::write(dir.join(format!("{name}.hea")), hea).unwrap();
+    std::fs::write(dir.join(format!("{name}.dat")), dat).unwrap();
+    let ecg = ecg_anomaly::data::wfdb::read_ecg(dir.join(name)).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    ecg
+}
+
+fn error_message(r: &Reply) -> &str {
+    r.json["error"]["message"].as_str().unwrap_or_default()
+}
+
+#[test]
+fn a_two_lead_detector_judges_json_csv_and_records_as_detect_ecg_does() {
+    let server = leads_server();
+    let model = get(server, "/v1/model");
+    assert_eq!(model.status, 200, "{}", model.text);
+    assert_eq!(model.json["leads"], json!(LEADS));
+    assert_eq!(model.json["channels"], 2);
+    // The one-lead server lists none.
+    assert_eq!(get(ready_server(), "/v1/model").json["leads"], json!([]));
+
+    let ecg = common::two_leads(360.0, 30.0, 31, LEADS);
+    let want = leads_detector().detect_ecg(&ecg).unwrap();
+    assert!(want.len() >= 25, "30 s hold about 36 beats: {}", want.len());
+    // JSON, the leads in another order than the detector's: picked by name.
+    let body = json!({"leads": {"V1": ecg.leads[1], "MLII": ecg.leads[0]}, "fs": 360.0});
+    let r = post_json(server, "/v1/detect?include=signal", &body);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_same_verdicts(&r.json["beats"], &want);
+    assert_eq!(r.json["model"]["leads"], json!(LEADS));
+    assert_eq!(
+        r.json["signal"]["lead"], "MLII",
+        "the first lead, where positions point"
+    );
+    assert_eq!(floats(&r.json["signal"]["values"]), ecg.leads[0]);
+
+    // What the model saw and rebuilt, channels averaged, with the same verdicts.
+    let r = post_json(server, "/v1/detect?include=reconstruction", &body);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_same_verdicts(&r.json["beats"], &want);
+    let seq = leads_detector().metadata().seq;
+    assert_eq!(floats(&r.json["beats"][0]["reconstruction"]).len(), seq);
+
+    // CSV: the columns named as the detector's leads, extra columns ignored.
+    let mut csv = String::from("time,V1,MLII\n");
+    for t in 0..ecg.len() {
+        csv.push_str(&format!("{t},{},{}\n", ecg.leads[1][t], ecg.leads[0][t]));
+    }
+    let r = post(server, "/v1/detect?fs=360", "text/csv", csv.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_same_verdicts(&r.json["beats"], &want);
+
+    // A two-signal WFDB record with one annotation (N) at the first beat: judged as the
+    // library judges the record it reads, the first beat labelled.
+    let (hea, dat) = record_of("two", &ecg);
+    let read = read_record("two", &hea, &dat);
+    let want = leads_detector().detect_ecg(&read).unwrap();
+    let first = want[0].position.unwrap();
+    let atr = [&annotation(first, 1)[..], &[0, 0]].concat();
+    let (ct, upload) = multipart(&[
+        ("two.hea", hea.as_bytes()),
+        ("two.dat", &dat),
+        ("two.atr", &atr),
+    ]);
+    let r = post(server, "/v1/detect?include=signal", &ct, &upload);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_same_verdicts(&r.json["beats"], &want);
+    assert_eq!(r.json["fs"], 360.0);
+    assert_eq!(r.json["beats"][0]["label"], "N");
+    assert_eq!(r.json["beats"][1]["label"], Value::Null);
+    assert_eq!(floats(&r.json["signal"]["values"]), read.leads[0]);
+
+    // Beats of both channels, time-major, judged as the library judges them.
+    let processed = leads_detector()
+        .pipeline()
+        .run_leads(&[ecg.leads[0].as_slice(), &ecg.leads[1]], 360.0)
+        .unwrap();
+    let beats: Vec<Vec<f32>> = (0..3).map(|i| processed.window(i).unwrap()).collect();
+    let r = post_json(server, "/v1/detect", &json!({"beats": beats}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let flat: Vec<f32> = beats.concat();
+    assert_same_verdicts(
+        &r.json["beats"],
+        &leads_detector().detect_beats(&flat).unwrap(),
+    );
+}
+
+#[test]
+fn a_missing_lead_or_one_lead_alone_is_a_422_naming_the_leads() {
+    let server = leads_server();
+    let ecg = common::two_leads(360.0, 20.0, 32, ["MLII", "V5"]);
+    let names = |r: &Reply, parts: &[&str]| {
+        let m = error_message(r);
+        assert!(parts.iter().all(|p| m.contains(p)), "{parts:?} in {m}");
+    };
+    // A record without V1: the missing lead and the record's leads are named.
+    let (hea, dat) = record_of("five", &ecg);
+    let (ct, upload) = multipart(&[("five.hea", hea.as_bytes()), ("five.dat", &dat)]);
+    let r = post(server, "/v1/detect", &ct, &upload);
+    assert_error(&r, 422, "bad_leads");
+    names(&r, &["\"V1\"", "MLII, V5", "this detector takes MLII, V1"]);
+    assert!(!r.text.contains("/tmp"), "no server path: {}", r.text);
+    let body = json!({"leads": {"MLII": ecg.leads[0], "V5": ecg.leads[1]}, "fs": 360.0});
+    let r = post_json(server, "/v1/detect", &body);
+    assert_error(&r, 422, "bad_leads");
+    names(&r, &["\"V1\"", "MLII, V5"]);
+    let r = post(
+        server,
+        "/v1/detect?fs=360",
+        "text/csv",
+        b"MLII,V5\n0.1,0.2\n0.3,0.4\n",
+    );
+    assert_error(&r, 422, "parse_error");
+    names(&r, &["\"V1\"", "MLII, V5"]);
+
+    // One lead, in JSON or KServe: which leads the detector takes.
+    let one = json!({"signal": ecg.leads[0], "fs": 360.0});
+    let r = post_json(server, "/v1/detect", &one);
+    assert_error(&r, 422, "leads_required");
+    names(&r, &["MLII, V1", "\"leads\""]);
+    let infer = json!({"inputs": [{"name": "signal", "shape": [100], "datatype": "FP32",
+        "data": vec![0.0; 100], "parameters": {"fs": 360.0}}]});
+    let r = post_json(server, "/v2/models/ecg-anomaly/infer", &infer);
+    assert_error(&r, 422, "leads_required");
+    names(&r, &["MLII, V1"]);
+    // A one-lead choice makes no sense here.
+    let r = post(
+        server,
+        "/v1/detect?fs=360&lead=MLII",
+        "text/csv",
+        b"MLII,V1\n1,2\n",
+    );
+    assert_error(&r, 422, "bad_query");
+    names(&r, &["MLII, V1"]);
+
+    // Leads checked: one length, each non-empty and within the server's length; a name once.
+    let short = json!({"leads": {"MLII": ecg.leads[0], "V1": ecg.leads[1][..100]}, "fs": 360.0});
+    assert_error(&post_json(server, "/v1/detect", &short), 422, "bad_leads");
+    let empty = json!({"leads": {"MLII": [], "V1": []}, "fs": 360.0});
+    let r = post_json(server, "/v1/detect", &empty);
+    assert_error(&r, 422, "empty_signal");
+    names(&r, &["\"MLII\""]);
+    let none = json!({"leads": {}, "fs": 360.0});
+    assert_error(&post_json(server, "/v1/detect", &none), 422, "empty_signal");
+    let no_fs = json!({"leads": {"MLII": [0.0], "V1": [0.0]}});
+    assert_error(&post_json(server, "/v1/detect", &no_fs), 400, "missing_fs");
+    let twice = br#"{"leads": {"MLII": [0.1], "MLII": [0.2]}, "fs": 360}"#;
+    let r = post(server, "/v1/detect", "application/json", twice);
+    assert_error(&r, 400, "bad_json");
+    names(&r, &["\"MLII\" is given twice"]);
+    let many: serde_json::Map<String, Value> =
+        (0..65).map(|i| (format!("L{i}"), json!([0.0]))).collect();
+    let r = post_json(server, "/v1/detect", &json!({"leads": many, "fs": 360.0}));
+    assert_error(&r, 400, "bad_json");
+    let long = vec![0.0f32; 4 * 360];
+    let limited = Server::start_with(
+        ServeConfig {
+            max_signal_seconds: 2.0,
+            ..ServeConfig::default()
+        },
+        Some(leads_detector().clone()),
+    );
+    let body = json!({"leads": {"MLII": long, "V1": long}, "fs": 360.0});
+    assert_error(
+        &post_json(&limited, "/v1/detect", &body),
+        413,
+        "signal_too_long",
+    );
+    limited.shutdown().unwrap();
+
+    // The server goes on serving.
+    let good = common::two_leads(360.0, 10.0, 33, LEADS);
+    let body = json!({"leads": {"MLII": good.leads[0], "V1": good.leads[1]}, "fs": 360.0});
+    let r = post_json(server, "/v1/detect", &body);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_same_verdicts(
+        &r.json["beats"],
+        &leads_detector().detect_ecg(&good).unwrap(),
+    );
+}
+
+#[test]
+fn a_two_lead_stream_answers_each_beat_as_detect_ecg_judges_it() {
+    let server = leads_server();
+    let ecg = common::two_leads(360.0, 60.0, 34, LEADS);
+    let offline = leads_detector().detect_ecg(&ecg).unwrap();
+    let mut stream = open_stream(server, 60);
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    // A header naming the columns (in another order), then one line per instant, sent in
+    // pieces that cut lines.
+    let mut text = String::from("V1,MLII\n");
+    for t in 0..ecg.len() {
+        text.push_str(&format!("{},{}\n", ecg.leads[1][t], ecg.leads[0][t]));
+    }
+    for piece in text.as_bytes().chunks(50_001) {
+        chunk(&mut stream, piece);
+    }
+    stream.write_all(b"0\r\n\r\n").unwrap();
+    use std::io::BufRead;
+    let mut status = String::new();
+    reader.read_line(&mut status).unwrap();
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    let mut beats: Vec<Value> = Vec::new();
+    while let Some(line) = next_line(&mut reader) {
+        if line.starts_with('{') {
+            beats.push(serde_json::from_str(&line).unwrap());
+        }
+    }
+    assert!(beats.iter().all(|b| b.get("error").is_none()), "{beats:?}");
+    assert!(
+        beats.len() + 1 >= offline.len() && beats.len() <= offline.len() + 1,
+        "{} streamed, {} offline",
+        beats.len(),
+        offline.len()
+    );
+    let mut matched = 0;
+    for b in &beats {
+        let p = b["position"].as_u64().unwrap() as usize;
+        let Some(v) = offline
+            .iter()
+            .find(|v| v.position.unwrap().abs_diff(p) <= 1)
+        else {
+            continue;
+        };
+        matched += 1;
+        let score = b["model_score"].as_f64().unwrap();
+        assert!(
+            (score - v.model_score).abs() <= 2e-3 * v.model_score,
+            "{b} vs {v:?}"
+        );
+    }
+    assert!(
+        matched + 1 >= offline.len(),
+        "{matched} of {}",
+        offline.len()
+    );
+
+    // A line of one value ends the stream with an error line naming it.
+    let head = format!(
+        "POST /v1/stream?fs=360 HTTP/1.1\r\nHost: {}\r\nTransfer-Encoding: chunked\r\n\
+         Connection: close\r\n\r\n",
+        server.addr
+    );
+    let body = "0.1,0.2\n0.3\n";
+    let request = format!("{head}{:x}\r\n{body}\r\n0\r\n\r\n", body.len());
+    let (response, _) = exchange(server.addr, request.as_bytes(), Duration::from_secs(60));
+    assert!(response.contains("\"bad_samples\""), "{response}");
+    assert!(response.contains("line 2: 1 values"), "{response}");
+    assert_eq!(get(server, "/health/ready").status, 200, "still serving");
+}
+
+/// MIT-BIH 101 (MLII, V1) uploaded with its annotations to the two-lead detector: every beat
+/// the library finds, at its positions, labelled; 100 (MLII, V5) is refused naming V1.
+#[test]
+fn mitbih_101_is_judged_on_mlii_and_v1_and_100_lacks_v1() {
+    let Some(mitdb) = common::mitdb_dir("mitbih_101_is_judged_on_mlii_and_v1_and_100_lacks_v1")
+    else {
+        return;
+    };
+    let server = leads_server();
+    let file = |name: &str| std::fs::read(mitdb.join(name)).unwrap();
+    let (hea, dat, atr) = (file("101.hea"), file("101.dat"), file("101.atr"));
+    let (ct, body) = multipart(&[("101.hea", &hea), ("101.dat", &dat), ("101.atr", &atr)]);
+    let r = post(server, "/v1/detect", &ct, &body);
+    assert_eq!(r.status, 200, "{}", &r.text[..r.text.len().min(500)]);
+    let record = ecg_anomaly::data::wfdb::read_ecg(mitdb.join("101")).unwrap();
+    let want = leads_detector().detect_ecg(&record).unwrap();
+    assert_same_verdicts(&r.json["beats"], &want);
+    let beats = r.json["beats"].as_array().unwrap();
+    // Record 101 has 1865 beats in its 30 minutes.
+    assert!(
+        (1840..=1900).contains(&beats.len()),
+        "{} beats",
+        beats.len()
+    );
+    let labelled = beats.iter().filter(|b| b["label"] == "N").count();
+    eprintln!("record 101: {} beats, {labelled} labelled N", beats.len());
+    assert!(labelled >= 1830, "{labelled} labelled N");
+
+    let (hea, dat) = (file("100.hea"), file("100.dat"));
+    let (ct, body) = multipart(&[("100.hea", &hea), ("100.dat", &dat)]);
+    let r = post(server, "/v1/detect", &ct, &body);
+    assert_error(&r, 422, "bad_leads");
+    let m = error_message(&r);
+    assert!(m.contains("\"V1\"") && m.contains("MLII, V5"), "{m}");
 }

@@ -6,7 +6,7 @@ use super::Detector;
 use super::source::BeatSource;
 use crate::data::Ecg;
 use crate::data::batch::WindowDataset;
-use crate::preprocess::Normalizer;
+use crate::preprocess::{Normalizer, ProcessedSignal};
 use crate::score::{AnomalyScore, AnyScore, BatchScorer, Latents};
 use crate::{Error, Result};
 
@@ -211,6 +211,15 @@ impl Detector {
     /// record's leads), a record without leads, and those of
     /// [`detect_signal`](Self::detect_signal).
     pub fn detect_ecg(&self, ecg: &Ecg) -> Result<Vec<Verdict>> {
+        match self.ecg_leads(ecg)? {
+            EcgLeads::One(lead) => self.detect_signal(lead, ecg.fs),
+            EcgLeads::Several(processed) => self.detect(processed.as_ref()),
+        }
+    }
+
+    /// What [`detect_ecg`](Self::detect_ecg) judges in `ecg`: a one-lead detector's lead, or
+    /// the detector's leads run through the pipeline (with beats, else [`Error::NoBeats`]).
+    pub(super) fn ecg_leads<'a>(&self, ecg: &'a Ecg) -> Result<EcgLeads<'a>> {
         let meta = &self.parts.metadata;
         if meta.leads.is_empty() {
             let lead = match meta.lead.as_deref().and_then(|name| ecg.lead(name)) {
@@ -220,12 +229,12 @@ impl Detector {
                     .first()
                     .ok_or_else(|| Error::invalid("ecg", "the record has no lead"))?,
             };
-            return self.detect_signal(lead, ecg.fs);
+            return Ok(EcgLeads::One(lead));
         }
         let leads = ecg.select_leads(&meta.leads)?;
         let processed = self.pipeline().run_leads(&leads, ecg.fs)?;
         processed.check_beats()?;
-        self.detect(&processed)
+        Ok(EcgLeads::Several(Box::new(processed)))
     }
 
     /// `windows` checked against the detector's shape and normalised.
@@ -287,4 +296,12 @@ pub(super) fn normalized(
         windows.channels(),
         windows.labels().to_vec(),
     )
+}
+
+/// The part of a record a detector judges ([`Detector::ecg_leads`]).
+pub(super) enum EcgLeads<'a> {
+    /// A one-lead detector's lead, raw.
+    One(&'a [f32]),
+    /// The detector's leads, processed.
+    Several(Box<ProcessedSignal>),
 }

@@ -2,9 +2,10 @@
 
 use burn::tensor::Tensor;
 
-use super::apply::check_finite;
+use super::apply::{EcgLeads, check_finite};
 use super::source::BeatSource;
 use super::{Detector, Verdict};
+use crate::data::Ecg;
 use crate::model::Reconstruction;
 use crate::score::{BatchScorer, scores_and_errors};
 use crate::{Error, Result};
@@ -55,6 +56,17 @@ impl Detector {
         let processed = self.pipeline().run(signal, fs)?;
         processed.check_beats()?;
         self.explain(&processed)
+    }
+
+    /// [`detect_ecg`](Self::detect_ecg) and [`reconstruct`](Self::reconstruct) of the same
+    /// beats, as [`explain_signal`](Self::explain_signal) is for one lead; a beat of several
+    /// leads is rebuilt with its channels averaged ([`BeatReconstruction`]). Errors as
+    /// `detect_ecg`.
+    pub fn explain_ecg(&self, ecg: &Ecg) -> Result<(Vec<Verdict>, BeatReconstruction)> {
+        match self.ecg_leads(ecg)? {
+            EcgLeads::One(lead) => self.explain_signal(lead, ecg.fs),
+            EcgLeads::Several(processed) => self.explain(processed.as_ref()),
+        }
     }
 
     /// [`detect`](Self::detect) and [`reconstruct`](Self::reconstruct) of `data` from one pass

@@ -373,28 +373,45 @@ impl BeatPipeline {
         }
         let (raw, clean, rate, peaks) = self.find_peaks(first, fs)?;
         let mut out = self.finish(&raw, clean, fs, rate, peaks)?;
-        let window = self.window(rate)?;
-        for (k, lead) in rest.iter().enumerate() {
+        for lead in rest {
             let (raw, _) = self.resampled(lead, fs)?;
-            let clean = self.clean(&raw, rate)?;
-            let beats = segment_beats(&clean, &out.peaks, window)?;
-            if beats.kept != out.beats.kept {
-                // Equal lengths in give equal lengths out: a bug if this happens.
-                let msg = format!(
-                    "lead {} kept {} beats, lead 0 kept {}",
-                    k + 1,
-                    beats.count(),
-                    out.count()
-                );
-                return Err(Error::invalid("leads", msg));
-            }
-            let quality = self.quality(&raw, &beats, window, rate)?;
-            for (ok, lead_ok) in out.quality.iter_mut().zip(quality) {
-                *ok &= lead_ok;
-            }
-            out.other_leads.push(LeadBeats { clean, beats });
+            self.add_lead_at_rate(&mut out, &raw)?;
         }
         Ok(out)
+    }
+
+    /// The step of [`run_leads`](Self::run_leads) for each lead after the first: `raw`, a lead
+    /// already at `out`'s rate and of its length, cleaned and cut at `out`'s peaks, its
+    /// quality joined to `out`'s, pushed to [`ProcessedSignal::other_leads`].
+    pub(crate) fn add_lead_at_rate(&self, out: &mut ProcessedSignal, raw: &[f32]) -> Result<()> {
+        let rate = out.fs;
+        let k = out.channels();
+        if raw.len() != out.clean.len() {
+            let msg = format!(
+                "lead {k} has {} samples at {rate} Hz, lead 0 has {}",
+                raw.len(),
+                out.clean.len()
+            );
+            return Err(Error::invalid("leads", msg));
+        }
+        let window = self.window(rate)?;
+        let clean = self.clean(raw, rate)?;
+        let beats = segment_beats(&clean, &out.peaks, window)?;
+        if beats.kept != out.beats.kept {
+            // Equal lengths in give equal lengths out: a bug if this happens.
+            let msg = format!(
+                "lead {k} kept {} beats, lead 0 kept {}",
+                beats.count(),
+                out.count()
+            );
+            return Err(Error::invalid("leads", msg));
+        }
+        let quality = self.quality(raw, &beats, window, rate)?;
+        for (ok, lead_ok) in out.quality.iter_mut().zip(quality) {
+            *ok &= lead_ok;
+        }
+        out.other_leads.push(LeadBeats { clean, beats });
+        Ok(())
     }
 
     /// The first steps of [`run`](Self::run): the lead at the pipeline's rate, cleaned, its
@@ -440,7 +457,11 @@ impl BeatPipeline {
 
     /// The lead at the pipeline's rate, and that rate, after checking the lead (finite, in
     /// range, not too long) and both rates.
-    fn resampled<'a>(&self, signal: &'a [f32], fs: f64) -> Result<(Cow<'a, [f32]>, f64)> {
+    pub(crate) fn resampled<'a>(
+        &self,
+        signal: &'a [f32],
+        fs: f64,
+    ) -> Result<(Cow<'a, [f32]>, f64)> {
         const LIMIT: &str = "BeatPipeline::max_input_samples";
         check_ecg_fs("fs", fs)?;
         if let Some(to) = self.resample_to {

@@ -1,5 +1,7 @@
 //! `POST /v1/detect`: judge a signal (JSON, CSV or a WFDB upload) or beats, one call into the
-//! library on a blocking thread.
+//! library on a blocking thread. A detector fitted on several leads judges them together
+//! ([`Detector::detect_ecg`]): a JSON `leads` object, CSV columns or a record's signals named
+//! as the detector's leads; one lead alone is refused (422 `leads_required`).
 
 use axum::Extension;
 use axum::extract::{Query, Request, State};
@@ -9,7 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::error::ApiError;
-use super::input::{self, Input, Kind};
+use super::input::{self, Input, Kind, Want, check_signal};
+use super::leads::{check_leads, leads_required, name_leads, several, shown_lead};
 use super::metrics::{BEATS, FLAGGED};
 use super::routes::RequestId;
 use crate::data::wfdb::Annotation;
@@ -75,6 +78,8 @@ pub(crate) async fn detect(
     let kind = input::kind(&req)?;
     let limit = state.config().max_body_bytes;
     let lead = query.lead.clone();
+    let leads = several(&detector).to_vec();
+    input::check_lead_choice(lead.as_deref(), &leads)?;
     // The body is read first, under its own cap and deadline: a slow upload holds no permit.
     let (input, permit) = match kind {
         Kind::Json => {
@@ -86,13 +91,26 @@ pub(crate) async fn detect(
             let fs = input::check_fs(query_fs(query.fs.as_deref())?, "a CSV body (query `fs`)")?;
             let bytes = input::read(&state, req, |req| input::body(req, limit)).await?;
             let permit = state.permit()?;
-            let input = blocking(move || input::csv(&bytes, fs, lead.as_deref())).await?;
+            let input = blocking(move || input::csv(&bytes, fs, lead.as_deref(), &leads))
+                .await
+                .map_err(|e| name_leads(e, &detector))?;
             (input, permit)
         }
         Kind::Multipart => {
             let files = input::read(&state, req, input::multipart).await?;
             let permit = state.permit()?;
-            let input = blocking(move || input::record(files, lead.as_deref())).await?;
+            let input = blocking(move || {
+                let lead = lead.as_deref();
+                input::record(
+                    files,
+                    Want {
+                        lead,
+                        leads: &leads,
+                    },
+                )
+            })
+            .await
+            .map_err(|e| name_leads(e, &detector))?;
             (input, permit)
         }
     };
@@ -124,33 +142,6 @@ struct Judged {
     beats: usize,
     flagged: usize,
     drift: Vec<(bool, f64)>,
-}
-
-/// Checks a signal: not empty, not longer than `max_seconds`, every sample finite.
-pub(crate) fn check_signal(values: &[f32], fs: f64, max_seconds: f64) -> Result<(), ApiError> {
-    if values.is_empty() {
-        return Err(ApiError::unprocessable(
-            "empty_signal",
-            "the signal has no sample",
-        ));
-    }
-    let seconds = values.len() as f64 / fs;
-    if seconds > max_seconds {
-        let msg = format!(
-            "{} samples at {fs} Hz are {seconds:.0} s, over the server's {max_seconds} s; split the signal",
-            values.len()
-        );
-        return Err(ApiError::new(
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "signal_too_long",
-            msg,
-        ));
-    }
-    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-        let msg = format!("sample {i} is {}, not a finite number", values[i]);
-        return Err(ApiError::unprocessable("non_finite_sample", msg));
-    }
-    Ok(())
 }
 
 /// Beats as one flat slice, each checked against the detector's window.
@@ -192,8 +183,23 @@ fn judge(
     id: &str,
     name: &str,
 ) -> Result<Judged, ApiError> {
+    judge_input(detector, input, include, max_seconds, id, name)
+        .map_err(|e| name_leads(e, detector))
+}
+
+fn judge_input(
+    detector: &Detector,
+    input: Input,
+    include: Include,
+    max_seconds: f64,
+    id: &str,
+    name: &str,
+) -> Result<Judged, ApiError> {
     let lib = |e| ApiError::from_library(e, None);
     let (verdicts, rebuilt, signal, annotations) = match input {
+        Input::Signal { .. } if !several(detector).is_empty() => {
+            return Err(leads_required(detector));
+        }
         Input::Signal {
             values,
             fs,
@@ -214,7 +220,34 @@ fn judge(
                 );
                 return Err(ApiError::unprocessable("no_beats", msg));
             }
-            (verdicts, rebuilt, Some((fs, values)), annotations)
+            let values = SignalOut {
+                fs,
+                lead: None,
+                values,
+            };
+            (verdicts, rebuilt, Some(values), annotations)
+        }
+        Input::Leads {
+            mut ecg,
+            annotations,
+        } => {
+            check_leads(&ecg, max_seconds)?;
+            let (verdicts, rebuilt) = match include.reconstruction {
+                true => {
+                    let (v, r) = detector.explain_ecg(&ecg).map_err(lib)?;
+                    (v, Some(r))
+                }
+                false => (detector.detect_ecg(&ecg).map_err(lib)?, None),
+            };
+            let shown = shown_lead(detector, &ecg);
+            let values = std::mem::take(&mut ecg.leads[shown]);
+            let lead = std::mem::take(&mut ecg.lead_names[shown]);
+            let values = SignalOut {
+                fs: ecg.fs,
+                lead: Some(lead),
+                values,
+            };
+            (verdicts, rebuilt, Some(values), annotations)
         }
         Input::Beats(beats) => {
             let flat = flatten_beats(detector, beats)?;
@@ -237,7 +270,7 @@ fn judge(
             (verdicts, rebuilt, None, None)
         }
     };
-    let fs = signal.as_ref().map(|s| s.0);
+    let fs = signal.as_ref().map(|s| s.fs);
     let labels = annotations.map(|a| labels(&verdicts, &a, fs.unwrap_or(1.0)));
     let mut body = Body::new(
         detector,
@@ -249,9 +282,7 @@ fn judge(
         fs,
     );
     if include.signal {
-        body.signal = signal
-            .as_ref()
-            .map(|(fs, values)| SignalOut { fs: *fs, values });
+        body.signal = signal;
     }
     let json = serde_json::to_vec(&body)
         .map_err(|e| ApiError::internal(format!("writing the response: {e}")))?;
@@ -292,7 +323,7 @@ struct Body<'a> {
     beats: Vec<BeatOut<'a>>,
     summary: Summary,
     #[serde(skip_serializing_if = "Option::is_none")]
-    signal: Option<SignalOut<'a>>,
+    signal: Option<SignalOut>,
 }
 
 #[derive(Serialize)]
@@ -301,6 +332,9 @@ struct ModelRef<'a> {
     kind: String,
     fs: Option<f64>,
     seq: usize,
+    /// The leads of a detector fitted on several, in channel order; absent otherwise.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    leads: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -328,10 +362,14 @@ struct Summary {
     unusable: usize,
 }
 
+/// `include=signal`: the lead judged as it was read. With several leads, the first of the
+/// detector's leads (the one R-peaks are found on, where `position`s point), named by `lead`.
 #[derive(Serialize)]
-struct SignalOut<'a> {
+struct SignalOut {
     fs: f64,
-    values: &'a [f32],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lead: Option<String>,
+    values: Vec<f32>,
 }
 
 impl<'a> Body<'a> {
@@ -369,6 +407,7 @@ impl<'a> Body<'a> {
                 kind: meta.model_kind.to_string(),
                 fs: meta.fs,
                 seq: meta.seq,
+                leads: &meta.leads,
             },
             threshold: detector.threshold().value,
             fs,

@@ -66,6 +66,10 @@ impl ApiError {
             message = message.replace(&dir.display().to_string(), "upload");
         }
         let (status, code) = match &error {
+            // A lead a record lacks, or leads of different lengths or rates.
+            Error::InvalidArgument { name: "leads", .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "bad_leads")
+            }
             Error::InvalidArgument { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
             Error::Signal { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_signal"),
             Error::Parse { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "parse_error"),

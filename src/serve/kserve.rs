@@ -10,9 +10,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::detect::{blocking, check_signal};
+use super::detect::blocking;
 use super::error::ApiError;
-use super::input::{self, Kind};
+use super::input::{self, Kind, check_signal};
+use super::leads::several;
 use super::metrics::{BEATS, FLAGGED};
 use super::routes::RequestId;
 use crate::detector::Verdict;
@@ -77,7 +78,7 @@ pub(crate) async fn metadata(
             {"name": "position", "datatype": "INT64", "shape": [-1]},
         ],
         "parameters": {"fs": meta.fs, "seq": meta.seq, "channels": meta.channels,
-                       "threshold": detector.threshold().value},
+                       "leads": meta.leads, "threshold": detector.threshold().value},
     })))
 }
 
@@ -154,6 +155,16 @@ pub(crate) async fn infer(
     let fs = tensor.parameters.fs.or(request.parameters.fs);
     let max_seconds = state.config().max_signal_seconds;
     let verdicts = match tensor.name.as_str() {
+        "signal" if !several(&detector).is_empty() => {
+            let msg = format!(
+                "input `signal` is one lead; this detector judges the leads {} together: send \
+                 `beats` of [n, {}, {}], or the leads to /v1/detect",
+                detector.metadata().leads.join(", "),
+                detector.metadata().seq,
+                detector.metadata().channels
+            );
+            return Err(ApiError::unprocessable("leads_required", msg));
+        }
         "signal" => {
             let fs = input::check_fs(fs, "input `signal` (parameters.fs)")?;
             let values = tensor.data;

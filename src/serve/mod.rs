@@ -38,9 +38,11 @@ mod detect;
 mod error;
 mod input;
 mod kserve;
+mod leads;
 mod listen;
 mod metrics;
 mod routes;
+mod samples;
 mod state;
 mod stream;
 

@@ -167,6 +167,9 @@ pub(crate) struct ModelInfo {
     channels: usize,
     fs: Option<f64>,
     lead: Option<String>,
+    /// The leads a detector fitted on several judges, in channel order (each request must
+    /// carry every one, by name); empty for a one-lead detector.
+    leads: Vec<String>,
     threshold: f64,
     threshold_method: String,
     expected_flagged_share: f64,
@@ -202,6 +205,7 @@ impl ModelInfo {
             channels: meta.channels,
             fs: meta.fs,
             lead: meta.lead.clone(),
+            leads: meta.leads.clone(),
             threshold: threshold.value,
             threshold_method: threshold.method.to_string(),
             expected_flagged_share: 1.0 - detector.calibration().calibrate(threshold.value),

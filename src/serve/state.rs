@@ -55,18 +55,25 @@ impl AppState {
         })
     }
 
-    /// Warms `detector` up (ten seconds of synthetic ECG judged end to end, so the first
-    /// request pays no first-call cost) and makes it the one the server uses: the server is
-    /// then ready. Blocking; an error when a detector is already installed or the warm-up fails.
+    /// Warms `detector` up (ten seconds of synthetic ECG judged end to end, on each of its
+    /// leads for a detector of several, so the first request pays no first-call cost) and
+    /// makes it the one the server uses: the server is then ready. Blocking; an error when a
+    /// detector is already installed or the warm-up fails.
     pub fn install(&self, detector: Detector) -> Result<()> {
         let fs = detector.metadata().fs.unwrap_or(360.0);
-        let ecg = generate(&SyntheticConfig {
+        let mut ecg = generate(&SyntheticConfig {
             fs,
             length: SyntheticLength::Seconds(10.0),
             ..SyntheticConfig::default()
-        })?;
-        let lead = ecg.ecg.leads.first().map(Vec::as_slice).unwrap_or_default();
-        detector.detect_signal(lead, fs)?;
+        })?
+        .ecg;
+        let leads = &detector.metadata().leads;
+        if !leads.is_empty() {
+            let lead = ecg.leads.first().cloned().unwrap_or_default();
+            ecg.leads = vec![lead; leads.len()];
+            ecg.lead_names.clone_from(leads);
+        }
+        detector.detect_ecg(&ecg)?;
         let expected = 1.0 - detector.calibration().calibrate(detector.threshold().value);
         self.inner
             .detector

@@ -2,7 +2,11 @@
 //!
 //! The request body is the lead as it is recorded, sent with chunked transfer encoding for as
 //! long as the recording lasts: text (`text/plain` or `text/csv`: numbers separated by
-//! newlines, commas or spaces) or `application/octet-stream` (little-endian `f32`). The
+//! newlines, commas or spaces) or `application/octet-stream` (little-endian `f32`). For a
+//! detector fitted on several leads the body carries frames of them all: a text line per
+//! instant with one value per lead, in the detector's lead order (`/v1/model`'s `leads`) or
+//! under a first line naming the columns; or interleaved `f32` frames in that order
+//! ([`samples`](super::samples)). The
 //! response, `application/x-ndjson`, streams back one JSON line per beat as soon as the
 //! [`StreamingDetector`] has judged it — `{"index", "position", "decided_at", "score",
 //! "model_score", "calibrated", "anomaly", "usable"}`, `position` and `decided_at` counting
@@ -33,11 +37,11 @@ use super::AppState;
 use super::detect::{blocking, query_fs};
 use super::error::ApiError;
 use super::input;
+use super::leads::several;
 use super::metrics::{BEATS, FLAGGED};
+use super::samples::{Encoding, Samples};
 use crate::stream::{StreamConfig, StreamVerdict, StreamingDetector};
 
-/// Longest number in a text stream, in bytes (a longer run of non-separators is an error).
-const MAX_NUMBER_BYTES: usize = 64;
 /// Lines waiting to be sent before reading the body pauses (back-pressure on a slow reader).
 const PENDING_LINES: usize = 64;
 
@@ -77,13 +81,6 @@ impl From<&StreamVerdict> for Beat {
     }
 }
 
-/// How the body's samples are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Encoding {
-    Text,
-    F32Le,
-}
-
 /// `POST /v1/stream`: checks the query, the content type and the stream limit, then answers
 /// at once with a response that streams the verdicts.
 pub(crate) async fn stream(
@@ -95,6 +92,7 @@ pub(crate) async fn stream(
     let Query(query) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
     let fs = input::check_fs(query_fs(query.fs.as_deref())?, "a stream (query `fs`)")?;
     let encoding = encoding(&req)?;
+    let samples = Samples::new(encoding, several(&detector).to_vec());
     let detector = StreamingDetector::new(detector, fs, StreamConfig::default())
         .map_err(|e| ApiError::from_library(e, None))?;
     let slot = state.stream_slot()?;
@@ -102,7 +100,7 @@ pub(crate) async fn stream(
     let body = req.into_body();
     tokio::spawn(async move {
         let _slot = slot;
-        if let Err(e) = feed(&state, body, encoding, detector, &lines).await {
+        if let Err(e) = feed(&state, body, samples, detector, &lines).await {
             let line = serde_json::json!({ "error": { "code": e.code, "message": e.message } });
             let _ = lines.send(Bytes::from(format!("{line}\n"))).await;
         }
@@ -142,14 +140,12 @@ fn encoding(req: &Request) -> Result<Encoding, ApiError> {
 async fn feed(
     state: &AppState,
     body: Body,
-    encoding: Encoding,
+    mut samples: Samples,
     detector: StreamingDetector,
     lines: &mpsc::Sender<Bytes>,
 ) -> Result<(), ApiError> {
     let mut body = body.into_data_stream();
     let mut detector = Some(detector);
-    let mut carry: Vec<u8> = Vec::new();
-    let mut received = 0usize;
     let seconds = state.config().body_timeout_s;
     loop {
         let next = std::future::poll_fn(|cx| Pin::new(&mut body).poll_next(cx));
@@ -166,37 +162,19 @@ async fn feed(
         let Some(chunk) = chunk else { break };
         let chunk = chunk
             .map_err(|e| ApiError::bad_request("bad_body", format!("reading the body: {e}")))?;
-        carry.extend_from_slice(&chunk);
-        let samples = match encoding {
-            Encoding::Text => take_numbers(&mut carry, received)?,
-            Encoding::F32Le => take_f32(&mut carry),
-        };
-        received += samples.len();
-        if samples.is_empty() {
+        let frames = samples.take(&chunk)?;
+        if frames.is_empty() {
             continue;
         }
-        let judged = push(state, &mut detector, samples).await?;
+        let judged = push(state, &mut detector, frames).await?;
         if !send(state, lines, &judged).await {
             return Ok(()); // the client stopped reading
         }
     }
-    let mut last = match encoding {
-        Encoding::Text if !carry.is_empty() => {
-            carry.push(b'\n');
-            take_numbers(&mut carry, received)?
-        }
-        _ if !carry.is_empty() => {
-            let msg = format!(
-                "the body ends with {} bytes of an incomplete f32",
-                carry.len()
-            );
-            return Err(ApiError::bad_request("bad_samples", msg));
-        }
-        _ => Vec::new(),
-    };
+    let last = samples.finish()?;
     let mut judged = match last.is_empty() {
         true => Vec::new(),
-        false => push(state, &mut detector, std::mem::take(&mut last)).await?,
+        false => push(state, &mut detector, last).await?,
     };
     if let Some(mut d) = detector.take() {
         judged.extend(
@@ -251,52 +229,6 @@ async fn send(state: &AppState, lines: &mpsc::Sender<Bytes>, judged: &[StreamVer
     lines.send(Bytes::from(text)).await.is_ok()
 }
 
-/// The complete numbers at the front of `carry` (up to its last separator), removed from it;
-/// the rest stays for the next chunk. `received` numbers came before, to name a bad one.
-fn take_numbers(carry: &mut Vec<u8>, received: usize) -> Result<Vec<f32>, ApiError> {
-    let separator = |b: &u8| matches!(b, b'\n' | b'\r' | b',' | b' ' | b'\t' | b';');
-    let Some(end) = carry.iter().rposition(separator) else {
-        if carry.len() > MAX_NUMBER_BYTES {
-            let msg = format!(
-                "{} bytes without a separator after sample {received}",
-                carry.len()
-            );
-            return Err(ApiError::bad_request("bad_samples", msg));
-        }
-        return Ok(Vec::new());
-    };
-    let text = std::str::from_utf8(&carry[..end]).map_err(|_| {
-        ApiError::bad_request("bad_samples", format!("not UTF-8 after sample {received}"))
-    })?;
-    let mut samples = Vec::new();
-    for token in text.split(|c: char| c.is_ascii() && separator(&(c as u8))) {
-        if token.is_empty() {
-            continue;
-        }
-        let value: f32 = token.parse().map_err(|_| {
-            let n = received + samples.len();
-            ApiError::bad_request(
-                "bad_samples",
-                format!("sample {n}: {token:?} is not a number"),
-            )
-        })?;
-        samples.push(value);
-    }
-    carry.drain(..=end);
-    Ok(samples)
-}
-
-/// The whole little-endian `f32` samples at the front of `carry`, removed from it.
-fn take_f32(carry: &mut Vec<u8>) -> Vec<f32> {
-    let whole = carry.len() / 4 * 4;
-    let samples = carry[..whole]
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    carry.drain(..whole);
-    samples
-}
-
 /// The response body: the lines as the stream sends them.
 struct Lines(mpsc::Receiver<Bytes>);
 
@@ -305,30 +237,5 @@ impl Stream for Lines {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.0.poll_recv(cx).map(|line| line.map(Ok))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_split_across_chunks_are_kept_whole() {
-        let mut carry = b"1.5, 2\n3.2".to_vec();
-        assert_eq!(take_numbers(&mut carry, 0).unwrap(), [1.5, 2.0]);
-        assert_eq!(carry, b"3.2");
-        carry.extend_from_slice(b"5\n-1e-3 ");
-        assert_eq!(take_numbers(&mut carry, 2).unwrap(), [3.25, -1e-3]);
-        assert!(carry.is_empty());
-        let mut bad = b"1\nx\n".to_vec();
-        let e = take_numbers(&mut bad, 10).unwrap_err();
-        assert!(e.message.contains("sample 11"), "{}", e.message);
-        let mut long = vec![b'1'; 100];
-        assert!(take_numbers(&mut long, 0).is_err());
-        let mut bytes = [1.0f32.to_le_bytes(), 2.0f32.to_le_bytes()].concat();
-        bytes.push(7);
-        let mut carry = bytes;
-        assert_eq!(take_f32(&mut carry), [1.0, 2.0]);
-        assert_eq!(carry, [7]);
     }
 }

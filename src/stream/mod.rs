@@ -35,6 +35,13 @@
 //! ([`Reference::Record`], [`Reference::RecordMedian`]) uses the last
 //! [`record_beats`](StreamConfig::record_beats) beats instead.
 //!
+//! **Several leads.** A detector fitted on several leads ([`Metadata::leads`]) takes *frames*:
+//! each push gives whole frames of one sample per lead, in the detector's lead order,
+//! interleaved (`[t0 lead 0, t0 lead 1, t1 lead 0, ...]`). Each step runs
+//! [`BeatPipeline::run_leads`](crate::preprocess::BeatPipeline::run_leads)' steps: R-peaks on
+//! the first lead, every lead cleaned the same way and cut at those peaks, a beat usable only
+//! when every lead passes the quality check.
+//!
 //! A stream that ends without a single beat judged (a flat lead, noise, a wrong rate) says so:
 //! [`finish`](StreamingDetector::finish) returns [`Error::NoBeats`], as
 //! [`Detector::detect_signal`] does.
@@ -48,7 +55,7 @@ use serde::{Deserialize, Serialize};
 
 use self::rhythm::{PeakHistory, ScoreHistory};
 use crate::data::batch::WindowDataset;
-use crate::detector::{Detector, Verdict};
+use crate::detector::{Detector, Metadata, Verdict};
 use crate::preprocess::resample::{BufferResampler, resample_index};
 use crate::score::{BeatContext, MAX_REFERENCE_BEATS, Reference};
 use crate::{Error, NoBeats, Result};
@@ -128,15 +135,17 @@ pub struct StreamVerdict {
     pub decided_at: usize,
 }
 
-/// A [`Detector`] fed a lead in chunks: see the [module documentation](self).
+/// A [`Detector`] fed a lead (or frames of several leads) in chunks: see the
+/// [module documentation](self).
 #[derive(Debug)]
 pub struct StreamingDetector {
     detector: Arc<Detector>,
     config: StreamConfig,
     /// The input's sampling rate, Hz.
     fs: f64,
-    /// The newest raw samples, `buffer[0]` being the stream's sample `start`.
-    buffer: Vec<f32>,
+    /// The newest raw samples of each lead (the detector's order), `buffers[k][0]` being the
+    /// stream's sample `start`; never empty.
+    buffers: Vec<Vec<f32>>,
     start: usize,
     /// Samples received since the last step.
     pending: usize,
@@ -153,10 +162,10 @@ pub struct StreamingDetector {
     align: usize,
     /// Two peaks closer than this (in pipeline samples) are one beat seen twice.
     min_gap: usize,
-    /// The buffer at the pipeline's rate, when that differs and both rates are whole numbers
-    /// (so the buffer is trimmed by whole output samples): each step resamples only the
-    /// newest samples, not the whole buffer.
-    resampled: Option<BufferResampler>,
+    /// Each lead's buffer at the pipeline's rate, when that differs and both rates are whole
+    /// numbers (so the buffer is trimmed by whole output samples): each step resamples only
+    /// the newest samples, not the whole buffer. Empty otherwise.
+    resampled: Vec<BufferResampler>,
     /// The last peak judged or passed over, at the pipeline's rate from the stream's start.
     last_peak: Option<usize>,
     peaks: PeakHistory,
@@ -168,22 +177,18 @@ pub struct StreamingDetector {
 }
 
 impl StreamingDetector {
-    /// A stream of one lead sampled at `fs` Hz, judged by `detector`.
+    /// A stream sampled at `fs` Hz, judged by `detector`: of one lead, or of frames of the
+    /// detector's leads ([`channels`](Self::channels) samples each) for a detector fitted on
+    /// several.
     ///
     /// Errors: `fs` not an ECG rate ([`check_ecg_fs`](crate::preprocess::check_ecg_fs)), a
     /// setting out of range ([`StreamConfig::validate`], a buffer too short to hold two settle
-    /// margins, a beat and a hop), a detector fitted on several leads (a stream carries one).
+    /// margins, a beat and a hop), a detector of several channels that names no leads (one
+    /// fitted on beat matrices: a stream cannot know which leads it takes).
     pub fn new(detector: Arc<Detector>, fs: f64, config: StreamConfig) -> Result<Self> {
         crate::preprocess::check_ecg_fs("fs", fs)?;
         config.validate()?;
-        let channels = detector.metadata().channels;
-        if channels != 1 {
-            let msg = format!(
-                "the detector judges {channels} leads ({}); a stream carries one lead",
-                detector.metadata().leads.join(", ")
-            );
-            return Err(Error::invalid("detector", msg));
-        }
+        let channels = stream_channels(detector.metadata())?;
         let pipeline = detector.pipeline();
         let rate = pipeline.output_fs(fs);
         let window = pipeline.window(fs)?;
@@ -214,7 +219,9 @@ impl StreamingDetector {
         Ok(Self {
             config,
             fs,
-            buffer: Vec::with_capacity(capacity + samples(config.hop_s)),
+            buffers: (0..channels)
+                .map(|_| Vec::with_capacity(capacity + samples(config.hop_s)))
+                .collect(),
             start: 0,
             pending: 0,
             hop: samples(config.hop_s).max(1),
@@ -225,8 +232,10 @@ impl StreamingDetector {
             align: grid_step(fs, rate).unwrap_or(1),
             min_gap: (0.15 * rate).round() as usize,
             resampled: match grid_step(fs, rate) {
-                Some(_) if rate != fs => Some(BufferResampler::new(fs, rate)?),
-                _ => None,
+                Some(_) if rate != fs => (0..channels)
+                    .map(|_| BufferResampler::new(fs, rate))
+                    .collect::<Result<_>>()?,
+                _ => Vec::new(),
             },
             last_peak: None,
             peaks: PeakHistory::default(),
@@ -243,9 +252,14 @@ impl StreamingDetector {
         &self.config
     }
 
-    /// Samples received so far.
+    /// Samples (frames, for several leads) received so far.
     pub fn received(&self) -> usize {
-        self.start + self.buffer.len()
+        self.start + self.buffers[0].len()
+    }
+
+    /// Samples per frame: the detector's leads ([`Metadata::leads`]), or 1.
+    pub fn channels(&self) -> usize {
+        self.buffers.len()
     }
 
     /// Beats judged so far.
@@ -259,28 +273,51 @@ impl StreamingDetector {
         self.detector.pipeline().after_s + self.config.settle_s + self.config.hop_s
     }
 
-    /// Feeds the next samples; returns the beats judged meanwhile, in order.
+    /// Feeds the next samples: whole frames of [`channels`](Self::channels) samples, one per
+    /// lead in the detector's order, interleaved (for one lead, the samples themselves).
+    /// Returns the beats judged meanwhile, in order.
     ///
     /// Memory: the buffer, plus what the returned verdicts hold (proportional to `chunk`).
-    /// Errors: a NaN or infinite sample (naming its place in the stream), a stream already
-    /// [finished](Self::finish); the stream is unchanged by a chunk it rejects.
+    /// Errors: a NaN or infinite sample (naming its sample and lead in the stream), a chunk
+    /// that is not whole frames, a stream already [finished](Self::finish); the stream is
+    /// unchanged by a chunk it rejects.
     pub fn push(&mut self, chunk: &[f32]) -> Result<Vec<StreamVerdict>> {
         if self.finished {
             return Err(Error::invalid("stream", "push after finish"));
         }
+        let channels = self.channels();
+        if !chunk.len().is_multiple_of(channels) {
+            let msg = format!(
+                "{} samples are not whole frames of {channels} leads",
+                chunk.len()
+            );
+            return Err(Error::invalid("chunk", msg));
+        }
         if let Some(i) = chunk.iter().position(|v| !v.is_finite()) {
+            let lead = match channels {
+                1 => String::new(),
+                _ => format!(" of lead {}", self.detector.metadata().leads[i % channels]),
+            };
             return Err(Error::Signal {
-                sample: self.received() + i,
-                message: format!("{} in the stream", chunk[i]),
+                sample: self.received() + i / channels,
+                message: format!("{}{lead} in the stream", chunk[i]),
             });
         }
         let mut found = Found::default();
         let mut rest = chunk;
         while !rest.is_empty() {
-            let take = (self.hop - self.pending).min(rest.len());
-            self.buffer.extend_from_slice(&rest[..take]);
+            let take = (self.hop - self.pending).min(rest.len() / channels);
+            let (frames, after) = rest.split_at(take * channels);
+            match channels {
+                1 => self.buffers[0].extend_from_slice(frames),
+                _ => {
+                    for (k, buffer) in self.buffers.iter_mut().enumerate() {
+                        buffer.extend(frames.iter().skip(k).step_by(channels));
+                    }
+                }
+            }
             self.pending += take;
-            rest = &rest[take..];
+            rest = after;
             if self.pending == self.hop {
                 self.pending = 0;
                 self.step(false, &mut found)?;
@@ -331,23 +368,28 @@ impl StreamingDetector {
     /// Runs the pipeline over the buffer and collects the beats that have settled.
     fn step(&mut self, last: bool, found: &mut Found) -> Result<()> {
         let pipeline = self.detector.pipeline();
-        if self.buffer.len() < self.min_len && !last {
+        let buffered = self.buffers[0].len();
+        if buffered < self.min_len && !last {
             return Ok(());
         }
-        let at_rate = match &mut self.resampled {
+        let (first_resampler, other_resamplers) = match self.resampled.split_first_mut() {
+            Some((first, others)) => (Some(first), others),
+            None => (None, &mut [][..]),
+        };
+        let at_rate = match first_resampler {
             Some(resampler) => {
                 let rate = pipeline.output_fs(self.fs);
-                resampler.update(&self.buffer).and_then(|raw| {
+                resampler.update(&self.buffers[0]).and_then(|raw| {
                     let (clean, peaks) = pipeline.find_peaks_at_rate(raw, rate)?;
                     Ok((Cow::Borrowed(raw), clean, rate, peaks))
                 })
             }
-            None => pipeline.find_peaks(&self.buffer, self.fs),
+            None => pipeline.find_peaks(&self.buffers[0], self.fs),
         };
         let (raw, clean, rate, peaks) = match at_rate {
             Ok(at_rate) => at_rate,
             // Too short for the filter yet: wait for more signal (at the end: no beat).
-            Err(Error::InvalidArgument { .. }) if self.buffer.len() < self.capacity => {
+            Err(Error::InvalidArgument { .. }) if buffered < self.capacity => {
                 return Ok(());
             }
             Err(e) => return Err(e),
@@ -377,10 +419,21 @@ impl StreamingDetector {
             return Ok(());
         }
         // Cut and check only these: the beats judged at earlier steps are not cut again.
-        let processed = pipeline.finish(&raw, clean, self.fs, rate, new)?;
+        let mut processed = pipeline.finish(&raw, clean, self.fs, rate, new)?;
+        // The other leads, as `run_leads` does: cleaned alike, cut at the first lead's peaks.
+        for k in 1..self.buffers.len() {
+            let lead = match other_resamplers.get_mut(k - 1) {
+                Some(resampler) => Cow::Borrowed(resampler.update(&self.buffers[k])?),
+                None => pipeline.resampled(&self.buffers[k], self.fs)?.0,
+            };
+            pipeline.add_lead_at_rate(&mut processed, &lead)?;
+        }
         let beats = &processed.beats;
-        for (b, (&k, samples)) in beats.kept.iter().zip(beats.iter()).enumerate() {
-            found.windows.extend_from_slice(samples);
+        for (b, &k) in beats.kept.iter().enumerate() {
+            match processed.window(b) {
+                Some(window) => found.windows.extend(window),
+                None => return Err(Error::invalid("stream", format!("beat {b} has no window"))),
+            }
             let absolute = offset + beats.centres[b];
             found
                 .positions
@@ -398,13 +451,15 @@ impl StreamingDetector {
 
     /// Drops the oldest samples past the buffer's capacity, by whole grid steps.
     fn trim(&mut self) {
-        let excess = self.buffer.len().saturating_sub(self.capacity);
+        let excess = self.buffers[0].len().saturating_sub(self.capacity);
         let drop = excess.div_ceil(self.align) * self.align;
-        if drop > 0 && drop <= self.buffer.len() {
-            self.buffer.drain(..drop);
+        if drop > 0 && drop <= self.buffers[0].len() {
+            for buffer in &mut self.buffers {
+                buffer.drain(..drop);
+            }
             self.start += drop;
-            if let Some(resampler) = &mut self.resampled {
-                let rate = self.detector.pipeline().output_fs(self.fs);
+            let rate = self.detector.pipeline().output_fs(self.fs);
+            for resampler in &mut self.resampled {
                 resampler.drop_front(resample_index(drop, self.fs, rate));
             }
         }
@@ -416,8 +471,9 @@ impl StreamingDetector {
         if n == 0 {
             return Ok(Vec::new());
         }
-        let seq = found.windows.len() / n;
-        let windows = WindowDataset::new(found.windows, seq, 1, vec![false; n])?;
+        let channels = self.channels();
+        let seq = found.windows.len() / (n * channels);
+        let windows = WindowDataset::new(found.windows, seq, channels, vec![false; n])?;
         let (scores, errors) = self.detector.model_scores(&windows)?;
         let (all_scores, all_context) = self.scores.with(&scores, &found.context);
         let in_context = self
@@ -457,6 +513,21 @@ struct Found {
     usable: Vec<bool>,
     context: Vec<BeatContext>,
     decided_at: Vec<usize>,
+}
+
+/// Samples per frame of a stream judged by a detector with `meta`: its leads, or 1.
+fn stream_channels(meta: &Metadata) -> Result<usize> {
+    match (meta.channels, meta.leads.len()) {
+        (1, _) => Ok(1),
+        (channels, leads) if leads == channels => Ok(channels),
+        (channels, _) => {
+            let msg = format!(
+                "the detector takes {channels} channels but names no leads (fitted on beat \
+                 matrices?): a stream needs to know which leads it carries"
+            );
+            Err(Error::invalid("detector", msg))
+        }
+    }
 }
 
 /// The smallest step of input samples that is a whole number of pipeline samples, `fs / gcd`,

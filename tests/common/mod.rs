@@ -96,6 +96,24 @@ pub fn synthetic(
     .expect("the synthetic ECG's settings are valid")
 }
 
+/// A two-lead record, leads called `names`: the first synthetic, the second the same heart
+/// seen from elsewhere (inverted, scaled, 3 samples later, on a slow baseline wander that the
+/// band-pass removes).
+pub fn two_leads(fs: f64, seconds: f64, seed: u64, names: [&str; 2]) -> ecg_anomaly::data::Ecg {
+    let a = synthetic(fs, seconds, 0.05, seed).ecg.leads[0].clone();
+    let b = (0..a.len())
+        .map(|i| {
+            let wander = 0.2 * (2.0 * std::f64::consts::PI * 0.3 * i as f64 / fs).sin() as f32;
+            -0.6 * a[i.saturating_sub(3)] + wander
+        })
+        .collect();
+    ecg_anomaly::data::Ecg {
+        fs,
+        lead_names: names.iter().map(|n| n.to_string()).collect(),
+        leads: vec![a, b],
+    }
+}
+
 /// `n` normal synthetic beats recorded at `fs` (generator seed `seed`), cut with the default
 /// window (0.39 s before the R peak, 0.5 s after) and each z-scored, as a flat `[n, seq]`
 /// buffer (seq = 80 at 90 Hz, 160 at 180 Hz).

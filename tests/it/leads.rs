@@ -9,21 +9,9 @@ use ecg_anomaly::data::Ecg;
 use ecg_anomaly::detector::BeatSource;
 use ecg_anomaly::prelude::*;
 
-/// A two-lead record: lead `A` synthetic, lead `B` the same heart seen from elsewhere (inverted,
-/// scaled, 3 samples later, on a slow baseline wander that the band-pass removes).
+/// A two-lead record of leads `A` and `B` ([`two_leads`](crate::common::two_leads)).
 fn two_leads(fs: f64, seconds: f64, seed: u64) -> Ecg {
-    let a = crate::common::synthetic(fs, seconds, 0.05, seed).ecg.leads[0].clone();
-    let b = (0..a.len())
-        .map(|i| {
-            let wander = 0.2 * (2.0 * std::f64::consts::PI * 0.3 * i as f64 / fs).sin() as f32;
-            -0.6 * a[i.saturating_sub(3)] + wander
-        })
-        .collect();
-    Ecg {
-        fs,
-        lead_names: vec!["A".into(), "B".into()],
-        leads: vec![a, b],
-    }
+    crate::common::two_leads(fs, seconds, seed, ["A", "B"])
 }
 
 fn names(leads: &[&str]) -> Vec<String> {
@@ -172,16 +160,69 @@ fn a_missing_or_repeated_lead_is_a_clear_error() {
         "{err}"
     );
 
-    // One lead per stream: a two-lead detector is refused there, naming its leads; and a
-    // single raw lead given to it is refused too.
-    let shared = std::sync::Arc::new(detector.clone());
-    let Err(err) = ecg_anomaly::stream::StreamingDetector::new(shared, 125.0, Default::default())
-    else {
-        panic!("a stream of one lead for a two-lead detector");
-    };
-    let err = err.to_string();
-    assert!(err.contains("2 leads (A, B)"), "{err}");
+    // A single raw lead given to it is refused.
     assert!(detector.detect_signal(&only_a.leads[0], only_a.fs).is_err());
+}
+
+/// A stream of two-lead frames finds the beats `detect_ecg` finds and scores them as it does:
+/// within a sample and 0.2 % at 125 Hz (the buffer resampled as it grows, as one lead streams),
+/// within two samples and 1 % at 200.5 Hz (resampled whole at each step: off the pipeline's
+/// grid the trimmed buffer starts between two of its samples). Bad chunks are refused, naming the lead,
+/// and change nothing.
+#[test]
+fn a_stream_of_two_lead_frames_judges_as_detect_ecg_does() {
+    use ecg_anomaly::stream::{StreamConfig, StreamingDetector};
+    let shared = std::sync::Arc::new(detector().clone());
+    for (fs, tolerance, samples) in [(125.0, 2e-3, 1), (200.5, 1e-2, 2)] {
+        let test = two_leads(fs, 90.0, 28);
+        let offline = detector().detect_ecg(&test).unwrap();
+        let mut stream =
+            StreamingDetector::new(shared.clone(), fs, StreamConfig::default()).unwrap();
+        assert_eq!(stream.channels(), 2);
+        let frames: Vec<f32> = (0..test.len())
+            .flat_map(|t| [test.leads[0][t], test.leads[1][t]])
+            .collect();
+        let mut streamed = Vec::new();
+        for chunk in frames.chunks(2 * 97) {
+            streamed.extend(stream.push(chunk).unwrap());
+        }
+        assert!(stream.push(&frames[..3]).is_err(), "not whole frames");
+        let mut bad = frames[..8].to_vec();
+        bad[5] = f32::NAN;
+        let err = stream.push(&bad).unwrap_err().to_string();
+        assert!(err.contains("lead B"), "{err}");
+        assert_eq!(
+            stream.received(),
+            test.len(),
+            "a rejected chunk changes nothing"
+        );
+        streamed.extend(stream.finish().unwrap());
+        assert!(offline.len() > 80, "{} beats", offline.len());
+        assert!(
+            streamed.len() + 1 >= offline.len() && streamed.len() <= offline.len() + 1,
+            "{fs} Hz: {} streamed, {} offline",
+            streamed.len(),
+            offline.len()
+        );
+        let mut matched = 0;
+        for s in &streamed {
+            let p = s.verdict.position.unwrap();
+            let Some(v) = offline
+                .iter()
+                .find(|v| v.position.unwrap().abs_diff(p) <= samples)
+            else {
+                continue;
+            };
+            matched += 1;
+            let diff = (s.verdict.model_score - v.model_score).abs() / v.model_score.abs();
+            assert!(
+                diff < tolerance,
+                "{fs} Hz, beat at {p}: {diff:.4}: {s:?} vs {v:?}"
+            );
+            assert_eq!(s.verdict.usable, v.usable, "{fs} Hz, beat at {p}");
+        }
+        assert!(matched + 1 >= offline.len(), "{fs} Hz: {matched} matched");
+    }
 }
 
 #[test]
