@@ -40,7 +40,14 @@ function renderModel(m) {
     const ms = m.fs ? ` (${Math.round((1000 * m.seq) / m.fs)} ms)` : "";
     box.append(item("window", `${m.seq} samples${ms}`, "Samples per beat window"));
   }
-  if (m.lead) box.append(item("lead", m.lead));
+  const several = Array.isArray(m.leads) && m.leads.length > 1;
+  if (several) {
+    box.append(item("leads", m.leads.join(" + "),
+      "The detector judges these leads together: upload a WFDB record or an EDF file that has " +
+      "them all, or a CSV with a column named after each"));
+  } else if (m.lead) {
+    box.append(item("lead", m.lead));
+  }
   if (isFiniteScore(m.threshold)) {
     const share = isFiniteScore(m.expected_flagged_share)
       ? `: ${(100 * m.expected_flagged_share).toFixed(1)} % of held-out normal beats score above it`
@@ -57,10 +64,11 @@ function renderModel(m) {
   }
   const lead = $("lead");
   const wfdbLead = defaultWfdbLead();
-  lead.title =
-    "The lead to judge: a CSV column (name or 0-based index; default the first) or a WFDB " +
-    `signal name${wfdbLead ? ` (default ${wfdbLead})` : ""}` +
-    (m.lead ? `. The detector was trained on ${m.lead}.` : "");
+  lead.title = several
+    ? `This detector reads its own leads (${m.leads.join(", ")}) from each record: leave this empty`
+    : "The lead to judge: a CSV column (name or 0-based index; default the first) or a WFDB " +
+      `signal name${wfdbLead ? ` (default ${wfdbLead})` : ""}` +
+      (m.lead ? `. The detector was trained on ${m.lead}.` : "");
 }
 
 /**
