@@ -520,10 +520,16 @@ fn the_rhythm_and_the_recordings_own_beats_catch_premature_beats_the_shape_misse
         let detector = in_context(plain, context);
         let (verdicts, context_ranks) = ranks(&detector);
         if rhythm {
-            // Premature beats (atrial, ventricular, junctional) rise among the normal ones.
+            // Premature beats (atrial, ventricular, junctional) rise among the normal ones, or
+            // stay above all of them (the shape alone can already put PVCs there: which it
+            // does depends on the shared detector's weights, and those on the other fits the
+            // test binary runs at the same time, as Burn's CPU generator is process-wide).
             for kind in ["Apc", "Pvc", "MissingP"] {
                 let (now, before) = (context_ranks[kind], plain_ranks[kind]);
-                assert!(now > before, "{context:?} {kind}: {now} <= {before}");
+                assert!(
+                    now > before || now == 1.0,
+                    "{context:?} {kind}: {now} <= {before}"
+                );
             }
         } else {
             // One recording as its own reference changes no beat's rank.
