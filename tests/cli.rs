@@ -96,6 +96,21 @@ fn threshold(detector: &str) -> f64 {
     json["value"].as_f64().unwrap()
 }
 
+/// `ecg-anomaly report --labels` of `record` by `detector` into `html`: its standard output.
+#[cfg(feature = "report")]
+fn report_with_labels(detector: &Path, record: &Path, html: &Path) -> String {
+    ok(&[
+        "report",
+        "--detector",
+        path(detector),
+        "--wfdb",
+        path(record),
+        "--labels",
+        "--out",
+        path(html),
+    ])
+}
+
 /// One parsed output row.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 struct Row {
@@ -630,16 +645,7 @@ fn mitbih_record_100_trains_detects_and_reports_against_its_labels() {
     #[cfg(feature = "report")]
     {
         let html = dir.join("report.html");
-        let stdout = ok(&[
-            "report",
-            "--detector",
-            path(&detector),
-            "--wfdb",
-            path(&record),
-            "--labels",
-            "--out",
-            path(&html),
-        ]);
+        let stdout = report_with_labels(&detector, &record, &html);
         let line = stdout.lines().next().unwrap();
         assert!(
             line.contains(&format!("{} beats judged", rows.len())),
@@ -841,16 +847,7 @@ fn two_leads_of_mitbih_record_100_train_and_detect() {
     #[cfg(feature = "report")]
     {
         let html = dir.join("report.html");
-        let stdout = ok(&[
-            "report",
-            "--detector",
-            path(&detector),
-            "--wfdb",
-            path(&record),
-            "--labels",
-            "--out",
-            path(&html),
-        ]);
+        let stdout = report_with_labels(&detector, &record, &html);
         let judged = format!("{} beats judged", rows.len());
         assert!(stdout.contains(&judged), "{stdout}");
         let report = std::fs::read_to_string(&html).unwrap();

@@ -21,12 +21,7 @@ impl Ecg {
     /// as many distinct, non-empty names as leads. [`Error::InvalidArgument`] names what is
     /// wrong. Samples are checked (finite, in range) where they are used, by the pipeline.
     pub fn new(fs: f64, lead_names: Vec<String>, leads: Vec<Vec<f32>>) -> Result<Ecg> {
-        if !(fs.is_finite() && fs > 0.0) {
-            return Err(Error::invalid(
-                "fs",
-                format!("{fs} Hz is not a positive rate"),
-            ));
-        }
+        crate::input::check_fs(fs)?;
         if leads.is_empty() {
             return Err(Error::invalid("leads", "a record needs at least one lead"));
         }

@@ -119,6 +119,7 @@ pub(crate) async fn detect(
     let judged = blocking(move || {
         let _permit = permit;
         judge(&detector, input, include, max_seconds, &id, &name)
+            .map_err(|e| name_leads(e, &detector))
     })
     .await?;
     metrics::counter!(BEATS).increment(judged.beats as u64);
@@ -176,18 +177,6 @@ pub(crate) fn flatten_beats(
 
 /// Verdicts (and reconstructions) for `input`: one library call, then the response body.
 fn judge(
-    detector: &Detector,
-    input: Input,
-    include: Include,
-    max_seconds: f64,
-    id: &str,
-    name: &str,
-) -> Result<Judged, ApiError> {
-    judge_input(detector, input, include, max_seconds, id, name)
-        .map_err(|e| name_leads(e, detector))
-}
-
-fn judge_input(
     detector: &Detector,
     input: Input,
     include: Include,
